@@ -1,0 +1,64 @@
+"""Who may see what: membership look-ups that every app's selectors build on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import QuerySet
+
+from .models import STAFF_ROLES, Membership, Organisation, Role, User
+
+
+def _roles(roles: Role | str | Iterable[Role | str]) -> list[str]:
+    if isinstance(roles, str):
+        return [str(roles)]
+    return [str(r) for r in roles]
+
+
+def user_is_admin(user: User) -> bool:
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.memberships.filter(role=Role.ADMIN).exists()
+
+
+def user_roles(user: User) -> set[str]:
+    """All roles of the user; every signed-in user can act as a parent."""
+    if not user.is_authenticated:
+        return set()
+    roles = set(user.memberships.values_list("role", flat=True))
+    roles.add(Role.PARENT.value)
+    if user.is_superuser:
+        roles.add(Role.ADMIN.value)
+    return roles
+
+
+def user_has_role(user: User, roles: Role | str | Iterable[Role | str]) -> bool:
+    wanted = set(_roles(roles))
+    return bool(wanted & user_roles(user))
+
+
+def organisations_for_user(
+    user: User, roles: Role | str | Iterable[Role | str] | None = None
+) -> QuerySet[Organisation]:
+    """Organisations in which the user holds one of ``roles`` (any role when None)."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    memberships = Membership.objects.filter(user=user)
+    if roles is not None:
+        memberships = memberships.filter(role__in=_roles(roles))
+    return Organisation.objects.filter(pk__in=memberships.values("organisation_id"))
+
+
+def organisation_ids_for_user(
+    user: User, roles: Role | str | Iterable[Role | str] | None = None
+) -> set[int]:
+    return set(organisations_for_user(user, roles).values_list("pk", flat=True))
+
+
+def user_needs_second_factor(user: User) -> bool:
+    """Staff roles handle other families' data, so they must use two-factor authentication."""
+    if not user.is_authenticated:
+        return False
+    return user.is_superuser or user.memberships.filter(
+        role__in=[str(r) for r in STAFF_ROLES]
+    ).exists()

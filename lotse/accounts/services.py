@@ -1,0 +1,25 @@
+"""State changes of users and memberships (one transaction each, audit-logged by auditlog)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from .models import Membership, Organisation, Role, User
+
+
+@transaction.atomic
+def user_update_profile(*, actor: User, full_name: str, language: str) -> User:
+    actor.full_name = full_name.strip()
+    actor.language = language
+    actor.save(update_fields=["full_name", "language"])
+    return actor
+
+
+@transaction.atomic
+def membership_grant(
+    *, actor: User | None, user: User, organisation: Organisation, role: Role | str
+) -> Membership:
+    membership, _ = Membership.objects.get_or_create(
+        user=user, organisation=organisation, role=str(role)
+    )
+    return membership

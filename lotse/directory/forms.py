@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Facility
+from .selectors import (
+    DEFAULT_RADIUS_KM,
+    FacilityQuery,
+    age_in_months,
+    concept_choices,
+    district_choices,
+    geocode,
+    language_choices,
+)
+
+RADIUS_CHOICES = [(1, "1 km"), (2, "2 km"), (5, "5 km"), (10, "10 km"), (25, "25 km")]
+
+
+class FacilitySearchForm(forms.Form):
+    """The public search. Every field is optional; the query string is the whole state."""
+
+    q = forms.CharField(label=_("Name, street or operator"), required=False, max_length=100)
+    kind = forms.MultipleChoiceField(
+        label=_("Kind of care"),
+        choices=Facility.Kind.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    birth_date = forms.DateField(
+        label=_("Child's date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("Shows only places that take children of this age."),
+    )
+    age = forms.IntegerField(
+        label=_("or the child's age in years"), required=False, min_value=0, max_value=14
+    )
+    hours = forms.IntegerField(
+        label=_("Care hours per week"),
+        required=False,
+        min_value=5,
+        max_value=60,
+        help_text=_("Shows only places open long enough for this."),
+    )
+    language = forms.ChoiceField(label=_("Language"), required=False)
+    concept = forms.TypedChoiceField(
+        label=_("Pedagogical concept"), required=False, coerce=int, empty_value=None
+    )
+    district = forms.TypedChoiceField(
+        label=_("District"), required=False, coerce=int, empty_value=None
+    )
+    near = forms.CharField(
+        label=_("Near (postcode, district or street)"), required=False, max_length=100
+    )
+    radius = forms.TypedChoiceField(
+        label=_("Distance"),
+        choices=RADIUS_CHOICES,
+        coerce=int,
+        required=False,
+        empty_value=int(DEFAULT_RADIUS_KM),
+    )
+    inclusion = forms.BooleanField(label=_("Inclusion places"), required=False)
+    barrier_free = forms.BooleanField(label=_("Barrier-free"), required=False)
+    free = forms.BooleanField(label=_("Only with free places"), required=False)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["language"].choices = [("", _("Any language"))] + language_choices()
+        self.fields["concept"].choices = [("", _("Any concept"))] + concept_choices()
+        self.fields["district"].choices = [("", _("All districts"))] + district_choices()
+        self.fields["radius"].choices = [("", _("10 km (default)"))] + RADIUS_CHOICES
+        self.place = None
+
+    def clean_birth_date(self) -> date | None:
+        value = self.cleaned_data.get("birth_date")
+        today = timezone.localdate()
+        if value and value > date(today.year + 1, today.month, 1):
+            raise forms.ValidationError(
+                _("The date of birth lies more than a year in the future.")
+            )
+        if value and value.year < today.year - 15:
+            raise forms.ValidationError(_("Childcare is for children up to 14 years."))
+        return value
+
+    def clean_near(self) -> str:
+        value = self.cleaned_data.get("near", "").strip()
+        if value:
+            self.place = geocode(value)
+            if self.place is None:
+                raise forms.ValidationError(
+                    _(
+                        "We could not find “%(place)s”. Try a postcode (e.g. 24939), "
+                        "a district or a street name."
+                    ),
+                    params={"place": value},
+                )
+        return value
+
+    def to_query(self) -> FacilityQuery:
+        data = self.cleaned_data
+        age_months = None
+        if data.get("birth_date"):
+            age_months = age_in_months(data["birth_date"], timezone.localdate())
+        elif data.get("age") is not None:
+            age_months = data["age"] * 12 + 6
+        return FacilityQuery(
+            text=data.get("q", "").strip(),
+            kinds=tuple(data.get("kind") or ()),
+            age_months=age_months,
+            weekly_hours=data.get("hours"),
+            language=data.get("language") or "",
+            concept=data.get("concept"),
+            inclusion=bool(data.get("inclusion")),
+            barrier_free=bool(data.get("barrier_free")),
+            district=data.get("district"),
+            near=self.place,
+            radius_km=float(data.get("radius") or DEFAULT_RADIUS_KM),
+            free_only=bool(data.get("free")),
+        )

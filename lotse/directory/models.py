@@ -1,0 +1,261 @@
+"""The public directory: districts, childcare facilities, and services and people on the map."""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lotse.accounts.models import Organisation
+
+
+class AgeBand(models.TextChoices):
+    """Seat types by age, as the Länder count them."""
+
+    UNDER_3 = "u3", _("Under 3")
+    OVER_3 = "ue3", _("3 to school entry")
+    SCHOOL = "school", _("School children")
+
+
+class District(models.Model):
+    municipality = models.CharField(_("municipality"), max_length=120)
+    name = models.CharField(_("name"), max_length=120)
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    boundary = models.JSONField(_("boundary (GeoJSON geometry)"), null=True, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("district")
+        verbose_name_plural = _("districts")
+        ordering = ["municipality", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="district_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Language(models.Model):
+    code = models.CharField(_("code"), max_length=12, unique=True)
+    name = models.CharField(_("name"), max_length=60)
+
+    class Meta:
+        verbose_name = _("language")
+        verbose_name_plural = _("languages")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Concept(models.Model):
+    """A pedagogical concept (Montessori, Waldorf, Wald- und Naturpädagogik, …)."""
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+
+    class Meta:
+        verbose_name = _("pedagogical concept")
+        verbose_name_plural = _("pedagogical concepts")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Facility(models.Model):
+    class Kind(models.TextChoices):
+        KRIPPE = "krippe", _("Krippe (under 3)")
+        KINDERGARTEN = "kindergarten", _("Kindergarten (3 to school)")
+        KITA = "kita", _("Kita (mixed ages)")
+        HORT = "hort", _("Hort (school children)")
+        ELTERNINITIATIVE = "elterninitiative", _("Parent initiative (Elterninitiative)")
+        MITTAGSBETREUUNG = "mittagsbetreuung", _("Lunchtime care (Mittagsbetreuung)")
+        TAGESPFLEGE = "tagespflege", _("Childminder (Kindertagespflege)")
+        FAMILIENZENTRUM = "familienzentrum", _("Parent-child centre (Familienzentrum)")
+
+    source = models.CharField(_("import source"), max_length=40, blank=True)
+    external_id = models.CharField(_("ID in the source"), max_length=120, blank=True)
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.KITA)
+    operator_name = models.CharField(_("operator (Träger)"), max_length=200, blank=True)
+    operator = models.ForeignKey(
+        Organisation,
+        verbose_name=_("operator organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="operated_facilities",
+    )
+    # The organisation whose staff maintain this facility's profile and seats.
+    organisation = models.OneToOneField(
+        Organisation,
+        verbose_name=_("facility organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facility",
+    )
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, db_index=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="facilities",
+    )
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    age_from_months = models.PositiveSmallIntegerField(_("from age (months)"), null=True, blank=True)
+    age_to_months = models.PositiveSmallIntegerField(_("to age (months)"), null=True, blank=True)
+    opening_hours = models.JSONField(
+        _("opening hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Per weekday, e.g. {"mon": ["07:30", "16:30"]}.'),
+    )
+    min_weekly_hours = models.PositiveSmallIntegerField(
+        _("shortest care option (hours per week)"), null=True, blank=True
+    )
+    max_weekly_hours = models.PositiveSmallIntegerField(
+        _("longest care option (hours per week)"), null=True, blank=True
+    )
+    languages = models.ManyToManyField(
+        Language, verbose_name=_("languages"), blank=True, related_name="facilities"
+    )
+    concepts = models.ManyToManyField(
+        Concept, verbose_name=_("pedagogical concepts"), blank=True, related_name="facilities"
+    )
+    inclusion = models.BooleanField(_("inclusion (integration places)"), default=False)
+    barrier_free = models.BooleanField(_("barrier-free"), null=True, blank=True)
+    meals = models.BooleanField(_("lunch offered"), null=True, blank=True)
+    national_minority = models.CharField(
+        _("national-minority binding"),
+        max_length=60,
+        blank=True,
+        help_text=_("E.g. Danish minority facilities in Schleswig-Holstein."),
+    )
+    online_application = models.BooleanField(_("online application"), default=True)
+    contact_name = models.CharField(_("contact person"), max_length=200, blank=True)
+    phone = models.CharField(_("phone"), max_length=60, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    description = models.TextField(_("description"), blank=True)
+    places_total = models.PositiveIntegerField(_("licensed places"), default=0)
+    seats_under3 = models.PositiveIntegerField(_("places under 3"), default=0)
+    seats_over3 = models.PositiveIntegerField(_("places 3 to school entry"), default=0)
+    seats_school = models.PositiveIntegerField(_("places for school children"), default=0)
+    free_places = models.PositiveIntegerField(
+        _("free places reported"),
+        default=0,
+        help_text=_("Maintained by the facility or computed from its seats per start month."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("facility")
+        verbose_name_plural = _("facilities")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="facility_unique_source_id",
+            ),
+            models.CheckConstraint(
+                condition=Q(age_from_months__isnull=True)
+                | Q(age_to_months__isnull=True)
+                | Q(age_from_months__lte=models.F("age_to_months")),
+                name="facility_age_range_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="facility_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="facility_longitude_range",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind"]),
+            models.Index(fields=["latitude", "longitude"]),
+            models.Index(fields=["age_from_months", "age_to_months"]),
+            models.Index(fields=["free_places"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        return ", ".join(p for p in [self.street, f"{self.postcode} {self.city}".strip()] if p)
+
+    @property
+    def has_location(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
+
+    def seats_for(self, band: str) -> int:
+        return {
+            AgeBand.UNDER_3: self.seats_under3,
+            AgeBand.OVER_3: self.seats_over3,
+            AgeBand.SCHOOL: self.seats_school,
+        }[AgeBand(band)]
+
+
+class Service(models.Model):
+    """A counselling service, Jugendamt office or person (e.g. a family manager) on the map."""
+
+    class Kind(models.TextChoices):
+        COUNSELLING = "counselling", _("Counselling service")
+        JUGENDAMT = "jugendamt", _("Jugendamt")
+        FAMILY_MANAGER = "family_manager", _("Family manager")
+        FAMILY_CENTRE = "family_centre", _("Family centre")
+        OTHER = "other", _("Other service")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="services",
+    )
+    description = models.TextField(_("description"), blank=True)
+    area_of_activity = models.CharField(_("area of activity"), max_length=200, blank=True)
+    street = models.CharField(_("street and number"), max_length=200, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    languages = models.ManyToManyField(Language, verbose_name=_("languages"), blank=True)
+    phone = models.CharField(_("phone"), max_length=60, blank=True)
+    email = models.EmailField(_("e-mail address"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    is_public = models.BooleanField(_("shown on the public map"), default=True)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def address(self) -> str:
+        return ", ".join(p for p in [self.street, f"{self.postcode} {self.city}".strip()] if p)
+
+
+auditlog.register(Facility, m2m_fields={"languages", "concepts"})
+auditlog.register(Service)

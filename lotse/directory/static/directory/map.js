@@ -1,0 +1,74 @@
+/* Lotse facility map. Markers are SVG circles, so they render even when no tile server answers. */
+(function () {
+  "use strict";
+  var el = document.getElementById("map");
+  var configEl = document.getElementById("map-config");
+  if (!el || !configEl || typeof L === "undefined") { return; }
+  var config = JSON.parse(configEl.textContent);
+  var map = L.map(el, { scrollWheelZoom: false }).setView(config.center, 13);
+  L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
+
+  function text(tag, value) {
+    var node = document.createElement(tag);
+    node.textContent = value;
+    return node;
+  }
+
+  function popup(props) {
+    var box = document.createElement("div");
+    box.appendChild(text("strong", props.name));
+    if (props.address) { box.appendChild(document.createElement("br")); box.appendChild(text("span", props.address)); }
+    if (props.free_places) {
+      box.appendChild(document.createElement("br"));
+      box.appendChild(text("span", props.free_places + " " + config.labels.freePlaces));
+    }
+    if (props.url) {
+      box.appendChild(document.createElement("br"));
+      var link = text("a", config.labels.details);
+      link.href = props.url;
+      box.appendChild(link);
+    }
+    return box;
+  }
+
+  var cluster = L.markerClusterGroup ? L.markerClusterGroup({ disableClusteringAtZoom: 15 }) : L.layerGroup();
+  fetch(config.pointsUrl, { headers: { "Accept": "application/json" } })
+    .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+    .then(function (data) {
+      var bounds = [];
+      data.features.forEach(function (f) {
+        var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+        bounds.push(ll);
+        var marker = L.circleMarker(ll, {
+          radius: 8, color: "#083f53", weight: 2, fillColor: f.properties.free_places ? "#1e6b3a" : "#0b5d7a", fillOpacity: 0.85
+        });
+        marker.bindPopup(popup(f.properties));
+        marker.options.title = f.properties.name;
+        cluster.addLayer(marker);
+      });
+      map.addLayer(cluster);
+      el.setAttribute("data-markers", String(data.features.length));
+      if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 }); }
+    });
+
+  // Counselling services and people (e.g. family managers) as a second, switchable layer.
+  if (config.servicesUrl) {
+    var services = L.layerGroup();
+    fetch(config.servicesUrl, { headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (data) {
+        data.features.forEach(function (f) {
+          var ll = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
+          var props = { name: f.properties.name, address: [f.properties.kind, f.properties.area, f.properties.address].filter(Boolean).join(" · ") };
+          L.circleMarker(ll, { radius: 7, color: "#5a2d82", weight: 2, fillColor: "#7b3fb0", fillOpacity: 0.85 })
+            .bindPopup(popup(props)).addTo(services);
+        });
+        if (data.features.length) {
+          services.addTo(map);
+          var overlays = {};
+          overlays[config.labels.services] = services;
+          L.control.layers(null, overlays).addTo(map);
+        }
+      });
+  }
+})();

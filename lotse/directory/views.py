@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .forms import FacilitySearchForm
+from .jsonld import facility_jsonld
+from .selectors import (
+    distance_km,
+    facility_detail,
+    facility_map_points,
+    facility_search,
+    public_services,
+)
+
+PAGE_SIZE = 20
+
+
+def _search(request: HttpRequest) -> tuple[FacilitySearchForm, object | None]:
+    # Always bound: every field is optional, so an empty query string lists everything.
+    form = FacilitySearchForm(request.GET)
+    if not form.is_valid():
+        return form, None
+    return form, facility_search(form.to_query())
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    form, results = _search(request)
+    page = None
+    if results is not None:
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        if form.place:
+            for facility in page.object_list:
+                facility.distance = distance_km(facility, form.place)
+    template = "directory/_results.html" if request.htmx else "directory/search.html"
+    return render(request, template, {"form": form, "page": page})
+
+
+def map_view(request: HttpRequest) -> HttpResponse:
+    form, results = _search(request)
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page")) if results else None
+    config = {
+        "tileUrl": settings.LOTSE_MAP_TILE_URL,
+        "attribution": settings.LOTSE_MAP_ATTRIBUTION,
+        "center": settings.LOTSE_MAP_CENTER,
+        "pointsUrl": reverse("directory:map_points") + "?" + request.GET.urlencode(),
+        "servicesUrl": reverse("directory:service_points"),
+        "labels": {
+            "details": _("Details"),
+            "freePlaces": _("free places"),
+            "services": _("Counselling and family services"),
+        },
+    }
+    return render(
+        request,
+        "directory/map.html",
+        {"form": form, "page": page, "map_config": config},
+    )
+
+
+def map_points(request: HttpRequest) -> JsonResponse:
+    """GeoJSON of the facilities matching the same filters as the search page."""
+    form, results = _search(request)
+    if results is None:
+        return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [p["longitude"], p["latitude"]]},
+            "properties": {
+                "id": p["id"],
+                "name": p["name"],
+                "kind": p["kind"],
+                "address": f"{p['street']}, {p['postcode']} {p['city']}".strip(", "),
+                "free_places": p["free_places"],
+                "url": reverse("directory:facility", args=[p["id"]]),
+            },
+        }
+        for p in facility_map_points(results)
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def service_points(request: HttpRequest) -> JsonResponse:
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [s.longitude, s.latitude]},
+            "properties": {
+                "id": s.pk,
+                "name": s.name,
+                "kind": s.get_kind_display(),
+                "area": s.area_of_activity,
+                "address": s.address,
+            },
+        }
+        for s in public_services().filter(latitude__isnull=False)
+    ]
+    return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def facility(request: HttpRequest, pk: int) -> HttpResponse:
+    obj = facility_detail(pk)
+    return render(
+        request,
+        "directory/facility_detail.html",
+        {
+            "facility": obj,
+            "jsonld": json.dumps(facility_jsonld(obj, request), ensure_ascii=False),
+            "weekdays": _weekday_rows(obj.opening_hours),
+        },
+    )
+
+
+def services(request: HttpRequest) -> HttpResponse:
+    return render(request, "directory/services.html", {"services": public_services()})
+
+
+WEEKDAY_LABELS = {
+    "mon": gettext_lazy("Monday"),
+    "tue": gettext_lazy("Tuesday"),
+    "wed": gettext_lazy("Wednesday"),
+    "thu": gettext_lazy("Thursday"),
+    "fri": gettext_lazy("Friday"),
+    "sat": gettext_lazy("Saturday"),
+    "sun": gettext_lazy("Sunday"),
+}
+
+
+def _weekday_rows(hours: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [
+        (str(label), f"{hours[key][0]}–{hours[key][1]}")
+        for key, label in WEEKDAY_LABELS.items()
+        if key in hours and len(hours[key]) == 2
+    ]

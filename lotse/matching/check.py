@@ -1,0 +1,222 @@
+"""Independent verification of an assignment: feasibility and blocking pairs (justified envy).
+
+Written apart from the solvers on purpose: it only reads the instance and the assignment.
+
+**Feasibility** — every assigned child got one of its own wishes, at a facility that accepts it;
+no pool (facility × seat type) holds more weight than its capacity; the members of a sibling
+group are all placed at the same facility (same wish) or all unassigned; a child holding a
+current place is not placed worse than that place.
+
+**Blocking pair** — a child ``c`` (not in a sibling group) and a wish ``e`` of ``c`` that it
+prefers to its assignment, at a pool ``q`` that accepts ``c``, such that ``c`` would fit into
+``q`` after removing every child of lower priority than ``c``: ::
+
+    weight(children assigned to q with higher priority than c) + weight(c) <= capacity(q)
+
+With unit weights this is the classic definition (``q`` has a free seat or holds someone with
+lower priority). A **sibling group** blocks with a facility it prefers (all members share the
+wish list) if in every pool it needs there, the weight of the assigned children ranked above
+the group's best member in that pool plus the members' weight fits the capacity.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .instance import Instance
+
+__all__ = ["CheckReport", "check"]
+
+MAX_EXAMPLES = 20
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """Outcome of :func:`check`. ``violations`` and ``examples`` name children by id."""
+
+    feasible: bool
+    violations: tuple[dict[str, Any], ...]
+    blocking_pairs: int
+    sibling_blocking_pairs: int
+    examples: tuple[dict[str, Any], ...] = field(default=())
+
+    @property
+    def stable(self) -> bool:
+        return self.blocking_pairs == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "feasible": self.feasible,
+            "stable": self.stable,
+            "blocking_pairs": self.blocking_pairs,
+            "sibling_blocking_pairs": self.sibling_blocking_pairs,
+            "violations": list(self.violations),
+            "blocking_examples": list(self.examples),
+        }
+
+
+def _pool_name(inst: Instance, pool: int) -> dict[str, str]:
+    k = inst.n_seat_types
+    return {"facility": inst.facility_ids[pool // k], "seat_type": inst.seat_types[pool % k]}
+
+
+def _feasibility(inst: Instance, aw: np.ndarray) -> list[dict[str, Any]]:
+    violations: list[dict[str, Any]] = []
+    ptr = inst.wish_ptr
+    n = inst.n_children
+    got = np.flatnonzero(aw >= 0)
+    foreign = got[(aw[got] < ptr[got]) | (aw[got] >= ptr[got + 1])]
+    for c in foreign[:MAX_EXAMPLES].tolist():
+        violations.append({"code": "not_a_wish", "child": inst.child_ids[c]})
+    own = np.setdiff1d(got, foreign, assume_unique=True)
+    unacc = own[inst.wish_rank[aw[own]] < 0]
+    for c in unacc[:MAX_EXAMPLES].tolist():
+        violations.append({"code": "not_acceptable", "child": inst.child_ids[c]})
+    pools = inst.wish_pool[aw[own]]
+    load = np.bincount(pools, weights=inst.weight[own], minlength=inst.pool_capacity.size)
+    for q in np.flatnonzero(load > inst.pool_capacity)[:MAX_EXAMPLES].tolist():
+        violations.append(
+            {
+                "code": "over_capacity",
+                **_pool_name(inst, q),
+                "load": int(load[q]),
+                "capacity": int(inst.pool_capacity[q]),
+            }
+        )
+    if inst.has_groups:
+        position = np.where(aw >= 0, aw - ptr[:-1], -1)
+        gptr, members = inst.group_members
+        for g in range(gptr.size - 1):
+            ms = members[gptr[g] : gptr[g + 1]]
+            if np.unique(position[ms]).size > 1:
+                violations.append(
+                    {"code": "group_split", "children": [inst.child_ids[c] for c in ms.tolist()]}
+                )
+    holders = np.flatnonzero(inst.current >= 0)
+    for c in holders.tolist():
+        entries = range(int(ptr[c]), int(ptr[c + 1]))
+        place = next(e for e in entries if inst.wish_facility[e] == inst.current[c])
+        if aw[c] < 0 or aw[c] > place:
+            violations.append({"code": "lost_current_place", "child": inst.child_ids[c]})
+    del n
+    return violations
+
+
+def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
+    """Verify feasibility and count blocking pairs of an assignment (wish entry per child).
+
+    Steps for single children: put the assigned entries and every wish entry a child prefers to
+    its assignment into one list, sort it by (pool, priority rank), and sweep each pool keeping
+    the weight of the assigned children seen so far; a preferred wish blocks if that weight
+    plus the child's weight fits the capacity. Sibling groups are tested group by group, at
+    every facility the group prefers to its assignment.
+    """
+    inst = instance
+    aw = np.asarray(assigned_wish, dtype=np.int64)
+    violations = _feasibility(inst, aw)
+    ptr = inst.wish_ptr
+    child_of = inst.wish_child
+    pool_of = inst.wish_pool
+    rank = inst.wish_rank.astype(np.int64)
+    cap = inst.pool_capacity
+    w = inst.weight
+
+    valid = (aw >= 0) & (aw >= ptr[:-1]) & (aw < ptr[1:])
+    assigned = aw[valid]
+    # The child's wishes better than its assignment (all of them if it has none).
+    bound = np.where(valid, aw, ptr[1:])
+    entry = np.arange(inst.n_wishes, dtype=np.int64)
+    better = entry[(entry < bound[child_of]) & (rank >= 0) & (inst.group[child_of] < 0)]
+
+    # One sweep per pool over assigned (kind 0) and candidate (kind 1) entries in rank order.
+    # At equal rank (impossible for distinct children of one facility) assigned sorts first.
+    items = np.concatenate([assigned, better])
+    kind = np.concatenate([np.zeros(assigned.size, np.int64), np.ones(better.size, np.int64)])
+    order = np.lexsort((kind, rank[items], pool_of[items]))
+    items, kind = items[order], kind[order]
+    ipool = pool_of[items]
+    seen = np.cumsum(np.where(kind == 0, w[child_of[items]], 0))
+    start = np.flatnonzero(np.append(True, ipool[1:] != ipool[:-1]))
+    run = np.cumsum(np.append(True, ipool[1:] != ipool[:-1])) - 1
+    before_pool = (seen - np.where(kind == 0, w[child_of[items]], 0))[start]
+    weight_ahead = seen - before_pool[run]  # candidates add 0, so this is the weight above
+    blocks = (kind == 1) & (weight_ahead + w[child_of[items]] <= cap[ipool])
+    single = items[blocks]
+    examples = [
+        {"children": [inst.child_ids[int(child_of[e])]], **_pool_name(inst, int(pool_of[e]))}
+        for e in single[:MAX_EXAMPLES].tolist()
+    ]
+
+    group_pairs = 0
+    if inst.has_groups:
+        group_pairs, group_examples = _group_blocking(inst, aw, assigned)
+        examples.extend(group_examples[: max(0, MAX_EXAMPLES - len(examples))])
+
+    return CheckReport(
+        feasible=not violations,
+        violations=tuple(violations),
+        blocking_pairs=int(single.size) + group_pairs,
+        sibling_blocking_pairs=group_pairs,
+        examples=tuple(examples),
+    )
+
+
+def _group_blocking(
+    inst: Instance, aw: np.ndarray, assigned: np.ndarray
+) -> tuple[int, list[dict[str, Any]]]:
+    """Count (sibling group, facility) blocking pairs with plain Python (groups are few)."""
+    by_pool: dict[int, tuple[list[int], list[int]]] = {}  # pool -> sorted ranks, prefix weights
+
+    def weight_above(q: int, r: int) -> int:
+        if q not in by_pool:
+            mine = assigned[inst.wish_pool[assigned] == q]
+            pairs = sorted(
+                (int(inst.wish_rank[e]), int(inst.weight[inst.wish_child[e]])) for e in mine
+            )
+            prefix = [0]
+            for _, wt in pairs:
+                prefix.append(prefix[-1] + wt)
+            by_pool[q] = ([p[0] for p in pairs], prefix)
+        ranks, prefix = by_pool[q]
+        return prefix[bisect.bisect_left(ranks, r)]
+
+    count = 0
+    examples: list[dict[str, Any]] = []
+    gptr, members = inst.group_members
+    ptr = inst.wish_ptr
+    for g in range(gptr.size - 1):
+        ms = members[gptr[g] : gptr[g + 1]].tolist()
+        first = ms[0]
+        length = int(ptr[first + 1] - ptr[first])
+        got = int(aw[first] - ptr[first]) if aw[first] >= 0 else length
+        for pos in range(min(got, length)):
+            need: dict[int, tuple[int, int]] = {}
+            acceptable = True
+            for c in ms:
+                e = int(ptr[c]) + pos
+                r = int(inst.wish_rank[e])
+                if r < 0:
+                    acceptable = False
+                    break
+                q = int(inst.wish_pool[e])
+                best, total = need.get(q, (r, 0))
+                need[q] = (min(best, r), total + int(inst.weight[c]))
+            if not acceptable:
+                continue
+            if all(
+                weight_above(q, r) + total <= inst.pool_capacity[q]
+                for q, (r, total) in need.items()
+            ):
+                count += 1
+                e0 = int(ptr[first]) + pos
+                examples.append(
+                    {
+                        "children": [inst.child_ids[c] for c in ms],
+                        **_pool_name(inst, int(inst.wish_pool[e0])),
+                    }
+                )
+    return count, examples

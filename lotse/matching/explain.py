@@ -1,0 +1,318 @@
+"""Cut-offs, per-child reasons and statistics, as plain data (no human text).
+
+The web app turns the codes into sentences in the family's language. All reasons are derived
+from the final assignment, with the same definitions that :mod:`lotse.matching.check` uses, so
+an explanation never contradicts the stability check.
+
+Reason codes for a wish ranked above the one a child got (or any wish, if it got none):
+
+``not_acceptable``
+    the facility does not accept the child (not on its priority list; for a sibling group: not
+    all members are accepted).
+``no_capacity``
+    the facility has no seats of this seat type, or fewer than the child's weight.
+``outranked``
+    the seats are taken by children with higher priority: ``higher_priority_count`` of them;
+    ``deciding_criterion`` names the first criterion in which the child differs from the
+    last admitted child (the cut-off), with both values.
+``does_not_fit``
+    (weights only) after the children with higher priority, the room left
+    (``room_left``) is smaller than the child's weight.
+``sibling_group_does_not_fit``
+    the child alone would fit, but not its whole sibling group.
+``justified_envy``
+    the child would fit, so this wish is part of a blocking pair. It cannot happen with unit
+    weights and without sibling groups; otherwise it documents an instability.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .instance import Instance
+
+__all__ = [
+    "REASONS",
+    "Cutoffs",
+    "Explanations",
+    "Stats",
+    "cutoffs",
+    "explain",
+    "statistics",
+]
+
+REASONS = (
+    "not_acceptable",
+    "no_capacity",
+    "outranked",
+    "does_not_fit",
+    "sibling_group_does_not_fit",
+    "justified_envy",
+)
+NOT_ACCEPTABLE, NO_CAPACITY, OUTRANKED, DOES_NOT_FIT, GROUP_DOES_NOT_FIT, JUSTIFIED_ENVY = range(6)
+
+
+def _admitted_index(
+    instance: Instance, assigned_wish: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Admitted entries sorted by (pool, rank), their sort keys and cumulative weights."""
+    entries = assigned_wish[assigned_wish >= 0]
+    span = int(instance.wish_rank.max()) + 2 if instance.n_wishes else 1
+    keys = instance.wish_pool[entries] * span + instance.wish_rank[entries]
+    order = np.argsort(keys, kind="stable")
+    entries, keys = entries[order], keys[order]
+    cum_weight = np.concatenate([[0], np.cumsum(instance.weight[instance.wish_child[entries]])])
+    return entries, keys, cum_weight, span
+
+
+def _above_entries(instance: Instance, assigned_wish: np.ndarray) -> np.ndarray:
+    """Wish entries ranked (by the child) above the entry it got; all entries if unassigned."""
+    limit = np.where(assigned_wish >= 0, assigned_wish, instance.wish_ptr[1:])
+    entry = np.arange(instance.n_wishes, dtype=np.int64)
+    return np.flatnonzero(entry < limit[instance.wish_child])
+
+
+@dataclass(frozen=True, eq=False)
+class Explanations:
+    """Reasons for every wish above the one a child got, as arrays over those wish entries.
+
+    ``entries`` (wish entry indices, grouped by child, best first), ``code`` (index into
+    :data:`REASONS`), ``higher_priority_count`` (admitted children in that pool with higher
+    priority) and ``room_left`` (capacity minus their weight). Use :meth:`for_child` for the
+    dict form of one child and :meth:`to_dict` for all.
+    """
+
+    instance: Instance
+    assigned_wish: np.ndarray
+    entries: np.ndarray
+    code: np.ndarray
+    higher_priority_count: np.ndarray
+    room_left: np.ndarray
+    cutoff_entry: np.ndarray  # per pool: lowest-priority admitted entry or -1
+
+    def for_child(self, child: int) -> list[dict[str, Any]]:
+        """The reasons for one child's better wishes, best wish first."""
+        inst = self.instance
+        lo = np.searchsorted(self.entries, inst.wish_ptr[child])
+        hi = np.searchsorted(self.entries, inst.wish_ptr[child + 1])
+        out = []
+        for j in range(lo, hi):
+            e = int(self.entries[j])
+            q = int(inst.wish_pool[e])
+            code = int(self.code[j])
+            reason: dict[str, Any] = {
+                "wish": e - int(inst.wish_ptr[child]) + 1,
+                "facility": inst.facility_ids[int(inst.wish_facility[e])],
+                "seat_type": inst.seat_types[int(inst.wish_seat_type[e])],
+                "reason": REASONS[code],
+                "capacity": int(inst.pool_capacity[q]),
+            }
+            if code in (OUTRANKED, DOES_NOT_FIT, GROUP_DOES_NOT_FIT, JUSTIFIED_ENVY):
+                reason["higher_priority_count"] = int(self.higher_priority_count[j])
+                reason["room_left"] = int(self.room_left[j])
+            if code == DOES_NOT_FIT:
+                reason["weight"] = int(inst.weight[child])
+            if code == OUTRANKED and self.cutoff_entry[q] >= 0:
+                reason.update(_deciding_criterion(inst, e, int(self.cutoff_entry[q])))
+            out.append(reason)
+        return out
+
+    def to_dict(self) -> dict[str, list[dict[str, Any]]]:
+        """``{child id: reasons}`` for every child that did not get its first wish."""
+        children = np.unique(self.instance.wish_child[self.entries]).tolist()
+        return {self.instance.child_ids[c]: self.for_child(c) for c in children}
+
+
+def _deciding_criterion(instance: Instance, entry: int, cutoff: int) -> dict[str, Any]:
+    """First priority component in which the child differs from the cut-off child."""
+    mine, theirs = instance.priority_key(entry), instance.priority_key(cutoff)
+    for (name, a), (_, b) in zip(mine, theirs, strict=True):
+        if a != b:
+            return {"deciding_criterion": name, "child_value": a, "cutoff_value": b}
+    # Same sibling group representative: the order inside the group decided.
+    return {"deciding_criterion": "sibling_order", "child_value": None, "cutoff_value": None}
+
+
+def explain(instance: Instance, assigned_wish: np.ndarray) -> Explanations:
+    """Compute the reason for every wish ranked above the child's assignment.
+
+    Steps: index the admitted children per pool in priority order with cumulative weights; for
+    each wish above the assignment look up how many admitted children (and how much weight) rank
+    above the child in that pool; classify by the codes in :data:`REASONS`; for sibling groups
+    test whether the whole group would fit at that facility.
+    """
+    inst = instance
+    assigned_wish = np.asarray(assigned_wish, dtype=np.int64)
+    adm, keys, cum_w, span = _admitted_index(inst, assigned_wish)
+    above = _above_entries(inst, assigned_wish)
+    pool = inst.wish_pool[above]
+    rank = inst.wish_rank[above].astype(np.int64)
+    child = inst.wish_child[above]
+    cap = inst.pool_capacity[pool]
+    lo = np.searchsorted(keys, pool * span)
+    at = np.searchsorted(keys, pool * span + np.maximum(rank, 0))
+    count = at - lo
+    ahead = cum_w[at] - cum_w[lo]
+    room = cap - ahead
+    wt = inst.weight[child]
+    code = np.full(above.size, JUSTIFIED_ENVY, dtype=np.int8)
+    code[wt > room] = DOES_NOT_FIT
+    code[room <= 0] = OUTRANKED
+    code[wt > cap] = NO_CAPACITY
+    code[rank < 0] = NOT_ACCEPTABLE
+    if inst.has_groups:
+        for j in np.flatnonzero((code == JUSTIFIED_ENVY) & (inst.group[child] >= 0)).tolist():
+            if not _group_fits(inst, int(above[j]), keys, cum_w, span):
+                code[j] = GROUP_DOES_NOT_FIT
+    # Cut-off entry per pool: the last admitted in priority order.
+    cutoff_entry = np.full(inst.pool_capacity.size, -1, dtype=np.int64)
+    if adm.size:
+        pools = inst.wish_pool[adm]
+        last = np.flatnonzero(np.append(pools[1:] != pools[:-1], True))
+        cutoff_entry[pools[last]] = adm[last]
+    return Explanations(
+        instance=inst,
+        assigned_wish=assigned_wish,
+        entries=above,
+        code=code,
+        higher_priority_count=count,
+        room_left=room,
+        cutoff_entry=cutoff_entry,
+    )
+
+
+def _group_fits(
+    inst: Instance, entry: int, keys: np.ndarray, cum_w: np.ndarray, span: int
+) -> bool:
+    """Would the whole sibling group of the entry's child fit at that wish position?"""
+    child = int(inst.wish_child[entry])
+    pos = entry - int(inst.wish_ptr[child])
+    gptr, members = inst.group_members
+    g = int(inst.group[child])
+    need: dict[int, tuple[int, int]] = {}  # pool -> (best member rank, total member weight)
+    for c in members[gptr[g] : gptr[g + 1]].tolist():
+        e = int(inst.wish_ptr[c]) + pos
+        q = int(inst.wish_pool[e])
+        r = int(inst.wish_rank[e])
+        best, total = need.get(q, (r, 0))
+        need[q] = (min(best, r), total + int(inst.weight[c]))
+    for q, (r, total) in need.items():
+        lo = np.searchsorted(keys, q * span)
+        at = np.searchsorted(keys, q * span + r)
+        if cum_w[at] - cum_w[lo] + total > inst.pool_capacity[q]:
+            return False
+    return True
+
+
+@dataclass(frozen=True, eq=False)
+class Cutoffs:
+    """Per pool (facility × seat type): capacity, seats used and the last admitted entry."""
+
+    instance: Instance
+    capacity: np.ndarray
+    used: np.ndarray
+    last_entry: np.ndarray  # lowest-priority admitted wish entry, -1 if none
+
+    @property
+    def full(self) -> np.ndarray:
+        return self.used >= self.capacity
+
+    def to_list(self) -> list[dict[str, Any]]:
+        """One dict per pool with capacity > 0: ``status`` is ``"full"`` or ``"not_full"``; for a
+        full pool ``last_admitted``, ``last_rank`` and the priority components ``last_key`` of
+        the last admitted child are the published cut-off."""
+        inst = self.instance
+        k = inst.n_seat_types
+        out = []
+        for q in np.flatnonzero(self.capacity > 0).tolist():
+            item: dict[str, Any] = {
+                "facility": inst.facility_ids[q // k],
+                "seat_type": inst.seat_types[q % k],
+                "capacity": int(self.capacity[q]),
+                "used": int(self.used[q]),
+                "status": "full" if self.used[q] >= self.capacity[q] else "not_full",
+            }
+            e = int(self.last_entry[q])
+            if item["status"] == "full" and e >= 0:
+                item["last_admitted"] = inst.child_ids[int(inst.wish_child[e])]
+                item["last_rank"] = int(inst.wish_rank[e])
+                item["last_key"] = dict(inst.priority_key(e))
+            out.append(item)
+        return out
+
+
+def cutoffs(instance: Instance, assigned_wish: np.ndarray) -> Cutoffs:
+    """Seats used and the last admitted child (the cut-off) of every pool."""
+    inst = instance
+    assigned_wish = np.asarray(assigned_wish, dtype=np.int64)
+    adm = assigned_wish[assigned_wish >= 0]
+    pools = inst.wish_pool[adm]
+    n_pools = inst.pool_capacity.size
+    used = np.bincount(pools, weights=inst.weight[inst.wish_child[adm]], minlength=n_pools)
+    last = np.full(n_pools, -1, dtype=np.int64)
+    if adm.size:
+        span = int(inst.wish_rank.max()) + 1
+        order = np.argsort(pools * span + inst.wish_rank[adm], kind="stable")
+        # Assigning in ascending rank order leaves the worst-ranked entry of each pool.
+        last[pools[order]] = adm[order]
+    return Cutoffs(
+        instance=inst, capacity=inst.pool_capacity, used=used.astype(np.int64), last_entry=last
+    )
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Outcome statistics.
+
+    ``by_wish[k]`` children got their ``(k+1)``-th wish; ``unassigned_by_seat_type`` counts
+    unassigned children per child seat type; ``kept_current`` children stayed at their current
+    facility.
+    """
+
+    children: int
+    assigned: int
+    unassigned: int
+    by_wish: tuple[int, ...]
+    unassigned_by_seat_type: dict[str, int]
+    kept_current: int
+
+    def share_by_wish(self) -> tuple[float, ...]:
+        return tuple(c / self.children if self.children else 0.0 for c in self.by_wish)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "children": self.children,
+            "assigned": self.assigned,
+            "unassigned": self.unassigned,
+            "by_wish": list(self.by_wish),
+            "share_by_wish": [round(s, 6) for s in self.share_by_wish()],
+            "unassigned_by_seat_type": self.unassigned_by_seat_type,
+            "kept_current": self.kept_current,
+        }
+
+
+def statistics(instance: Instance, assigned_wish: np.ndarray) -> Stats:
+    """Share with 1st, 2nd, … wish, and unassigned children by seat type."""
+    inst = instance
+    assigned_wish = np.asarray(assigned_wish, dtype=np.int64)
+    got = assigned_wish >= 0
+    position = assigned_wish[got] - inst.wish_ptr[:-1][got]
+    by_wish = np.bincount(position) if position.size else np.zeros(0, dtype=np.int64)
+    unassigned_types = np.bincount(inst.child_type[~got], minlength=len(inst.child_types))
+    kept = got & (inst.current >= 0)
+    kept_current = int(
+        np.sum(inst.wish_facility[assigned_wish[kept]] == inst.current[kept])
+    )
+    return Stats(
+        children=inst.n_children,
+        assigned=int(got.sum()),
+        unassigned=int((~got).sum()),
+        by_wish=tuple(int(x) for x in by_wish),
+        unassigned_by_seat_type={
+            name: int(c) for name, c in zip(inst.child_types, unassigned_types, strict=True) if c
+        },
+        kept_current=kept_current,
+    )

@@ -1,0 +1,440 @@
+"""Allocation mechanisms: child-proposing DA, facility-proposing DA, and the iterative variant.
+
+All mechanisms take an :class:`~lotse.matching.instance.Instance` and return a :class:`Result`
+whose ``assigned_wish[i]`` is the wish entry through which child ``i`` got its seat (``-1`` =
+unassigned). The wish entry fixes both the facility and the seat type.
+
+**Admission rule of a pool** (one seat type at one facility), shared by all mechanisms: go
+through the candidates in priority order and admit each one whose weight still fits into the
+remaining capacity; a child is turned away only if the children ranked above it that were admitted
+leave too little room. With unit weights this is "keep the best ``capacity`` candidates".
+
+**Guarantees** (see docs/matching.md for the full statement):
+
+* unit weights and no sibling groups: child-proposing DA returns the child-optimal stable
+  matching, is strategy-proof for families and leaves no justified envy; facility-proposing DA
+  and the iterative variant return the facility-optimal stable matching;
+* with weights > 1 or sibling groups a stable matching may not exist; the mechanisms still return
+  a feasible assignment in which groups are placed together, and
+  :func:`lotse.matching.check.check` counts the remaining blocking pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+
+from .instance import Instance, InstanceError
+
+if TYPE_CHECKING:
+    from .explain import Cutoffs, Explanations, Stats
+
+__all__ = [
+    "MECHANISMS",
+    "Mechanism",
+    "Result",
+    "child_proposing_da",
+    "facility_proposing_da",
+    "iterative_offers",
+    "solve",
+]
+
+Mechanism = Literal["child_da", "facility_da", "iterative"]
+
+
+@dataclass(frozen=True, eq=False)
+class Result:
+    """The outcome of one run. Derived data (explanations, cut-offs, stats) is computed lazily."""
+
+    instance: Instance
+    mechanism: str
+    assigned_wish: np.ndarray  # int64 (n,): wish entry index, -1 = unassigned
+    rounds: int
+
+    @cached_property
+    def assignment(self) -> np.ndarray:
+        """Facility index per child, ``-1`` = unassigned."""
+        fac = self.instance.wish_facility
+        return np.where(self.assigned_wish >= 0, fac[np.maximum(self.assigned_wish, 0)], -1)
+
+    @cached_property
+    def assigned_seat_type(self) -> np.ndarray:
+        """Seat type index per child, ``-1`` = unassigned."""
+        st = self.instance.wish_seat_type
+        return np.where(self.assigned_wish >= 0, st[np.maximum(self.assigned_wish, 0)], -1)
+
+    @cached_property
+    def explanations(self) -> Explanations:
+        from .explain import explain
+
+        return explain(self.instance, self.assigned_wish)
+
+    @cached_property
+    def cutoffs(self) -> Cutoffs:
+        from .explain import cutoffs
+
+        return cutoffs(self.instance, self.assigned_wish)
+
+    @cached_property
+    def stats(self) -> Stats:
+        from .explain import statistics
+
+        return statistics(self.instance, self.assigned_wish)
+
+    def assignment_by_id(self) -> dict[str, str | None]:
+        """``{child id: facility id or None}``."""
+        fids = self.instance.facility_ids
+        return {
+            cid: (fids[f] if f >= 0 else None)
+            for cid, f in zip(self.instance.child_ids, self.assignment.tolist(), strict=True)
+        }
+
+
+# --------------------------------------------------------------------------- child-proposing DA
+
+
+def _segments(sorted_pool: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index of every run of equal values and the run index of every element."""
+    is_start = np.empty(sorted_pool.size, dtype=bool)
+    is_start[:1] = True
+    is_start[1:] = sorted_pool[1:] != sorted_pool[:-1]
+    starts = np.flatnonzero(is_start)
+    return starts, np.cumsum(is_start) - 1
+
+
+def _admit(
+    sorted_pool: np.ndarray,
+    weight: np.ndarray,
+    alive: np.ndarray,
+    cap: np.ndarray,
+    starts: np.ndarray,
+    seg: np.ndarray,
+) -> np.ndarray:
+    """Admission rule over candidates sorted by (pool, rank): greedy by priority, skip misfits.
+
+    Vectorised as a cumulative weight per pool; only pools that have a misfit followed by a
+    lighter candidate need the sequential greedy pass (only possible with weights > 1).
+    """
+    wa = np.where(alive, weight, 0)
+    csum = np.cumsum(wa)
+    base = csum[starts] - wa[starts]
+    within = csum - base[seg]
+    limit = cap[sorted_pool]
+    keep = alive & (within <= limit)
+    if weight.size and weight.max() > 1:
+        misfit = alive & ~keep
+        if misfit.any():
+            for s in np.unique(seg[misfit]).tolist():
+                lo = int(starts[s])
+                hi = int(starts[s + 1]) if s + 1 < starts.size else sorted_pool.size
+                room = int(limit[lo])
+                for j in range(lo, hi):
+                    if alive[j] and weight[j] <= room:
+                        keep[j] = True
+                        room -= int(weight[j])
+                    else:
+                        keep[j] = False
+    return keep
+
+
+def child_proposing_da(instance: Instance) -> Result:
+    """Child-proposing deferred acceptance in simultaneous rounds (the default mechanism).
+
+    Steps:
+
+    1. Every child without a held seat and with wishes left proposes to its next wish
+       (all at once, one round).
+    2. A proposal to a facility that does not accept the child, or to a pool the child cannot fit
+       into even when empty, is rejected at once. With unit weights a proposal ranked below the
+       worst held child of a full pool is also rejected at once (it cannot displace anyone).
+    3. Every pool that received proposals pools them with the children it holds, sorts them by
+       priority rank and keeps them by the admission rule; the others are rejected, including
+       previously held children that were displaced.
+    4. Sibling groups: if any member of a group is rejected, the whole group is rejected from
+       that facility in this round, and the pools are re-evaluated without it (freed seats go
+       to the next candidates of the same round); repeated until no group is split.
+    5. Rejected children move their pointer to their next wish. Repeat from 1 until nobody
+       proposes. Held seats become assignments.
+
+    Each round is a handful of vectorised NumPy operations, and the number of rounds (the
+    longest rejection chain) is small for real instances, so 10^6 children run in seconds.
+    """
+    inst = instance
+    n = inst.n_children
+    cap = inst.pool_capacity
+    n_pools = cap.size
+    pool_of = inst.wish_pool
+    rank = inst.wish_rank.astype(np.int64)
+    w = inst.weight
+    unit = inst.unit_weights
+    groups = inst.group if inst.has_groups else None
+    if groups is not None:
+        gptr, gmembers = inst.group_members
+    rank_span = int(rank.max()) + 1 if rank.size else 1
+
+    ptr = inst.wish_ptr[:-1].copy()  # current wish entry of each child (held or proposing)
+    end = inst.wish_ptr[1:]
+    held_entry = np.full(n, -1, dtype=np.int64)
+    # held_pool[i] = pool holding child i, or n_pools (a sentinel slot, never affected).
+    held_pool = np.full(n, n_pools, dtype=np.int64)
+    used = np.zeros(n_pools, dtype=np.int64)
+    worst = np.full(n_pools, -1, dtype=np.int64)
+    free = np.flatnonzero(ptr < end)
+    rounds = 0
+
+    while free.size:
+        rounds += 1
+        e = ptr[free]
+        p = pool_of[e]
+        r = rank[e]
+        wf = w[free]
+        ok = (r >= 0) & (wf <= cap[p])
+        if unit:
+            ok &= ~((r > worst[p]) & (used[p] + wf > cap[p]))
+        rejected_now = free[~ok]
+        prop = free[ok]
+        lost = np.empty(0, dtype=np.int64)
+        if prop.size:
+            affected = np.zeros(n_pools + 1, dtype=bool)
+            affected[p[ok]] = True
+            held = np.flatnonzero(affected[held_pool])
+            cand = np.concatenate([held, prop])
+            ce = np.concatenate([held_entry[held], e[ok]])
+            cp = pool_of[ce]
+            order = np.argsort(cp * rank_span + rank[ce], kind="stable")
+            cand, ce, cp = cand[order], ce[order], cp[order]
+            cw = w[cand]
+            starts, seg = _segments(cp)
+            alive = np.ones(cand.size, dtype=bool)
+            keep = _admit(cp, cw, alive, cap, starts, seg)
+            if groups is not None:
+                keep = _keep_groups_whole(
+                    groups, cand, cp, cw, cap, starts, seg, keep, alive, rejected_now
+                )
+            kept, kept_e = cand[keep], ce[keep]
+            lost = cand[~keep]
+            held_entry[lost] = -1
+            held_pool[lost] = n_pools
+            held_entry[kept] = kept_e
+            held_pool[kept] = cp[keep]
+            # Refresh load and worst held rank of the affected pools.
+            seg_pools = cp[starts]
+            used[seg_pools] = np.add.reduceat(np.where(keep, cw, 0), starts)
+            worst[seg_pools] = np.maximum.reduceat(np.where(keep, rank[ce], -1), starts)
+        rejected = np.concatenate([rejected_now, lost])
+        if groups is not None and rejected.size:
+            rejected = _release_partners(
+                groups, gptr, gmembers, rejected, held_entry, held_pool, used, w, pool_of, n_pools
+            )
+        ptr[rejected] += 1
+        free = rejected[ptr[rejected] < end[rejected]]
+
+    return Result(instance=inst, mechanism="child_da", assigned_wish=held_entry, rounds=rounds)
+
+
+def _keep_groups_whole(
+    groups: np.ndarray,
+    cand: np.ndarray,
+    cp: np.ndarray,
+    cw: np.ndarray,
+    cap: np.ndarray,
+    starts: np.ndarray,
+    seg: np.ndarray,
+    keep: np.ndarray,
+    alive: np.ndarray,
+    rejected_now: np.ndarray,
+) -> np.ndarray:
+    """Step 4 of child-proposing DA: reject split groups as a whole and re-admit.
+
+    Monotone: once a group is rejected in a round it stays rejected in that round, so the loop
+    ends after at most (number of groups) iterations.
+    """
+    cg = groups[cand]
+    n_groups = int(groups.max()) + 1
+    bad = np.zeros(n_groups + 1, dtype=bool)  # slot n_groups stands for "no group"
+    rg = groups[rejected_now]
+    bad[rg[rg >= 0]] = True
+    while True:
+        out = cg[~keep]
+        bad[out[out >= 0]] = True
+        newly = alive & (cg >= 0) & bad[np.where(cg >= 0, cg, n_groups)]
+        if not newly.any():
+            return keep
+        alive &= ~newly
+        keep = _admit(cp, cw, alive, cap, starts, seg)
+
+
+def _release_partners(
+    groups: np.ndarray,
+    gptr: np.ndarray,
+    gmembers: np.ndarray,
+    rejected: np.ndarray,
+    held_entry: np.ndarray,
+    held_pool: np.ndarray,
+    used: np.ndarray,
+    w: np.ndarray,
+    pool_of: np.ndarray,
+    n_pools: int,
+) -> np.ndarray:
+    """Release the still-held siblings of rejected children; return all rejected children."""
+    rg = groups[rejected]
+    bad = np.unique(rg[rg >= 0])
+    if not bad.size:
+        return rejected
+    members = np.concatenate([gmembers[gptr[g] : gptr[g + 1]] for g in bad.tolist()])
+    still = members[held_entry[members] >= 0]
+    if not still.size:
+        return rejected
+    # The worst-rank bound of these pools may now be too high; that only weakens the early
+    # rejection test of step 2 (which then leaves the decision to the exact step 3).
+    np.subtract.at(used, pool_of[held_entry[still]], w[still])
+    held_entry[still] = -1
+    held_pool[still] = n_pools
+    return np.concatenate([rejected, still])
+
+
+# --------------------------------------------------------------------------- facility-proposing
+
+
+def _require_no_groups(instance: Instance, mechanism: str) -> None:
+    if instance.has_groups:
+        raise InstanceError(
+            f"mechanism {mechanism!r} does not support sibling groups; use 'child_da'"
+        )
+
+
+def _applicant_lists(instance: Instance) -> tuple[list[int], list[int], list[int]]:
+    """Per pool, the acceptable applicants' wish entries in priority order (CSR, as lists)."""
+    rank = instance.wish_rank.astype(np.int64)
+    pool = instance.wish_pool
+    acc = np.flatnonzero(rank >= 0)
+    span = int(rank.max()) + 1 if rank.size else 1
+    order = acc[np.argsort(pool[acc] * span + rank[acc], kind="stable")]
+    n_pools = instance.pool_capacity.size
+    counts = np.bincount(pool[order], minlength=n_pools)
+    starts = np.concatenate([[0], np.cumsum(counts)])
+    return order.tolist(), starts[:-1].tolist(), starts[1:].tolist()
+
+
+def facility_proposing_da(instance: Instance) -> Result:
+    """Facility-proposing deferred acceptance, one offer at a time (for comparison).
+
+    Steps: every pool walks down its priority list and offers seats while it has room (an
+    applicant heavier than the remaining room is skipped). A child holds the best offer it has
+    received (by its own wish order) and rejects the others; a rejected or released offer gives
+    the pool its room back, and it continues down its list. Ends when no pool with room has
+    applicants left. With unit weights this yields the facility-optimal stable matching.
+    Sibling groups are not supported.
+    """
+    _require_no_groups(instance, "facility_da")
+    order, nxt, stop = _applicant_lists(instance)
+    pool_of = instance.wish_pool.tolist()
+    child_of = instance.wish_child.tolist()
+    w = instance.weight.tolist()
+    room = instance.pool_capacity.tolist()
+    held = [-1] * instance.n_children
+    stack = [q for q in range(len(room)) if room[q] > 0 and nxt[q] < stop[q]]
+    while stack:
+        q = stack.pop()
+        while room[q] > 0 and nxt[q] < stop[q]:
+            e = order[nxt[q]]
+            nxt[q] += 1
+            c = child_of[e]
+            if w[c] > room[q]:
+                continue
+            h = held[c]
+            if h == -1 or e < h:  # smaller entry index = better wish of the same child
+                if h != -1:
+                    q2 = pool_of[h]
+                    room[q2] += w[c]
+                    stack.append(q2)
+                held[c] = e
+                room[q] -= w[c]
+    return Result(
+        instance=instance,
+        mechanism="facility_da",
+        assigned_wish=np.asarray(held, dtype=np.int64),
+        rounds=0,
+    )
+
+
+def iterative_offers(instance: Instance) -> Result:
+    """The iterative, decentralised variant: facilities send offers in rounds.
+
+    Steps per round:
+
+    1. every pool with free room sends offers down its priority list, to applicants it has not
+       yet offered a seat, until the outstanding offers fill its room (an applicant heavier than
+       the remaining room is skipped);
+    2. every family holds the best offer it has (received earlier or now) and releases the rest;
+    3. each released offer gives its pool the room back for the next round.
+
+    Ends when a round sends no offer; ``rounds`` counts the rounds that sent offers. When
+    facilities follow their priorities, this reaches the same outcome as
+    :func:`facility_proposing_da` (with unit weights both are the facility-optimal stable
+    matching). Sibling groups are not supported.
+    """
+    _require_no_groups(instance, "iterative")
+    order, nxt, stop = _applicant_lists(instance)
+    pool_of = instance.wish_pool.tolist()
+    child_of = instance.wish_child.tolist()
+    w = instance.weight.tolist()
+    room = instance.pool_capacity.tolist()
+    held = [-1] * instance.n_children
+    active = {q for q in range(len(room)) if room[q] > 0 and nxt[q] < stop[q]}
+    rounds = 0
+    while active:
+        offers: list[int] = []
+        for q in sorted(active):
+            while room[q] > 0 and nxt[q] < stop[q]:
+                e = order[nxt[q]]
+                nxt[q] += 1
+                c = child_of[e]
+                if w[c] > room[q]:
+                    continue
+                room[q] -= w[c]  # reserved for the outstanding offer
+                offers.append(e)
+        if not offers:
+            break
+        rounds += 1
+        active = set()
+        for e in offers:
+            c = child_of[e]
+            h = held[c]
+            if h == -1 or e < h:
+                if h != -1:
+                    release = pool_of[h]
+                    room[release] += w[c]
+                    active.add(release)
+                held[c] = e
+            else:
+                room[pool_of[e]] += w[c]
+                active.add(pool_of[e])
+        active = {q for q in active if room[q] > 0 and nxt[q] < stop[q]}
+    return Result(
+        instance=instance,
+        mechanism="iterative",
+        assigned_wish=np.asarray(held, dtype=np.int64),
+        rounds=rounds,
+    )
+
+
+MECHANISMS = {
+    "child_da": child_proposing_da,
+    "facility_da": facility_proposing_da,
+    "iterative": iterative_offers,
+}
+
+
+def solve(instance: Instance, mechanism: Mechanism | str = "child_da") -> Result:
+    """Run ``mechanism`` (``"child_da"`` default, ``"facility_da"``, ``"iterative"``)."""
+    try:
+        run = MECHANISMS[mechanism]
+    except KeyError:
+        raise InstanceError(
+            f"unknown mechanism {mechanism!r}; choose one of {', '.join(MECHANISMS)}"
+        ) from None
+    return run(instance)

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from lotse.api.api import api
+
+urlpatterns = [
+    path("", include("lotse.core.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("me/", include("lotse.accounts.urls")),
+    path("facilities/", include("lotse.directory.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
