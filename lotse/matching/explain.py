@@ -184,9 +184,7 @@ def explain(instance: Instance, assigned_wish: np.ndarray) -> Explanations:
     )
 
 
-def _group_fits(
-    inst: Instance, entry: int, keys: np.ndarray, cum_w: np.ndarray, span: int
-) -> bool:
+def _group_fits(inst: Instance, entry: int, keys: np.ndarray, cum_w: np.ndarray, span: int) -> bool:
     """Would the whole sibling group of the entry's child fit at that wish position?"""
     child = int(inst.wish_child[entry])
     pos = entry - int(inst.wish_ptr[child])
@@ -303,9 +301,7 @@ def statistics(instance: Instance, assigned_wish: np.ndarray) -> Stats:
     by_wish = np.bincount(position) if position.size else np.zeros(0, dtype=np.int64)
     unassigned_types = np.bincount(inst.child_type[~got], minlength=len(inst.child_types))
     kept = got & (inst.current >= 0)
-    kept_current = int(
-        np.sum(inst.wish_facility[assigned_wish[kept]] == inst.current[kept])
-    )
+    kept_current = int(np.sum(inst.wish_facility[assigned_wish[kept]] == inst.current[kept]))
     return Stats(
         children=inst.n_children,
         assigned=int(got.sum()),

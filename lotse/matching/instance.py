@@ -435,7 +435,11 @@ def build_instance(
                 raise InstanceError(f"criterion {name!r}: values must be numbers")
             if values.dtype.kind == "f" and np.isnan(values).any():
                 raise InstanceError(f"criterion {name!r}: values must not be NaN")
-            v = -values.astype(np.float64 if values.dtype.kind == "f" else np.int64) if higher else values
+            v = (
+                -values.astype(np.float64 if values.dtype.kind == "f" else np.int64)
+                if higher
+                else values
+            )
             if per_wish:
                 flush_run()
                 columns.append(_codes(v))

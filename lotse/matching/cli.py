@@ -1,0 +1,87 @@
+"""Command line: ``python -m lotse.matching solve|check`` (documented in docs/matching.md).
+
+Exit codes: 0 success; 1 ``check`` found an infeasible assignment or blocking pairs;
+2 bad input (the message on stderr names the offending item).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .check import check
+from .instance import InstanceError
+from .io import instance_from_dict, load_json, read_assignment, result_to_dict
+from .mechanisms import MECHANISMS, solve
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m lotse.matching",
+        description="Allocate childcare seats by deferred acceptance and check the outcome.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_solve = sub.add_parser("solve", help="compute an assignment")
+    p_solve.add_argument("instance", type=Path, help="instance JSON file")
+    p_solve.add_argument("--out", type=Path, required=True, help="where to write the result JSON")
+    p_solve.add_argument(
+        "--mechanism", choices=sorted(MECHANISMS), default="child_da", help="default: child_da"
+    )
+    p_solve.add_argument(
+        "--seed", type=int, default=None, help="lottery seed (overrides the instance's)"
+    )
+    p_solve.add_argument(
+        "--no-explanations", action="store_true", help="omit per-child reasons from the result"
+    )
+    p_check = sub.add_parser("check", help="verify feasibility and count blocking pairs")
+    p_check.add_argument("instance", type=Path)
+    p_check.add_argument("result", type=Path)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "solve":
+            return _solve(args)
+        return _check(args)
+    except InstanceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _solve(args: argparse.Namespace) -> int:
+    if args.seed is not None and args.seed < 0:
+        raise InstanceError("--seed must be a non-negative integer")
+    instance = instance_from_dict(load_json(args.instance), seed=args.seed)
+    result = solve(instance, args.mechanism)
+    report = check(instance, result.assigned_wish)
+    data = result_to_dict(result, explanations=not args.no_explanations, check=report)
+    try:
+        args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    except OSError as exc:
+        raise InstanceError(f"{args.out}: cannot write ({exc.strerror})") from None
+    stats = result.stats
+    print(
+        f"{args.mechanism}: {stats.assigned} of {stats.children} children assigned, "
+        f"{stats.by_wish[0] if stats.by_wish else 0} with their first wish, "
+        f"{result.rounds} rounds, {report.blocking_pairs} blocking pairs -> {args.out}"
+    )
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    instance = instance_from_dict(load_json(args.instance))
+    assigned, violations = read_assignment(instance, load_json(args.result))
+    report = check(instance, assigned)
+    summary = report.as_dict()
+    summary["violations"] = violations + summary["violations"]
+    summary["feasible"] = not summary["violations"]
+    print(json.dumps(summary, ensure_ascii=False, indent=1))
+    return 0 if summary["feasible"] and report.stable else 1
