@@ -65,6 +65,12 @@ INSTALLED_APPS = [
     "ninja",
     "lotse.accounts",
     "lotse.directory",
+    "lotse.applications",
+    "lotse.allocation",
+    "lotse.counselling",
+    "lotse.events",
+    "lotse.networks",
+    "lotse.planning",
     "lotse.api",
 ]
 

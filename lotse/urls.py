@@ -9,6 +9,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/", include("lotse.accounts.urls")),
     path("facilities/", include("lotse.directory.urls")),
+    path("applications/", include("lotse.applications.urls")),
+    path("allocation/", include("lotse.allocation.urls")),
+    path("counselling/", include("lotse.counselling.urls")),
+    path("events/", include("lotse.events.urls")),
+    path("networks/", include("lotse.networks.urls")),
+    path("planning/", include("lotse.planning.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

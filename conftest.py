@@ -1,0 +1,153 @@
+"""Project-wide test fixtures: users per role, organisations, facilities, a real browser."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from lotse.accounts.models import Membership, Organisation, Role, User
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path: Path) -> None:
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+
+
+@pytest.fixture
+def make_org(db) -> Callable[..., Organisation]:
+    counter = iter(range(1, 10_000))
+
+    def make(kind: str = Organisation.Kind.FACILITY, name: str | None = None, **extra) -> Organisation:
+        n = next(counter)
+        return Organisation.objects.create(
+            name=name or f"{kind.title()} {n}", slug=f"{kind}-{n}-{os.getpid()}", kind=kind, **extra
+        )
+
+    return make
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(
+        role: str | None = None,
+        organisation: Organisation | None = None,
+        email: str | None = None,
+        **extra,
+    ) -> User:
+        n = next(counter)
+        user = User.objects.create_user(
+            email or f"user{n}-{role or 'parent'}@test.example", "correct-horse-9", **extra
+        )
+        from allauth.account.models import EmailAddress
+
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+        if role and role != Role.PARENT:
+            assert organisation is not None, "staff roles need an organisation"
+            Membership.objects.create(user=user, organisation=organisation, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def client_for() -> Callable[[User | None], Client]:
+    def make(user: User | None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_facility(db) -> Callable[..., object]:
+    from lotse.directory.models import Facility
+
+    counter = iter(range(1, 10_000))
+
+    def make(**fields) -> Facility:
+        n = next(counter)
+        defaults = {
+            "name": f"Kita {n}",
+            "kind": Facility.Kind.KITA,
+            "street": f"Teststraße {n}",
+            "postcode": "24937",
+            "city": "Flensburg",
+            "latitude": 54.78 + n * 0.001,
+            "longitude": 9.43 + n * 0.001,
+            "age_from_months": 0,
+            "age_to_months": 83,
+            "places_total": 50,
+            "seats_under3": 10,
+            "seats_over3": 40,
+        }
+        defaults.update(fields)
+        return Facility.objects.create(**defaults)
+
+    return make
+
+
+# --- Real browser (Debian's chromium driven by Playwright; never a downloaded browser) -------
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists() and not shutil.which("chromium"):
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    # Playwright's sync API runs an event loop in this thread; the Django ORM calls made by
+    # the test itself are still synchronous, so allow them for browser tests only.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser, live_server) -> Iterator[object]:
+    context = browser.new_context(locale="de-DE", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    pw_page = context.new_page()
+    # No tile server in tests: tiles fail, markers must still render.
+    pw_page.route("https://**/*", lambda route: route.abort())
+    yield pw_page
+    context.close()
+
+
+@pytest.fixture
+def login(live_server) -> Callable[[object, str, str], None]:
+    def do_login(pw_page, email: str, password: str = "correct-horse-9") -> None:
+        pw_page.goto(f"{live_server.url}/accounts/login/")
+        pw_page.fill("input[name=login]", email)
+        pw_page.fill("input[name=password]", password)
+        pw_page.click("form[action$='/accounts/login/'] button[type=submit]")
+        pw_page.wait_for_load_state()
+
+    return do_login

@@ -1,0 +1,65 @@
+import pytest
+
+from lotse.directory.forms import FacilitySearchForm
+from lotse.directory.models import Facility
+from lotse.directory.selectors import Place, facility_search
+
+pytestmark = pytest.mark.django_db
+
+
+def search(**params):
+    form = FacilitySearchForm(params)
+    assert form.is_valid(), form.errors
+    return list(facility_search(form.to_query()))
+
+
+def test_empty_search_lists_all_by_name(make_facility):
+    b = make_facility(name="Beta")
+    a = make_facility(name="Alpha")
+    assert search() == [a, b]
+
+
+def test_age_filter_uses_birth_date(make_facility):
+    krippe = make_facility(name="Krippe", age_from_months=0, age_to_months=35)
+    hort = make_facility(name="Hort", age_from_months=72, age_to_months=168)
+    assert search(age=1) == [krippe]
+    assert search(age=8) == [hort]
+
+
+def test_kind_and_free_places(make_facility):
+    make_facility(name="Full", kind=Facility.Kind.KITA, free_places=0)
+    free = make_facility(name="Free", kind=Facility.Kind.KITA, free_places=3)
+    make_facility(name="Hort", kind=Facility.Kind.HORT, free_places=5)
+    assert search(kind=["kita"], free="on") == [free]
+
+
+def test_distance_orders_nearest_first_and_limits_radius(make_facility):
+    near = make_facility(name="Near", postcode="24939", latitude=54.790, longitude=9.430)
+    far = make_facility(name="Far", postcode="24944", latitude=54.800, longitude=9.470)
+    make_facility(name="Kiel", postcode="24103", latitude=54.32, longitude=10.13)
+    form = FacilitySearchForm({"near": "24939", "radius": "10"})
+    assert form.is_valid(), form.errors
+    assert form.place == Place(54.790, 9.430, "24939")
+    assert list(facility_search(form.to_query())) == [near, far]
+
+
+def test_unknown_place_is_a_clear_error(make_facility):
+    make_facility()
+    form = FacilitySearchForm({"near": "Atlantis"})
+    assert not form.is_valid()
+    assert "Atlantis" in form.errors["near"][0]
+
+
+def test_search_page_and_map_render(client, make_facility):
+    facility = make_facility(name="Kinderhaus Sonnenschein")
+    response = client.get("/facilities/", {"q": "Sonnenschein"})
+    assert response.status_code == 200
+    assert "Kinderhaus Sonnenschein" in response.content.decode()
+    points = client.get("/facilities/map/points.geojson", {"q": "Sonnenschein"}).json()
+    assert [f["properties"]["id"] for f in points["features"]] == [facility.pk]
+
+
+def test_bad_filter_answers_in_german(client, make_facility):
+    response = client.get("/facilities/", {"age": "99"}, headers={"accept-language": "de"})
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
