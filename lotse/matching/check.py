@@ -139,10 +139,12 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
     order = np.lexsort((kind, rank[items], pool_of[items]))
     items, kind = items[order], kind[order]
     ipool = pool_of[items]
-    seen = np.cumsum(np.where(kind == 0, w[child_of[items]], 0))
-    start = np.flatnonzero(np.append(True, ipool[1:] != ipool[:-1]))
-    run = np.cumsum(np.append(True, ipool[1:] != ipool[:-1])) - 1
-    before_pool = (seen - np.where(kind == 0, w[child_of[items]], 0))[start]
+    own = np.where(kind == 0, w[child_of[items]], 0)
+    seen = np.cumsum(own)
+    is_start = np.ones(items.size, dtype=bool)
+    is_start[1:] = ipool[1:] != ipool[:-1]
+    run = np.cumsum(is_start) - 1
+    before_pool = (seen - own)[is_start]
     weight_ahead = seen - before_pool[run]  # candidates add 0, so this is the weight above
     blocks = (kind == 1) & (weight_ahead + w[child_of[items]] <= cap[ipool])
     single = items[blocks]

@@ -230,56 +230,73 @@ def _as_int_array(values: object, length: int, name: str, default: int) -> np.nd
     return arr
 
 
-def _codes(values: np.ndarray) -> tuple[np.ndarray, int]:
-    """Map values to non-negative integer codes preserving order; returns (codes, radix)."""
+def _codes(values: np.ndarray, *, negate: bool = False) -> tuple[np.ndarray, int]:
+    """Map values to non-negative integer codes preserving order (reversed if ``negate``).
+
+    Returns (codes, radix). Small integer ranges are shifted in one pass; anything else is
+    ranked with ``np.unique``. A constant column gets radix 1 and is skipped when packing.
+    """
     if values.size == 0:
-        return values.astype(np.int64), 1
+        return np.zeros(0, dtype=np.int64), 1
     if values.dtype.kind in "iub":
-        v = values.astype(np.int64)
-        lo, hi = int(v.min()), int(v.max())
+        lo, hi = int(values.min()), int(values.max())
         if hi - lo < 2**40:
-            return v - lo, hi - lo + 1
-    uniq, inverse = np.unique(values, return_inverse=True)
-    return inverse.astype(np.int64), int(uniq.size)
+            if hi == lo:
+                return np.zeros(0, dtype=np.int64), 1
+            if negate:
+                return np.subtract(hi, values, dtype=np.int64), hi - lo + 1
+            return np.subtract(values, lo, dtype=np.int64), hi - lo + 1
+    uniq, inverse = np.unique(-values if negate else values, return_inverse=True)
+    return inverse.astype(np.int64, copy=False), int(uniq.size)
 
 
-def _dense_rank_rows(columns: list[np.ndarray]) -> tuple[np.ndarray, int]:
-    """Dense rank of rows compared lexicographically over ``columns`` (first = most significant)."""
-    if len(columns) == 1:
-        return _codes(columns[0])
-    n = columns[0].size
-    order = np.lexsort(columns[::-1])
+def _dense_rank_rows(columns: list[tuple[np.ndarray, bool]]) -> tuple[np.ndarray, int]:
+    """Dense rank of rows compared lexicographically over ``(values, negate)`` columns."""
+    coded = [_codes(v, negate=neg) for v, neg in columns]
+    coded = [(c, r) for c, r in coded if r > 1]
+    if not coded:
+        return np.zeros(0, dtype=np.int64), 1
+    if len(coded) == 1:
+        return coded[0]
+    n = coded[0][0].size
+    order = _sort_by_columns(coded)
     differs = np.zeros(n, dtype=bool)
-    for col in columns:
+    for col, _ in coded:
         s = col[order]
         differs[1:] |= s[1:] != s[:-1]
     ranks_sorted = np.cumsum(differs)
     ranks = np.empty(n, dtype=np.int64)
     ranks[order] = ranks_sorted
-    return ranks, int(ranks_sorted[-1]) + 1 if n else 1
+    return ranks, int(ranks_sorted[-1]) + 1
 
 
 def _sort_by_columns(columns: list[tuple[np.ndarray, int]]) -> np.ndarray:
     """Argsort of rows by integer columns (codes, radix), first column most significant.
 
-    Columns are packed into as few int64 words as fit (mixed radix) so that the common case is a
-    single ``argsort`` instead of a multi-key ``lexsort``.
+    Columns are packed into as few int64 words as fit (mixed radix, in place) so that the
+    common case is a single ``argsort`` instead of a multi-key ``lexsort``. Columns with radix 1
+    are constant and skipped.
     """
     words: list[np.ndarray] = []
     word: np.ndarray | None = None
     span = 1
     for codes, radix in columns:
+        if radix <= 1:
+            continue
         if word is not None and span * radix < 2**62:
-            word = word * radix + codes
+            word *= radix
+            word += codes
             span *= radix
         else:
             if word is not None:
                 words.append(word)
             word, span = codes.astype(np.int64, copy=True), radix
-    assert word is not None
+    if word is None:
+        size = next((c.size for c, r in columns if r > 1), 0)
+        return np.arange(size, dtype=np.int64)
     words.append(word)
     if len(words) == 1:
-        return np.argsort(words[0], kind="stable")
+        return np.argsort(words[0])
     return np.lexsort(words[::-1])
 
 
@@ -287,10 +304,14 @@ def _rank_within_facility(
     facility: np.ndarray, m: int, columns: list[tuple[np.ndarray, int]]
 ) -> np.ndarray:
     """Position of every entry within its facility after sorting by ``columns``."""
-    order = _sort_by_columns([(facility.astype(np.int64), m), *columns])
+    if facility.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = _sort_by_columns([(facility, max(m, 2)), *columns])
     starts = np.concatenate([[0], np.cumsum(np.bincount(facility, minlength=m))])
     rank = np.empty(facility.size, dtype=np.int64)
-    rank[order] = np.arange(facility.size, dtype=np.int64) - starts[facility[order]]
+    sorted_start = starts[facility[order]]
+    np.subtract(np.arange(facility.size, dtype=np.int64), sorted_start, out=sorted_start)
+    rank[order] = sorted_start
     return rank
 
 
@@ -390,8 +411,8 @@ def build_instance(
     pool = fac.astype(np.int64) * k_types + stype
     _check_duplicates(ptr, pool, child_ids)
     child = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
-    is_current = cur[child] == fac
     has_current = cur >= 0
+    is_current = cur[child] == fac if has_current.any() else np.zeros(nnz, dtype=bool)
     if has_current.any():
         found = np.zeros(n, dtype=bool)
         found[child[is_current]] = True
@@ -401,33 +422,35 @@ def build_instance(
             raise InstanceError(f"child {child_ids[bad]!r}: current place is not among its wishes")
 
     # Step 2: the sort columns, most significant first.
+    not_current = (~is_current).astype(np.int8) if has_current.any() else np.zeros(0, np.int8)
+    current_col = (not_current, 2 if not_current.size else 1)
     if isinstance(priority, ListPriority):
         position = np.asarray(priority.position, dtype=np.int64)
         if position.shape != (nnz,):
             raise InstanceError("ListPriority.position must have one value per wish entry")
         unacceptable = (position < 0) & ~is_current
         columns: list[tuple[np.ndarray, int]] = [
-            (unacceptable.astype(np.int64), 2),
-            ((~is_current).astype(np.int64), 2),
+            (unacceptable.astype(np.int8), 2),
+            current_col,
             _codes(np.where(position < 0, nnz + n, position)),
         ]
     else:
         unacceptable = np.zeros(nnz, dtype=bool)
-        columns = [(np.zeros(nnz, dtype=np.int64), 1), ((~is_current).astype(np.int64), 2)]
-        run: list[np.ndarray] = []  # consecutive per-child columns, collapsed together
+        columns = [(unacceptable, 1), current_col]
+        run: list[tuple[np.ndarray, bool]] = []  # consecutive per-child columns, collapsed
 
         def flush_run() -> None:
             if run:
                 ranks, radix = _dense_rank_rows(run)
-                columns.append((ranks[child], radix))
+                columns.append((ranks[child] if radix > 1 else ranks, radix))
                 run.clear()
 
-        oriented = [
-            (c, np.asarray(c.values), c.per_wish, c.higher_is_better) for c in priority.criteria
+        specs = [
+            (c.name, np.asarray(c.values), c.per_wish, c.higher_is_better)
+            for c in priority.criteria
         ]
-        lottery = (np.asarray(priority.lottery), priority.lottery_per_wish, False)
-        for crit, values, per_wish, higher in [*oriented, (None, *lottery)]:
-            name = crit.name if crit is not None else "lottery"
+        specs.append(("lottery", np.asarray(priority.lottery), priority.lottery_per_wish, False))
+        for name, values, per_wish, higher in specs:
             expected = (nnz,) if per_wish else (n,)
             if values.shape != expected:
                 raise InstanceError(f"criterion {name!r}: expected shape {expected}")
@@ -435,41 +458,36 @@ def build_instance(
                 raise InstanceError(f"criterion {name!r}: values must be numbers")
             if values.dtype.kind == "f" and np.isnan(values).any():
                 raise InstanceError(f"criterion {name!r}: values must not be NaN")
-            v = (
-                -values.astype(np.float64 if values.dtype.kind == "f" else np.int64)
-                if higher
-                else values
-            )
+            if values.dtype.kind == "b":
+                values = values.astype(np.int8)
             if per_wish:
                 flush_run()
-                columns.append(_codes(v))
+                columns.append(_codes(values, negate=higher))
             else:
-                run.append(v)
+                run.append((values, higher))
         flush_run()
 
-    # Groups: a group is acceptable at a wish position only if all members are.
+    # Groups: a group is acceptable at a wish position only if all members are. A "slot" is one
+    # (group, wish position) pair; the members' entries at that position share it.
+    slot = np.empty(0, dtype=np.int64)
+    in_g = np.zeros(nnz, dtype=bool)
     if np.any(grp >= 0):
         _check_groups(grp, ptr, fac, child_ids)
-        gptr_counts = np.bincount(grp[grp >= 0], minlength=int(grp.max()) + 1)
-        del gptr_counts
         g_entry = grp[child]
         in_g = g_entry >= 0
         pos = np.arange(nnz, dtype=np.int64) - ptr[child]
         slot = _group_slots(grp, ptr)[g_entry[in_g]] + pos[in_g]
-        bad_slot = np.zeros(int(slot.max()) + 1 if slot.size else 0, dtype=bool)
+    if slot.size:
+        bad_slot = np.zeros(int(slot.max()) + 1, dtype=bool)
         np.logical_or.at(bad_slot, slot, unacceptable[in_g])
         unacceptable[in_g] = bad_slot[slot]
-        columns[0] = (unacceptable.astype(np.int64), 2)
+        columns[0] = (unacceptable.astype(np.int8), 2)
 
     # Step 3.
     rank = _rank_within_facility(fac, m, columns)
 
     # Step 4: siblings follow their group's best member.
-    if np.any(grp >= 0):
-        g_entry = grp[child]
-        in_g = g_entry >= 0
-        pos = np.arange(nnz, dtype=np.int64) - ptr[child]
-        slot = _group_slots(grp, ptr)[g_entry[in_g]] + pos[in_g]
+    if slot.size:
         best = np.full(int(slot.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(best, slot, rank[in_g])
         group_key = rank.copy()
@@ -477,7 +495,7 @@ def build_instance(
         rank = _rank_within_facility(
             fac,
             m,
-            [(unacceptable.astype(np.int64), 2), _codes(group_key), _codes(rank)],
+            [(unacceptable.astype(np.int8), 2), _codes(group_key), _codes(rank)],
         )
 
     rank = np.where(unacceptable, -1, rank).astype(np.int32)

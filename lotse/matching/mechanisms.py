@@ -57,14 +57,18 @@ class Result:
     @cached_property
     def assignment(self) -> np.ndarray:
         """Facility index per child, ``-1`` = unassigned."""
-        fac = self.instance.wish_facility
-        return np.where(self.assigned_wish >= 0, fac[np.maximum(self.assigned_wish, 0)], -1)
+        return self._per_child(self.instance.wish_facility)
 
     @cached_property
     def assigned_seat_type(self) -> np.ndarray:
         """Seat type index per child, ``-1`` = unassigned."""
-        st = self.instance.wish_seat_type
-        return np.where(self.assigned_wish >= 0, st[np.maximum(self.assigned_wish, 0)], -1)
+        return self._per_child(self.instance.wish_seat_type)
+
+    def _per_child(self, per_wish: np.ndarray) -> np.ndarray:
+        out = np.full(self.assigned_wish.size, -1, dtype=np.int64)
+        got = self.assigned_wish >= 0
+        out[got] = per_wish[self.assigned_wish[got]]
+        return out
 
     @cached_property
     def explanations(self) -> Explanations:

@@ -1,0 +1,233 @@
+"""Benchmark of the allocation engine on city-like instances (not a timed test).
+
+    .venv/bin/python bench/allocation.py                      # 20k (+ matching 1.4.3), 60k, 1M
+    .venv/bin/python bench/allocation.py --sizes 20000 --no-baseline
+
+Instances: facilities on a jittered grid (one facility per grid cell), every child lives near a
+random facility and wishes its ``wishes`` nearest facilities (distance plus a little noise),
+seats are about 85% of the children, priorities are criteria tuples (sibling at the facility,
+social urgency, catchment area, staff child, age, date of application) with a single lottery.
+
+One line per size: applicants, facilities, wishes, seconds (build + solve, also split), peak MB
+(traced NumPy/Python memory of build + solve including the input arrays) and the process' max
+RSS. Every size runs in its own subprocess so that the memory figures do not mix. At 20,000
+applicants it also runs ``matching`` 1.4.3 ``HospitalResident`` (build + solve) on the same
+instance, checks that both assignments agree and prints the ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from lotse.matching import (  # noqa: E402
+    CriteriaPriority,
+    Criterion,
+    Instance,
+    build_instance,
+    single_lottery,
+    solve,
+)
+
+SEATS_PER_CHILD = 0.85
+# Facilities per size as in the targets (a Berlin year: 60k x 3k; Germany: 1M x 60k); others n/20.
+FACILITIES = {60_000: 3_000, 1_000_000: 60_000}
+
+
+def generate(n: int, m: int, wishes: int, seed: int = 0) -> dict[str, Any]:
+    """A city-like instance as plain arrays (ids, CSR wishes, criteria values, capacities)."""
+    rng = np.random.default_rng(seed)
+    side = math.ceil(math.sqrt(m))
+    gx, gy = np.arange(m) % side, np.arange(m) // side
+    fx = gx + rng.uniform(-0.3, 0.3, m)
+    fy = gy + rng.uniform(-0.3, 0.3, m)
+    radius = 3  # a disk of 29 grid cells, so that even corner children have >= 10 candidates
+    offsets = np.array(
+        [
+            (dx, dy)
+            for dx in range(-radius, radius + 1)
+            for dy in range(-radius, radius + 1)
+            if dx * dx + dy * dy <= radius * radius
+        ]
+    )
+    home = rng.integers(0, m, n)
+    cx = fx[home] + rng.normal(0, 0.6, n)
+    cy = fy[home] + rng.normal(0, 0.6, n)
+    wish_facility = np.empty((n, wishes), dtype=np.int32)
+    wish_distance = np.empty((n, wishes), dtype=np.float32)
+    chunk = 100_000
+    for lo in range(0, n, chunk):
+        hi = min(n, lo + chunk)
+        ox = gx[home[lo:hi], None] + offsets[None, :, 0]
+        oy = gy[home[lo:hi], None] + offsets[None, :, 1]
+        cand = oy * side + ox
+        valid = (ox >= 0) & (ox < side) & (oy >= 0) & (cand < m)
+        cand = np.where(valid, cand, 0)
+        dist = np.hypot(fx[cand] - cx[lo:hi, None], fy[cand] - cy[lo:hi, None])
+        noisy = np.where(valid, dist + rng.exponential(0.4, dist.shape), np.inf)
+        pick = np.argpartition(noisy, wishes - 1, axis=1)[:, :wishes]
+        order = np.argsort(np.take_along_axis(noisy, pick, 1), axis=1)
+        pick = np.take_along_axis(pick, order, 1)
+        wish_facility[lo:hi] = np.take_along_axis(cand, pick, 1)
+        wish_distance[lo:hi] = np.take_along_axis(dist, pick, 1)
+    share = rng.lognormal(0, 0.35, m)
+    capacity = rng.multinomial(int(SEATS_PER_CHILD * n), share / share.sum())
+    # Criteria: a sibling at one of the wished facilities, urgency set by the Jugendamt, catchment
+    # (within 1.2 grid units), staff child, age in days (older first), application day.
+    sibling_at = np.where(
+        rng.random(n) < 0.08, wish_facility[np.arange(n), rng.integers(0, 3, n)], -1
+    )
+    return {
+        "child_ids": [f"c{i:07d}" for i in range(n)],
+        "facility_ids": [f"f{j:05d}" for j in range(m)],
+        "capacity": capacity.reshape(m, 1),
+        "wish_ptr": np.arange(0, n * wishes + 1, wishes, dtype=np.int64),
+        "wish_facility": wish_facility.reshape(-1),
+        "sibling": (wish_facility == sibling_at[:, None]).reshape(-1).astype(np.int8),
+        "catchment": (wish_distance < 1.2).reshape(-1).astype(np.int8),
+        "urgency": (rng.random(n) < 0.03).astype(np.int8),
+        "staff": (rng.random(n) < 0.01).astype(np.int8),
+        "age_days": rng.integers(365, 3 * 365, n),
+        "applied_on": rng.integers(0, 365, n),
+    }
+
+
+def build(data: dict[str, Any], seed: int = 2025) -> Instance:
+    """The engine's Instance from the generated arrays, lottery included."""
+    lottery = single_lottery(data["child_ids"], seed)
+    priority = CriteriaPriority(
+        criteria=(
+            Criterion("sibling", data["sibling"], per_wish=True),
+            Criterion("social_urgency", data["urgency"]),
+            Criterion("catchment", data["catchment"], per_wish=True),
+            Criterion("staff_child", data["staff"]),
+            Criterion("age_days", data["age_days"]),
+            Criterion("applied_on", data["applied_on"], higher_is_better=False),
+        ),
+        lottery=lottery,
+        seed=seed,
+    )
+    return build_instance(
+        child_ids=data["child_ids"],
+        facility_ids=data["facility_ids"],
+        capacity=data["capacity"],
+        wish_ptr=data["wish_ptr"],
+        wish_facility=data["wish_facility"],
+        priority=priority,
+    )
+
+
+def run_matching_library(inst: Instance) -> tuple[float, dict[str, str | None]]:
+    """Build + solve with matching 1.4.3 on the same instance; returns seconds and assignment."""
+    from matching.games import HospitalResident
+
+    t0 = time.perf_counter()
+    fids, cids = inst.facility_ids, inst.child_ids
+    resident_prefs = {
+        cids[c]: [fids[f] for f in inst.wish_facility[inst.wishes_of(c)].tolist()]
+        for c in range(inst.n_children)
+    }
+    order = np.lexsort((inst.wish_rank, inst.wish_facility))
+    hospital_prefs: dict[str, list[str]] = {f: [] for f in fids}
+    for f, c in zip(
+        inst.wish_facility[order].tolist(), inst.wish_child[order].tolist(), strict=True
+    ):
+        hospital_prefs[fids[f]].append(cids[c])
+    capacities = {fids[f]: int(inst.capacity[f, 0]) for f in range(inst.n_facilities)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs, capacities)
+        solution = game.solve(optimal="resident")
+    seconds = time.perf_counter() - t0
+    out: dict[str, str | None] = dict.fromkeys(cids)
+    for hospital, residents in solution.items():
+        for r in residents:
+            out[r.name] = hospital.name
+    return seconds, out
+
+
+def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
+    """Generate, then time and trace build + solve for one size (run in a subprocess)."""
+    m = FACILITIES.get(n, max(1, n // 20))
+    data = generate(n, m, wishes)
+    input_bytes = sum(v.nbytes for v in data.values() if isinstance(v, np.ndarray))
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    inst = build(data)
+    t1 = time.perf_counter()
+    result = solve(inst, "child_da")
+    t2 = time.perf_counter()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    stats = result.stats
+    row: dict[str, Any] = {
+        "applicants": n,
+        "facilities": m,
+        "wishes": wishes,
+        "build_s": t1 - t0,
+        "solve_s": t2 - t1,
+        "seconds": t2 - t0,
+        "peak_mb": (peak + input_bytes) / 2**20,
+        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rounds": result.rounds,
+        "first_wish": stats.by_wish[0] / n,
+        "unassigned": stats.unassigned / n,
+    }
+    if baseline:
+        seconds, theirs = run_matching_library(inst)
+        row["matching_s"] = seconds
+        row["ratio"] = seconds / row["seconds"]
+        row["same_assignment"] = theirs == result.assignment_by_id()
+    return row
+
+
+def format_row(row: dict[str, Any]) -> str:
+    line = (
+        f"applicants={row['applicants']:>9,} facilities={row['facilities']:>6,} "
+        f"wishes={row['wishes']} seconds={row['seconds']:.2f} "
+        f"(build {row['build_s']:.2f} + solve {row['solve_s']:.2f}) "
+        f"peak_mb={row['peak_mb']:.0f} rss_mb={row['rss_mb']:.0f} rounds={row['rounds']} "
+        f"first_wish={row['first_wish']:.1%} unassigned={row['unassigned']:.1%}"
+    )
+    if "matching_s" in row:
+        line += (
+            f"\n  matching 1.4.3 (build + solve): {row['matching_s']:.1f} s, "
+            f"ratio {row['ratio']:.0f}x, same assignment: {row['same_assignment']}"
+        )
+    return line
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="20000,60000,1000000", help="applicant counts")
+    parser.add_argument("--wishes", type=int, default=10)
+    parser.add_argument("--no-baseline", action="store_true", help="skip matching 1.4.3")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size, JSON
+    args = parser.parse_args()
+    if args.one:
+        row = measure(args.one, args.wishes, baseline=not args.no_baseline and args.one == 20000)
+        print(json.dumps(row))
+        return
+    for n in (int(s) for s in args.sizes.split(",")):
+        cmd = [sys.executable, __file__, "--one", str(n), "--wishes", str(args.wishes)]
+        if args.no_baseline:
+            cmd.append("--no-baseline")
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+        print(format_row(json.loads(out.strip().splitlines()[-1])), flush=True)
+
+
+if __name__ == "__main__":
+    main()
