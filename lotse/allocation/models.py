@@ -1,0 +1,227 @@
+"""Allocation rules per municipality, rounds, their snapshots, simulations and outcomes."""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from lotse.accounts.models import Organisation
+from lotse.applications.models import Application, Offer
+
+
+class Criterion(models.TextChoices):
+    """Priority criteria a municipality may order (compiled into the engine's criteria)."""
+
+    SIBLING = "sibling", _("Sibling already attends the facility")
+    SOCIAL_URGENCY = "social_urgency", _("Social urgency (set by the Jugendamt)")
+    CATCHMENT = "catchment", _("Lives in the facility's district")
+    STAFF_CHILD = "staff_child", _("A parent works at the facility")
+    EMPLOYMENT = "employment", _("Parents employed or in training")
+    SINGLE_PARENT = "single_parent", _("Single parent")
+    AGE = "age", _("Older children first")
+    APPLICATION_DATE = "application_date", _("Earlier application first")
+
+
+DEFAULT_CRITERIA = [
+    Criterion.SIBLING.value,
+    Criterion.SOCIAL_URGENCY.value,
+    Criterion.CATCHMENT.value,
+    Criterion.EMPLOYMENT.value,
+    Criterion.AGE.value,
+]
+
+
+class AllocationRules(models.Model):
+    """One rule set of a Jugendamt; the ``is_active`` one applies to new applications."""
+
+    class TieBreaking(models.TextChoices):
+        SINGLE = "single", _("One lottery number per child")
+        MULTIPLE = "multiple", _("A separate lottery at every facility")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("Jugendamt"),
+        on_delete=models.CASCADE,
+        related_name="allocation_rules",
+    )
+    name = models.CharField(_("name"), max_length=120)
+    criteria = models.JSONField(
+        _("priority criteria in order"), default=list, help_text=_("Most important first.")
+    )
+    max_wishes = models.PositiveSmallIntegerField(_("maximum number of wishes"), default=5)
+    application_deadline = models.DateField(_("application deadline"), null=True, blank=True)
+    answer_days = models.PositiveSmallIntegerField(_("days to answer an offer"), default=14)
+    lottery_seed = models.PositiveBigIntegerField(_("lottery seed"))
+    seed_published_at = models.DateTimeField(_("seed published"), null=True, blank=True)
+    tie_breaking = models.CharField(
+        _("tie-breaking"), max_length=10, choices=TieBreaking.choices, default=TieBreaking.SINGLE
+    )
+    is_active = models.BooleanField(_("applies to new applications"), default=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("allocation rules")
+        verbose_name_plural = _("allocation rules")
+        ordering = ["organisation", "-is_active", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(is_active=True),
+                name="rules_one_active_per_organisation",
+            ),
+            models.UniqueConstraint(fields=["organisation", "name"], name="rules_unique_name"),
+            models.CheckConstraint(
+                condition=Q(max_wishes__gte=1, max_wishes__lte=20), name="rules_max_wishes_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(answer_days__gte=1, answer_days__lte=90),
+                name="rules_answer_days_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def criteria_labels(self) -> list[str]:
+        labels = dict(Criterion.choices)
+        return [str(labels.get(c, c)) for c in self.criteria]
+
+
+class Round(models.Model):
+    """An allocation round: snapshot → simulations → publish → re-runs after declines."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Prepared")
+        SNAPSHOT = "snapshot", _("Snapshot taken")
+        PUBLISHED = "published", _("Published")
+        CLOSED = "closed", _("Closed")
+
+    organisation = models.ForeignKey(
+        Organisation, verbose_name=_("Jugendamt"), on_delete=models.CASCADE, related_name="rounds"
+    )
+    name = models.CharField(_("name"), max_length=120)
+    rules = models.ForeignKey(
+        AllocationRules,
+        verbose_name=_("rules"),
+        on_delete=models.PROTECT,
+        related_name="rounds",
+    )
+    start_from = models.DateField(_("care starts from"))
+    start_until = models.DateField(_("care starts until"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
+    snapshot = models.JSONField(_("snapshot"), null=True, blank=True, editable=False)
+    snapshot_at = models.DateTimeField(_("snapshot taken"), null=True, blank=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    published_rules = models.ForeignKey(
+        AllocationRules,
+        verbose_name=_("rules used for publishing"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="published_rounds",
+    )
+    reruns = models.PositiveIntegerField(_("re-runs"), default=0)
+    last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("allocation round")
+        verbose_name_plural = _("allocation rounds")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start_from__lte=models.F("start_until")),
+                name="round_start_range_ordered",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Simulation(models.Model):
+    """The outcome of running the engine on a round's snapshot with one rule set (not binding)."""
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="simulations"
+    )
+    rules = models.ForeignKey(
+        AllocationRules, verbose_name=_("rules"), on_delete=models.CASCADE, related_name="+"
+    )
+    stats = models.JSONField(_("statistics"), default=dict)
+    seconds = models.FloatField(_("run time (s)"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("simulation")
+        verbose_name_plural = _("simulations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.rules}"
+
+
+class Outcome(models.Model):
+    """What a published round (or its latest re-run) decided for one application."""
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="outcomes"
+    )
+    application = models.ForeignKey(
+        Application,
+        verbose_name=_("application"),
+        on_delete=models.CASCADE,
+        related_name="outcomes",
+    )
+    offer = models.ForeignKey(
+        Offer,
+        verbose_name=_("offer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outcomes",
+    )
+    wish_rank = models.PositiveSmallIntegerField(_("wish obtained"), null=True, blank=True)
+    #: Engine reasons for every better wish (codes, not prose): see lotse.matching.explain.
+    reasons = models.JSONField(_("reasons"), default=list)
+    #: Waiting positions per better wish: [{"facility": id, "position": n}, …].
+    waiting = models.JSONField(_("waiting positions"), default=list)
+    run = models.PositiveIntegerField(_("run"), default=0)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "application"], name="outcome_unique_application"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.application_id}"
+
+
+auditlog.register(AllocationRules)
+auditlog.register(Round, exclude_fields=["snapshot"])
+auditlog.register(Simulation, exclude_fields=["stats"])
