@@ -23,6 +23,7 @@ import math
 import resource
 import subprocess
 import sys
+import threading
 import time
 import tracemalloc
 import warnings
@@ -147,10 +148,22 @@ def run_matching_library(inst: Instance) -> tuple[float, dict[str, str | None]]:
     ):
         hospital_prefs[fids[f]].append(cids[c])
     capacities = {fids[f]: int(inst.capacity[f, 0]) for f in range(inst.n_facilities)}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        game = HospitalResident.create_from_dictionaries(resident_prefs, hospital_prefs, capacities)
-        solution = game.solve(optimal="resident")
+    solution: dict[Any, Any] = {}
+
+    def build_and_solve() -> None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            game = HospitalResident.create_from_dictionaries(
+                resident_prefs, hospital_prefs, capacities
+            )
+            solution.update(game.solve(optimal="resident"))
+
+    # matching deep-copies its linked player objects recursively: give it a deep stack.
+    sys.setrecursionlimit(1_000_000)
+    threading.stack_size(1 << 30)
+    worker = threading.Thread(target=build_and_solve)
+    worker.start()
+    worker.join()
     seconds = time.perf_counter() - t0
     out: dict[str, str | None] = dict.fromkeys(cids)
     for hospital, residents in solution.items():
