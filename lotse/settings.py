@@ -244,10 +244,20 @@ if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- E-mail and tasks -----------------------------------------------------------------------
-EMAIL_BACKEND = env_str("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "Lotse <noreply@lotse.example>")
-EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+# Django 6.1 mailers. Development prints mails to the console; production sets SMTP via env.
+_mail_backend = env_str("LOTSE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_mail_options: dict[str, object] = {}
+if _mail_backend.endswith("smtp.EmailBackend"):
+    _mail_options = {
+        "host": env_str("LOTSE_EMAIL_HOST", "localhost"),
+        "port": env_int("LOTSE_EMAIL_PORT", 587),
+        "username": env_str("LOTSE_EMAIL_USER"),
+        "password": env_str("LOTSE_EMAIL_PASSWORD"),
+        "use_tls": env_bool("LOTSE_EMAIL_TLS", default=True),
+    }
+MAILERS = {"default": {"BACKEND": _mail_backend, "OPTIONS": _mail_options}}
+DEFAULT_FROM_EMAIL = env_str("LOTSE_FROM_EMAIL", "Lotse <noreply@lotse.example>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 TASKS = {
     "default": {

@@ -230,7 +230,9 @@ def d_kind_from_age_range(record: dict[str, Any]) -> None:
     if start is None or end is None:
         record["kind"] = Facility.Kind.KITA
         return
-    record["kind"] = kind_from_bands(start < 36, start < 72 and end >= 36, end >= 72)
+    # Kindergartens in the Kita-Datenbank end at 83 months ("until school entry"); only a
+    # range beyond 84 months (7 years) means the facility also cares for school children.
+    record["kind"] = kind_from_bands(start < 36, start < 72 and end >= 36, end > 84)
 
 
 def d_kind_from_name(record: dict[str, Any]) -> None:
@@ -419,7 +421,48 @@ class DistrictCache:
         return self._by_key[key], created
 
 
-def _save_facility(values: dict[str, Any], source: str, districts: DistrictCache) -> str:
+class ImportState:
+    """What one import run has already loaded, so each row costs one or two queries."""
+
+    def __init__(self, source: str, target: str) -> None:
+        self.source = source
+        self.districts = DistrictCache()
+        self.facilities: dict[str, Facility] = {}
+        if target == "facility":
+            self.facilities = {
+                f.external_id: f
+                for f in Facility.objects.filter(source=source).prefetch_related(
+                    "languages", "concepts"
+                )
+            }
+        self._languages: dict[str, Language] = {}
+        self._concepts: dict[str, Concept] = {}
+
+    def language(self, name_or_code: str) -> Language:
+        code, name = LANGUAGE_NAMES.get(
+            name_or_code.lower(), (name_or_code.lower()[:12], name_or_code)
+        )
+        if code not in self._languages:
+            self._languages[code] = Language.objects.get_or_create(
+                code=code, defaults={"name": name}
+            )[0]
+        return self._languages[code]
+
+    def concept(self, name: str) -> Concept:
+        if name not in self._concepts:
+            self._concepts[name] = Concept.objects.get_or_create(name=name[:120])[0]
+        return self._concepts[name]
+
+
+def _set_m2m(facility: Facility, attr: str, wanted: list[object]) -> bool:
+    manager = getattr(facility, attr)
+    if {o.pk for o in manager.all()} == {o.pk for o in wanted}:  # type: ignore[attr-defined]
+        return False
+    manager.set(wanted)
+    return True
+
+
+def _save_facility(values: dict[str, Any], state: ImportState) -> str:
     languages = values.pop("languages", None)
     concepts = values.pop("concepts", None)
     municipality = values.pop("municipality", "") or values.get("city", "")
@@ -429,11 +472,11 @@ def _save_facility(values: dict[str, Any], source: str, districts: DistrictCache
         raise RowError(f"mapping produces unknown fields: {', '.join(sorted(unknown))}")
     _validate_facility(values)
     if district_name:
-        values["district"] = districts.get(municipality, district_name)
-    facility = Facility.objects.filter(source=source, external_id=values["external_id"]).first()
+        values["district"] = state.districts.get(municipality, district_name)
+    facility = state.facilities.get(values["external_id"])
     outcome = "unchanged"
     if facility is None:
-        facility = Facility(source=source)
+        facility = Facility(source=state.source)
         outcome = "created"
     for key, value in values.items():
         if getattr(facility, key) != value:
@@ -441,16 +484,14 @@ def _save_facility(values: dict[str, Any], source: str, districts: DistrictCache
             outcome = "updated" if outcome == "unchanged" else outcome
     if outcome != "unchanged":
         facility.save()
+        state.facilities[facility.external_id] = facility
+    changed = False
     if languages is not None:
-        wanted = [_language(code) for code in languages]
-        if set(facility.languages.all()) != set(wanted):
-            facility.languages.set(wanted)
-            outcome = "updated" if outcome == "unchanged" else outcome
+        changed |= _set_m2m(facility, "languages", [state.language(x) for x in languages])
     if concepts is not None:
-        wanted_c = [Concept.objects.get_or_create(name=name[:120])[0] for name in concepts]
-        if set(facility.concepts.all()) != set(wanted_c):
-            facility.concepts.set(wanted_c)
-            outcome = "updated" if outcome == "unchanged" else outcome
+        changed |= _set_m2m(facility, "concepts", [state.concept(x) for x in concepts])
+    if changed and outcome == "unchanged":
+        outcome = "updated"
     return outcome
 
 
@@ -470,18 +511,13 @@ LANGUAGE_NAMES = {
 }
 
 
-def _language(name_or_code: str) -> Language:
-    code, name = LANGUAGE_NAMES.get(name_or_code.lower(), (name_or_code.lower()[:12], name_or_code))
-    return Language.objects.get_or_create(code=code, defaults={"name": name})[0]
-
-
-def _save_district(values: dict[str, Any], source: str, districts: DistrictCache) -> str:
+def _save_district(values: dict[str, Any], state: ImportState) -> str:
     name = values.get("name")
     if not name:
         raise RowError("the district has no name")
     municipality = values.get("municipality") or ""
     geometry = values.get("boundary")
-    district, created = districts.get_or_create(municipality, name)
+    district, created = state.districts.get_or_create(municipality, name)
     outcome = "created" if created else "unchanged"
     updates: dict[str, Any] = {"code": values.get("code", district.code)}
     if geometry:
@@ -523,7 +559,7 @@ def run_import(
     report = ImportReport()
     target = mapping.get("target", "facility")
     save = _save_facility if target == "facility" else _save_district
-    districts = DistrictCache()
+    state = ImportState(mapping["source"], target)
     filters = {**mapping.get("filter", {}), **(filters or {})}
     for line, record in read_records(path, mapping):
         if isinstance(record, RowError):
@@ -537,7 +573,7 @@ def run_import(
         try:
             values = convert(record, mapping)
             with transaction.atomic():
-                outcome = save(values, mapping["source"], districts)
+                outcome = save(values, state)
         except RowError as exc:
             report.errors.append((line, str(exc)))
             continue
