@@ -354,11 +354,12 @@ def _criteria_priority(
             else:
                 per_child[c] = _number(value, what)
         if per_wish is not None:
-            values = np.where(np.isnan(per_wish), per_child[child_of], per_wish)
+            # A facility-specific criterion is 0 wherever a child does not name the facility.
+            values = np.where(np.isnan(per_wish), np.nan_to_num(per_child)[child_of], per_wish)
         else:
             values = per_child
         given = values[~np.isnan(values)]
-        # A missing value ranks below every given value.
+        # A missing (per-child) value ranks below every given value.
         if given.size:
             worst = given.min() - 1 if higher else given.max() + 1
         else:
