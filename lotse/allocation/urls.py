@@ -1,2 +1,21 @@
+from django.urls import path
+
+from . import views
+
 app_name = "allocation"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("rules/", views.public_rules, name="public_rules"),
+    path("rules/new/", views.rules_edit, name="rules_new"),
+    path("rules/<int:pk>/", views.rules_edit, name="rules"),
+    path("rules/<int:pk>/publish-seed/", views.rules_publish_seed, name="rules_publish_seed"),
+    path("rounds/new/", views.round_new, name="round_new"),
+    path("rounds/<int:pk>/", views.round_detail, name="round"),
+    path("rounds/<int:pk>/snapshot/", views.round_snapshot, name="round_snapshot"),
+    path("rounds/<int:pk>/simulate/", views.round_simulate, name="round_simulate"),
+    path("rounds/<int:pk>/compare/", views.round_compare, name="round_compare"),
+    path("rounds/<int:pk>/publish/", views.round_publish, name="round_publish"),
+    path("rounds/<int:pk>/rerun/", views.round_rerun, name="round_rerun"),
+    path("applications/", views.application_list, name="applications"),
+    path("applications/<int:pk>/urgency/", views.application_urgency, name="urgency"),
+]

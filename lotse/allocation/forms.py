@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lotse.accounts.models import Organisation
+from lotse.applications.forms import MonthField
+
+from .models import AllocationRules, Criterion
+
+MAX_CRITERIA = len(Criterion.choices)
+
+
+class RulesForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Jugendamt"), queryset=Organisation.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=120)
+    max_wishes = forms.IntegerField(label=_("Maximum number of wishes"), min_value=1,
+                                    max_value=20, initial=5)
+    application_deadline = forms.DateField(
+        label=_("Application deadline"), required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("Families can change or withdraw applications until this day."),
+    )
+    answer_days = forms.IntegerField(label=_("Days to answer an offer"), min_value=1,
+                                     max_value=90, initial=14)
+    tie_breaking = forms.ChoiceField(label=_("Lottery"), choices=AllocationRules.TieBreaking.choices)
+    is_active = forms.BooleanField(label=_("Applies to new applications"), required=False)
+
+    def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        if organisations.count() == 1:
+            self.fields["organisation"].initial = organisations.first()
+        choices = [("", _("— none —"))] + list(Criterion.choices)
+        for i in range(1, MAX_CRITERIA + 1):
+            self.fields[f"criterion_{i}"] = forms.ChoiceField(
+                label=_("Priority %(n)d") % {"n": i}, choices=choices, required=False
+            )
+
+    def criteria(self) -> list[str]:
+        return [self.cleaned_data[f"criterion_{i}"] for i in range(1, MAX_CRITERIA + 1)
+                if self.cleaned_data.get(f"criterion_{i}")]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        chosen = [data.get(f"criterion_{i}") for i in range(1, MAX_CRITERIA + 1)]
+        chosen = [c for c in chosen if c]
+        if len(set(chosen)) != len(chosen):
+            raise forms.ValidationError(_("Each criterion can be used only once."))
+        return data
+
+
+class RoundForm(forms.Form):
+    organisation = forms.ModelChoiceField(label=_("Jugendamt"), queryset=Organisation.objects.none())
+    name = forms.CharField(label=_("Name"), max_length=120)
+    rules = forms.ModelChoiceField(label=_("Rules"), queryset=AllocationRules.objects.none())
+    start_from = MonthField(label=_("Care starts from (month)"))
+    start_until = MonthField(label=_("Care starts until (month)"))
+
+    def __init__(self, *args: Any, organisations: Any, rules: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations
+        self.fields["rules"].queryset = rules
+        if organisations.count() == 1:
+            self.fields["organisation"].initial = organisations.first()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("start_from") and data.get("start_until") and (
+            data["start_until"] < data["start_from"]
+        ):
+            self.add_error("start_until", _("The end lies before the beginning."))
+        return data
+
+
+class RulesChoiceForm(forms.Form):
+    rules = forms.ModelChoiceField(label=_("Rules"), queryset=AllocationRules.objects.none())
+
+    def __init__(self, *args: Any, rules: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rules"].queryset = rules

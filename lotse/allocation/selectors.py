@@ -1,0 +1,99 @@
+"""Reads of the allocation app, scoped to the Jugendamt organisations of the user."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from lotse.accounts.models import Organisation, Role, User
+from lotse.accounts.selectors import organisations_for_user
+from lotse.applications.models import Application
+
+from .models import AllocationRules, Outcome, Round, Simulation
+
+JUGENDAMT_ROLES = [Role.PLANNER, Role.ADMIN]
+
+
+def jugendamt_organisations(user: User) -> QuerySet[Organisation]:
+    """Jugendamt organisations in which the user is a planner or an admin."""
+    return organisations_for_user(user, JUGENDAMT_ROLES).filter(
+        kind=Organisation.Kind.JUGENDAMT
+    )
+
+
+def jugendamt_municipalities(user: User) -> set[str]:
+    return set(jugendamt_organisations(user).values_list("municipality", flat=True)) - {""}
+
+
+def active_rules_for_municipality(municipality: str) -> AllocationRules | None:
+    return (
+        AllocationRules.objects.filter(
+            is_active=True,
+            organisation__kind=Organisation.Kind.JUGENDAMT,
+            organisation__municipality=municipality,
+        )
+        .order_by("pk")
+        .first()
+    )
+
+
+def rules_for_user(user: User) -> QuerySet[AllocationRules]:
+    return AllocationRules.objects.filter(
+        organisation__in=jugendamt_organisations(user)
+    ).select_related("organisation")
+
+
+def get_rules_for_user(user: User, pk: int) -> AllocationRules:
+    return get_object_or_404(rules_for_user(user), pk=pk)
+
+
+def rounds_for_user(user: User) -> QuerySet[Round]:
+    return (
+        Round.objects.filter(organisation__in=jugendamt_organisations(user))
+        .select_related("organisation", "rules", "published_rules")
+        .defer("snapshot")
+    )
+
+
+def get_round_for_user(user: User, pk: int, *, with_snapshot: bool = False) -> Round:
+    qs = Round.objects.filter(organisation__in=jugendamt_organisations(user)).select_related(
+        "organisation", "rules", "published_rules"
+    )
+    if not with_snapshot:
+        qs = qs.defer("snapshot")
+    return get_object_or_404(qs, pk=pk)
+
+
+def simulations_of(round_: Round) -> QuerySet[Simulation]:
+    return round_.simulations.select_related("rules").order_by("-created_at", "-id")
+
+
+def get_simulation(round_: Round, pk: int) -> Simulation:
+    return get_object_or_404(simulations_of(round_), pk=pk)
+
+
+def latest_outcome(application: Application) -> Outcome | None:
+    """The outcome of the newest published round for the application (for the status page)."""
+    return (
+        Outcome.objects.filter(application=application, round__status__in=["published", "closed"])
+        .select_related("round", "offer")
+        .order_by("-round__published_at", "-pk")
+        .first()
+    )
+
+
+def applications_for_jugendamt(user: User) -> QuerySet[Application]:
+    return Application.objects.filter(
+        municipality__in=jugendamt_municipalities(user)
+    ).select_related("child", "home_district")
+
+
+def round_outcome_counts(round_: Round) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = (
+        Application.objects.filter(outcomes__round=round_)
+        .values("status")
+        .annotate(n=Count("id"))
+    )
+    return {r["status"]: r["n"] for r in rows}

@@ -1,0 +1,594 @@
+"""State changes of rules and rounds: snapshot → simulate → publish → offers → re-run.
+
+A published run writes all offers, outcomes and status changes in one transaction with bulk
+statements (60,000 applications in seconds), plus one audit entry per changed application and
+offer. Mails go out afterwards through one background task per run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lotse.accounts.models import Organisation, User
+from lotse.applications.models import Application, Offer, SeatQuota
+from lotse.applications.services import sync_free_places
+
+from . import engine_io
+from .models import AllocationRules, Criterion, Outcome, Round, Simulation
+from .selectors import jugendamt_organisations
+
+BATCH = 2000
+
+
+def _require_jugendamt(actor: User | None, organisation: Organisation) -> None:
+    if actor is None:  # background tasks act for the system
+        return
+    if not jugendamt_organisations(actor).filter(pk=organisation.pk).exists():
+        raise PermissionDenied
+
+
+def _deadline(days: int) -> dt.datetime:
+    """End of the day ``days`` days from now (Europe/Berlin)."""
+    day = timezone.localdate() + dt.timedelta(days=days)
+    return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
+
+
+def bulk_audit(
+    model: type[Model],
+    objects: Iterable[tuple[int, str, dict[str, list[Any]]]],
+    *,
+    actor: User | None,
+    action: int = LogEntry.Action.UPDATE,
+) -> int:
+    """Audit entries for bulk writes (which bypass auditlog's signals): (pk, repr, changes)."""
+    content_type = ContentType.objects.get_for_model(model)
+    now = timezone.now()
+    entries = [
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(pk),
+            object_id=pk,
+            object_repr=text[:200],
+            action=action,
+            changes=changes,
+            changes_text="",
+            actor=actor,
+            timestamp=now,
+        )
+        for pk, text, changes in objects
+    ]
+    LogEntry.objects.bulk_create(entries, batch_size=BATCH)
+    return len(entries)
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def _clean_rules(criteria: Sequence[str], max_wishes: int, answer_days: int) -> list[str]:
+    known = {c.value for c in Criterion}
+    errors: dict[str, str] = {}
+    cleaned = [c for c in criteria if c]
+    if any(c not in known for c in cleaned):
+        errors["criteria"] = _("Unknown priority criterion.")
+    elif len(set(cleaned)) != len(cleaned):
+        errors["criteria"] = _("Each criterion can be used only once.")
+    if not 1 <= max_wishes <= 20:
+        errors["max_wishes"] = _("Allow between 1 and 20 wishes.")
+    if not 1 <= answer_days <= 90:
+        errors["answer_days"] = _("Families need between 1 and 90 days to answer.")
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+@transaction.atomic
+def rules_save(
+    *,
+    actor: User,
+    organisation: Organisation,
+    name: str,
+    criteria: Sequence[str],
+    max_wishes: int = 5,
+    application_deadline: dt.date | None = None,
+    answer_days: int = 14,
+    tie_breaking: str = AllocationRules.TieBreaking.SINGLE,
+    is_active: bool = False,
+    rules: AllocationRules | None = None,
+) -> AllocationRules:
+    """Create or change a rule set. The lottery seed is drawn once and never changes after it
+    has been published."""
+    _require_jugendamt(actor, organisation)
+    cleaned = _clean_rules(criteria, max_wishes, answer_days)
+    name = " ".join(name.split())
+    if not name:
+        raise ValidationError({"name": _("Please give the rule set a name.")})
+    clash = AllocationRules.objects.filter(organisation=organisation, name=name)
+    if rules is not None:
+        clash = clash.exclude(pk=rules.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("A rule set with this name already exists.")})
+    if is_active:
+        AllocationRules.objects.filter(organisation=organisation, is_active=True).exclude(
+            pk=getattr(rules, "pk", None)
+        ).update(is_active=False)
+    if rules is None:
+        rules = AllocationRules(organisation=organisation, lottery_seed=secrets.randbits(48))
+    else:
+        rules = AllocationRules.objects.select_for_update().get(pk=rules.pk)
+        if rules.organisation_id != organisation.pk:
+            raise PermissionDenied
+    rules.name = name
+    rules.criteria = cleaned
+    rules.max_wishes = max_wishes
+    rules.application_deadline = application_deadline
+    rules.answer_days = answer_days
+    rules.tie_breaking = tie_breaking
+    rules.is_active = is_active
+    rules.save()
+    return rules
+
+
+@transaction.atomic
+def rules_publish_seed(*, actor: User, rules: AllocationRules) -> AllocationRules:
+    """Publish the lottery seed; from then on it is fixed and rounds may use the rule set."""
+    _require_jugendamt(actor, rules.organisation)
+    rules = AllocationRules.objects.select_for_update().get(pk=rules.pk)
+    if rules.seed_published_at is None:
+        rules.seed_published_at = timezone.now()
+        rules.save(update_fields=["seed_published_at", "updated_at"])
+    return rules
+
+
+# --------------------------------------------------------------------------- rounds
+
+
+@transaction.atomic
+def round_create(
+    *,
+    actor: User,
+    organisation: Organisation,
+    name: str,
+    rules: AllocationRules,
+    start_from: dt.date,
+    start_until: dt.date,
+) -> Round:
+    _require_jugendamt(actor, organisation)
+    if rules.organisation_id != organisation.pk:
+        raise PermissionDenied
+    start_from, start_until = start_from.replace(day=1), start_until.replace(day=1)
+    if start_until < start_from:
+        raise ValidationError({"start_until": _("The end lies before the beginning.")})
+    if not organisation.municipality:
+        raise ValidationError(_("The Jugendamt has no municipality set; ask an administrator."))
+    overlapping = Round.objects.filter(
+        organisation=organisation,
+        status__in=[Round.Status.DRAFT, Round.Status.SNAPSHOT],
+        start_from__lte=start_until,
+        start_until__gte=start_from,
+    )
+    if overlapping.exists():
+        raise ValidationError(
+            _("Another unpublished round covers these months; finish or delete it first.")
+        )
+    return Round.objects.create(
+        organisation=organisation,
+        name=" ".join(name.split()) or _("Allocation round"),
+        rules=rules,
+        start_from=start_from,
+        start_until=start_until,
+        created_by=actor,
+    )
+
+
+def _lock_round(round_: Round) -> Round:
+    return Round.objects.select_for_update().select_related("organisation", "rules").get(
+        pk=round_.pk
+    )
+
+
+@transaction.atomic
+def round_snapshot(*, actor: User | None, round_: Round) -> Round:
+    """Freeze the applications and free seats of the round; applications go "in allocation"."""
+    round_ = _lock_round(round_)
+    _require_jugendamt(actor, round_.organisation)
+    if round_.status not in (Round.Status.DRAFT, Round.Status.SNAPSHOT):
+        raise ValidationError(_("A published round cannot take a new snapshot."))
+    applications = engine_io.eligible_applications(
+        round_.organisation.municipality, round_.start_from, round_.start_until
+    )
+    snapshot = engine_io.take_snapshot(applications)
+    changed = list(
+        applications.filter(status=Application.Status.SUBMITTED).values_list("pk", flat=True)
+    )
+    for chunk in _chunks(changed):
+        Application.objects.filter(pk__in=chunk).update(
+            status=Application.Status.IN_ALLOCATION, updated_at=timezone.now()
+        )
+    bulk_audit(
+        Application,
+        ((pk, f"#{pk}", {"status": ["submitted", "in_allocation"]}) for pk in changed),
+        actor=actor,
+    )
+    round_.snapshot = snapshot
+    round_.snapshot_at = timezone.now()
+    round_.status = Round.Status.SNAPSHOT
+    round_.save(update_fields=["snapshot", "snapshot_at", "status"])
+    return round_
+
+
+def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+@transaction.atomic
+def round_simulate(*, actor: User | None, round_: Round, rules: AllocationRules) -> Simulation:
+    """Run the engine on the snapshot with a rule set and store the statistics (not binding)."""
+    round_ = Round.objects.select_related("organisation").get(pk=round_.pk)
+    _require_jugendamt(actor, round_.organisation)
+    if rules.organisation_id != round_.organisation_id:
+        raise PermissionDenied
+    if round_.snapshot is None:
+        raise ValidationError(_("Take a snapshot of the applications first."))
+    started = time.perf_counter()
+    prepared = engine_io.build(round_.snapshot, rules)
+    result = engine_io.run(prepared)
+    stats = engine_io.district_and_band_stats(round_.snapshot, prepared, result)
+    stats["stability"] = engine_io.stability(result)
+    stats["seats"] = int(prepared.instance.capacity.sum())
+    return Simulation.objects.create(
+        round=round_,
+        rules=rules,
+        stats=stats,
+        seconds=round(time.perf_counter() - started, 3),
+        created_by=actor,
+    )
+
+
+def _check_publishable(round_: Round, rules: AllocationRules) -> None:
+    if round_.status != Round.Status.SNAPSHOT or round_.snapshot is None:
+        raise ValidationError(_("Only a round with a snapshot that is not yet published can be "
+                                "published."))
+    if rules.organisation_id != round_.organisation_id:
+        raise PermissionDenied
+    if rules.seed_published_at is None or rules.seed_published_at > timezone.now():
+        raise ValidationError(
+            _("Publish the lottery seed of the rule set “%(name)s” before the binding run.")
+            % {"name": rules.name}
+        )
+
+
+@transaction.atomic
+def round_publish(*, actor: User | None, round_: Round, rules: AllocationRules) -> Round:
+    """The binding run: offers for assigned children, waiting list for the others."""
+    round_ = _lock_round(round_)
+    _require_jugendamt(actor, round_.organisation)
+    rules = AllocationRules.objects.get(pk=rules.pk)
+    _check_publishable(round_, rules)
+    prepared = engine_io.build(round_.snapshot, rules)
+    result = engine_io.run(prepared)
+    now = timezone.now()
+    round_.status = Round.Status.PUBLISHED
+    round_.published_at = now
+    round_.published_rules = rules
+    round_.last_run_at = now
+    round_.save(update_fields=["status", "published_at", "published_rules", "last_run_at"])
+    _write_run(round_, rules, prepared, result, actor=actor, previous={})
+    bulk_audit(Round, [(round_.pk, str(round_), {"status": ["snapshot", "published"]})],
+               actor=actor)
+    return round_
+
+
+def _write_run(
+    round_: Round,
+    rules: AllocationRules,
+    prepared: engine_io.Prepared,
+    result: Any,
+    *,
+    actor: User | None,
+    previous: dict[int, Offer],
+) -> dict[str, int]:
+    """Write offers, application statuses and outcomes of one run (first or re-run).
+
+    ``previous`` maps application id → its open offer from this round (re-runs): unchanged
+    offers stay, better ones replace them (the old one becomes "superseded").
+    """
+    inst = prepared.instance
+    aw = result.assigned_wish
+    explanations = result.explanations
+    waiting = engine_io.waiting_positions(prepared, result)
+    snapshot = round_.snapshot
+    desired = snapshot["desired_start"]
+    bands = snapshot["band"]
+    quota_start = dict(
+        zip(snapshot["quota"]["id"], snapshot["quota"]["start"], strict=True)
+    )
+    deadline = _deadline(rules.answer_days)
+    fac_ids = inst.facility_ids
+    new_offers: list[Offer] = []
+    superseded: list[Offer] = []
+    to_offered: list[int] = []
+    to_waiting: list[int] = []
+    wish_of: dict[int, int | None] = {}
+    for child in range(inst.n_children):
+        app_id = int(prepared.applications[child])
+        row = int(prepared.rows[child])
+        entry = int(aw[child])
+        old = previous.get(app_id)
+        if entry < 0:
+            wish_of[app_id] = None
+            to_waiting.append(app_id)
+            continue
+        facility_id = int(fac_ids[int(inst.wish_facility[entry])])
+        wish_of[app_id] = int(prepared.wish_rank[entry])
+        if old is not None and old.facility_id == facility_id:
+            continue
+        quota_id = int(prepared.wish_quota[entry])
+        start = max(dt.date.fromisoformat(desired[row]),
+                    dt.date.fromisoformat(quota_start[quota_id]))
+        if old is not None:
+            superseded.append(old)
+        new_offers.append(
+            Offer(
+                application_id=app_id,
+                facility_id=facility_id,
+                quota_id=quota_id,
+                seat_type=bands[row],
+                start_month=start,
+                wish_rank=int(prepared.wish_rank[entry]),
+                deadline=deadline,
+            )
+        )
+        to_offered.append(app_id)
+    now = timezone.now()
+    for chunk in _chunks([o.pk for o in superseded]):
+        Offer.objects.filter(pk__in=chunk).update(
+            status=Offer.Status.SUPERSEDED, answered_at=now
+        )
+    Offer.objects.bulk_create(new_offers, batch_size=BATCH)
+    if not all(o.pk for o in new_offers):  # SQLite < 3.35 gives no ids back
+        ids = dict(
+            Offer.objects.filter(
+                application_id__in=[o.application_id for o in new_offers],
+                status=Offer.Status.OFFERED,
+            ).values_list("application_id", "pk")
+        )
+        for o in new_offers:
+            o.pk = ids[o.application_id]
+    offer_by_app = {o.application_id: o.pk for o in new_offers}
+    for chunk in _chunks(to_offered):
+        Application.objects.filter(pk__in=chunk).update(
+            status=Application.Status.OFFERED, updated_at=now
+        )
+    waiting_changed: list[int] = []
+    for chunk in _chunks(to_waiting):
+        waiting_changed += Application.objects.filter(pk__in=chunk).exclude(
+            status=Application.Status.WAITING
+        ).values_list("pk", flat=True)
+    for chunk in _chunks(to_waiting):
+        Application.objects.filter(pk__in=chunk).update(
+            status=Application.Status.WAITING, updated_at=now
+        )
+
+    # Outcomes: reasons (engine codes) and waiting positions for every child of the run.
+    existing = dict(
+        Outcome.objects.filter(round=round_).values_list("application_id", "pk")
+    )
+    run_no = round_.reruns
+    creates: list[Outcome] = []
+    updates: list[Outcome] = []
+    for child in range(inst.n_children):
+        app_id = int(prepared.applications[child])
+        reasons = _plain_reasons(explanations.for_child(child), prepared, child)
+        positions = [{"facility": f, "position": p} for f, p in waiting.get(child, [])]
+        outcome = Outcome(
+            pk=existing.get(app_id),
+            round=round_,
+            application_id=app_id,
+            wish_rank=wish_of.get(app_id),
+            reasons=reasons,
+            waiting=positions,
+            run=run_no,
+            updated_at=now,
+        )
+        if app_id in offer_by_app:
+            outcome.offer_id = offer_by_app[app_id]
+        elif app_id in previous and wish_of.get(app_id) is not None:
+            outcome.offer_id = previous[app_id].pk
+        if outcome.pk:
+            updates.append(outcome)
+        else:
+            creates.append(outcome)
+    Outcome.objects.bulk_create(creates, batch_size=BATCH)
+    Outcome.objects.bulk_update(
+        updates, ["wish_rank", "reasons", "waiting", "run", "offer", "updated_at"],
+        batch_size=BATCH,
+    )
+
+    bulk_audit(
+        Offer,
+        [(o.pk, f"#{o.pk}", {"status": ["", "offered"], "facility": ["", str(o.facility_id)]})
+         for o in new_offers],
+        actor=actor,
+        action=LogEntry.Action.CREATE,
+    )
+    bulk_audit(Offer, [(o.pk, f"#{o.pk}", {"status": ["offered", "superseded"]})
+                       for o in superseded], actor=actor)
+    bulk_audit(
+        Application,
+        [(pk, f"#{pk}", {"status": ["", "offered"]}) for pk in to_offered]
+        + [(pk, f"#{pk}", {"status": ["", "waiting"]}) for pk in waiting_changed],
+        actor=actor,
+    )
+    facilities = {int(f) for f in fac_ids}
+    transaction.on_commit(lambda: sync_free_places_task.enqueue(sorted(facilities)))
+    notify = [o.application_id for o in new_offers]
+    if not previous:
+        notify += to_waiting
+    if notify:
+        transaction.on_commit(
+            lambda: notify_round_task.enqueue(round_id=round_.pk, application_ids=notify)
+        )
+    return {"offers": len(new_offers), "superseded": len(superseded), "waiting": len(to_waiting)}
+
+
+def _plain_reasons(
+    reasons: list[dict[str, Any]], prepared: engine_io.Prepared, child: int
+) -> list[dict[str, Any]]:
+    """Keep the engine's data codes, compacted for storage (facility ids as integers)."""
+    out = []
+    for r in reasons:
+        item = {k: v for k, v in r.items() if k not in ("seat_type",)}
+        item["facility"] = int(r["facility"])
+        for key in ("child_value", "cutoff_value"):
+            if isinstance(item.get(key), float) and float(item[key]).is_integer():
+                item[key] = int(item[key])
+        out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- re-runs
+
+
+@transaction.atomic
+def round_rerun(*, actor: User | None, round_: Round) -> dict[str, int]:
+    """Give freed seats to the children with priority for them, keeping accepted places.
+
+    Children in play: those of the round still waiting, and those holding an open offer (their
+    wishes cut at the offered one, the offered facility as their current place so they cannot
+    lose it but may move up). Accepted places are out of the instance; their seats are taken.
+    Capacities are the live free seats. Child-proposing deferred acceptance on this instance is
+    stable: no child in play envies another with lower priority (checked after the run).
+    """
+    round_ = _lock_round(round_)
+    _require_jugendamt(actor, round_.organisation)
+    if round_.status != Round.Status.PUBLISHED or round_.published_rules is None:
+        raise ValidationError(_("Only a published round can be re-run."))
+    rules = round_.published_rules
+    snapshot = round_.snapshot
+    app_ids = np.asarray(snapshot["application"], dtype=np.int64)
+    status = dict(
+        Application.objects.filter(outcomes__round=round_).values_list("pk", "status")
+    )
+    open_offers = {
+        o.application_id: o
+        for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED)
+    }
+    in_play = [
+        i for i, a in enumerate(app_ids.tolist())
+        if status.get(a) == Application.Status.WAITING or a in open_offers
+    ]
+    rows = np.asarray(in_play, dtype=np.int64)
+    max_rank = np.asarray(
+        [open_offers[a].wish_rank or 0 if a in open_offers else 0
+         for a in app_ids[rows].tolist()], dtype=np.int64)
+    current = np.asarray(
+        [open_offers[a].facility_id if a in open_offers else -1
+         for a in app_ids[rows].tolist()], dtype=np.int64)
+    held_ids = {o.pk for o in open_offers.values()}
+    free = _live_free_seats(snapshot["quota"]["id"], held_ids)
+    prepared = engine_io.build(
+        snapshot, rules, rows=rows, max_rank=max_rank, current_facility=current, free=free
+    )
+    result = engine_io.run(prepared)
+    report = engine_io.stability(result)
+    if report["blocking_pairs"] or not report["feasible"]:
+        raise ValidationError(_("The re-run would not be stable; nothing was changed."))
+    round_.reruns += 1
+    round_.last_run_at = timezone.now()
+    round_.save(update_fields=["reruns", "last_run_at"])
+    counts = _write_run(round_, rules, prepared, result, actor=actor, previous=open_offers)
+    bulk_audit(Round, [(round_.pk, str(round_), {"reruns": [round_.reruns - 1, round_.reruns]})],
+               actor=actor)
+    return counts
+
+
+def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int, int]:
+    """Free seats per quota now: capacity − taken − open offers not held by children in play."""
+    wanted = set(quota_ids)
+    facility_ids = set(
+        SeatQuota.objects.filter(pk__in=quota_ids).values_list("facility_id", flat=True)
+    ) if len(quota_ids) < 5000 else None
+    quotas = SeatQuota.objects.all()
+    offers = Offer.objects.filter(status=Offer.Status.OFFERED)
+    if facility_ids is not None:
+        quotas = quotas.filter(facility_id__in=facility_ids)
+        offers = offers.filter(facility_id__in=facility_ids)
+    free = {
+        pk: cap - taken
+        for pk, cap, taken in quotas.values_list("pk", "capacity", "taken")
+        if pk in wanted
+    }
+    for pk, quota_id in offers.values_list("pk", "quota_id"):
+        if quota_id in free and pk not in held_offer_ids:
+            free[quota_id] -= 1
+    return {pk: max(v, 0) for pk, v in free.items()}
+
+
+def schedule_rerun_for_offer(offer: Offer) -> None:
+    """After a decline or expiry: re-run the offer's published round once the change commits."""
+    round_ids = list(
+        Outcome.objects.filter(offer=offer, round__status=Round.Status.PUBLISHED).values_list(
+            "round_id", flat=True
+        )
+    )
+    for round_id in round_ids:
+        transaction.on_commit(lambda rid=round_id: rerun_round_task.enqueue(round_id=rid))
+
+
+# --------------------------------------------------------------------------- tasks
+
+
+@task()
+def rerun_round_task(round_id: int) -> dict[str, int]:
+    round_ = Round.objects.filter(pk=round_id, status=Round.Status.PUBLISHED).first()
+    if round_ is None:
+        return {}
+    return round_rerun(actor=None, round_=round_)
+
+
+@task()
+def sync_free_places_task(facility_ids: list[int]) -> None:
+    sync_free_places(facility_ids)
+
+
+@task()
+def notify_round_task(round_id: int, application_ids: list[int]) -> int:
+    """Mail every family of a run: the offer with its deadline, or the waiting list."""
+    from lotse.applications.notifications import notify_outcome
+
+    sent = 0
+    for chunk in _chunks(application_ids, 500):
+        outcomes = Outcome.objects.filter(
+            round_id=round_id, application_id__in=chunk
+        ).select_related("application__child", "offer__facility")
+        for outcome in outcomes:
+            sent += notify_outcome(outcome.application, outcome.offer)
+    return sent
+
+
+__all__ = [
+    "bulk_audit",
+    "round_create",
+    "round_publish",
+    "round_rerun",
+    "round_simulate",
+    "round_snapshot",
+    "rules_publish_seed",
+    "rules_save",
+    "schedule_rerun_for_offer",
+]

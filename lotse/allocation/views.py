@@ -1,0 +1,323 @@
+"""Jugendamt pages: rules, rounds (snapshot → simulate → compare → publish → re-run),
+applications of the municipality; and the public page of the published rules."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lotse.accounts.models import Organisation, Role
+from lotse.applications.forms import SocialUrgencyForm
+from lotse.applications.models import Application
+from lotse.applications.services import application_set_social_urgency
+from lotse.core.permissions import role_required
+from lotse.directory.models import District, Facility
+
+from . import selectors, services
+from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm
+from .models import AllocationRules, Round
+
+jugendamt_required = role_required(Role.PLANNER, Role.ADMIN)
+
+
+def _errors_to_messages(request: HttpRequest, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def _form_error(form: Any, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _status(form: Any) -> int:
+    return 422 if form.is_bound and form.errors else 200
+
+
+@jugendamt_required
+def index(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "allocation/index.html",
+        {
+            "rules": selectors.rules_for_user(request.user),
+            "rounds": selectors.rounds_for_user(request.user),
+            "organisations": selectors.jugendamt_organisations(request.user),
+        },
+    )
+
+
+@jugendamt_required
+def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    rules = selectors.get_rules_for_user(request.user, pk) if pk else None
+    organisations = selectors.jugendamt_organisations(request.user)
+    if request.method == "POST":
+        form = RulesForm(request.POST, organisations=organisations)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = services.rules_save(
+                    actor=request.user,
+                    organisation=data["organisation"],
+                    name=data["name"],
+                    criteria=form.criteria(),
+                    max_wishes=data["max_wishes"],
+                    application_deadline=data.get("application_deadline"),
+                    answer_days=data["answer_days"],
+                    tie_breaking=data["tie_breaking"],
+                    is_active=data["is_active"],
+                    rules=rules,
+                )
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("The rules were saved."))
+                return redirect("allocation:rules", pk=saved.pk)
+    else:
+        initial: dict[str, Any] = {}
+        if rules is not None:
+            initial = {
+                "organisation": rules.organisation_id,
+                "name": rules.name,
+                "max_wishes": rules.max_wishes,
+                "application_deadline": rules.application_deadline,
+                "answer_days": rules.answer_days,
+                "tie_breaking": rules.tie_breaking,
+                "is_active": rules.is_active,
+            } | {f"criterion_{i}": c for i, c in enumerate(rules.criteria, 1)}
+        form = RulesForm(initial=initial, organisations=organisations)
+    return render(
+        request, "allocation/rules_form.html", {"form": form, "rules": rules,
+                                                "n_criteria": MAX_CRITERIA},
+        status=_status(form),
+    )
+
+
+@require_POST
+@jugendamt_required
+def rules_publish_seed(request: HttpRequest, pk: int) -> HttpResponse:
+    rules = selectors.get_rules_for_user(request.user, pk)
+    services.rules_publish_seed(actor=request.user, rules=rules)
+    messages.success(request, _("The lottery seed is published and can no longer change."))
+    return redirect("allocation:rules", pk=rules.pk)
+
+
+@jugendamt_required
+def round_new(request: HttpRequest) -> HttpResponse:
+    organisations = selectors.jugendamt_organisations(request.user)
+    rules = selectors.rules_for_user(request.user)
+    form = RoundForm(request.POST or None, organisations=organisations, rules=rules)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            round_ = services.round_create(actor=request.user, **data)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The round was created. Take a snapshot next."))
+            return redirect("allocation:round", pk=round_.pk)
+    return render(request, "allocation/round_form.html", {"form": form}, status=_status(form))
+
+
+def _district_names() -> dict[str, str]:
+    names = {str(pk): name for pk, name in District.objects.values_list("pk", "name")}
+    names["0"] = _("No district given")
+    return names
+
+
+def _simulation_rows(sim: Any, names: dict[str, str]) -> list[tuple[str, str, int]]:
+    rows = []
+    for district, bands in sim.stats.get("unassigned_by_district_band", {}).items():
+        for band, count in bands.items():
+            rows.append((names.get(district, district), band, count))
+    return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))
+
+
+@jugendamt_required
+def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    rules = selectors.rules_for_user(request.user).filter(organisation=round_.organisation)
+    simulations = list(selectors.simulations_of(round_)[:10])
+    snapshot_size = None
+    if round_.snapshot_at:
+        snapshot_size = (
+            Round.objects.filter(pk=round_.pk)
+            .values_list("snapshot", flat=True)
+            .first()
+            or {}
+        )
+        snapshot_size = {
+            "applications": len(snapshot_size.get("application", [])),
+            "seats": sum(snapshot_size.get("quota", {}).get("free", [])),
+        }
+    return render(
+        request,
+        "allocation/round_detail.html",
+        {
+            "round": round_,
+            "snapshot_size": snapshot_size,
+            "simulations": simulations,
+            "choice": RulesChoiceForm(rules=rules, initial={"rules": round_.rules_id}),
+            "counts": selectors.round_outcome_counts(round_),
+            "status_labels": dict(Application.Status.choices),
+        },
+    )
+
+
+@require_POST
+@jugendamt_required
+def round_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    try:
+        services.round_snapshot(actor=request.user, round_=round_)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(request, _("Snapshot taken: the applications are now in allocation."))
+    return redirect("allocation:round", pk=round_.pk)
+
+
+def _chosen_rules(request: HttpRequest, round_: Round) -> AllocationRules | None:
+    rules = selectors.rules_for_user(request.user).filter(organisation=round_.organisation)
+    form = RulesChoiceForm(request.POST, rules=rules)
+    if not form.is_valid():
+        messages.error(request, _("Please choose a rule set."))
+        return None
+    return form.cleaned_data["rules"]
+
+
+@require_POST
+@jugendamt_required
+def round_simulate(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    rules = _chosen_rules(request, round_)
+    if rules is not None:
+        try:
+            services.round_simulate(actor=request.user, round_=round_, rules=rules)
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("Simulation finished; nothing was published."))
+    return redirect("allocation:round", pk=round_.pk)
+
+
+@jugendamt_required
+def round_compare(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    names = _district_names()
+    chosen = []
+    for key in ("a", "b"):
+        value = request.GET.get(key, "")
+        if value.isdigit():
+            sim = selectors.get_simulation(round_, int(value))
+            chosen.append((sim, _simulation_rows(sim, names)))
+    if not chosen:
+        chosen = [(s, _simulation_rows(s, names)) for s in selectors.simulations_of(round_)[:2]]
+    return render(request, "allocation/round_compare.html", {"round": round_, "chosen": chosen})
+
+
+@require_POST
+@jugendamt_required
+def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    rules = _chosen_rules(request, round_)
+    if rules is not None:
+        try:
+            services.round_publish(actor=request.user, round_=round_, rules=rules)
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("The round is published; the families are informed."))
+    return redirect("allocation:round", pk=round_.pk)
+
+
+@require_POST
+@jugendamt_required
+def round_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    round_ = selectors.get_round_for_user(request.user, pk)
+    try:
+        counts = services.round_rerun(actor=request.user, round_=round_)
+    except ValidationError as exc:
+        _errors_to_messages(request, exc)
+    else:
+        messages.success(
+            request,
+            _("Re-run finished: %(offers)d new offers, %(waiting)d children waiting.")
+            % counts,
+        )
+    return redirect("allocation:round", pk=round_.pk)
+
+
+@jugendamt_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.applications_for_jugendamt(request.user)
+    status = request.GET.get("status", "")
+    if status in Application.Status.values:
+        qs = qs.filter(status=status)
+    counts = dict(
+        selectors.applications_for_jugendamt(request.user)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    page = qs.order_by("-submitted_at", "-pk")[:200]
+    return render(
+        request,
+        "allocation/applications.html",
+        {
+            "applications": page,
+            "status": status,
+            "statuses": Application.Status.choices,
+            "status_rows": [(k, label, counts.get(k, 0)) for k, label in
+                            Application.Status.choices],
+        },
+    )
+
+
+@jugendamt_required
+def application_urgency(request: HttpRequest, pk: int) -> HttpResponse:
+    application = get_object_or_404(selectors.applications_for_jugendamt(request.user), pk=pk)
+    form = SocialUrgencyForm(
+        request.POST or None,
+        initial={"urgent": application.social_urgency, "note": application.social_urgency_note},
+    )
+    if request.method == "POST" and form.is_valid():
+        application_set_social_urgency(
+            actor=request.user,
+            application=application,
+            urgent=form.cleaned_data["urgent"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("Social urgency saved."))
+        return redirect("allocation:applications")
+    wishes = application.wishes.select_related("facility").order_by("rank")
+    return render(
+        request,
+        "allocation/urgency.html",
+        {"application": application, "form": form, "wishes": wishes},
+        status=_status(form),
+    )
+
+
+def public_rules(request: HttpRequest) -> HttpResponse:
+    """The published allocation rules and lottery seeds (public, no personal data)."""
+    rules = (
+        AllocationRules.objects.filter(
+            is_active=True, organisation__kind=Organisation.Kind.JUGENDAMT
+        )
+        .select_related("organisation")
+        .order_by("organisation__municipality")
+    )
+    return render(request, "allocation/public_rules.html", {"rules": rules,
+                                                            "facilities": Facility.objects.none()})

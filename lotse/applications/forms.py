@@ -1,0 +1,172 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.urls import reverse_lazy
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from lotse.directory.models import AgeBand, District, Facility
+
+from .selectors import wishable_facilities
+from .services import DEFAULT_MAX_WISHES, max_wishes_for
+
+MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%m/%Y", "%m.%Y"]
+
+
+class MonthInput(forms.DateInput):
+    input_type = "month"
+
+    def __init__(self) -> None:
+        super().__init__(format="%Y-%m")
+
+
+class MonthField(forms.DateField):
+    widget = MonthInput
+    input_formats = MONTH_FORMATS
+    default_error_messages = {"invalid": _("Enter a month such as 2026-08.")}
+
+    def to_python(self, value: Any) -> dt.date | None:
+        result = super().to_python(value)
+        return result.replace(day=1) if result else result
+
+
+class FacilityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Facility) -> str:
+        return f"{obj.name} — {obj.street}" if obj.street else obj.name
+
+
+def _privacy_label() -> str:
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        _("I agree that the Jugendamt, the facilities I name and, if I choose one, my "
+          "counselling service process this data to allocate a childcare place."),
+        reverse_lazy("core:privacy"),
+        _("Privacy notice"),
+    )
+
+
+class ApplicationForm(forms.Form):
+    """Apply once: the child, the start, care hours, ranked wishes and priority facts."""
+
+    first_name = forms.CharField(label=_("Child's first name"), max_length=100)
+    last_name = forms.CharField(label=_("Child's last name"), max_length=100)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    expected_birth_date = forms.DateField(
+        label=_("or expected date of birth"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("For a child not yet born."),
+    )
+    desired_start = MonthField(label=_("Desired start (month)"))
+    weekly_hours = forms.IntegerField(
+        label=_("Care hours per week"), min_value=5, max_value=60, initial=35
+    )
+    home_district = forms.ModelChoiceField(
+        label=_("District you live in"),
+        queryset=District.objects.none(),
+        required=False,
+        empty_label=_("Not in the list / not known"),
+    )
+    home_postcode = forms.CharField(label=_("Postcode"), max_length=10, required=False)
+    sibling_facility = FacilityChoiceField(
+        label=_("A sibling already attends"),
+        queryset=Facility.objects.none(),
+        required=False,
+        empty_label=_("No sibling in a facility"),
+        help_text=_("We also detect this automatically when the sibling's place was allocated "
+                    "here."),
+    )
+    employment = forms.BooleanField(
+        label=_("The parents work or are in training"), required=False
+    )
+    single_parent = forms.BooleanField(label=_("I am a single parent"), required=False)
+    consent = forms.BooleanField(label=_("Consent"), required=True)
+
+    child_fields = ("first_name", "last_name", "birth_date", "expected_birth_date")
+    fact_fields = ("home_district", "home_postcode", "sibling_facility", "employment",
+                   "single_parent")
+
+    def __init__(self, *args: Any, max_wishes: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        facilities = wishable_facilities()
+        if "consent" in self.fields:
+            # Built per request so the link text is in the user's language and stays HTML.
+            self.fields["consent"].label = _privacy_label()
+        self.max_wishes = max_wishes or _max_wishes_for_installation()
+        self.fields["home_district"].queryset = District.objects.order_by("name")
+        self.fields["sibling_facility"].queryset = facilities
+        self.wish_names = []
+        for i in range(1, self.max_wishes + 1):
+            name = f"wish_{i}"
+            self.fields[name] = FacilityChoiceField(
+                label=_("Wish %(n)d") % {"n": i},
+                queryset=facilities,
+                required=i == 1,
+                empty_label=_("— choose a facility —"),
+            )
+            self.wish_names.append(name)
+        self.order_fields(
+            [*self.child_fields, "desired_start", "weekly_hours", *self.wish_names,
+             *self.fact_fields, "consent"]
+        )
+
+    def wishes(self) -> list[Facility]:
+        return [self.cleaned_data[n] for n in self.wish_names if self.cleaned_data.get(n)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        chosen = [data.get(n) for n in self.wish_names if data.get(n)]
+        if len({f.pk for f in chosen}) != len(chosen):
+            raise forms.ValidationError(_("Each facility can be named only once."))
+        if "birth_date" in self.fields and not data.get("birth_date") and not data.get(
+            "expected_birth_date"
+        ):
+            self.add_error(
+                "birth_date",
+                _("Please enter the date of birth, or the expected date of birth for an "
+                  "unborn child."),
+            )
+        return data
+
+    def fact_values(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.fact_fields} | {
+            "home_postcode": self.cleaned_data.get("home_postcode") or "",
+            "employment": bool(self.cleaned_data.get("employment")),
+            "single_parent": bool(self.cleaned_data.get("single_parent")),
+        }
+
+
+class ApplicationEditForm(ApplicationForm):
+    """The same form without the child and the consent (they do not change)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in (*self.child_fields, "consent"):
+            del self.fields[name]
+
+
+def _max_wishes_for_installation() -> int:
+    from django.conf import settings
+
+    try:
+        return max_wishes_for(settings.LOTSE_MUNICIPALITY_NAME)
+    except Exception:  # noqa: BLE001 — tables may not exist yet during checks
+        return DEFAULT_MAX_WISHES
+
+
+class SeatQuotaForm(forms.Form):
+    seat_type = forms.ChoiceField(label=_("Seat type"), choices=AgeBand.choices)
+    start_month = MonthField(label=_("Free from (month)"))
+    capacity = forms.IntegerField(label=_("Number of seats"), min_value=0, max_value=500)
+
+
+class SocialUrgencyForm(forms.Form):
+    urgent = forms.BooleanField(label=_("Social urgency confirmed"), required=False)
+    note = forms.CharField(label=_("Note (internal)"), max_length=300, required=False)

@@ -1,0 +1,42 @@
+"""Mails about allocation outcomes, rendered per recipient in the recipient's language."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+
+from lotse.core.mail import queue_mail
+
+from .models import Application, Offer
+from .services import recipients
+
+
+def notify_outcome(application: Application, offer: Offer | None) -> int:
+    """Send "offer" (with deadline) or "waiting" to every guardian; returns mails queued."""
+    from lotse.allocation.explain import explain_outcome
+    from lotse.allocation.selectors import latest_outcome
+
+    template = "applications/mail/offer" if offer and offer.is_open else "applications/mail/waiting"
+    if offer is not None and not offer.is_open:
+        return 0
+    outcome = latest_outcome(application)
+    sent = 0
+    for email, language in recipients(application):
+        with translation.override(language):
+            lines = explain_outcome(outcome)
+        queue_mail(
+            to=email,
+            language=language,
+            template=template,
+            context={
+                "application": application,
+                "child": application.child,
+                "offer": offer,
+                "lines": lines,
+                "status_url": settings.SITE_URL
+                + reverse("applications:detail", args=[application.pk]),
+            },
+        )
+        sent += 1
+    return sent

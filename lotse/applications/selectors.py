@@ -1,0 +1,133 @@
+"""Reads scoped to the user: families see their children, facilities the wishes naming them,
+counsellors their clients' applications, the Jugendamt its municipality (see allocation)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from lotse.accounts.models import Role, User
+from lotse.accounts.selectors import organisation_ids_for_user
+from lotse.directory.models import Facility
+
+from .models import Application, Child, Offer, SeatQuota, Wish
+
+
+def applications_for_parent(user: User) -> QuerySet[Application]:
+    """Applications of the children the user is a guardian of."""
+    if not user.is_authenticated:
+        return Application.objects.none()
+    return (
+        Application.objects.filter(child__guardian_links__user=user)
+        .select_related("child", "home_district")
+        .prefetch_related(
+            Prefetch("wishes", queryset=Wish.objects.select_related("facility").order_by("rank"))
+        )
+        .distinct()
+    )
+
+
+def get_application_for_parent(user: User, pk: int) -> Application:
+    return get_object_or_404(applications_for_parent(user), pk=pk)
+
+
+def offers_for_parent(user: User) -> QuerySet[Offer]:
+    return Offer.objects.filter(application__child__guardian_links__user=user).select_related(
+        "facility", "application__child"
+    )
+
+
+def get_offer_for_parent(user: User, pk: int) -> Offer:
+    return get_object_or_404(offers_for_parent(user), pk=pk)
+
+
+def children_for_parent(user: User) -> QuerySet[Child]:
+    return Child.objects.filter(guardian_links__user=user)
+
+
+def current_offer(application: Application) -> Offer | None:
+    """The open or accepted offer of the application, if any."""
+    return (
+        application.offers.filter(status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED])
+        .select_related("facility")
+        .first()
+    )
+
+
+def applications_for_counselling(user: User) -> QuerySet[Application]:
+    """Applications counsellors of the user's organisations made for their clients."""
+    orgs = organisation_ids_for_user(user, [Role.COUNSELLOR])
+    return Application.objects.filter(counselling_organisation_id__in=orgs).select_related(
+        "child"
+    )
+
+
+# --------------------------------------------------------------------------- facilities
+
+
+def facilities_for_staff(user: User) -> QuerySet[Facility]:
+    orgs = organisation_ids_for_user(user, [Role.FACILITY_STAFF])
+    return Facility.objects.filter(organisation_id__in=orgs).order_by("name")
+
+
+def get_facility_for_staff(user: User, pk: int) -> Facility:
+    return get_object_or_404(facilities_for_staff(user), pk=pk)
+
+
+def applications_for_facility(facility: Facility) -> QuerySet[Wish]:
+    """Wishes naming the facility (not drafts or withdrawn ones), best rank first.
+
+    Data minimisation: before an offer is accepted the facility sees only the first name, the
+    birth month, start, care hours and the rank it was given — see ``facility_view_of``.
+    """
+    return (
+        Wish.objects.filter(facility=facility)
+        .exclude(application__status__in=[Application.Status.DRAFT,
+                                          Application.Status.WITHDRAWN])
+        .select_related("application__child")
+        .order_by("application__desired_start", "rank", "application_id")
+    )
+
+
+def get_wish_for_facility(facility: Facility, application_pk: int) -> Wish:
+    return get_object_or_404(applications_for_facility(facility), application_id=application_pk)
+
+
+def facility_offer(facility: Facility, application: Application) -> Offer | None:
+    return (
+        Offer.objects.filter(facility=facility, application=application)
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def offers_for_facility(facility: Facility) -> QuerySet[Offer]:
+    return Offer.objects.filter(facility=facility).select_related("application__child")
+
+
+def get_offer_for_staff(user: User, pk: int) -> Offer:
+    return get_object_or_404(
+        Offer.objects.filter(facility__in=facilities_for_staff(user)).select_related(
+            "facility", "application__child"
+        ),
+        pk=pk,
+    )
+
+
+def seat_quotas_for(facility: Facility) -> QuerySet[SeatQuota]:
+    return facility.seat_quotas.order_by("start_month", "seat_type")
+
+
+def get_quota_for_staff(user: User, pk: int) -> SeatQuota:
+    return get_object_or_404(
+        SeatQuota.objects.filter(facility__in=facilities_for_staff(user)), pk=pk
+    )
+
+
+def wishable_facilities(municipality: str | None = None) -> QuerySet[Facility]:
+    """Facilities a family can name in this installation's municipality."""
+    municipality = municipality or settings.LOTSE_MUNICIPALITY_NAME
+    return Facility.objects.filter(
+        Q(district__municipality=municipality) | Q(district__isnull=True, city=municipality)
+    ).order_by("name", "id")

@@ -1,0 +1,754 @@
+"""State changes of applications, seats and offers (one transaction each, audit-logged).
+
+Errors a family or a staff member can fix raise ``django.core.exceptions.ValidationError`` with a
+translated message; views show it next to the form. Seat counters change only under a row lock
+(``select_for_update``) and are guarded by CHECK constraints, so a race cannot oversell.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lotse.accounts.models import Organisation, Role, User
+from lotse.accounts.selectors import organisation_ids_for_user
+from lotse.core.mail import queue_mail
+from lotse.directory.models import District, Facility
+
+from .models import Application, Child, Guardian, Offer, SeatQuota, Wish, seat_type_for
+
+DEFAULT_MAX_WISHES = 5
+DEFAULT_ANSWER_DAYS = 14
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def month_start(value: dt.date) -> dt.date:
+    return value.replace(day=1)
+
+
+def facility_municipality(facility: Facility) -> str:
+    """The municipality whose Jugendamt allocates this facility's seats."""
+    if facility.district_id and facility.district.municipality:
+        return facility.district.municipality
+    return facility.city or settings.LOTSE_MUNICIPALITY_NAME
+
+
+def _rules_for(municipality: str) -> Any:
+    """The active allocation rules of the municipality (None if the Jugendamt set none)."""
+    from lotse.allocation.selectors import active_rules_for_municipality
+
+    return active_rules_for_municipality(municipality)
+
+
+def max_wishes_for(municipality: str) -> int:
+    rules = _rules_for(municipality)
+    return rules.max_wishes if rules else DEFAULT_MAX_WISHES
+
+
+def answer_days_for(municipality: str) -> int:
+    rules = _rules_for(municipality)
+    return rules.answer_days if rules else DEFAULT_ANSWER_DAYS
+
+
+def application_deadline_for(municipality: str) -> dt.date | None:
+    rules = _rules_for(municipality)
+    return rules.application_deadline if rules else None
+
+
+def recipients(application: Application) -> list[tuple[str, str]]:
+    """(e-mail, language) of everyone to inform: the guardians, else the invited client."""
+    users = list(application.child.guardians.filter(is_active=True))
+    if users:
+        return [(u.email, u.language) for u in users]
+    if application.invitation_email:
+        return [(application.invitation_email, settings.LANGUAGE_CODE)]
+    return []
+
+
+def _notify(application: Application, template: str, **context: Any) -> None:
+    from django.urls import reverse
+
+    context.setdefault(
+        "status_url", settings.SITE_URL + reverse("applications:detail", args=[application.pk])
+    )
+    if application.invitation_token:
+        context.setdefault(
+            "claim_url",
+            settings.SITE_URL
+            + reverse("applications:claim", args=[application.invitation_token]),
+        )
+    for email, language in recipients(application):
+        queue_mail(
+            to=email,
+            language=language,
+            template=f"applications/mail/{template}",
+            context={"application": application, "child": application.child, **context},
+        )
+
+
+def _is_guardian(user: User, application: Application) -> bool:
+    return Guardian.objects.filter(child_id=application.child_id, user_id=user.pk).exists()
+
+
+def _require_guardian(user: User, application: Application) -> None:
+    # Views fetch objects through scoped selectors (404); this is the service's own guard.
+    if not _is_guardian(user, application):
+        raise PermissionDenied
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _clean_child(
+    first_name: str, last_name: str, birth_date: dt.date | None, expected: dt.date | None
+) -> tuple[str, str]:
+    first, last = " ".join(first_name.split()), " ".join(last_name.split())
+    errors: dict[str, str] = {}
+    if not first:
+        errors["first_name"] = _("Please enter the child's first name.")
+    if not last:
+        errors["last_name"] = _("Please enter the child's last name.")
+    today = timezone.localdate()
+    if birth_date is None and expected is None:
+        errors["birth_date"] = _(
+            "Please enter the date of birth, or the expected date of birth for an unborn child."
+        )
+    if birth_date and birth_date > today:
+        errors["birth_date"] = _("The date of birth lies in the future.")
+    if birth_date and birth_date.year < today.year - 14:
+        errors["birth_date"] = _("Childcare is for children up to 14 years.")
+    if expected and not birth_date and not (today - dt.timedelta(days=30) <= expected
+                                             <= today + dt.timedelta(days=300)):
+        errors["expected_birth_date"] = _(
+            "The expected date of birth must lie within the next ten months."
+        )
+    if errors:
+        raise ValidationError(errors)
+    return first, last
+
+
+def _clean_application(
+    *,
+    municipality: str,
+    wishes: Sequence[Facility],
+    desired_start: dt.date,
+    weekly_hours: int,
+    birth_date: dt.date,
+    consent: bool,
+) -> None:
+    errors: dict[str, str] = {}
+    if not consent:
+        errors["consent"] = _("Please agree to the processing of your data; without it we "
+                              "cannot consider the application.")
+    today = timezone.localdate()
+    if desired_start < month_start(today):
+        errors["desired_start"] = _("The desired start lies in the past.")
+    elif desired_start > month_start(today) + dt.timedelta(days=2 * 366):
+        errors["desired_start"] = _("The desired start may lie at most two years ahead.")
+    elif desired_start < month_start(birth_date):
+        errors["desired_start"] = _("Care cannot start before the child is born.")
+    if not 5 <= weekly_hours <= 60:
+        errors["weekly_hours"] = _("Care hours must be between 5 and 60 per week.")
+    limit = max_wishes_for(municipality)
+    if not wishes:
+        errors["wishes"] = _("Please choose at least one facility.")
+    elif len(wishes) > limit:
+        errors["wishes"] = _("You can name at most %(n)d facilities.") % {"n": limit}
+    elif len({f.pk for f in wishes}) != len(wishes):
+        errors["wishes"] = _("Each facility can be named only once.")
+    elif len({facility_municipality(f) for f in wishes}) > 1:
+        errors["wishes"] = _(
+            "All wishes must lie in the same municipality; please apply in the other "
+            "municipality separately."
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def _refuse_duplicate(child: Child, exclude: Application | None = None) -> None:
+    active = child.applications.filter(status__in=Application.ACTIVE)
+    if exclude is not None:
+        active = active.exclude(pk=exclude.pk)
+    existing = active.first()
+    if existing is not None:
+        raise ValidationError(
+            _(
+                "%(name)s already has an active application (received on %(date)s). "
+                "Please change that application instead of applying twice."
+            )
+            % {
+                "name": str(child),
+                "date": timezone.localtime(existing.submitted_at or existing.created_at).strftime(
+                    "%d.%m.%Y"
+                ),
+            },
+            code="duplicate",
+        )
+
+
+def _find_same_child(
+    user: User, first: str, last: str, birth_date: dt.date | None, expected: dt.date | None
+) -> Child | None:
+    """A child of this guardian with the same name and (expected) birth date."""
+    qs = Child.objects.filter(
+        guardian_links__user=user, first_name__iexact=first, last_name__iexact=last
+    )
+    if birth_date:
+        qs = qs.filter(Q(birth_date=birth_date) | Q(birth_date__isnull=True,
+                                                    expected_birth_date=birth_date))
+    else:
+        qs = qs.filter(expected_birth_date=expected, birth_date__isnull=True)
+    return qs.order_by("pk").first()
+
+
+def _write_wishes(application: Application, wishes: Sequence[Facility]) -> None:
+    application.wishes.all().delete()
+    Wish.objects.bulk_create(
+        Wish(application=application, facility=f, rank=i) for i, f in enumerate(wishes, 1)
+    )
+
+
+def _apply_fields(application: Application, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(application, name, value)
+
+
+# --------------------------------------------------------------------------- applications
+
+
+@transaction.atomic
+def application_submit(
+    *,
+    actor: User,
+    first_name: str,
+    last_name: str,
+    birth_date: dt.date | None = None,
+    expected_birth_date: dt.date | None = None,
+    wishes: Sequence[Facility],
+    desired_start: dt.date,
+    weekly_hours: int,
+    home_district: District | None = None,
+    home_postcode: str = "",
+    sibling_facility: Facility | None = None,
+    staff_facility: Facility | None = None,
+    employment: bool = False,
+    single_parent: bool = False,
+    consent: bool = False,
+) -> Application:
+    """A family applies once for a child with ranked wishes.
+
+    The same child registered again by the same guardian (name + birth date) is merged into the
+    existing child record; if that child already has an active application, it is refused.
+    """
+    first, last = _clean_child(first_name, last_name, birth_date, expected_birth_date)
+    wishes = list(wishes)
+    desired_start = month_start(desired_start)
+    municipality = facility_municipality(wishes[0]) if wishes else ""
+    _clean_application(
+        municipality=municipality,
+        wishes=wishes,
+        desired_start=desired_start,
+        weekly_hours=weekly_hours,
+        birth_date=birth_date or expected_birth_date,  # type: ignore[arg-type]
+        consent=consent,
+    )
+    child = _find_same_child(actor, first, last, birth_date, expected_birth_date)
+    if child is None:
+        child = Child.objects.create(
+            first_name=first,
+            last_name=last,
+            birth_date=birth_date,
+            expected_birth_date=expected_birth_date,
+        )
+        Guardian.objects.create(child=child, user=actor)
+    else:
+        _refuse_duplicate(child)
+        if birth_date and not child.birth_date:
+            child.birth_date = birth_date
+            child.save(update_fields=["birth_date"])
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                child=child,
+                status=Application.Status.SUBMITTED,
+                municipality=municipality,
+                desired_start=desired_start,
+                weekly_hours=weekly_hours,
+                home_district=home_district,
+                home_postcode=home_postcode.strip(),
+                sibling_facility=sibling_facility,
+                staff_facility=staff_facility,
+                employment=employment,
+                single_parent=single_parent,
+                consent_at=now,
+                submitted_at=now,
+                created_by=actor,
+            )
+    except IntegrityError:
+        # A concurrent submission for the same child won the race.
+        _refuse_duplicate(child)
+        raise
+    _write_wishes(application, wishes)
+    _notify(application, "submitted")
+    return application
+
+
+def _check_editable(application: Application) -> None:
+    if application.status not in Application.EDITABLE:
+        raise ValidationError(
+            _("This application is already being allocated and can no longer be changed.")
+        )
+    deadline = application_deadline_for(application.municipality)
+    if deadline and timezone.localdate() > deadline:
+        raise ValidationError(
+            _("The application deadline (%(date)s) has passed; changes are no longer possible.")
+            % {"date": deadline.strftime("%d.%m.%Y")}
+        )
+
+
+@transaction.atomic
+def application_update(
+    *,
+    actor: User,
+    application: Application,
+    wishes: Sequence[Facility],
+    desired_start: dt.date,
+    weekly_hours: int,
+    home_district: District | None = None,
+    home_postcode: str = "",
+    sibling_facility: Facility | None = None,
+    staff_facility: Facility | None = None,
+    employment: bool = False,
+    single_parent: bool = False,
+) -> Application:
+    """Change wishes, start and facts until the deadline (not once allocation started)."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_guardian(actor, application)
+    _check_editable(application)
+    wishes = list(wishes)
+    desired_start = month_start(desired_start)
+    municipality = facility_municipality(wishes[0]) if wishes else application.municipality
+    _clean_application(
+        municipality=municipality,
+        wishes=wishes,
+        desired_start=desired_start,
+        weekly_hours=weekly_hours,
+        birth_date=application.child.effective_birth_date,
+        consent=True,
+    )
+    _apply_fields(
+        application,
+        municipality=municipality,
+        desired_start=desired_start,
+        weekly_hours=weekly_hours,
+        home_district=home_district,
+        home_postcode=home_postcode.strip(),
+        sibling_facility=sibling_facility,
+        staff_facility=staff_facility,
+        employment=employment,
+        single_parent=single_parent,
+    )
+    application.save()
+    _write_wishes(application, wishes)
+    _notify(application, "updated")
+    return application
+
+
+@transaction.atomic
+def application_withdraw(*, actor: User, application: Application) -> Application:
+    """Withdraw an active application; an open offer is declined so its seat moves on."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    _require_guardian(actor, application)
+    if application.status not in Application.ACTIVE:
+        raise ValidationError(_("This application is no longer active."))
+    open_offer = application.offers.filter(status=Offer.Status.OFFERED).first()
+    if open_offer is not None:
+        _close_offer(open_offer, Offer.Status.DECLINED)
+    application.status = Application.Status.WITHDRAWN
+    application.withdrawn_at = timezone.now()
+    application.save(update_fields=["status", "withdrawn_at", "updated_at"])
+    _notify(application, "withdrawn")
+    if open_offer is not None:
+        _after_seat_freed(open_offer)
+    return application
+
+
+@transaction.atomic
+def application_set_social_urgency(
+    *, actor: User, application: Application, urgent: bool, note: str = ""
+) -> Application:
+    """Only the Jugendamt of the application's municipality sets social urgency."""
+    allowed = Organisation.objects.filter(
+        pk__in=organisation_ids_for_user(actor, [Role.PLANNER, Role.ADMIN]),
+        kind=Organisation.Kind.JUGENDAMT,
+        municipality=application.municipality,
+    ).exists()
+    if not allowed:
+        raise PermissionDenied
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    application.social_urgency = urgent
+    application.social_urgency_note = note.strip()[:300]
+    application.save(update_fields=["social_urgency", "social_urgency_note", "updated_at"])
+    return application
+
+
+@transaction.atomic
+def application_create_on_behalf(
+    *,
+    actor: User,
+    counselling_organisation: Organisation,
+    first_name: str,
+    last_name: str,
+    birth_date: dt.date | None = None,
+    expected_birth_date: dt.date | None = None,
+    wishes: Sequence[Facility],
+    desired_start: dt.date,
+    weekly_hours: int,
+    home_district: District | None = None,
+    home_postcode: str = "",
+    sibling_facility: Facility | None = None,
+    employment: bool = False,
+    single_parent: bool = False,
+    consent: bool = False,
+    invitation_email: str = "",
+) -> Application:
+    """A counsellor applies for a client (with the client's consent).
+
+    The child has no guardian account yet; the returned application carries an
+    ``invitation_token`` for :func:`application_claim` (link: ``applications:claim``). If
+    ``invitation_email`` is given, the invitation is mailed there.
+    """
+    if counselling_organisation.pk not in organisation_ids_for_user(actor, [Role.COUNSELLOR]):
+        raise PermissionDenied
+    first, last = _clean_child(first_name, last_name, birth_date, expected_birth_date)
+    wishes = list(wishes)
+    desired_start = month_start(desired_start)
+    municipality = facility_municipality(wishes[0]) if wishes else ""
+    _clean_application(
+        municipality=municipality,
+        wishes=wishes,
+        desired_start=desired_start,
+        weekly_hours=weekly_hours,
+        birth_date=birth_date or expected_birth_date,  # type: ignore[arg-type]
+        consent=consent,
+    )
+    child = Child.objects.create(
+        first_name=first, last_name=last, birth_date=birth_date,
+        expected_birth_date=expected_birth_date,
+    )
+    now = timezone.now()
+    application = Application.objects.create(
+        child=child,
+        status=Application.Status.SUBMITTED,
+        municipality=municipality,
+        desired_start=desired_start,
+        weekly_hours=weekly_hours,
+        home_district=home_district,
+        home_postcode=home_postcode.strip(),
+        sibling_facility=sibling_facility,
+        employment=employment,
+        single_parent=single_parent,
+        consent_at=now,
+        submitted_at=now,
+        created_by=actor,
+        counselling_organisation=counselling_organisation,
+        invitation_token=secrets.token_urlsafe(32),
+        invitation_email=invitation_email.strip().lower(),
+    )
+    _write_wishes(application, wishes)
+    if application.invitation_email:
+        _notify(application, "invitation", organisation=counselling_organisation)
+    return application
+
+
+@transaction.atomic
+def application_claim(*, actor: User, token: str) -> Application:
+    """The family takes over an application a counsellor made (single-use invitation link).
+
+    If the family already registered the same child, the application moves to that child
+    record; if that child already has another active application, the take-over is refused.
+    """
+    application = (
+        Application.objects.select_for_update()
+        .filter(invitation_token=token or "-", claimed_at__isnull=True)
+        .select_related("child")
+        .first()
+    )
+    if application is None:
+        raise ValidationError(_("This invitation link is invalid or has already been used."))
+    child = application.child
+    same = _find_same_child(
+        actor, child.first_name, child.last_name, child.birth_date, child.expected_birth_date
+    )
+    if same is not None and same.pk != child.pk:
+        _refuse_duplicate(same, exclude=application)
+        orphan = child
+        application.child = same
+        application.save(update_fields=["child", "updated_at"])
+        if not orphan.applications.exists():
+            orphan.delete()
+    else:
+        Guardian.objects.get_or_create(child=child, user=actor)
+    application.claimed_at = timezone.now()
+    application.invitation_token = None
+    application.save(update_fields=["claimed_at", "invitation_token", "updated_at"])
+    return application
+
+
+# --------------------------------------------------------------------------- seats
+
+
+def sync_free_places(facility_ids: Iterable[int]) -> None:
+    """Keep ``Facility.free_places`` (the public search filter) equal to the unclaimed seats."""
+    ids = sorted(set(facility_ids))
+    if not ids:
+        return
+    free: dict[int, int] = dict.fromkeys(ids, 0)
+    rows = (
+        SeatQuota.objects.filter(facility_id__in=ids)
+        .annotate(open_offers=Count("offers", filter=Q(offers__status=Offer.Status.OFFERED)))
+        .values_list("facility_id", "capacity", "taken", "open_offers")
+    )
+    for facility_id, capacity, taken, open_offers in rows:
+        free[facility_id] += max(capacity - taken - open_offers, 0)
+    touched = set(SeatQuota.objects.filter(facility_id__in=ids).values_list(
+        "facility_id", flat=True))
+    for facility_id in touched:
+        Facility.objects.filter(pk=facility_id).exclude(free_places=free[facility_id]).update(
+            free_places=free[facility_id]
+        )
+
+
+def quota_open_offers(quota: SeatQuota) -> int:
+    return quota.offers.filter(status=Offer.Status.OFFERED).count()
+
+
+@transaction.atomic
+def seat_quota_save(
+    *, actor: User, facility: Facility, seat_type: str, start_month: dt.date, capacity: int
+) -> SeatQuota:
+    """Create or change the seats of one seat type free from one month (facility staff)."""
+    if facility.organisation_id not in organisation_ids_for_user(
+        actor, [Role.FACILITY_STAFF]
+    ):
+        raise PermissionDenied
+    if capacity < 0 or capacity > 500:
+        raise ValidationError({"capacity": _("Enter a number of seats between 0 and 500.")})
+    start_month = month_start(start_month)
+    quota = (
+        SeatQuota.objects.select_for_update()
+        .filter(facility=facility, seat_type=seat_type, start_month=start_month)
+        .first()
+    )
+    if quota is None:
+        quota = SeatQuota.objects.create(
+            facility=facility, seat_type=seat_type, start_month=start_month, capacity=capacity
+        )
+    else:
+        held = quota.taken + quota_open_offers(quota)
+        if capacity < held:
+            raise ValidationError(
+                {
+                    "capacity": _(
+                        "%(n)d of these seats are already accepted or offered; the number "
+                        "cannot be lower."
+                    )
+                    % {"n": held}
+                }
+            )
+        quota.capacity = capacity
+        quota.save(update_fields=["capacity", "updated_at"])
+    sync_free_places([facility.pk])
+    return quota
+
+
+@transaction.atomic
+def seat_quota_delete(*, actor: User, quota: SeatQuota) -> None:
+    if quota.facility.organisation_id not in organisation_ids_for_user(
+        actor, [Role.FACILITY_STAFF]
+    ):
+        raise PermissionDenied
+    quota = SeatQuota.objects.select_for_update().get(pk=quota.pk)
+    if quota.taken or quota.offers.exists():
+        raise ValidationError(_("These seats have offers and cannot be deleted; set them to "
+                                "the number already taken instead."))
+    facility_id = quota.facility_id
+    quota.delete()
+    sync_free_places([facility_id])
+
+
+# --------------------------------------------------------------------------- offers
+
+
+def _after_seat_freed(offer: Offer) -> None:
+    """Freed seats go to the children who had priority for them: re-run the round."""
+    from lotse.allocation.services import schedule_rerun_for_offer
+
+    sync_free_places([offer.facility_id])
+    schedule_rerun_for_offer(offer)
+
+
+def _close_offer(offer: Offer, status: str) -> None:
+    offer.status = status
+    offer.answered_at = timezone.now()
+    offer.save(update_fields=["status", "answered_at"])
+
+
+def _lock_open_offer(offer: Offer) -> Offer:
+    offer = Offer.objects.select_for_update().select_related("application__child", "facility").get(
+        pk=offer.pk
+    )
+    if offer.status != Offer.Status.OFFERED:
+        raise ValidationError(_("This offer has already been answered or has expired."))
+    return offer
+
+
+@transaction.atomic
+def offer_accept(*, actor: User, offer: Offer) -> Offer:
+    """Accept an open offer before its deadline; takes one seat under a row lock.
+
+    The seat counter is incremented in SQL under ``select_for_update`` and the CHECK
+    ``taken <= capacity`` rejects any oversell that slipped through, so the last seat goes to
+    exactly one family.
+    """
+    offer = _lock_open_offer(offer)
+    application = offer.application
+    _require_guardian(actor, application)
+    if offer.deadline < timezone.now():
+        raise ValidationError(_("The deadline to answer this offer has passed."))
+    quota = SeatQuota.objects.select_for_update().get(pk=offer.quota_id)
+    if quota.taken + 1 > quota.capacity:
+        raise ValidationError(
+            _("Sorry, this place is no longer available. The Jugendamt will contact you.")
+        )
+    try:
+        with transaction.atomic():
+            SeatQuota.objects.filter(pk=quota.pk).update(taken=F("taken") + 1)
+    except IntegrityError:
+        raise ValidationError(
+            _("Sorry, this place is no longer available. The Jugendamt will contact you.")
+        ) from None
+    _close_offer(offer, Offer.Status.ACCEPTED)
+    Application.objects.filter(pk=application.pk).update(
+        status=Application.Status.PLACED, updated_at=timezone.now()
+    )
+    application.status = Application.Status.PLACED
+    sync_free_places([offer.facility_id])
+    _notify(application, "accepted", offer=offer)
+    return offer
+
+
+@transaction.atomic
+def offer_decline(*, actor: User, offer: Offer) -> Offer:
+    """Decline an open offer; the seat moves on to the next child with priority for it."""
+    offer = _lock_open_offer(offer)
+    application = offer.application
+    _require_guardian(actor, application)
+    _close_offer(offer, Offer.Status.DECLINED)
+    Application.objects.filter(pk=application.pk).update(
+        status=Application.Status.DECLINED, updated_at=timezone.now()
+    )
+    application.status = Application.Status.DECLINED
+    _notify(application, "declined", offer=offer)
+    _after_seat_freed(offer)
+    return offer
+
+
+@transaction.atomic
+def offer_expire(*, offer: Offer) -> Offer | None:
+    """Expire one open offer whose deadline has passed (None if it was answered meanwhile)."""
+    offer = Offer.objects.select_for_update().select_related("application__child").get(
+        pk=offer.pk
+    )
+    if offer.status != Offer.Status.OFFERED or offer.deadline >= timezone.now():
+        return None
+    _close_offer(offer, Offer.Status.EXPIRED)
+    Application.objects.filter(pk=offer.application_id).update(
+        status=Application.Status.DECLINED, updated_at=timezone.now()
+    )
+    _notify(offer.application, "expired", offer=offer)
+    _after_seat_freed(offer)
+    return offer
+
+
+def offers_expire_due(now: dt.datetime | None = None) -> int:
+    """Expire every open offer past its deadline; one transaction per offer. Returns the count."""
+    now = now or timezone.now()
+    due = Offer.objects.filter(status=Offer.Status.OFFERED, deadline__lt=now).values_list(
+        "pk", flat=True
+    )
+    count = 0
+    for pk in list(due):
+        if offer_expire(offer=Offer(pk=pk)) is not None:
+            count += 1
+    return count
+
+
+@transaction.atomic
+def offer_confirm_contract(*, actor: User, offer: Offer) -> Offer:
+    """Facility staff confirm the care contract of an accepted offer."""
+    offer = Offer.objects.select_for_update().select_related("facility", "application__child").get(
+        pk=offer.pk
+    )
+    if offer.facility.organisation_id not in organisation_ids_for_user(
+        actor, [Role.FACILITY_STAFF]
+    ):
+        raise PermissionDenied
+    if offer.status != Offer.Status.ACCEPTED:
+        raise ValidationError(_("Only an accepted offer can be confirmed as a contract."))
+    if offer.contract_confirmed_at:
+        raise ValidationError(_("The contract has already been confirmed."))
+    offer.contract_confirmed_at = timezone.now()
+    offer.contract_confirmed_by = actor
+    offer.save(update_fields=["contract_confirmed_at", "contract_confirmed_by"])
+    _notify(offer.application, "placed", offer=offer)
+    return offer
+
+
+def offer_seat_usage(quota_ids: Iterable[int]) -> dict[int, int]:
+    """Open offers per quota (used when computing the seats a round may still give)."""
+    rows = (
+        Offer.objects.filter(quota_id__in=list(quota_ids), status=Offer.Status.OFFERED)
+        .values("quota_id")
+        .annotate(n=Count("id"))
+    )
+    return {r["quota_id"]: r["n"] for r in rows}
+
+
+def seats_summary(facility: Facility) -> dict[str, int]:
+    agg = SeatQuota.objects.filter(facility=facility).aggregate(
+        capacity=Sum("capacity"), taken=Sum("taken")
+    )
+    return {"capacity": agg["capacity"] or 0, "taken": agg["taken"] or 0}
+
+
+__all__ = [
+    "application_claim",
+    "application_create_on_behalf",
+    "application_set_social_urgency",
+    "application_submit",
+    "application_update",
+    "application_withdraw",
+    "facility_municipality",
+    "offer_accept",
+    "offer_confirm_contract",
+    "offer_decline",
+    "offer_expire",
+    "offers_expire_due",
+    "seat_quota_delete",
+    "seat_quota_save",
+    "seat_type_for",
+    "sync_free_places",
+]

@@ -1,0 +1,301 @@
+"""Parent journey (apply, status, answer an offer) and facility pages (seats, applications)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lotse.accounts.models import Role
+from lotse.core.permissions import role_required
+
+from . import selectors, services
+from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
+from .models import Application, Offer
+
+
+def _form_error(form: Any, exc: ValidationError) -> None:
+    """Attach a service's ValidationError to the form (field errors where the field exists)."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def _answer(request: HttpRequest, template: str, context: dict[str, Any], form: Any) -> HttpResponse:
+    status = 422 if form.is_bound and form.errors else 200
+    return render(request, template, {**context, "form": form}, status=status)
+
+
+# --------------------------------------------------------------------------- parents
+
+
+@login_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    applications = selectors.applications_for_parent(request.user).order_by("-created_at")
+    return render(request, "applications/list.html", {"applications": applications})
+
+
+@login_required
+def application_new(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = ApplicationForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                application = services.application_submit(
+                    actor=request.user,
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    birth_date=data.get("birth_date"),
+                    expected_birth_date=data.get("expected_birth_date"),
+                    wishes=form.wishes(),
+                    desired_start=data["desired_start"],
+                    weekly_hours=data["weekly_hours"],
+                    consent=data["consent"],
+                    **form.fact_values(),
+                )
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Thank you: your application was received."))
+                return redirect("applications:detail", pk=application.pk)
+    else:
+        initial = {
+            f"wish_{i}": pk
+            for i, pk in enumerate(request.GET.getlist("facility")[:5], 1)
+            if pk.isdigit()
+        }
+        form = ApplicationForm(initial=initial)
+    return _answer(request, "applications/form.html", {"editing": False}, form)
+
+
+@login_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    from lotse.allocation.explain import explain_outcome
+    from lotse.allocation.selectors import latest_outcome
+
+    application = selectors.get_application_for_parent(request.user, pk)
+    outcome = latest_outcome(application)
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "application": application,
+            "offer": selectors.current_offer(application),
+            "past_offers": application.offers.exclude(
+                status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
+            ).select_related("facility"),
+            "outcome": outcome,
+            "lines": explain_outcome(outcome),
+            "editable": application.status in Application.EDITABLE,
+            "counselling": _counselling_services(),
+        },
+    )
+
+
+def _counselling_services() -> Any:
+    from lotse.directory.models import Service
+    from lotse.directory.selectors import public_services
+
+    return public_services(Service.Kind.COUNSELLING)[:3]
+
+
+@login_required
+def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.get_application_for_parent(request.user, pk)
+    if request.method == "POST":
+        form = ApplicationEditForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.application_update(
+                    actor=request.user,
+                    application=application,
+                    wishes=form.wishes(),
+                    desired_start=data["desired_start"],
+                    weekly_hours=data["weekly_hours"],
+                    **form.fact_values(),
+                )
+            except ValidationError as exc:
+                _form_error(form, exc)
+            else:
+                messages.success(request, _("Your changes were saved."))
+                return redirect("applications:detail", pk=application.pk)
+    else:
+        initial = {
+            "desired_start": application.desired_start,
+            "weekly_hours": application.weekly_hours,
+            "home_district": application.home_district_id,
+            "home_postcode": application.home_postcode,
+            "sibling_facility": application.sibling_facility_id,
+            "employment": application.employment,
+            "single_parent": application.single_parent,
+        } | {f"wish_{w.rank}": w.facility_id for w in application.wishes.all()}
+        form = ApplicationEditForm(initial=initial)
+    return _answer(
+        request, "applications/form.html", {"editing": True, "application": application}, form
+    )
+
+
+@login_required
+def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.get_application_for_parent(request.user, pk)
+    if request.method == "POST":
+        try:
+            services.application_withdraw(actor=request.user, application=application)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("The application was withdrawn."))
+        return redirect("applications:detail", pk=application.pk)
+    return render(request, "applications/withdraw.html", {"application": application})
+
+
+@require_POST
+@login_required
+def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.get_offer_for_parent(request.user, pk)
+    try:
+        services.offer_accept(actor=request.user, offer=offer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("You accepted the place. Congratulations!"))
+    return redirect("applications:detail", pk=offer.application_id)
+
+
+@require_POST
+@login_required
+def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.get_offer_for_parent(request.user, pk)
+    try:
+        services.offer_decline(actor=request.user, offer=offer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("You declined the place; it goes to the next child."))
+    return redirect("applications:detail", pk=offer.application_id)
+
+
+@login_required
+def application_claim(request: HttpRequest, token: str) -> HttpResponse:
+    if request.method == "POST":
+        try:
+            application = services.application_claim(actor=request.user, token=token)
+        except ValidationError as exc:
+            return render(
+                request, "applications/claim.html", {"errors": exc.messages}, status=422
+            )
+        messages.success(request, _("The application is now in your account."))
+        return redirect("applications:detail", pk=application.pk)
+    return render(request, "applications/claim.html", {"token": token})
+
+
+# --------------------------------------------------------------------------- facilities
+
+
+@role_required(Role.FACILITY_STAFF)
+def facility_list(request: HttpRequest) -> HttpResponse:
+    facilities = selectors.facilities_for_staff(request.user)
+    if facilities.count() == 1:
+        return redirect("applications:facility", pk=facilities.get().pk)
+    return render(request, "applications/facility_list.html", {"facilities": facilities})
+
+
+@role_required(Role.FACILITY_STAFF)
+def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = selectors.get_facility_for_staff(request.user, pk)
+    wishes = list(selectors.applications_for_facility(facility))
+    offers = {
+        o.application_id: o
+        for o in selectors.offers_for_facility(facility).exclude(
+            status=Offer.Status.SUPERSEDED
+        )
+    }
+    rows = [(w, offers.get(w.application_id)) for w in wishes]
+    return render(
+        request,
+        "applications/facility.html",
+        {
+            "facility": facility,
+            "rows": rows,
+            "quotas": selectors.seat_quotas_for(facility),
+            "form": SeatQuotaForm(),
+        },
+    )
+
+
+@role_required(Role.FACILITY_STAFF)
+def facility_seats(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = selectors.get_facility_for_staff(request.user, pk)
+    form = SeatQuotaForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.seat_quota_save(actor=request.user, facility=facility, **form.cleaned_data)
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The seats were saved."))
+            return redirect("applications:facility", pk=facility.pk)
+    return _answer(
+        request,
+        "applications/seats_form.html",
+        {"facility": facility, "quotas": selectors.seat_quotas_for(facility)},
+        form,
+    )
+
+
+@require_POST
+@role_required(Role.FACILITY_STAFF)
+def facility_seats_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    quota = selectors.get_quota_for_staff(request.user, pk)
+    try:
+        services.seat_quota_delete(actor=request.user, quota=quota)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The seats were deleted."))
+    return redirect("applications:facility", pk=quota.facility_id)
+
+
+@role_required(Role.FACILITY_STAFF)
+def facility_application(request: HttpRequest, pk: int, application_pk: int) -> HttpResponse:
+    facility = selectors.get_facility_for_staff(request.user, pk)
+    wish = selectors.get_wish_for_facility(facility, application_pk)
+    offer = selectors.facility_offer(facility, wish.application)
+    # Data minimisation: full name and contact only once the family accepted this facility.
+    disclosed = bool(offer and offer.status == Offer.Status.ACCEPTED)
+    guardians = wish.application.child.guardians.all() if disclosed else []
+    return render(
+        request,
+        "applications/facility_application.html",
+        {"facility": facility, "wish": wish, "application": wish.application, "offer": offer,
+         "disclosed": disclosed, "guardians": guardians},
+    )
+
+
+@require_POST
+@role_required(Role.FACILITY_STAFF)
+def offer_confirm_contract(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.get_offer_for_staff(request.user, pk)
+    try:
+        services.offer_confirm_contract(actor=request.user, offer=offer)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("The care contract is confirmed."))
+    return redirect(
+        "applications:facility_application", pk=offer.facility_id,
+        application_pk=offer.application_id,
+    )
