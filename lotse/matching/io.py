@@ -114,11 +114,12 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
             raise InstanceError(f"facility {fid!r}: duplicate id")
         raw = item.get("capacity")
         if isinstance(raw, Mapping):
-            cap: int | dict[str, int] = {
+            per_type = {
                 str(t): _count(v, f"facility {fid!r}: capacity of seat type {t!r}")
                 for t, v in raw.items()
             }
-            type_names.update(cap)
+            type_names.update(per_type)
+            cap: int | dict[str, int] = per_type
         else:
             cap = _count(raw, f"facility {fid!r}: capacity")
             type_names.add(ANY_SEAT_TYPE)
@@ -185,13 +186,16 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
                 fid = _id(wish.get("facility"), wwhat)
                 scope = wish.get("care_scope", scope)
                 stype = wish.get("seat_type", stype)
+                for key, val in (("care_scope", scope), ("seat_type", stype)):
+                    if val is not None and not isinstance(val, str):
+                        raise InstanceError(f"{wwhat}: {key!r} must be a string")
             else:
                 fid = _id(wish, wwhat)
             if fid not in fac_index:
                 raise InstanceError(f"{wwhat} names unknown facility {fid!r}")
             f = fac_index[fid]
             if isinstance(caps[f], int):
-                t = type_index[ANY_SEAT_TYPE]
+                t_idx = type_index[ANY_SEAT_TYPE]
             else:
                 if stype is None:
                     raise InstanceError(
@@ -201,12 +205,12 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
                 name = f"{stype}/{scope}" if scope else str(stype)
                 if name not in type_index or name == ANY_SEAT_TYPE:
                     raise InstanceError(f"{wwhat}: seat type {name!r} is offered by no facility")
-                t = type_index[name]
-            if (f, t) in seen:
+                t_idx = type_index[name]
+            if (f, t_idx) in seen:
                 raise InstanceError(f"{what}: facility {fid!r} is wished twice")
-            seen.add((f, t))
+            seen.add((f, t_idx))
             wish_fac.append(f)
-            wish_type.append(t)
+            wish_type.append(t_idx)
         child_index[cid] = len(child_ids)
         child_ids.append(cid)
         wish_ptr.append(len(wish_fac))

@@ -152,8 +152,9 @@ def child_proposing_da(instance: Instance) -> Result:
     1. Every child without a held seat and with wishes left proposes to its next wish
        (all at once, one round).
     2. A proposal to a facility that does not accept the child, or to a pool the child cannot fit
-       into even when empty, is rejected at once. With unit weights a proposal ranked below the
-       worst held child of a full pool is also rejected at once (it cannot displace anyone).
+       into even when empty, is rejected at once. With unit weights and no sibling groups a
+       proposal ranked below the worst held child of a full pool is also rejected at once (it
+       cannot displace anyone), which keeps late rounds cheap.
     3. Every pool that received proposals pools them with the children it holds, sorts them by
        priority rank and keeps them by the admission rule; the others are rejected, including
        previously held children that were displaced.
@@ -196,7 +197,9 @@ def child_proposing_da(instance: Instance) -> Result:
         r = rank[e]
         wf = w[free]
         ok = (r >= 0) & (wf <= cap[p])
-        if unit:
+        if unit and groups is None:
+            # Exact only without groups: a group rejected later in the round frees seats that
+            # this early test would already have denied.
             ok &= ~((r > worst[p]) & (used[p] + wf > cap[p]))
         rejected_now = free[~ok]
         prop = free[ok]

@@ -188,6 +188,7 @@ def test_remaining_seats_rerun() -> None:
     used: dict[str, int] = {}
     for cid in accepted:
         fid = first.assignment_by_id()[cid]
+        assert fid is not None
         used[fid] = used.get(fid, 0) + 1
     second_data = {
         **data,

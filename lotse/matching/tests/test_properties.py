@@ -49,14 +49,12 @@ def test_equals_brute_force_child_optimal(data: dict[str, Any]) -> None:
     inst = build(data)
     stable = all_stable_matchings(inst)
     assert stable, "a stable matching always exists with unit weights"
-    best = tuple(
-        min((m[c] for m in stable), key=lambda e, c=c: preference_position(inst, c, e))
-        for c in range(inst.n_children)
-    )
-    worst = tuple(
-        max((m[c] for m in stable), key=lambda e, c=c: preference_position(inst, c, e))
-        for c in range(inst.n_children)
-    )
+
+    def pick(child: int, choose: Any) -> int:
+        return choose((m[child] for m in stable), key=lambda e: preference_position(inst, child, e))
+
+    best = tuple(pick(c, min) for c in range(inst.n_children))
+    worst = tuple(pick(c, max) for c in range(inst.n_children))
     assert tuple(child_proposing_da(inst).assigned_wish.tolist()) == best
     assert tuple(facility_proposing_da(inst).assigned_wish.tolist()) == worst
 
