@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.paginator import Paginator
@@ -51,7 +52,13 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "attribution": settings.LOTSE_MAP_ATTRIBUTION,
         "center": settings.LOTSE_MAP_CENTER,
         "pointsUrl": reverse("directory:map_points") + "?" + request.GET.urlencode(),
-        "servicesUrl": reverse("directory:service_points"),
+        # ?service_kind=family_manager shows only that kind of service (link from networks).
+        "servicesUrl": reverse("directory:service_points")
+        + (
+            "?" + urlencode({"kind": request.GET["service_kind"]})
+            if request.GET.get("service_kind")
+            else ""
+        ),
         "labels": {
             "details": _("Details"),
             "freePlaces": _("free places"),
@@ -101,7 +108,7 @@ def service_points(request: HttpRequest) -> JsonResponse:
                 "address": s.address,
             },
         }
-        for s in public_services().filter(latitude__isnull=False)
+        for s in public_services(request.GET.get("kind") or None).filter(latitude__isnull=False)
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})
 
