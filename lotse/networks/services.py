@@ -1,0 +1,641 @@
+"""State changes of networks: members, working groups, meetings, tasks, documents, the people
+and services on the public map, calendar feeds and needs analyses.
+
+Every function is keyword-only, takes the acting user, runs in one transaction and is
+audit-logged by django-auditlog (the models are registered in ``models.py``). Permission checks
+happen in the views through the scoped selectors; services check the invariants.
+Programme calls and funding live in ``services_funding.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from lotse.accounts.models import Membership, Organisation, Role, User
+from lotse.core.mail import Attachment, queue_mail
+from lotse.core.uploads import DOCUMENT_KINDS, validate_upload
+from lotse.directory.models import Service
+from lotse.directory.selectors import geocode
+
+from . import ical
+from .models import (
+    AgendaItem,
+    CalendarToken,
+    Decision,
+    Document,
+    Invitation,
+    Meeting,
+    MeetingSeries,
+    MemberOrganisation,
+    NeedsAnalysis,
+    Network,
+    NetworkMember,
+    NetworkRole,
+    Task,
+    WorkingGroup,
+)
+from .selectors import network_access, network_managers, network_people
+
+#: Uploaded documents: office formats, PDF, images and plain text; never HTML or scripts.
+DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
+#: A facilitated series over 18 months every two weeks stays well below this.
+SERIES_MAX_MEETINGS = 60
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)[:70] or "netzwerk"
+    slug, n = base, 1
+    while Organisation.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    return slug
+
+
+# --- Networks and members ----------------------------------------------------------------------
+
+
+@transaction.atomic
+def network_create(
+    *,
+    actor: User,
+    name: str,
+    municipality: str = "",
+    description: str = "",
+    aims: str = "",
+    area: str = "",
+    programme: str = "",
+    visibility: str = Network.Visibility.PUBLIC,
+    email: str = "",
+    website: str = "",
+) -> Network:
+    """Create the network's organisation and profile; the creator becomes its coordinator."""
+    organisation = Organisation.objects.create(
+        name=name.strip(),
+        slug=_unique_slug(name),
+        kind=Organisation.Kind.NETWORK,
+        municipality=municipality,
+        email=email,
+        website=website,
+    )
+    network = Network.objects.create(
+        organisation=organisation,
+        description=description,
+        aims=aims,
+        area=area,
+        programme=programme,
+        visibility=visibility,
+    )
+    NetworkMember.objects.create(network=network, user=actor, role=NetworkRole.COORDINATOR)
+    Membership.objects.get_or_create(user=actor, organisation=organisation, role=Role.COORDINATOR)
+    return network
+
+
+@transaction.atomic
+def network_update(
+    *,
+    actor: User,
+    network: Network,
+    name: str,
+    municipality: str,
+    description: str,
+    aims: str,
+    area: str,
+    programme: str,
+    visibility: str,
+    email: str,
+    website: str,
+) -> Network:
+    organisation = network.organisation
+    organisation.name = name.strip()
+    organisation.municipality = municipality
+    organisation.email = email
+    organisation.website = website
+    organisation.save(update_fields=["name", "municipality", "email", "website"])
+    network.description = description
+    network.aims = aims
+    network.area = area
+    network.programme = programme
+    network.visibility = visibility
+    network.save(update_fields=["description", "aims", "area", "programme", "visibility"])
+    return network
+
+
+@transaction.atomic
+def member_add(
+    *,
+    actor: User,
+    network: Network,
+    email: str,
+    role: str,
+    function: str = "",
+    organisation: Organisation | None = None,
+) -> NetworkMember:
+    """Add a person with a Lotse account; they get an e-mail in their language."""
+    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
+    if user is None:
+        raise ValidationError(
+            {
+                "email": _(
+                    "Nobody has a Lotse account with this e-mail address yet. "
+                    "Please ask the person to register first."
+                )
+            }
+        )
+    if NetworkMember.objects.filter(network=network, user=user).exists():
+        raise ValidationError({"email": _("This person is already a member of the network.")})
+    member = NetworkMember.objects.create(
+        network=network, user=user, role=role, function=function, organisation=organisation
+    )
+    queue_mail(
+        to=user.email,
+        language=user.language,
+        template="networks/mail/member_added",
+        context={"network": network.name, "role": member.get_role_display, "pk": network.pk},
+    )
+    return member
+
+
+def _ensure_a_manager_remains(network: Network) -> None:
+    if not network_managers(network):
+        raise ValidationError(_("A network needs at least one coordinator."))
+
+
+@transaction.atomic
+def member_update(
+    *,
+    actor: User,
+    member: NetworkMember,
+    role: str,
+    function: str,
+    organisation: Organisation | None,
+) -> NetworkMember:
+    NetworkMember.objects.select_for_update().filter(network=member.network).exists()
+    member.role = role
+    member.function = function
+    member.organisation = organisation
+    member.save(update_fields=["role", "function", "organisation"])
+    _ensure_a_manager_remains(member.network)
+    return member
+
+
+@transaction.atomic
+def member_remove(*, actor: User, member: NetworkMember) -> None:
+    network = member.network
+    # Lock the network's member rows so two removals cannot both leave it without coordinator.
+    list(NetworkMember.objects.select_for_update().filter(network=network))
+    member.delete()
+    _ensure_a_manager_remains(network)
+
+
+@transaction.atomic
+def member_organisation_add(
+    *,
+    actor: User,
+    network: Network,
+    name: str,
+    organisation: Organisation | None = None,
+    field: str = "",
+    joined_on: date | None = None,
+) -> MemberOrganisation:
+    name = name.strip() or (organisation.name if organisation else "")
+    if not name:
+        raise ValidationError({"name": _("Please enter the organisation's name.")})
+    if network.member_organisations.filter(name__iexact=name).exists():
+        raise ValidationError({"name": _("This organisation is already a member.")})
+    return MemberOrganisation.objects.create(
+        network=network, name=name, organisation=organisation, field=field, joined_on=joined_on
+    )
+
+
+@transaction.atomic
+def member_organisation_remove(*, actor: User, member_organisation: MemberOrganisation) -> None:
+    member_organisation.delete()
+
+
+@transaction.atomic
+def working_group_save(
+    *,
+    actor: User,
+    network: Network,
+    name: str,
+    description: str = "",
+    lead: NetworkMember | None = None,
+    members: Iterable[NetworkMember] = (),
+    group: WorkingGroup | None = None,
+) -> WorkingGroup:
+    members = list(members)
+    if any(m.network_id != network.pk for m in [*members, *([lead] if lead else [])]):
+        raise ValidationError(_("Only members of this network can join its working groups."))
+    clash = network.groups.filter(name__iexact=name.strip())
+    if group is not None:
+        clash = clash.exclude(pk=group.pk)
+    if clash.exists():
+        raise ValidationError({"name": _("A working group with this name already exists.")})
+    if group is None:
+        group = WorkingGroup(network=network)
+    group.name = name.strip()
+    group.description = description
+    group.lead = lead
+    group.save()
+    if lead is not None and lead not in members:
+        members.append(lead)
+    group.members.set(members)
+    return group
+
+
+# --- Meetings ----------------------------------------------------------------------------------
+
+
+def _check_times(starts_at: datetime, ends_at: datetime) -> None:
+    if ends_at < starts_at:
+        raise ValidationError({"ends_at": _("The meeting cannot end before it starts.")})
+
+
+@transaction.atomic
+def meeting_save(
+    *,
+    actor: User,
+    network: Network,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    location: str = "",
+    online_url: str = "",
+    working_group: WorkingGroup | None = None,
+    status: str = Meeting.Status.PLANNED,
+    meeting: Meeting | None = None,
+) -> Meeting:
+    _check_times(starts_at, ends_at)
+    if not location and not online_url:
+        raise ValidationError(_("Please give a place or an online meeting link."))
+    if working_group is not None and working_group.network_id != network.pk:
+        raise ValidationError({"working_group": _("This working group is not in the network.")})
+    if meeting is None:
+        meeting = Meeting(network=network, created_by=actor)
+    meeting.title = title
+    meeting.starts_at = starts_at
+    meeting.ends_at = ends_at
+    meeting.location = location
+    meeting.online_url = online_url
+    meeting.working_group = working_group
+    meeting.status = status
+    meeting.save()
+    return meeting
+
+
+def series_dates(starts_on: date, ends_on: date, interval_weeks: int) -> list[date]:
+    dates, day = [], starts_on
+    while day <= ends_on:
+        dates.append(day)
+        day += timedelta(weeks=interval_weeks)
+    return dates
+
+
+@transaction.atomic
+def meeting_series_create(
+    *,
+    actor: User,
+    network: Network,
+    title: str,
+    starts_on: date,
+    ends_on: date,
+    interval_weeks: int,
+    start_time: time,
+    duration_minutes: int,
+    location: str = "",
+    online_url: str = "",
+    description: str = "",
+    facilitator: NetworkMember | None = None,
+) -> MeetingSeries:
+    """A facilitated series: one meeting every ``interval_weeks`` over the programme period."""
+    if ends_on < starts_on:
+        raise ValidationError({"ends_on": _("The period cannot end before it starts.")})
+    if facilitator is not None and facilitator.network_id != network.pk:
+        raise ValidationError({"facilitator": _("The facilitator must be a network member.")})
+    dates = series_dates(starts_on, ends_on, interval_weeks)
+    if len(dates) > SERIES_MAX_MEETINGS:
+        raise ValidationError(
+            _(
+                "This would create %(n)s meetings; at most %(max)s are possible. "
+                "Please choose a longer interval or a shorter period."
+            ),
+            params={"n": len(dates), "max": SERIES_MAX_MEETINGS},
+        )
+    if not location and not online_url:
+        raise ValidationError(_("Please give a place or an online meeting link."))
+    series = MeetingSeries.objects.create(
+        network=network,
+        title=title,
+        description=description,
+        facilitator=facilitator,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        interval_weeks=interval_weeks,
+    )
+    tz = timezone.get_current_timezone()
+    for number, day in enumerate(dates, start=1):
+        starts_at = datetime.combine(day, start_time, tzinfo=tz)
+        Meeting.objects.create(
+            network=network,
+            series=series,
+            title=f"{title} ({number}/{len(dates)})",
+            starts_at=starts_at,
+            ends_at=starts_at + timedelta(minutes=duration_minutes),
+            location=location,
+            online_url=online_url,
+            created_by=actor,
+        )
+    return series
+
+
+@transaction.atomic
+def agenda_item_add(
+    *,
+    actor: User,
+    meeting: Meeting,
+    title: str,
+    presenter: str = "",
+    duration_minutes: int | None = None,
+) -> AgendaItem:
+    # Lock the meeting so two people adding items at once get different positions.
+    Meeting.objects.select_for_update().get(pk=meeting.pk)
+    last = meeting.agenda.aggregate(m=Max("position"))["m"] or 0
+    return AgendaItem.objects.create(
+        meeting=meeting,
+        position=last + 1,
+        title=title,
+        presenter=presenter,
+        duration_minutes=duration_minutes,
+    )
+
+
+@transaction.atomic
+def agenda_item_remove(*, actor: User, item: AgendaItem) -> None:
+    item.delete()
+
+
+@transaction.atomic
+def meeting_invite(*, actor: User, meeting: Meeting, users: Iterable[User]) -> int:
+    """Invite people of the network; each new invitee gets an e-mail with a calendar entry."""
+    allowed = {u.pk for u in network_people(meeting.network)}
+    created = 0
+    for user in users:
+        if user.pk not in allowed:
+            raise ValidationError(_("Only people of this network can be invited."))
+        _invitation, new = Invitation.objects.get_or_create(meeting=meeting, user=user)
+        if not new:
+            continue
+        created += 1
+        queue_mail(
+            to=user.email,
+            language=user.language,
+            template="networks/mail/meeting_invitation",
+            context={
+                "network": meeting.network.name,
+                "meeting": meeting,
+                "network_pk": meeting.network_id,
+            },
+            attachments=[Attachment("meeting.ics", ical.meeting_ics(meeting), "text/calendar")],
+        )
+    return created
+
+
+@transaction.atomic
+def invitation_respond(*, actor: User, meeting: Meeting, response: str) -> Invitation:
+    if response not in Invitation.Response.values:
+        raise ValidationError(_("Please choose an answer."))
+    if not network_access(actor, meeting.network).member:
+        raise ValidationError(_("Only people of this network can answer."))
+    invitation, _new = Invitation.objects.select_for_update().get_or_create(
+        meeting=meeting, user=actor
+    )
+    invitation.response = response
+    invitation.save(update_fields=["response"])
+    return invitation
+
+
+@transaction.atomic
+def attendance_record(*, actor: User, meeting: Meeting, present: Iterable[User]) -> None:
+    """Record who attended (everyone invited but not ticked is absent); the meeting is held."""
+    present_ids = {u.pk for u in present}
+    invited = {i.user_id: i for i in meeting.invitations.select_for_update()}
+    allowed = {u.pk for u in network_people(meeting.network)}
+    for user_id in present_ids - invited.keys():
+        if user_id not in allowed:
+            raise ValidationError(_("Only people of this network can be recorded."))
+        invited[user_id] = Invitation.objects.create(meeting=meeting, user_id=user_id)
+    for user_id, invitation in invited.items():
+        invitation.attended = user_id in present_ids
+        invitation.save(update_fields=["attended"])
+    if meeting.status == Meeting.Status.PLANNED:
+        meeting.status = Meeting.Status.HELD
+        meeting.save(update_fields=["status"])
+
+
+@transaction.atomic
+def minutes_save(*, actor: User, meeting: Meeting, minutes: str) -> Meeting:
+    meeting.minutes = minutes
+    meeting.minutes_updated_at = timezone.now()
+    meeting.save(update_fields=["minutes", "minutes_updated_at"])
+    return meeting
+
+
+@transaction.atomic
+def decision_add(*, actor: User, meeting: Meeting, text: str) -> Decision:
+    if not text.strip():
+        raise ValidationError({"text": _("Please write down the decision.")})
+    return Decision.objects.create(meeting=meeting, text=text.strip())
+
+
+@transaction.atomic
+def decision_remove(*, actor: User, decision: Decision) -> None:
+    decision.delete()
+
+
+# --- Tasks -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def task_save(
+    *,
+    actor: User,
+    network: Network,
+    title: str,
+    description: str = "",
+    owner: NetworkMember | None = None,
+    due_on: date | None = None,
+    meeting: Meeting | None = None,
+    task: Task | None = None,
+) -> Task:
+    if owner is not None and owner.network_id != network.pk:
+        raise ValidationError({"owner": _("The person responsible must be a network member.")})
+    if meeting is not None and meeting.network_id != network.pk:
+        raise ValidationError({"meeting": _("This meeting is not in the network.")})
+    if task is None:
+        task = Task(network=network)
+    task.title = title
+    task.description = description
+    task.owner = owner
+    task.due_on = due_on
+    task.meeting = meeting
+    task.save()
+    return task
+
+
+@transaction.atomic
+def task_set_done(*, actor: User, task: Task, done: bool) -> Task:
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    task.status = Task.Status.DONE if done else Task.Status.OPEN
+    task.done_at = timezone.now() if done else None
+    task.save(update_fields=["status", "done_at"])
+    return task
+
+
+# --- Documents ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def document_upload(
+    *,
+    actor: User,
+    network: Network,
+    title: str,
+    upload: UploadedFile,
+    meeting: Meeting | None = None,
+    working_group: WorkingGroup | None = None,
+) -> Document:
+    kind = validate_upload(upload, allowed=DOCUMENT_KINDS, max_bytes=DOCUMENT_MAX_BYTES)
+    if meeting is not None and meeting.network_id != network.pk:
+        raise ValidationError({"meeting": _("This meeting is not in the network.")})
+    if working_group is not None and working_group.network_id != network.pk:
+        raise ValidationError({"working_group": _("This working group is not in the network.")})
+    document = Document(
+        network=network,
+        meeting=meeting,
+        working_group=working_group,
+        title=title or upload.name or "",
+        original_name=(upload.name or "document")[-255:],
+        kind=kind,
+        size=upload.size or 0,
+        uploaded_by=actor,
+    )
+    # Everything is checked before the file is written, so a failed upload leaves no file.
+    document.file.save("upload", upload, save=False)
+    document.save()
+    return document
+
+
+@transaction.atomic
+def document_delete(*, actor: User, document: Document) -> None:
+    file = document.file
+    document.delete()
+    transaction.on_commit(lambda: file.delete(save=False))
+
+
+# --- Calendar feed -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def calendar_token_get_or_create(*, actor: User, network: Network) -> CalendarToken:
+    token, _new = CalendarToken.objects.get_or_create(network=network, user=actor)
+    return token
+
+
+@transaction.atomic
+def calendar_token_reset(*, actor: User, network: Network) -> CalendarToken:
+    """A new secret URL; the old one stops working at once (e.g. after sharing it by mistake)."""
+    CalendarToken.objects.filter(network=network, user=actor).delete()
+    return CalendarToken.objects.create(network=network, user=actor)
+
+
+# --- People and services on the public map ---------------------------------------------------
+
+
+SERVICE_FIELDS = (
+    "name",
+    "kind",
+    "description",
+    "area_of_activity",
+    "street",
+    "postcode",
+    "city",
+    "district",
+    "latitude",
+    "longitude",
+    "phone",
+    "email",
+    "website",
+    "is_public",
+)
+
+
+@transaction.atomic
+def service_save(
+    *, actor: User, network: Network, data: dict[str, object], service: Service | None = None
+) -> Service:
+    """Save a family manager or service of the network; place it on the map by its address
+    when no coordinates are given (offline geocoder of the directory)."""
+    if service is None:
+        service = Service(organisation=network.organisation)
+    for name in SERVICE_FIELDS:
+        if name in data:
+            setattr(service, name, data[name])
+    if service.latitude is None or service.longitude is None:
+        place = geocode(service.postcode or "") or geocode(service.street or "")
+        if place is None and service.district is not None:
+            place = geocode(service.district.name)
+        if place is not None:
+            service.latitude, service.longitude = place.latitude, place.longitude
+    service.full_clean()
+    service.save()
+    return service
+
+
+@transaction.atomic
+def service_delete(*, actor: User, service: Service) -> None:
+    service.delete()
+
+
+# --- Needs analysis ----------------------------------------------------------------------------
+
+
+NEEDS_FIELDS = (
+    "title",
+    "area",
+    "children_under3",
+    "children_3_to_6",
+    "situation",
+    "offers",
+    "gaps",
+    "target_groups",
+    "target_groups_note",
+    "partners",
+    "priorities",
+)
+
+
+@transaction.atomic
+def needs_analysis_save(
+    *,
+    actor: User,
+    organisation: Organisation,
+    data: dict[str, object],
+    analysis: NeedsAnalysis | None = None,
+) -> NeedsAnalysis:
+    if analysis is None:
+        analysis = NeedsAnalysis(organisation=organisation, created_by=actor)
+    for name in NEEDS_FIELDS:
+        if name in data:
+            setattr(analysis, name, data[name])
+    analysis.organisation = organisation
+    analysis.save()
+    return analysis

@@ -1,0 +1,447 @@
+"""Meetings (agenda, invitations, attendance, minutes, decisions), meeting series, the task
+list and the documents of a network."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from lotse.accounts.models import User
+from lotse.core.uploads import attachment_response
+
+from .. import selectors, services
+from ..forms import (
+    AgendaItemForm,
+    AttendanceForm,
+    DecisionForm,
+    DocumentForm,
+    InviteForm,
+    MeetingForm,
+    MinutesForm,
+    RsvpForm,
+    SeriesForm,
+    TaskForm,
+)
+from ..models import Meeting, Task
+from .common import add_errors, login_required
+
+
+@login_required
+def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
+    network, access = selectors.get_network_for_member(request.user, pk)
+    return render(
+        request,
+        "networks/meeting_list.html",
+        {
+            "network": network,
+            "access": access,
+            "upcoming": selectors.meetings(network, upcoming=True),
+            "past": selectors.meetings(network, upcoming=False),
+            "series": network.series.all(),
+        },
+    )
+
+
+@login_required
+def meeting_edit(request: HttpRequest, pk: int, meeting_pk: int | None = None) -> HttpResponse:
+    network, _access = selectors.get_network_for_planner(request.user, pk)
+    meeting = selectors.get_meeting(network, meeting_pk) if meeting_pk else None
+    initial = {"status": Meeting.Status.PLANNED}
+    if meeting is not None:
+        initial = {
+            "title": meeting.title,
+            "starts_at": meeting.starts_at,
+            "ends_at": meeting.ends_at,
+            "location": meeting.location,
+            "online_url": meeting.online_url,
+            "working_group": meeting.working_group_id,
+            "status": meeting.status,
+        }
+    form = MeetingForm(request.POST or None, network=network, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.meeting_save(
+                actor=request.user, network=network, meeting=meeting, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The meeting has been saved."))
+            return redirect("networks:meeting", network.pk, meeting.pk)
+    return render(
+        request,
+        "networks/simple_form.html",
+        {
+            "network": network,
+            "form": form,
+            "title": meeting.title if meeting else _("New meeting"),
+            "back": reverse("networks:meetings", args=[network.pk]),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    network, access = selectors.get_network_for_member(request.user, pk)
+    meeting = selectors.get_meeting(network, meeting_pk)
+    invitations = list(meeting.invitations.all())
+    mine = next((i for i in invitations if i.user_id == request.user.pk), None)
+    people = selectors.network_people(network)
+    invited_ids = {i.user_id for i in invitations}
+    context: dict[str, object] = {
+        "network": network,
+        "access": access,
+        "meeting": meeting,
+        "invitations": invitations,
+        "rsvp_form": RsvpForm(initial={"response": mine.response if mine else None}),
+        "my_invitation": mine,
+    }
+    if access.plans_meetings:
+        context.update(
+            agenda_form=AgendaItemForm(),
+            decision_form=DecisionForm(),
+            task_form=TaskForm(network=network),
+            invite_form=InviteForm(people=[p for p in people if p.pk not in invited_ids]),
+            attendance_form=AttendanceForm(
+                people=people,
+                initial={"present": [str(i.user_id) for i in invitations if i.attended]},
+            ),
+        )
+    return render(request, "networks/meeting_detail.html", context)
+
+
+def _planner_meeting(request: HttpRequest, pk: int, meeting_pk: int) -> Meeting:
+    network, _access = selectors.get_network_for_planner(request.user, pk)
+    return selectors.get_meeting(network, meeting_pk)
+
+
+def _back(meeting: Meeting) -> HttpResponse:
+    return redirect("networks:meeting", meeting.network_id, meeting.pk)
+
+
+def _form_errors(request: HttpRequest, form: object) -> None:
+    for field, errors in form.errors.items():  # type: ignore[attr-defined]
+        label = form.fields[field].label if field in form.fields else ""  # type: ignore[attr-defined]
+        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+
+
+@login_required
+@require_POST
+def agenda_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    form = AgendaItemForm(request.POST)
+    if form.is_valid():
+        services.agenda_item_add(actor=request.user, meeting=meeting, **form.cleaned_data)
+        messages.success(request, _("The agenda item has been added."))
+    else:
+        _form_errors(request, form)
+    return _back(meeting)
+
+
+@login_required
+@require_POST
+def agenda_remove(request: HttpRequest, pk: int, meeting_pk: int, item_pk: int) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    item = get_object_or_404(meeting.agenda, pk=item_pk)
+    services.agenda_item_remove(actor=request.user, item=item)
+    return _back(meeting)
+
+
+@login_required
+@require_POST
+def invite(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    form = InviteForm(request.POST, people=selectors.network_people(meeting.network))
+    if form.is_valid():
+        users = User.objects.filter(pk__in=form.cleaned_data["people"])
+        try:
+            n = services.meeting_invite(actor=request.user, meeting=meeting, users=users)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("%(n)s invitations have been sent.") % {"n": n})
+    else:
+        _form_errors(request, form)
+    return _back(meeting)
+
+
+@login_required
+@require_POST
+def rsvp(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    network, _access = selectors.get_network_for_member(request.user, pk)
+    meeting = selectors.get_meeting(network, meeting_pk)
+    form = RsvpForm(request.POST)
+    if form.is_valid():
+        services.invitation_respond(
+            actor=request.user, meeting=meeting, response=form.cleaned_data["response"]
+        )
+        messages.success(request, _("Thank you, your answer has been saved."))
+    else:
+        _form_errors(request, form)
+    return _back(meeting)
+
+
+@login_required
+@require_POST
+def attendance(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    form = AttendanceForm(request.POST, people=selectors.network_people(meeting.network))
+    if form.is_valid():
+        present = User.objects.filter(pk__in=form.cleaned_data["present"])
+        services.attendance_record(actor=request.user, meeting=meeting, present=present)
+        messages.success(request, _("Attendance has been recorded."))
+    else:
+        _form_errors(request, form)
+    return _back(meeting)
+
+
+@login_required
+def minutes(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    form = MinutesForm(request.POST or None, initial={"minutes": meeting.minutes})
+    if request.method == "POST" and form.is_valid():
+        services.minutes_save(actor=request.user, meeting=meeting, **form.cleaned_data)
+        messages.success(request, _("The minutes have been saved."))
+        return _back(meeting)
+    return render(
+        request,
+        "networks/simple_form.html",
+        {
+            "network": meeting.network,
+            "form": form,
+            "title": _("Minutes: %(meeting)s") % {"meeting": meeting.title},
+            "back": reverse("networks:meeting", args=[meeting.network_id, meeting.pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def decision_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    form = DecisionForm(request.POST)
+    if form.is_valid():
+        services.decision_add(actor=request.user, meeting=meeting, **form.cleaned_data)
+        messages.success(request, _("The decision has been recorded."))
+    else:
+        _form_errors(request, form)
+    return _back(meeting)
+
+
+@login_required
+@require_POST
+def decision_remove(
+    request: HttpRequest, pk: int, meeting_pk: int, decision_pk: int
+) -> HttpResponse:
+    meeting = _planner_meeting(request, pk, meeting_pk)
+    decision = get_object_or_404(meeting.decisions, pk=decision_pk)
+    services.decision_remove(actor=request.user, decision=decision)
+    return _back(meeting)
+
+
+# --- Series ------------------------------------------------------------------------------------
+
+
+@login_required
+def series_create(request: HttpRequest, pk: int) -> HttpResponse:
+    network, _access = selectors.get_network_for_planner(request.user, pk)
+    form = SeriesForm(request.POST or None, network=network)
+    if request.method == "POST" and form.is_valid():
+        try:
+            series = services.meeting_series_create(
+                actor=request.user, network=network, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("The series has been planned with %(n)s meetings.")
+                % {"n": series.meetings.count()},
+            )
+            return redirect("networks:series", network.pk, series.pk)
+    return render(
+        request,
+        "networks/simple_form.html",
+        {
+            "network": network,
+            "form": form,
+            "title": _("Plan a series of facilitated meetings"),
+            "intro": _(
+                "One meeting at a fixed rhythm over the programme period, e.g. every six "
+                "weeks for 18 months. You can change or cancel single meetings later."
+            ),
+            "back": reverse("networks:meetings", args=[network.pk]),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def series_detail(request: HttpRequest, pk: int, series_pk: int) -> HttpResponse:
+    network, access = selectors.get_network_for_member(request.user, pk)
+    series = selectors.get_series(network, series_pk)
+    return render(
+        request,
+        "networks/series_detail.html",
+        {
+            "network": network,
+            "access": access,
+            "series": series,
+            "meetings": series.meetings.order_by("starts_at"),
+        },
+    )
+
+
+# --- Tasks -------------------------------------------------------------------------------------
+
+
+@login_required
+def task_list(request: HttpRequest, pk: int) -> HttpResponse:
+    network, access = selectors.get_network_for_member(request.user, pk)
+    form = TaskForm(request.POST or None, network=network) if access.plans_meetings else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        meeting = None
+        if request.POST.get("meeting"):
+            meeting = get_object_or_404(network.meetings, pk=request.POST["meeting"])
+        if form.is_valid():
+            services.task_save(
+                actor=request.user, network=network, meeting=meeting, **form.cleaned_data
+            )
+            messages.success(request, _("The task has been added."))
+            if meeting is not None:
+                return _back(meeting)
+            return redirect("networks:tasks", network.pk)
+        if meeting is not None:
+            _form_errors(request, form)
+            return _back(meeting)
+    status = request.GET.get("status")
+    status = status if status in Task.Status.values else None
+    return render(
+        request,
+        "networks/task_list.html",
+        {
+            "network": network,
+            "access": access,
+            "form": form,
+            "status": status,
+            "tasks": selectors.tasks(network, status=status),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def task_edit(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    network, _access = selectors.get_network_for_planner(request.user, pk)
+    task = selectors.get_task(network, task_pk)
+    form = TaskForm(
+        request.POST or None,
+        network=network,
+        initial={
+            "title": task.title,
+            "description": task.description,
+            "owner": task.owner_id,
+            "due_on": task.due_on,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.task_save(
+            actor=request.user,
+            network=network,
+            task=task,
+            meeting=task.meeting,
+            **form.cleaned_data,
+        )
+        messages.success(request, _("The task has been saved."))
+        return redirect("networks:tasks", network.pk)
+    return render(
+        request,
+        "networks/simple_form.html",
+        {
+            "network": network,
+            "form": form,
+            "title": task.title,
+            "back": reverse("networks:tasks", args=[network.pk]),
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
+    """The person responsible, facilitators and coordinators may tick a task off."""
+    network, access = selectors.get_network_for_member(request.user, pk)
+    task = selectors.get_task(network, task_pk)
+    is_owner = task.owner is not None and task.owner.user_id == request.user.pk
+    if not (is_owner or access.plans_meetings):
+        raise PermissionDenied
+    services.task_set_done(actor=request.user, task=task, done=request.POST.get("done") == "1")
+    next_meeting = request.POST.get("next_meeting", "")
+    if next_meeting.isdigit() and network.meetings.filter(pk=int(next_meeting)).exists():
+        return redirect("networks:meeting", network.pk, int(next_meeting))
+    return redirect("networks:tasks", network.pk)
+
+
+# --- Documents ---------------------------------------------------------------------------------
+
+
+@login_required
+def document_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Every member may upload; the uploader and coordinators may delete."""
+    network, access = selectors.get_network_for_member(request.user, pk)
+    form = DocumentForm(request.POST or None, request.FILES or None, network=network)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.document_upload(
+                actor=request.user,
+                network=network,
+                title=data["title"],
+                upload=data["file"],
+                meeting=data["meeting"],
+                working_group=data["working_group"],
+            )
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, _("The document has been uploaded."))
+            return redirect("networks:documents", network.pk)
+    return render(
+        request,
+        "networks/document_list.html",
+        {
+            "network": network,
+            "access": access,
+            "form": form,
+            "documents": selectors.documents(network),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def document_download(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    network, _access = selectors.get_network_for_member(request.user, pk)
+    document = selectors.get_document(network, document_pk)
+    return attachment_response(document.file, document.original_name)
+
+
+@login_required
+@require_POST
+def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResponse:
+    network, access = selectors.get_network_for_member(request.user, pk)
+    document = selectors.get_document(network, document_pk)
+    if not (access.manager or document.uploaded_by_id == request.user.pk):
+        raise PermissionDenied
+    services.document_delete(actor=request.user, document=document)
+    messages.success(request, _("The document has been deleted."))
+    return redirect("networks:documents", network.pk)
