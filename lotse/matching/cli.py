@@ -41,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     p_check = sub.add_parser("check", help="verify feasibility and count blocking pairs")
     p_check.add_argument("instance", type=Path)
     p_check.add_argument("result", type=Path)
+    p_check.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="lottery seed (default: the result's lottery.seed, else the instance's)",
+    )
     return parser
 
 
@@ -77,8 +83,14 @@ def _solve(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    instance = instance_from_dict(load_json(args.instance))
-    assigned, violations = read_assignment(instance, load_json(args.result))
+    result = load_json(args.result)
+    seed = args.seed
+    lottery = result.get("lottery") if isinstance(result, dict) else None
+    if seed is None and isinstance(lottery, dict) and isinstance(lottery.get("seed"), int):
+        # The ranks depend on the lottery: check against the seed the result was drawn with.
+        seed = lottery["seed"]
+    instance = instance_from_dict(load_json(args.instance), seed=seed)
+    assigned, violations = read_assignment(instance, result)
     report = check(instance, assigned)
     summary = report.as_dict()
     summary["violations"] = violations + summary["violations"]

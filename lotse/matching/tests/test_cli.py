@@ -181,3 +181,22 @@ def test_result_with_unknown_ids_is_a_clear_error(
     bad = _write(tmp_path, "r.json", {"assignment": {"c1": "f7", "c2": None, "c3": None}})
     assert main(["check", str(instance), str(bad)]) == 2
     assert "child 'c1' is assigned to unknown facility 'f7'" in capsys.readouterr().err
+
+
+def test_check_uses_the_seed_of_the_result(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Ties decided by --seed at solve time must be judged with that seed by check."""
+    data = {
+        "facilities": [{"id": "f", "capacity": 5}],
+        "children": [{"id": f"c{i}", "wishes": ["f"]} for i in range(10)],
+        "criteria": [],
+        "lottery": {"seed": 1},
+    }
+    instance = _write(tmp_path, "i.json", data)
+    for seed in range(3, 8):
+        out = tmp_path / f"r{seed}.json"
+        assert main(["solve", str(instance), "--out", str(out), "--seed", str(seed)]) == 0
+        assert json.loads(out.read_text())["lottery"]["seed"] == seed
+        assert main(["check", str(instance), str(out)]) == 0
+    capsys.readouterr()
