@@ -1,0 +1,28 @@
+"""Run daily (cron or systemd timer): anonymise or erase cases past their retention date."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from lotse.counselling.services import retention_apply
+from lotse.counselling.tasks import apply_retention
+
+
+class Command(BaseCommand):
+    help = "Anonymise or erase counselling cases whose retention date has passed."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="Hand the work to the task worker instead of running it here.",
+        )
+
+    def handle(self, *args: Any, enqueue: bool = False, **options: Any) -> None:
+        if enqueue:
+            result = apply_retention.enqueue()
+            self.stdout.write(f"Enqueued retention task {result.id}.")
+            return
+        self.stdout.write(retention_apply().summary())

@@ -1,0 +1,577 @@
+"""State changes of counselling cases and Fachberatung: one transaction each, audit-logged.
+
+auditlog records every create/update/delete of the registered models; in requests its
+middleware supplies the actor, outside requests (demo, retention) the callers set it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from auditlog.context import set_extra_data
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lotse.accounts.models import Organisation, User
+from lotse.core.mail import queue_mail
+from lotse.core.uploads import validate_upload
+from lotse.directory.models import District, Service
+
+from .models import (
+    Case,
+    Client,
+    Consent,
+    Consultation,
+    ConsultationDocument,
+    Contact,
+    FollowUp,
+    OnBehalfApplication,
+    Referral,
+    Topic,
+)
+from .selectors import (
+    REFERRAL_INBOX_ROLES,
+    active_consent,
+    advisor_organisations_for_user,
+    cases_past_retention,
+    counselling_services_for_user,
+    counsellors_of,
+)
+
+#: How long a case is kept after it was opened or closed, unless a counsellor sets another date.
+RETENTION_DAYS: int = getattr(settings, "LOTSE_COUNSELLING_RETENTION_DAYS", 3 * 365)
+#: What anonymised clients are called from then on.
+ANONYMISED_ALIAS = "anonymised"
+#: Recorded as the actor of audit entries written by the scheduled retention task.
+SYSTEM_ACTOR = "system:counselling-retention"
+
+
+def default_retention(start: date) -> date:
+    return start + timedelta(days=RETENTION_DAYS)
+
+
+def _require_service(actor: User, organisation: Organisation) -> None:
+    if not counselling_services_for_user(actor).filter(pk=organisation.pk).exists():
+        raise PermissionDenied
+
+
+def _require_open_record(case: Case) -> None:
+    if case.is_anonymised:
+        raise ValidationError(_("This case has been anonymised and can no longer be changed."))
+
+
+def _check_counsellors(organisation: Organisation, counsellors: Iterable[User]) -> list[User]:
+    allowed = set(counsellors_of(organisation).values_list("pk", flat=True))
+    chosen = list(counsellors)
+    if any(user.pk not in allowed for user in chosen):
+        raise ValidationError(_("Only counsellors of this service can be responsible."))
+    return chosen
+
+
+def _check_topics(topics: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(topics))
+    if not chosen:
+        raise ValidationError(_("Choose at least one topic."))
+    if any(code not in Topic.values for code in chosen):
+        raise ValidationError(_("Unknown topic."))
+    return chosen
+
+
+# --- Cases --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: User,
+    organisation: Organisation,
+    alias: str,
+    languages: list[str],
+    children_count: int,
+    district: District | None,
+    topics: list[str],
+    counsellors: Iterable[User] = (),
+    notes: str = "",
+    opened_on: date | None = None,
+    retention_action: str = Case.RetentionAction.ANONYMISE,
+    parent_user: User | None = None,
+) -> Case:
+    """Open a case for a new pseudonymous client; the actor becomes responsible by default."""
+    _require_service(actor, organisation)
+    responsible = _check_counsellors(organisation, counsellors or [actor])
+    opened_on = opened_on or timezone.localdate()
+    client = Client.objects.create(
+        organisation=organisation,
+        alias=alias.strip(),
+        languages=list(dict.fromkeys(languages)),
+        children_count=children_count,
+        district=district,
+        parent_user=parent_user,
+    )
+    case = Case.objects.create(
+        organisation=organisation,
+        client=client,
+        topics=_check_topics(topics),
+        notes=notes,
+        opened_on=opened_on,
+        retention_until=default_retention(opened_on),
+        retention_action=retention_action,
+    )
+    case.counsellors.set(responsible)
+    return case
+
+
+@transaction.atomic
+def case_update(
+    *,
+    actor: User,
+    case: Case,
+    alias: str,
+    languages: list[str],
+    children_count: int,
+    district: District | None,
+    parent_user: User | None,
+    topics: list[str],
+    counsellors: Iterable[User],
+    status: str,
+    outcome: str,
+    notes: str,
+    retention_until: date,
+    retention_action: str,
+) -> Case:
+    """Change a case and its client. Closing sets the closing date and moves the retention
+    date to at least the default period after closing."""
+    case = Case.objects.select_for_update().select_related("client").get(pk=case.pk)
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    responsible = _check_counsellors(case.organisation, counsellors)
+    if not responsible:
+        raise ValidationError(_("At least one counsellor must be responsible."))
+    if retention_until < case.opened_on:
+        raise ValidationError(_("The retention date cannot lie before the case was opened."))
+    client = case.client
+    client.alias = alias.strip()
+    client.languages = list(dict.fromkeys(languages))
+    client.children_count = children_count
+    client.district = district
+    client.parent_user = parent_user
+    client.save()
+    if status == Case.Status.CLOSED and case.status != Case.Status.CLOSED:
+        case.closed_on = timezone.localdate()
+        retention_until = max(retention_until, default_retention(case.closed_on))
+    elif status != Case.Status.CLOSED:
+        case.closed_on = None
+    case.topics = _check_topics(topics)
+    case.status = status
+    case.outcome = outcome
+    case.notes = notes
+    case.retention_until = retention_until
+    case.retention_action = retention_action
+    case.save()
+    case.counsellors.set(responsible)
+    return case
+
+
+@transaction.atomic
+def contact_log(
+    *,
+    actor: User,
+    case: Case,
+    date: date,
+    channel: str,
+    duration_minutes: int,
+    language: str,
+    interpreter: bool,
+    notes: str = "",
+) -> Contact:
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    if date < case.opened_on:
+        raise ValidationError(_("A contact cannot lie before the case was opened."))
+    if date > timezone.localdate():
+        raise ValidationError(_("A contact cannot lie in the future."))
+    return Contact.objects.create(
+        case=case,
+        counsellor=actor,
+        date=date,
+        channel=channel,
+        duration_minutes=duration_minutes,
+        language=language,
+        interpreter=interpreter,
+        notes=notes,
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *, actor: User, case: Case, purpose: str, given_on: date, form: str, scope: str
+) -> Consent:
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    if given_on > timezone.localdate():
+        raise ValidationError(_("A consent cannot be dated in the future."))
+    if not scope.strip():
+        raise ValidationError(_("Describe what the client consented to."))
+    return Consent.objects.create(
+        organisation=case.organisation,
+        case=case,
+        purpose=purpose,
+        given_on=given_on,
+        form=form,
+        scope=scope.strip(),
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, consent: Consent, on: date | None = None) -> Consent:
+    """Record that the client withdrew a consent. Referrals under it disappear from the
+    recipient's view at once; what was lawfully done before stays documented."""
+    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    _require_service(actor, consent.organisation)
+    if consent.withdrawn_on is not None:
+        raise ValidationError(_("This consent has already been withdrawn."))
+    on = on or timezone.localdate()
+    if on < consent.given_on:
+        raise ValidationError(_("A consent cannot be withdrawn before it was given."))
+    consent.withdrawn_on = on
+    consent.withdrawn_by = actor
+    consent.save(update_fields=["withdrawn_on", "withdrawn_by"])
+    return consent
+
+
+def consent_purpose_for(target: Service) -> str:
+    """§65 SGB VIII: passing data to the Jugendamt needs that specific consent."""
+    if target.kind == Service.Kind.JUGENDAMT:
+        return Consent.Purpose.SHARE_JUGENDAMT
+    return Consent.Purpose.SHARE_SERVICES
+
+
+@transaction.atomic
+def referral_send(
+    *, actor: User, case: Case, target: Service, reason: str, shares_data: bool
+) -> Referral:
+    """Refer the client to a directory entry. Passing data on needs an active consent for
+    that purpose; without one nothing is written and the counsellor gets a clear message."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    consent = None
+    if shares_data:
+        purpose = consent_purpose_for(target)
+        consent = active_consent(case, purpose)
+        if consent is None:
+            raise ValidationError(
+                _(
+                    "This referral passes the client's data on, but there is no active "
+                    "consent for “%(purpose)s”. Record the consent first, or send the "
+                    "referral without data."
+                ),
+                params={"purpose": Consent.Purpose(purpose).label},
+                code="consent_missing",
+            )
+    referral = Referral.objects.create(
+        case=case,
+        target=target,
+        reason=reason.strip(),
+        shares_data=shares_data,
+        consent=consent,
+        sent_by=actor,
+    )
+    if shares_data and target.organisation_id:
+        _notify_target(referral)
+    return referral
+
+
+def _notify_target(referral: Referral) -> None:
+    """Tell the receiving organisation that a referral waits; the mail holds no personal data."""
+    recipients = (
+        User.objects.filter(
+            memberships__organisation_id=referral.target.organisation_id,
+            memberships__role__in=[str(r) for r in REFERRAL_INBOX_ROLES],
+            is_active=True,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+    url = reverse("counselling:incoming_referral", args=[referral.pk])
+    for user in recipients:
+        queue_mail(
+            to=user.email,
+            language=user.language,
+            template="counselling/mail/referral_received",
+            context={"service": referral.case.organisation.name, "path": url},
+        )
+
+
+@transaction.atomic
+def referral_record_outcome(
+    *, actor: User, referral: Referral, outcome: str, note: str = ""
+) -> Referral:
+    referral = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
+    if referral.case.is_anonymised:
+        raise ValidationError(_("This case has been anonymised and can no longer be changed."))
+    if outcome not in Referral.Outcome.values:
+        raise ValidationError(_("Unknown outcome."))
+    referral.outcome = outcome
+    referral.outcome_note = note.strip()
+    referral.outcome_on = timezone.localdate()
+    referral.save(update_fields=["outcome", "outcome_note", "outcome_on"])
+    return referral
+
+
+@transaction.atomic
+def follow_up_add(
+    *, actor: User, case: Case, title: str, due_on: date, assigned_to: User | None = None
+) -> FollowUp:
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    if assigned_to is not None:
+        _check_counsellors(case.organisation, [assigned_to])
+    return FollowUp.objects.create(
+        case=case, title=title.strip(), due_on=due_on, assigned_to=assigned_to or actor
+    )
+
+
+@transaction.atomic
+def follow_up_complete(*, actor: User, follow_up: FollowUp) -> FollowUp:
+    follow_up = FollowUp.objects.select_for_update().select_related("case").get(pk=follow_up.pk)
+    _require_service(actor, follow_up.case.organisation)
+    if follow_up.done_at is None:
+        follow_up.done_at = timezone.now()
+        follow_up.save(update_fields=["done_at"])
+    return follow_up
+
+
+# --- Apply on behalf ----------------------------------------------------------------------
+
+
+def require_apply_consent(case: Case) -> Consent:
+    consent = active_consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    if consent is None:
+        raise ValidationError(
+            _(
+                "Applying on the client's behalf needs the client's active consent for this "
+                "purpose. Record the consent first."
+            ),
+            code="consent_missing",
+        )
+    return consent
+
+
+@transaction.atomic
+def on_behalf_record(
+    *, actor: User, case: Case, consent: Consent, application: Any
+) -> OnBehalfApplication:
+    """Note in the case which application was created for the client and under which consent."""
+    _require_service(actor, case.organisation)
+    if consent.case_id != case.pk or not consent.is_active:
+        raise ValidationError(_("The consent does not cover this case."))
+    return OnBehalfApplication.objects.create(
+        case=case,
+        consent=consent,
+        application=application,
+        created_by=actor,
+    )
+
+
+# --- Fachberatung -------------------------------------------------------------------------
+
+
+def _require_advisor(actor: User, advisor: Organisation) -> None:
+    if not advisor_organisations_for_user(actor).filter(pk=advisor.pk).exists():
+        raise PermissionDenied
+
+
+def _check_facility(facility: Organisation) -> None:
+    if facility.kind != Organisation.Kind.FACILITY:
+        raise ValidationError(_("Fachberatung is recorded for facilities only."))
+
+
+@transaction.atomic
+def consultation_create(
+    *,
+    actor: User,
+    advisor: Organisation,
+    facility: Organisation,
+    date: date,
+    format: str,
+    topics: list[str],
+    participants: str,
+    summary: str,
+    outcomes: str = "",
+    next_steps: str = "",
+) -> Consultation:
+    _require_advisor(actor, advisor)
+    _check_facility(facility)
+    if not topics:
+        raise ValidationError(_("Choose at least one topic."))
+    return Consultation.objects.create(
+        advisor=advisor,
+        facility=facility,
+        date=date,
+        format=format,
+        topics=list(dict.fromkeys(topics)),
+        participants=participants.strip(),
+        summary=summary.strip(),
+        outcomes=outcomes.strip(),
+        next_steps=next_steps.strip(),
+        counsellor=actor,
+    )
+
+
+@transaction.atomic
+def consultation_update(
+    *,
+    actor: User,
+    consultation: Consultation,
+    facility: Organisation,
+    date: date,
+    format: str,
+    topics: list[str],
+    participants: str,
+    summary: str,
+    outcomes: str = "",
+    next_steps: str = "",
+) -> Consultation:
+    consultation = Consultation.objects.select_for_update().get(pk=consultation.pk)
+    _require_advisor(actor, consultation.advisor)
+    _check_facility(facility)
+    if not topics:
+        raise ValidationError(_("Choose at least one topic."))
+    consultation.facility = facility
+    consultation.date = date
+    consultation.format = format
+    consultation.topics = list(dict.fromkeys(topics))
+    consultation.participants = participants.strip()
+    consultation.summary = summary.strip()
+    consultation.outcomes = outcomes.strip()
+    consultation.next_steps = next_steps.strip()
+    consultation.save()
+    return consultation
+
+
+@transaction.atomic
+def consultation_document_add(
+    *, actor: User, consultation: Consultation, title: str, file: UploadedFile
+) -> ConsultationDocument:
+    _require_advisor(actor, consultation.advisor)
+    kind = validate_upload(file)
+    extension = {"jpeg": "jpg"}.get(kind, kind)
+    document = ConsultationDocument(
+        consultation=consultation,
+        title=title.strip(),
+        extension=extension,
+        uploaded_by=actor,
+    )
+    document.file.save("upload", file, save=False)
+    document.save()
+    return document
+
+
+# --- Retention ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetentionReport:
+    anonymised: int
+    deleted: int
+
+    def summary(self) -> str:
+        return f"{self.anonymised} case(s) anonymised, {self.deleted} case(s) erased"
+
+
+def case_anonymise(case: Case) -> None:
+    """Remove everything that could identify the client; keep the coded fields for statistics.
+
+    Consents stay as proof that they were given, but no longer point to the case.
+    """
+    # Row by row (not .update()) so that auditlog records each change.
+    for contact in case.contacts.exclude(notes=""):
+        contact.notes = ""
+        contact.save(update_fields=["notes"])
+    for referral in case.referrals.all():
+        referral.reason = ""
+        referral.outcome_note = ""
+        referral.save(update_fields=["reason", "outcome_note"])
+    for consent in case.consents.all():
+        consent.case = None
+        consent.save(update_fields=["case"])
+    for follow_up in case.follow_ups.all():
+        follow_up.delete()
+    # The application itself names the child; the anonymised case must not lead to it.
+    for record in case.applications.exclude(application=None):
+        record.application = None
+        record.save(update_fields=["application"])
+    client = case.client
+    if not client.cases.exclude(pk=case.pk).filter(anonymised_at__isnull=True).exists():
+        client.alias = ANONYMISED_ALIAS
+        client.parent_user = None
+        client.district = None
+        client.save()
+    case.notes = ""
+    case.anonymised_at = timezone.now()
+    case.save(update_fields=["notes", "anonymised_at", "updated_at"])
+
+
+def case_erase(case: Case) -> None:
+    consent_ids = list(case.consents.values_list("pk", flat=True))
+    client = case.client
+    case.delete()
+    for consent in Consent.objects.filter(pk__in=consent_ids):
+        consent.delete()
+    if not client.cases.exists():
+        client.delete()
+
+
+def retention_apply(*, today: date | None = None) -> RetentionReport:
+    """Anonymise or erase every case past its retention date, one transaction per case.
+
+    The audit log gets the usual entries of the changed and deleted rows, marked with the
+    system as actor (no user acted) and the reason in ``additional_data``.
+    """
+    anonymised = deleted = 0
+    marker = {"actor_email": SYSTEM_ACTOR, "additional_data": {"reason": "retention"}}
+    with set_extra_data(marker):
+        for pk in list(cases_past_retention(today).values_list("pk", flat=True)):
+            with transaction.atomic():
+                case = (
+                    Case.objects.select_for_update().select_related("client").filter(pk=pk).first()
+                )
+                if case is None:
+                    continue
+                if case.retention_action == Case.RetentionAction.DELETE:
+                    case_erase(case)
+                    deleted += 1
+                elif not case.is_anonymised:
+                    case_anonymise(case)
+                    anonymised += 1
+    return RetentionReport(anonymised=anonymised, deleted=deleted)
+
+
+@transaction.atomic
+def case_apply_on_behalf(*, actor: User, case: Case, **application: Any) -> OnBehalfApplication:
+    """Create the client's childcare application through the applications app, under the
+    client's active "apply on behalf" consent, and note it in the case.
+
+    ``application`` holds the fields of ``application_create_on_behalf`` (child, wishes,
+    start, hours, …); the family takes the application over later with the invitation link.
+    """
+    from lotse.applications.services import application_create_on_behalf
+
+    case = Case.objects.select_for_update().select_related("organisation").get(pk=case.pk)
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    consent = require_apply_consent(case)
+    created = application_create_on_behalf(
+        actor=actor, counselling_organisation=case.organisation, **application
+    )
+    return on_behalf_record(actor=actor, case=case, consent=consent, application=created)
