@@ -1,0 +1,164 @@
+"""CSV and XLSX exports of a planning report. They contain only the report's (suppressed)
+figures: nothing here reads the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from .population import BANDS
+from .report import ALL, BAND_LABELS, SUPPRESSED, Report, Row
+
+
+def figure_header() -> list[str]:
+    return [
+        _("Year"),
+        _("District"),
+        _("Age band"),
+        _("Seats"),
+        _("Children"),
+        _("Coverage ratio (seats per 100 children)"),
+        _("Assumed demand (children)"),
+        _("Balance (seats minus demand)"),
+        _("Children applying"),
+        _("Placements"),
+        _("Legal claim without an offer"),
+        _("Mean days from application to offer"),
+    ]
+
+
+def _figure_cells(report: Report, row: Row, band: str) -> list[Any]:
+    return [
+        report.filters.year,
+        _("Whole municipality (%(name)s)") % {"name": report.filters.municipality}
+        if row.is_total
+        else row.name,
+        str(BAND_LABELS[band]),
+        row.seats,
+        row.children,
+        row.coverage,
+        row.demand,
+        row.balance,
+        row.applicants,
+        row.placements,
+        row.unmet,
+        row.wait_days,
+    ]
+
+
+def export_bands(report: Report) -> list[str]:
+    return [*BANDS, ALL] if report.filters.band == ALL else [report.filters.band]
+
+
+def figure_rows(report: Report) -> Iterator[list[Any]]:
+    """Long format: one line per district and age band, then the municipality per band."""
+    district = report.filters.district
+    for band in export_bands(report):
+        rows, total = report.tables[band]
+        for row in rows:
+            if district is None or row.district_id == district.pk:
+                yield _figure_cells(report, row, band)
+        if district is None:
+            yield _figure_cells(report, total, band)
+
+
+def forecast_header(report: Report) -> list[str]:
+    header = [_("District"), _("Seats")]
+    for year in report.forecast_years:
+        header += [
+            _("Children %(year)s") % {"year": year},
+            _("Demand %(year)s") % {"year": year},
+            _("Balance %(year)s") % {"year": year},
+        ]
+    return header
+
+
+def forecast_rows(report: Report) -> Iterator[list[Any]]:
+    district = report.filters.district
+    for row in report.forecast:
+        if district is not None and not row.is_total and row.key != str(district.pk):
+            continue
+        if district is not None and row.is_total:
+            continue
+        cells: list[Any] = [row.name, row.seats]
+        for children, demand, balance in row.years:
+            cells += [children, demand, balance]
+        yield cells
+
+
+def flow_header() -> list[str]:
+    return [_("Home district"), _("District of the place"), _("Children placed")]
+
+
+def flow_rows(report: Report) -> Iterator[list[Any]]:
+    for flow in report.flows:
+        yield [flow.home, flow.place, flow.children]
+
+
+def method_lines(report: Report) -> list[str]:
+    lines = [
+        _("Planning report %(municipality)s, year %(year)s, %(band)s.")
+        % {
+            "municipality": report.filters.municipality,
+            "year": report.filters.year,
+            "band": report.filters.band_label,
+        },
+        _("Counts of 1 or 2 children are shown as %(mark)s (suppressed).") % {"mark": SUPPRESSED},
+        _(
+            "Assumed demand (%% of children): under 3 %(u3)s, 3 to school entry %(ue3)s, "
+            "school children %(school)s."
+        )
+        % report.filters.demand,
+    ]
+    if report.is_estimate:
+        lines.append(
+            _("Children are a forecast from the population of %(base)s.")
+            % {"base": report.base_year}
+        )
+    return lines
+
+
+def _cell(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def to_csv(report: Report) -> str:
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8 (umlauts in district names)
+    writer = csv.writer(buffer)
+    writer.writerow(figure_header())
+    for cells in figure_rows(report):
+        writer.writerow([_cell(v) for v in cells])
+    return buffer.getvalue()
+
+
+def _sheet(workbook: Workbook, title: str, header: list[str], rows: Iterator[list[Any]]) -> None:
+    sheet = workbook.create_sheet(title=title[:31])
+    sheet.append(header)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for cells in rows:
+        sheet.append([_cell(v) for v in cells])
+    sheet.freeze_panes = "A2"
+    for index, heading in enumerate(header, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(len(heading) + 2, 40))
+
+
+def to_xlsx(report: Report) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _sheet(workbook, _("Figures"), figure_header(), figure_rows(report))
+    _sheet(workbook, _("Forecast"), forecast_header(report), forecast_rows(report))
+    _sheet(workbook, _("Commuting"), flow_header(), flow_rows(report))
+    _sheet(workbook, _("Method"), [_("Notes")], ([line] for line in method_lines(report)))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,77 @@
+"""The dashboard's filters (GET): year, age band, district and the assumed demand per band."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from lotse.directory.models import District
+
+from .report import ALL, BAND_LABELS, DEFAULT_DEMAND, Filters
+
+
+class PlanningFilterForm(forms.Form):
+    municipality = forms.ChoiceField(label=_("Municipality"), required=False)
+    year = forms.TypedChoiceField(label=_("Year"), coerce=int, required=False)
+    band = forms.ChoiceField(
+        label=_("Age band"),
+        choices=[(key, label) for key, label in BAND_LABELS.items() if key != ALL]
+        + [(ALL, BAND_LABELS[ALL])],
+        required=False,
+    )
+    district = forms.ModelChoiceField(
+        label=_("District"),
+        queryset=District.objects.none(),
+        required=False,
+        empty_label=_("All districts"),
+    )
+    demand_u3 = forms.IntegerField(
+        label=_("Demand under 3 (% of children)"), min_value=0, max_value=100, required=False
+    )
+    demand_ue3 = forms.IntegerField(
+        label=_("Demand 3 to school entry (% of children)"),
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+    demand_school = forms.IntegerField(
+        label=_("Demand school children (% of children)"),
+        min_value=0,
+        max_value=100,
+        required=False,
+    )
+
+    def __init__(
+        self, data: object, *, municipalities: list[str], years_for: object, **kwargs: object
+    ) -> None:
+        super().__init__(data, **kwargs)  # type: ignore[arg-type]
+        self.municipalities = municipalities
+        self.fields["municipality"].choices = [(m, m) for m in municipalities]
+        if len(municipalities) < 2:
+            self.fields["municipality"].widget = forms.HiddenInput()
+        self.chosen_municipality = self._chosen_municipality()
+        self.years: list[int] = years_for(self.chosen_municipality)  # type: ignore[operator]
+        self.fields["year"].choices = [(y, str(y)) for y in self.years]
+        self.fields["district"].queryset = District.objects.filter(
+            municipality=self.chosen_municipality
+        ).order_by("name")
+        for band, value in DEFAULT_DEMAND.items():
+            self.fields[f"demand_{band}"].widget.attrs["placeholder"] = str(value)
+
+    def _chosen_municipality(self) -> str:
+        wanted = self.data.get("municipality") if hasattr(self.data, "get") else None
+        return wanted if wanted in self.municipalities else self.municipalities[0]
+
+    def to_filters(self, default_year: int) -> Filters:
+        data = self.cleaned_data
+        demand = {
+            band: data.get(f"demand_{band}") if data.get(f"demand_{band}") is not None else value
+            for band, value in DEFAULT_DEMAND.items()
+        }
+        return Filters(
+            municipality=self.chosen_municipality,
+            year=data.get("year") or default_year,
+            band=data.get("band") or ALL,
+            district=data.get("district"),
+            demand=demand,
+        )

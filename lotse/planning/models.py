@@ -1,0 +1,81 @@
+"""Population statistics the Jugendamt plans with: residents per district, year and age group,
+and births per district and year. Aggregates from official statistics, no personal data.
+"""
+
+from __future__ import annotations
+
+from auditlog.registry import auditlog
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from lotse.directory.models import District
+
+
+class PopulationCount(models.Model):
+    """Residents of one district in one year whose age lies in ``[age_from, age_to)`` years.
+
+    Sources publish coarse and overlapping groups (e.g. "under 18" and "0 to under 7" side by
+    side); ``lotse.planning.population`` turns them into single-year estimates.
+    """
+
+    district = models.ForeignKey(
+        District,
+        verbose_name=_("district"),
+        on_delete=models.CASCADE,
+        related_name="population_counts",
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), help_text=_("Residents on 31 December of this year.")
+    )
+    age_from = models.PositiveSmallIntegerField(_("from age (years)"))
+    age_to = models.PositiveSmallIntegerField(_("to age (years, exclusive)"))
+    count = models.PositiveIntegerField(_("residents"))
+    source = models.CharField(_("import source"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("population count")
+        verbose_name_plural = _("population counts")
+        ordering = ["district__name", "year", "age_from", "age_to"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["district", "year", "age_from", "age_to"],
+                name="population_unique_group",
+            ),
+            models.CheckConstraint(
+                condition=Q(age_from__lt=F("age_to")), name="population_age_range_ordered"
+            ),
+            models.CheckConstraint(condition=Q(count__gte=0), name="population_count_not_negative"),
+        ]
+        indexes = [models.Index(fields=["year"])]
+
+    def __str__(self) -> str:
+        return f"{self.district} {self.year} {self.age_from}–{self.age_to}: {self.count}"
+
+
+class BirthCount(models.Model):
+    """Live births to residents of one district in one calendar year."""
+
+    district = models.ForeignKey(
+        District, verbose_name=_("district"), on_delete=models.CASCADE, related_name="births"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    count = models.PositiveIntegerField(_("births"))
+    source = models.CharField(_("import source"), max_length=60, blank=True)
+
+    class Meta:
+        verbose_name = _("births")
+        verbose_name_plural = _("births")
+        ordering = ["district__name", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["district", "year"], name="births_unique_year"),
+            models.CheckConstraint(condition=Q(count__gte=0), name="births_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.district} {self.year}: {self.count}"
+
+
+# Only aggregates of official statistics, but an import changes planning figures: keep a trail.
+auditlog.register(PopulationCount)
+auditlog.register(BirthCount)

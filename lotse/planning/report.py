@@ -1,0 +1,343 @@
+"""The planning report: every figure per district and age band, suppressed, ready to show.
+
+``build_report`` is the one place where raw counts become figures that leave the app. Counts of
+children from 1 to 2 are replaced by ``SUPPRESSED`` here, before any page, export or API sees
+them; so are ratios and averages that rest on fewer than 3 children.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lotse.directory.models import District
+
+from . import selectors
+from .population import BANDS, children_by_band
+
+#: Shown instead of a count of 1 or 2 (and of figures derived from fewer than 3 children).
+SUPPRESSED = "<3"
+MIN_COUNT = 3
+ALL = "all"
+FORECAST_YEARS = 3
+#: Default share of children whose parents want a place, per band (percent). Planners change
+#: it on the page; the defaults are close to the parents' wishes measured nationally (DJI).
+DEFAULT_DEMAND = {"u3": 50, "ue3": 95, "school": 60}
+
+BAND_LABELS = {
+    "u3": _("Under 3"),
+    "ue3": _("3 to school entry"),
+    "school": _("School children (6 to 14)"),
+    ALL: _("All age bands"),
+}
+
+Shown = int | float | str | None
+
+
+def suppress(count: float | int) -> int | str:
+    """A count of children as it may be shown: rounded; 1 and 2 become ``SUPPRESSED``."""
+    value = round(count)
+    return SUPPRESSED if 0 < value < MIN_COUNT else value
+
+
+def ratio(numerator: float, children: float) -> float | None:
+    """Per 100 children, one decimal; none when it would rest on fewer than 3 children."""
+    if round(children) < MIN_COUNT:
+        return None
+    return round(100 * numerator / children, 1)
+
+
+@dataclass(frozen=True)
+class Filters:
+    municipality: str
+    year: int
+    band: str = ALL
+    district: District | None = None
+    demand: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_DEMAND))
+
+    @property
+    def bands(self) -> list[str]:
+        return list(BANDS) if self.band == ALL else [self.band]
+
+    @property
+    def band_label(self) -> str:
+        return str(BAND_LABELS[self.band])
+
+
+@dataclass
+class Raw:
+    """Unsuppressed sums for one district (or the municipality) and a set of bands."""
+
+    seats: int = 0
+    children: float = 0.0
+    demand: float = 0.0
+    applicants: int = 0
+    placements: int = 0
+    unmet: int = 0
+    waited: int = 0
+    wait_total: float = 0.0
+
+    def add(self, other: Raw) -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of figures as shown (already suppressed)."""
+
+    key: str
+    name: str
+    seats: int
+    children: Shown
+    coverage: float | None
+    demand: Shown
+    balance: int | None
+    applicants: Shown
+    placements: Shown
+    unmet: Shown
+    wait_days: Shown
+    #: Seats per 100 children wanting a place (the map's colour); None without enough children.
+    demand_covered: float | None = None
+    district_id: int | None = None
+    is_total: bool = False
+
+    @classmethod
+    def from_raw(cls, key: str, name: str, raw: Raw, **extra: object) -> Row:
+        enough_children = round(raw.children) >= MIN_COUNT
+        if raw.waited >= MIN_COUNT:
+            wait: Shown = round(raw.wait_total / raw.waited, 1)
+        else:
+            wait = SUPPRESSED if raw.waited else None
+        return cls(
+            key=key,
+            name=name,
+            seats=raw.seats,
+            children=suppress(raw.children),
+            coverage=ratio(raw.seats, raw.children),
+            demand=suppress(raw.demand),
+            balance=round(raw.seats - raw.demand) if enough_children else None,
+            applicants=suppress(raw.applicants),
+            placements=suppress(raw.placements),
+            unmet=suppress(raw.unmet),
+            wait_days=wait,
+            demand_covered=round(100 * raw.seats / raw.demand, 1)
+            if enough_children and raw.demand > 0
+            else None,
+            **extra,  # type: ignore[arg-type]
+        )
+
+
+@dataclass(frozen=True)
+class ForecastRow:
+    key: str
+    name: str
+    seats: int
+    #: per forecast year: (children, demand, balance = seats − demand)
+    years: list[tuple[Shown, Shown, int | None]]
+    is_total: bool = False
+
+
+@dataclass(frozen=True)
+class Flow:
+    home: str
+    place: str
+    children: Shown
+    same_district: bool
+
+
+@dataclass
+class Report:
+    filters: Filters
+    districts: list[District]
+    rows: list[Row]
+    total: Row
+    by_band: list[Row]
+    #: per band key (and ``ALL``): the district rows and the municipality's total row
+    tables: dict[str, tuple[list[Row], Row]]
+    forecast_years: list[int]
+    forecast: list[ForecastRow]
+    flows: list[Flow]
+    base_year: int | None
+    is_estimate: bool
+    facilities: int
+    generated_at: dt.datetime
+
+    @property
+    def summary(self) -> Row:
+        """The chosen district's row, or the whole municipality's."""
+        rows = self.district_rows
+        return rows[0] if self.filters.district is not None and rows else self.total
+
+    @property
+    def district_rows(self) -> list[Row]:
+        """The rows for the chosen district, or all districts (the map always shows all)."""
+        if self.filters.district is None:
+            return self.rows
+        return [r for r in self.rows if r.district_id == self.filters.district.pk]
+
+
+def _raw_for(
+    district_id: int | None,
+    bands: list[str],
+    children: dict[int, dict[str, float]],
+    seats: dict[int, dict[str, int]],
+    demand_rows: dict[tuple[int | None, str], dict],
+    placed: dict[tuple[int, str], int],
+    ratios: dict[str, int],
+) -> Raw:
+    raw = Raw()
+    for band in bands:
+        kids = children.get(district_id, {}).get(band, 0.0) if district_id else 0.0
+        d = demand_rows.get((district_id, band), {})
+        raw.add(
+            Raw(
+                seats=seats.get(district_id, {}).get(band, 0) if district_id else 0,
+                children=kids,
+                demand=kids * ratios.get(band, 0) / 100,
+                applicants=d.get("applicants", 0),
+                placements=placed.get((district_id, band), 0) if district_id else 0,
+                unmet=d.get("unmet", 0),
+                waited=d.get("waited", 0),
+                wait_total=(d.get("wait_days") or 0.0) * d.get("waited", 0),
+            )
+        )
+    return raw
+
+
+def _children(
+    municipality: str, district_ids: list[int], year: int
+) -> tuple[dict[int, dict[str, float]], int | None]:
+    groups = selectors.population_groups(municipality)
+    births = selectors.births(municipality)
+    result: dict[int, dict[str, float]] = {}
+    bases: set[int] = set()
+    for district_id in district_ids:
+        bands, base = children_by_band(
+            groups.get(district_id, {}), births.get(district_id, {}), year
+        )
+        result[district_id] = bands
+        if base is not None:
+            bases.add(base)
+    return result, (max(bases) if bases else None)
+
+
+def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
+    """All figures for the filters; the whole municipality is always computed (map, totals)."""
+    municipality, year = filters.municipality, filters.year
+    all_districts = selectors.districts(municipality)
+    ids = [d.pk for d in all_districts]
+    children, base_year = _children(municipality, ids, year)
+    seats = selectors.seats_by_district(municipality)
+    demand_rows = selectors.demand_by_district(municipality, year, today=today)
+    placed = selectors.placements_by_district(municipality, year)
+    args = (children, seats, demand_rows, placed, filters.demand)
+
+    tables = {band: _table(filters, all_districts, band, args) for band in [*BANDS, ALL]}
+    rows, total_row = tables[filters.band]
+    forecast_years = [year + i for i in range(1, FORECAST_YEARS + 1)]
+    return Report(
+        filters=filters,
+        districts=all_districts,
+        rows=rows,
+        total=total_row,
+        by_band=[tables[band][1] for band in [*BANDS, ALL]],
+        tables=tables,
+        forecast_years=forecast_years,
+        forecast=_forecast(filters, all_districts, seats, forecast_years),
+        flows=_flows(filters, all_districts),
+        base_year=base_year,
+        is_estimate=base_year is not None and base_year != year,
+        facilities=selectors.facility_counts(municipality),
+        generated_at=timezone.localtime(),
+    )
+
+
+def _table(
+    filters: Filters, all_districts: list[District], band: str, args: tuple
+) -> tuple[list[Row], Row]:
+    bands = list(BANDS) if band == ALL else [band]
+    rows, total = [], Raw()
+    for district in all_districts:
+        raw = _raw_for(district.pk, bands, *args)
+        total.add(raw)
+        rows.append(Row.from_raw(str(district.pk), district.name, raw, district_id=district.pk))
+    unknown = _raw_for(None, bands, *args)
+    if unknown.applicants or unknown.unmet or unknown.waited:
+        # Families who gave no home district still count for the municipality.
+        total.add(unknown)
+        rows.append(Row.from_raw("unknown", str(_("District not known")), unknown))
+    return rows, Row.from_raw(band, str(BAND_LABELS[band]), total, is_total=True)
+
+
+def _forecast(
+    filters: Filters,
+    all_districts: list[District],
+    seats: dict[int, dict[str, int]],
+    years: list[int],
+) -> list[ForecastRow]:
+    per_year = {
+        y: _children(filters.municipality, [d.pk for d in all_districts], y)[0] for y in years
+    }
+    rows, totals = [], {"seats": 0, **{y: [0.0, 0.0] for y in years}}
+    for district in all_districts:
+        district_seats = sum(seats.get(district.pk, {}).get(b, 0) for b in filters.bands)
+        totals["seats"] += district_seats
+        cells = []
+        for y in years:
+            kids = sum(per_year[y][district.pk].get(b, 0.0) for b in filters.bands)
+            need = sum(
+                per_year[y][district.pk].get(b, 0.0) * filters.demand.get(b, 0) / 100
+                for b in filters.bands
+            )
+            totals[y][0] += kids
+            totals[y][1] += need
+            cells.append(_forecast_cell(kids, need, district_seats))
+        rows.append(ForecastRow(str(district.pk), district.name, district_seats, cells))
+    total_cells = [_forecast_cell(*totals[y], totals["seats"]) for y in years]
+    rows.append(
+        ForecastRow(ALL, filters.municipality, int(totals["seats"]), total_cells, is_total=True)
+    )
+    return rows
+
+
+def _forecast_cell(children: float, demand: float, seats: int) -> tuple[Shown, Shown, int | None]:
+    balance = round(seats - demand) if round(children) >= MIN_COUNT else None
+    return suppress(children), suppress(demand), balance
+
+
+def _flows(filters: Filters, all_districts: list[District]) -> list[Flow]:
+    names = {d.pk: d.name for d in all_districts}
+    band = None if filters.band == ALL else filters.band
+    counts = selectors.commuting(filters.municipality, filters.year, band)
+    flows = [
+        Flow(
+            home=names.get(home, str(_("District not known")))
+            if home
+            else str(_("District not known")),
+            place=names.get(place, "?"),
+            children=suppress(n),
+            same_district=home == place,
+        )
+        for (home, place), n in counts.items()
+    ]
+    return sorted(flows, key=lambda f: (f.home, not f.same_district, f.place))
+
+
+def year_choices(municipality: str, today: dt.date | None = None) -> list[int]:
+    """Years with population data or applications, and every year up to the current one."""
+    today = today or timezone.localdate()
+    years = set(selectors.population_years(municipality)) | set(
+        selectors.demand_years(municipality)
+    )
+    years.add(today.year)
+    first = min(years)
+    return list(range(first, max(years) + 1))
+
+
+def default_year(choices: list[int], today: dt.date | None = None) -> int:
+    today = today or timezone.localdate()
+    return today.year if today.year in choices else choices[-1]

@@ -1,0 +1,277 @@
+"""Reads for planning. Everything is aggregated in the database (GROUP BY); only counts per
+district and age band reach Python, never a row per child or application.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db.models import (
+    Avg,
+    Case,
+    CharField,
+    Count,
+    FloatField,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from lotse.accounts.models import Organisation, Role, User
+from lotse.accounts.selectors import organisations_for_user
+from lotse.applications.models import Application, Offer
+from lotse.directory.models import District, Facility
+
+from .models import BirthCount, PopulationCount
+from .population import Group
+
+PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
+
+
+def planning_municipalities(user: User) -> list[str]:
+    """Municipalities whose Jugendamt the user plans for (planner or admin there)."""
+    orgs = organisations_for_user(user, PLANNING_ROLES).filter(kind=Organisation.Kind.JUGENDAMT)
+    return sorted({m for m in orgs.values_list("municipality", flat=True) if m})
+
+
+def user_may_plan(user: User) -> bool:
+    return bool(planning_municipalities(user))
+
+
+def districts(municipality: str) -> list[District]:
+    return list(District.objects.filter(municipality=municipality).order_by("name"))
+
+
+def population_groups(municipality: str) -> dict[int, dict[int, list[Group]]]:
+    """{district id: {year: [groups]}} of the municipality's imported population tables."""
+    result: dict[int, dict[int, list[Group]]] = defaultdict(lambda: defaultdict(list))
+    rows = PopulationCount.objects.filter(district__municipality=municipality).values_list(
+        "district_id", "year", "age_from", "age_to", "count"
+    )
+    for district_id, year, age_from, age_to, count in rows:
+        result[district_id][year].append(Group(age_from, age_to, count))
+    return result
+
+
+def births(municipality: str) -> dict[int, dict[int, int]]:
+    result: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = BirthCount.objects.filter(district__municipality=municipality).values_list(
+        "district_id", "year", "count"
+    )
+    for district_id, year, count in rows:
+        result[district_id][year] = count
+    return result
+
+
+def population_years(municipality: str) -> list[int]:
+    return sorted(
+        PopulationCount.objects.filter(district__municipality=municipality)
+        .values_list("year", flat=True)
+        .distinct()
+    )
+
+
+def seats_by_district(municipality: str) -> dict[int, dict[str, int]]:
+    """Seats per district and age band from the directory (today's seats)."""
+    rows = (
+        Facility.objects.filter(district__municipality=municipality)
+        .values("district_id")
+        .annotate(u3=Sum("seats_under3"), ue3=Sum("seats_over3"), school=Sum("seats_school"))
+    )
+    return {
+        row["district_id"]: {band: row[band] or 0 for band in ("u3", "ue3", "school")}
+        for row in rows
+    }
+
+
+def facility_counts(municipality: str) -> int:
+    return Facility.objects.filter(district__municipality=municipality).count()
+
+
+# --- Demand: applications, offers and placements (lotse.applications) ----------------------
+
+
+class EpochSeconds(Func):
+    """Seconds since 1970 of a datetime column, on SQLite and PostgreSQL alike.
+
+    Lets the database compute waiting times (offer minus application) and average them, so no
+    application row has to reach Python.
+    """
+
+    output_field = FloatField()
+
+    def as_sqlite(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return self.as_sql(
+            compiler, connection, template="((julianday(%(expressions)s) - 2440587.5) * 86400.0)"
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM %(expressions)s)")
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def all_day_claim_grades(start: dt.date) -> int:
+    """School grades with a legal claim to all-day care at ``start`` (§24 (4) SGB VIII).
+
+    The claim is phased in from 1 August 2026 with grade 1, one more grade each school year,
+    up to grade 4 from August 2029 (Ganztagsförderungsgesetz).
+    """
+    school_year = start.year if start.month >= 8 else start.year - 1
+    return min(max(school_year - 2025, 0), 4)
+
+
+def band_case(months: list[dt.date]) -> Case:
+    """The seat type (age band) a child needs at its desired start, evaluated in SQL.
+
+    Same rule as ``applications.models.seat_type_for``: under 36 months → u3, under 72 → ue3,
+    else school. As desired starts are first days of months, one threshold per month suffices.
+    """
+    whens = []
+    for month in months:
+        whens.append(When(desired_start=month, birth__gt=_years_before(month, 3), then=Value("u3")))
+        whens.append(
+            When(desired_start=month, birth__gt=_years_before(month, 6), then=Value("ue3"))
+        )
+    return Case(*whens, default=Value("school"), output_field=CharField())
+
+
+def legal_claim_q(months: list[dt.date]) -> Q:
+    """Children with a legal claim (§24 SGB VIII) at their desired start.
+
+    From the first birthday to school entry (§24 (2), (3)); primary-school children in the
+    grades phased in by ``all_day_claim_grades`` (§24 (4)).
+    """
+    parts = [
+        Q(
+            desired_start=month,
+            birth__lte=_years_before(month, 1),
+            birth__gt=_years_before(month, 6 + all_day_claim_grades(month)),
+        )
+        for month in months
+    ]
+    if not parts:
+        return Q(pk__isnull=True)  # never true: nobody's desired month has begun
+    return Q(*parts, _connector=Q.OR)
+
+
+def _month_start(month: dt.date) -> dt.datetime:
+    return dt.datetime.combine(month, dt.time(), tzinfo=timezone.get_default_timezone())
+
+
+def counted_applications(municipality: str, year: int) -> QuerySet[Application]:
+    """Submitted, not withdrawn applications of the municipality starting in ``year``."""
+    return Application.objects.filter(
+        municipality=municipality,
+        submitted_at__isnull=False,
+        desired_start__year=year,
+    ).exclude(status=Application.Status.WITHDRAWN)
+
+
+def demand_by_district(
+    municipality: str, year: int, *, today: dt.date | None = None
+) -> dict[tuple[int | None, str], dict[str, float | int | None]]:
+    """Per (home district, band): children applying, children with a legal claim and no offer
+    by the start of their desired month, and the mean days from application to first offer.
+
+    One GROUP BY query; a child with several applications counts once (distinct child).
+    """
+    today = today or timezone.localdate()
+    base = counted_applications(municipality, year)
+    months = sorted(base.values_list("desired_start", flat=True).distinct())
+    if not months:
+        return {}
+    first_offer = (
+        Offer.objects.filter(application=OuterRef("pk"))
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    unmet_q = legal_claim_q([m for m in months if m <= today])
+    unmet_q &= Q(first_offer__isnull=True) | Q(
+        *[Q(desired_start=m, first_offer__gte=_month_start(m)) for m in months],
+        _connector=Q.OR,
+    )
+    waited = Q(first_offer__isnull=False)
+    rows = (
+        base.annotate(
+            birth=Coalesce("child__birth_date", "child__expected_birth_date"),
+            first_offer=Subquery(first_offer),
+        )
+        .annotate(band=band_case(months))
+        .values("home_district_id", "band")
+        .annotate(
+            applicants=Count("child_id", distinct=True),
+            unmet=Count("child_id", distinct=True, filter=unmet_q),
+            waited=Count("id", filter=waited),
+            wait_seconds=Avg(
+                EpochSeconds("first_offer") - EpochSeconds("submitted_at"), filter=waited
+            ),
+        )
+        .order_by()
+    )
+    return {
+        (row["home_district_id"], row["band"]): {
+            "applicants": row["applicants"],
+            "unmet": row["unmet"],
+            "waited": row["waited"],
+            "wait_days": row["wait_seconds"] / 86400 if row["wait_seconds"] is not None else None,
+        }
+        for row in rows
+    }
+
+
+def placements(municipality: str, year: int) -> QuerySet[Offer]:
+    """Accepted offers (placements) starting in ``year`` at the municipality's facilities."""
+    return Offer.objects.filter(
+        status=Offer.Status.ACCEPTED,
+        start_month__year=year,
+        facility__district__municipality=municipality,
+    )
+
+
+def placements_by_district(municipality: str, year: int) -> dict[tuple[int, str], int]:
+    """Children placed per (district of the facility, seat type)."""
+    rows = (
+        placements(municipality, year)
+        .values("facility__district_id", "seat_type")
+        .annotate(n=Count("application__child_id", distinct=True))
+        .order_by()
+    )
+    return {(r["facility__district_id"], r["seat_type"]): r["n"] for r in rows}
+
+
+def commuting(
+    municipality: str, year: int, band: str | None = None
+) -> dict[tuple[int | None, int], int]:
+    """Placements per (home district of the family, district of the facility)."""
+    qs = placements(municipality, year)
+    if band:
+        qs = qs.filter(seat_type=band)
+    rows = (
+        qs.values("application__home_district_id", "facility__district_id")
+        .annotate(n=Count("application__child_id", distinct=True))
+        .order_by()
+    )
+    return {(r["application__home_district_id"], r["facility__district_id"]): r["n"] for r in rows}
+
+
+def demand_years(municipality: str) -> list[int]:
+    years = (
+        Application.objects.filter(municipality=municipality, submitted_at__isnull=False)
+        .dates("desired_start", "year")
+        .distinct()
+    )
+    return sorted({d.year for d in years})

@@ -1,0 +1,250 @@
+"""Server-rendered SVG: a choropleth of the districts and horizontal bar charts.
+
+Geometry only; the templates draw it. SVG made on the server works without JavaScript, prints,
+and goes into the PDF report unchanged. Colours are a colour-blind-safe diverging scale
+(ColorBrewer RdBu), and every shape carries a ``<title>``; the same figures are always in a
+table next to the picture.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from lotse.directory.models import District
+
+MAP_WIDTH = 640
+MAP_PADDING = 8
+
+#: (upper bound of seats per 100 children wanting a place, fill colour, CSS-free label key)
+CLASSES: list[tuple[float, str]] = [
+    (70, "#b2182b"),
+    (85, "#ef8a62"),
+    (100, "#fddbc7"),
+    (115, "#92c5de"),
+    (math.inf, "#2166ac"),
+]
+NO_DATA = "#d9d9d9"
+
+
+def fill_for(value: float | None) -> str:
+    if value is None:
+        return NO_DATA
+    for upper, colour in CLASSES:
+        if value < upper:
+            return colour
+    return CLASSES[-1][1]
+
+
+def legend() -> list[dict[str, Any]]:
+    """Legend entries: colour and the range of seats per 100 children wanting a place."""
+    entries, lower = [], 0.0
+    for upper, colour in CLASSES:
+        entries.append(
+            {"colour": colour, "lower": lower, "upper": None if upper == math.inf else upper}
+        )
+        lower = upper
+    return entries
+
+
+@dataclass
+class MapShape:
+    district: District
+    path: str
+    fill: str
+    value: float | None
+    label_x: float
+    label_y: float
+    selected: bool = False
+
+
+@dataclass
+class ChoroplethMap:
+    width: int
+    height: int
+    shapes: list[MapShape] = field(default_factory=list)
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    if geometry.get("type") == "Polygon":
+        return list(geometry["coordinates"])
+    if geometry.get("type") == "MultiPolygon":
+        return [ring for polygon in geometry["coordinates"] for ring in polygon]
+    return []
+
+
+def choropleth(
+    districts: list[District], values: dict[int, float | None], selected: int | None = None
+) -> ChoroplethMap | None:
+    """Project the districts' GeoJSON boundaries (WGS84) onto an SVG canvas.
+
+    Equirectangular projection scaled by the cosine of the mean latitude: true to shape
+    within a city. Points are rounded to 0.1 px and repeated points dropped, which turns
+    ~10,000 vertices of Flensburg's 13 districts into a few thousand.
+    """
+    with_shape = [d for d in districts if d.boundary and _rings(d.boundary)]
+    if not with_shape:
+        return None
+    points = [pt for d in with_shape for ring in _rings(d.boundary) for pt in ring]
+    lat0 = math.radians(sum(p[1] for p in points) / len(points))
+    kx = math.cos(lat0)
+    xs = [p[0] * kx for p in points]
+    ys = [p[1] for p in points]
+    min_x, max_x, min_y, max_y = min(xs), max(xs), min(ys), max(ys)
+    scale = (MAP_WIDTH - 2 * MAP_PADDING) / ((max_x - min_x) or 1)
+    height = int((max_y - min_y) * scale + 2 * MAP_PADDING)
+
+    def project(pt: list[float]) -> tuple[float, float]:
+        return (
+            round((pt[0] * kx - min_x) * scale + MAP_PADDING, 1),
+            round((max_y - pt[1]) * scale + MAP_PADDING, 1),
+        )
+
+    result = ChoroplethMap(width=MAP_WIDTH, height=height)
+    for district in with_shape:
+        parts, all_pts = [], []
+        for ring in _rings(district.boundary):
+            projected: list[tuple[float, float]] = []
+            for pt in ring:
+                xy = project(pt)
+                if not projected or projected[-1] != xy:
+                    projected.append(xy)
+            all_pts.extend(projected)
+            parts.append("M" + "L".join(f"{x:g},{y:g}" for x, y in projected) + "Z")
+        value = values.get(district.pk)
+        result.shapes.append(
+            MapShape(
+                district=district,
+                path="".join(parts),
+                fill=fill_for(value),
+                value=value,
+                label_x=round(sum(p[0] for p in all_pts) / len(all_pts), 1),
+                label_y=round(sum(p[1] for p in all_pts) / len(all_pts), 1),
+                selected=district.pk == selected,
+            )
+        )
+    return result
+
+
+# --- Bar charts ---------------------------------------------------------------------------
+
+CHART_WIDTH = 640
+LABEL_WIDTH = 150
+VALUE_ROOM = 48
+BAR_HEIGHT = 11
+BAR_GAP = 2
+ROW_GAP = 8
+AXIS_ROOM = 18
+
+
+@dataclass(frozen=True)
+class Series:
+    name: str
+    colour: str
+    values: list[Any]  # numbers, or None / "<3" (drawn as no bar, labelled)
+
+
+@dataclass
+class Bar:
+    x: float
+    y: float
+    width: float
+    height: float
+    colour: str
+    title: str
+    label: str
+    label_x: float
+    anchor: str = "start"
+
+    @property
+    def text_y(self) -> float:
+        return round(self.y + self.height - 2, 1)
+
+
+@dataclass
+class ChartRow:
+    label: str
+    y: float
+    label_y: float
+    bars: list[Bar]
+
+
+@dataclass
+class BarChart:
+    width: int
+    height: int
+    zero_x: float
+    plot_left: int
+    plot_right: int
+    rows: list[ChartRow]
+    series: list[Series]
+    ticks: list[tuple[float, str]]
+    category_x: int = LABEL_WIDTH - 6
+
+
+def _nice_step(span: float) -> float:
+    raw = span / 4 or 1
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for step in (1, 2, 2.5, 5, 10):
+        if raw <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def bar_chart(categories: list[str], series: list[Series]) -> BarChart:
+    """Grouped horizontal bars, one group per category; negative values grow leftwards."""
+    numbers = [v for s in series for v in s.values if isinstance(v, int | float)]
+    low, high = min([0.0, *numbers]), max([0.0, *numbers])
+    if high == low:
+        high = low + 1
+    # Room for value labels on the side(s) where bars grow.
+    left = LABEL_WIDTH + (VALUE_ROOM if low < 0 else 0)
+    right = CHART_WIDTH - (VALUE_ROOM if high > 0 else 0)
+    scale = (right - left) / (high - low)
+    zero_x = left + (0 - low) * scale
+    group_height = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
+    rows, y = [], float(AXIS_ROOM)
+    for index, category in enumerate(categories):
+        bars = []
+        for n, s in enumerate(series):
+            value = s.values[index]
+            top = y + n * (BAR_HEIGHT + BAR_GAP)
+            number = value if isinstance(value, int | float) else 0
+            x0, x1 = sorted((zero_x, zero_x + number * scale))
+            if value is None:
+                label = "–"
+            elif number == value:
+                label = f"{value:g}".replace("-", "−")
+            else:
+                label = str(value)
+            bars.append(
+                Bar(
+                    x=round(x0, 1),
+                    y=round(top, 1),
+                    width=round(x1 - x0, 1),
+                    height=BAR_HEIGHT,
+                    colour=s.colour,
+                    title=f"{category} · {s.name}: {label}",
+                    label=label,
+                    label_x=round(x1 + 3 if number >= 0 else x0 - 3, 1),
+                    anchor="start" if number >= 0 else "end",
+                )
+            )
+        rows.append(ChartRow(category, round(y, 1), round(y + group_height / 2 + 4, 1), bars))
+        y += group_height + ROW_GAP
+    step = _nice_step(high - low)
+    ticks, tick = [], math.ceil(low / step) * step
+    while tick <= high + 1e-9:
+        ticks.append((round(left + (tick - low) * scale, 1), f"{tick:g}"))
+        tick += step
+    return BarChart(
+        width=CHART_WIDTH,
+        height=int(y),
+        zero_x=round(zero_x, 1),
+        plot_left=left,
+        plot_right=right,
+        rows=rows,
+        series=series,
+        ticks=ticks,
+    )
