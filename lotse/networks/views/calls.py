@@ -356,6 +356,7 @@ def my_applications(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    require_applicant(request)
     application = selectors.get_application_for_applicant(request.user, pk)
     call = application.call
     form = None
@@ -411,6 +412,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    require_applicant(request)
     application = selectors.get_application_for_applicant(request.user, pk)
     try:
         funding.application_submit(actor=request.user, application=application)
@@ -424,6 +426,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    require_applicant(request)
     application = selectors.get_application_for_applicant(request.user, pk)
     try:
         funding.application_withdraw(actor=request.user, application=application)
