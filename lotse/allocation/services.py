@@ -273,8 +273,12 @@ def _check_publishable(round_: Round, rules: AllocationRules) -> None:
 
 
 @transaction.atomic
-def round_publish(*, actor: User | None, round_: Round, rules: AllocationRules) -> Round:
-    """The binding run: offers for assigned children, waiting list for the others."""
+def round_publish(
+    *, actor: User | None, round_: Round, rules: AllocationRules, notify: bool = True
+) -> Round:
+    """The binding run: offers for assigned children, waiting list for the others.
+
+    ``notify=False`` skips the mails (demo data and benchmarks only)."""
     round_ = _lock_round(round_)
     _require_jugendamt(actor, round_.organisation)
     rules = AllocationRules.objects.get(pk=rules.pk)
@@ -287,7 +291,7 @@ def round_publish(*, actor: User | None, round_: Round, rules: AllocationRules) 
     round_.published_rules = rules
     round_.last_run_at = now
     round_.save(update_fields=["status", "published_at", "published_rules", "last_run_at"])
-    _write_run(round_, rules, prepared, result, actor=actor, previous={})
+    _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
     bulk_audit(Round, [(round_.pk, str(round_), {"status": ["snapshot", "published"]})],
                actor=actor)
     return round_
@@ -301,6 +305,7 @@ def _write_run(
     *,
     actor: User | None,
     previous: dict[int, Offer],
+    notify: bool = True,
 ) -> dict[str, int]:
     """Write offers, application statuses and outcomes of one run (first or re-run).
 
@@ -436,12 +441,12 @@ def _write_run(
     )
     facilities = {int(f) for f in fac_ids}
     transaction.on_commit(lambda: sync_free_places_task.enqueue(sorted(facilities)))
-    notify = [o.application_id for o in new_offers]
+    notify_ids = [o.application_id for o in new_offers]
     if not previous:
-        notify += to_waiting
-    if notify:
+        notify_ids += to_waiting
+    if notify and notify_ids:
         transaction.on_commit(
-            lambda: notify_round_task.enqueue(round_id=round_.pk, application_ids=notify)
+            lambda: notify_round_task.enqueue(round_id=round_.pk, application_ids=notify_ids)
         )
     return {"offers": len(new_offers), "superseded": len(superseded), "waiting": len(to_waiting)}
 
@@ -465,7 +470,7 @@ def _plain_reasons(
 
 
 @transaction.atomic
-def round_rerun(*, actor: User | None, round_: Round) -> dict[str, int]:
+def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> dict[str, int]:
     """Give freed seats to the children with priority for them, keeping accepted places.
 
     Children in play: those of the round still waiting, and those holding an open offer (their
@@ -511,7 +516,9 @@ def round_rerun(*, actor: User | None, round_: Round) -> dict[str, int]:
     round_.reruns += 1
     round_.last_run_at = timezone.now()
     round_.save(update_fields=["reruns", "last_run_at"])
-    counts = _write_run(round_, rules, prepared, result, actor=actor, previous=open_offers)
+    counts = _write_run(
+        round_, rules, prepared, result, actor=actor, previous=open_offers, notify=notify
+    )
     bulk_audit(Round, [(round_.pk, str(round_), {"reruns": [round_.reruns - 1, round_.reruns]})],
                actor=actor)
     return counts

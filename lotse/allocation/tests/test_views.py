@@ -1,0 +1,108 @@
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from lotse.accounts.models import Organisation, Role
+from lotse.allocation.models import AllocationRules, Round
+from lotse.applications.models import Application, Offer
+from lotse.applications.tests.helpers import apply, committed, jugendamt, next_august, seats
+
+pytestmark = pytest.mark.django_db
+
+
+def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, make_facility):
+    org, planner = jugendamt(make_org, make_user)
+    f, g = make_facility(name="Kita Nord"), make_facility(name="Kita Süd")
+    seats(f, 1, next_august())
+    seats(g, 1, next_august())
+    start = next_august()
+    for i in range(3):
+        apply(make_user(), [f, g], birth_date=dt.date(start.year - 5, 1 + i, 1))
+    client = client_for(planner)
+    assert client.get(reverse("allocation:index")).status_code == 200
+    data = {"organisation": org.pk, "name": "Nach Alter", "max_wishes": 5, "answer_days": 10,
+            "tie_breaking": "single", "is_active": "on", "criterion_1": "age"}
+    response = client.post(reverse("allocation:rules_new"), data)
+    assert response.status_code == 302
+    by_age = AllocationRules.objects.get(name="Nach Alter")
+    data |= {"name": "Nach Datum", "criterion_1": "application_date", "is_active": ""}
+    client.post(reverse("allocation:rules_new"), data)
+    by_date = AllocationRules.objects.get(name="Nach Datum")
+    client.post(reverse("allocation:rules_publish_seed", args=[by_age.pk]))
+    response = client.post(reverse("allocation:round_new"), {
+        "organisation": org.pk, "name": "Kita-Jahr", "rules": by_age.pk,
+        "start_from": f"{start:%Y-%m}", "start_until": f"{start:%Y-%m}"})
+    round_ = Round.objects.get()
+    assert response.status_code == 302
+    client.post(reverse("allocation:round_snapshot", args=[round_.pk]))
+    assert Application.objects.filter(status="in_allocation").count() == 3
+    client.post(reverse("allocation:round_simulate", args=[round_.pk]), {"rules": by_age.pk})
+    client.post(reverse("allocation:round_simulate", args=[round_.pk]), {"rules": by_date.pk})
+    html = client.get(reverse("allocation:round_compare", args=[round_.pk])).content.decode()
+    assert "Nach Alter" in html and "Nach Datum" in html
+    html = client.get(reverse("allocation:round", args=[round_.pk])).content.decode()
+    assert "67 %" in html  # 2 of 3 children got their 1st wish… or a place
+    # Publishing with an unpublished seed is refused with a clear message.
+    response = client.post(reverse("allocation:round_publish", args=[round_.pk]),
+                           {"rules": by_date.pk}, follow=True)
+    assert "Losnummer" in response.content.decode() or "seed" in response.content.decode()
+    assert not Offer.objects.exists()
+    with committed():
+        client.post(reverse("allocation:round_publish", args=[round_.pk]), {"rules": by_age.pk})
+    assert Offer.objects.count() == 2
+    with committed():
+        response = client.post(reverse("allocation:round_rerun", args=[round_.pk]))
+    assert response.status_code == 302
+    assert client.get(reverse("allocation:applications")).status_code == 200
+    app = Application.objects.first()
+    response = client.post(reverse("allocation:urgency", args=[app.pk]), {"urgent": "on"})
+    app.refresh_from_db()
+    assert app.social_urgency
+
+
+def test_access(client_for, make_org, make_user, make_facility):
+    org, planner = jugendamt(make_org, make_user)
+    other_org, other_planner = jugendamt(make_org, make_user, municipality="Kiel")
+    from lotse.applications.tests.helpers import rules
+
+    rule_set = rules(org, planner)
+    start = next_august()
+    from lotse.allocation import services
+
+    round_ = services.round_create(actor=planner, organisation=org, name="R", rules=rule_set,
+                                   start_from=start, start_until=start)
+    app = apply(make_user(), [make_facility()])
+    anonymous, parent = client_for(None), client_for(make_user())
+    intruder = client_for(other_planner)
+    object_urls = [
+        reverse("allocation:rules", args=[rule_set.pk]),
+        reverse("allocation:round", args=[round_.pk]),
+        reverse("allocation:round_compare", args=[round_.pk]),
+        reverse("allocation:urgency", args=[app.pk]),
+    ]
+    post_urls = [
+        reverse("allocation:rules_publish_seed", args=[rule_set.pk]),
+        reverse("allocation:round_snapshot", args=[round_.pk]),
+        reverse("allocation:round_simulate", args=[round_.pk]),
+        reverse("allocation:round_publish", args=[round_.pk]),
+        reverse("allocation:round_rerun", args=[round_.pk]),
+    ]
+    list_urls = [reverse("allocation:index"), reverse("allocation:rules_new"),
+                 reverse("allocation:round_new"), reverse("allocation:applications")]
+    for url in object_urls + list_urls:
+        response = anonymous.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+        assert parent.get(url).status_code == 403, url
+    for url in object_urls:
+        assert intruder.get(url).status_code == 404, url
+    for url in post_urls:
+        assert intruder.post(url).status_code == 404, url
+        assert parent.post(url).status_code == 403, url
+    html = intruder.get(reverse("allocation:applications")).content.decode()
+    assert app.child.last_name not in html
+    # The published rules are public.
+    assert anonymous.get(reverse("allocation:public_rules")).status_code == 200
+    staff = make_user(role=Role.FACILITY_STAFF,
+                      organisation=make_org(kind=Organisation.Kind.FACILITY))
+    assert client_for(staff).get(reverse("allocation:index")).status_code == 403
