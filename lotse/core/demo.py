@@ -40,9 +40,17 @@ DEMO_USERS = [
 ORGANISATIONS = [
     ("jugendamt-flensburg", "Jugendamt der Stadt Flensburg", Organisation.Kind.JUGENDAMT),
     ("stadt-flensburg-kitas", "Stadt Flensburg (Träger)", Organisation.Kind.OPERATOR),
-    ("lotsenstelle-flensburg", "Lotsenstelle Kinderbetreuung Flensburg", Organisation.Kind.COUNSELLING),
+    (
+        "lotsenstelle-flensburg",
+        "Lotsenstelle Kinderbetreuung Flensburg",
+        Organisation.Kind.COUNSELLING,
+    ),
     ("familienberatung-nord", "Familienberatung Nord e.V.", Organisation.Kind.COUNSELLING),
-    ("elterninitiativen-sh", "Verband der Elterninitiativen Schleswig-Holstein e.V.", Organisation.Kind.ASSOCIATION),
+    (
+        "elterninitiativen-sh",
+        "Verband der Elterninitiativen Schleswig-Holstein e.V.",
+        Organisation.Kind.ASSOCIATION,
+    ),
     ("netzwerk-kinderarmut", "Netzwerk gegen Kinderarmut Flensburg", Organisation.Kind.NETWORK),
     ("stiftung-fruehe-bildung", "Stiftung Frühe Bildung Nord", Organisation.Kind.FUNDER),
 ]
@@ -55,16 +63,61 @@ DEMO_FACILITY_ORGS = [
 ]
 
 SERVICES = [
-    ("Lotsenstelle Kinderbetreuung Flensburg", Service.Kind.COUNSELLING, "lotsenstelle-flensburg",
-     "Rathausplatz 1", "24937", 54.7819, 9.4372, "Flensburg", "Beratung zu Kita-Suche, Rechtsanspruch und Kosten"),
-    ("Familienberatung Nord", Service.Kind.COUNSELLING, "familienberatung-nord",
-     "Friesische Straße 40", "24937", 54.7867, 9.4262, "Flensburg-Nord", "Erziehungs- und Familienberatung"),
-    ("Jugendamt Flensburg — Kita-Platzvergabe", Service.Kind.JUGENDAMT, "jugendamt-flensburg",
-     "Am Pferdewasser 14", "24937", 54.7779, 9.4392, "Flensburg", "Kita-Plätze, Gebührenermäßigung"),
-    ("Familienmanagerin Mürwik", Service.Kind.FAMILY_MANAGER, None,
-     "Kielseng 1", "24944", 54.8066, 9.4578, "Mürwik, Fruerlund", "zertifizierte Familienmanagerin"),
-    ("Familienmanager Weiche", Service.Kind.FAMILY_MANAGER, None,
-     "Alter Husumer Weg 220", "24941", 54.7596, 9.3925, "Weiche, Sandberg", "zertifizierter Familienmanager"),
+    (
+        "Lotsenstelle Kinderbetreuung Flensburg",
+        Service.Kind.COUNSELLING,
+        "lotsenstelle-flensburg",
+        "Rathausplatz 1",
+        "24937",
+        54.7819,
+        9.4372,
+        "Flensburg",
+        "Beratung zu Kita-Suche, Rechtsanspruch und Kosten",
+    ),
+    (
+        "Familienberatung Nord",
+        Service.Kind.COUNSELLING,
+        "familienberatung-nord",
+        "Friesische Straße 40",
+        "24937",
+        54.7867,
+        9.4262,
+        "Flensburg-Nord",
+        "Erziehungs- und Familienberatung",
+    ),
+    (
+        "Jugendamt Flensburg — Kita-Platzvergabe",
+        Service.Kind.JUGENDAMT,
+        "jugendamt-flensburg",
+        "Am Pferdewasser 14",
+        "24937",
+        54.7779,
+        9.4392,
+        "Flensburg",
+        "Kita-Plätze, Gebührenermäßigung",
+    ),
+    (
+        "Familienmanagerin Mürwik",
+        Service.Kind.FAMILY_MANAGER,
+        None,
+        "Kielseng 1",
+        "24944",
+        54.8066,
+        9.4578,
+        "Mürwik, Fruerlund",
+        "zertifizierte Familienmanagerin",
+    ),
+    (
+        "Familienmanager Weiche",
+        Service.Kind.FAMILY_MANAGER,
+        None,
+        "Alter Husumer Weg 220",
+        "24941",
+        54.7596,
+        9.3925,
+        "Weiche, Sandberg",
+        "zertifizierter Familienmanager",
+    ),
 ]
 
 
@@ -75,8 +128,9 @@ class DemoContext:
 
 
 def _import(file: str, mapping: str, **filters: str) -> str:
-    report = run_import(DATA_DIR / file, load_mapping(MAPPINGS_DIR / f"{mapping}.json"),
-                        filters=filters or None)
+    report = run_import(
+        DATA_DIR / file, load_mapping(MAPPINGS_DIR / f"{mapping}.json"), filters=filters or None
+    )
     return f"{file}: {report.summary()}"
 
 
@@ -85,8 +139,11 @@ def load_directory() -> list[str]:
         _import("flensburg_stadtteile.geojson", "flensburg_districts_geojson"),
         _import("kitas_in_flensburg.geojson", "flensburg_kitas_geojson"),
         # Childminders (Kindertagespflege) of Flensburg from the Land's Kita-Datenbank.
-        _import("einrichtungen.json", "sh_einrichtungen_json",
-                **{"address.town": "Flensburg", "type": "TPP"}),
+        _import(
+            "einrichtungen.json",
+            "sh_einrichtungen_json",
+            **{"address.town": "Flensburg", "type": "TPP"},
+        ),
     ]
 
 
@@ -105,8 +162,12 @@ def load_people() -> DemoContext:
             continue
         org, _ = Organisation.objects.update_or_create(
             slug=slug,
-            defaults={"name": f"Kita {facility.name}", "kind": Organisation.Kind.FACILITY,
-                      "parent": operator, "municipality": "Flensburg"},
+            defaults={
+                "name": f"Kita {facility.name}",
+                "kind": Organisation.Kind.FACILITY,
+                "parent": operator,
+                "municipality": "Flensburg",
+            },
         )
         facility.organisation = org
         facility.save(update_fields=["organisation"])
@@ -128,9 +189,14 @@ def load_people() -> DemoContext:
         Service.objects.update_or_create(
             name=name,
             defaults={
-                "kind": kind, "organisation": ctx.organisations.get(org_slug or ""),
-                "street": street, "postcode": postcode, "city": "Flensburg",
-                "latitude": lat, "longitude": lon, "area_of_activity": area,
+                "kind": kind,
+                "organisation": ctx.organisations.get(org_slug or ""),
+                "street": street,
+                "postcode": postcode,
+                "city": "Flensburg",
+                "latitude": lat,
+                "longitude": lon,
+                "area_of_activity": area,
                 "description": description,
             },
         )

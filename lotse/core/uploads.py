@@ -22,7 +22,9 @@ SIGNATURES: dict[str, tuple[bytes, str, str]] = {
     "jpeg": (b"\xff\xd8\xff", "jpg", "image/jpeg"),
     "zip": (b"PK\x03\x04", "zip", "application/zip"),
 }
-DOCUMENT_KINDS = frozenset({"pdf", "png", "jpeg", "docx", "xlsx", "pptx", "odt", "ods", "txt", "csv"})
+DOCUMENT_KINDS = frozenset(
+    {"pdf", "png", "jpeg", "docx", "xlsx", "pptx", "odt", "ods", "txt", "csv"}
+)
 
 
 def sniff_kind(head: bytes, filename: str) -> str | None:
@@ -44,7 +46,12 @@ def sniff_kind(head: bytes, filename: str) -> str | None:
         except UnicodeDecodeError:
             return None
     lowered = head[:512].lower()
-    if b"<html" in lowered or b"<script" in lowered or b"<svg" in lowered or b"<!doctype" in lowered:
+    if (
+        b"<html" in lowered
+        or b"<script" in lowered
+        or b"<svg" in lowered
+        or b"<!doctype" in lowered
+    ):
         return None  # markup is never accepted, even under a harmless name
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "txt"
     return "csv" if ext == "csv" else "txt"
@@ -56,7 +63,7 @@ def validate_upload(
     allowed: Iterable[str] = DOCUMENT_KINDS,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> str:
-    """Raise ``ValidationError`` with a clear message unless the file is allowed; return its kind."""
+    """Raise ``ValidationError`` with a clear message unless allowed; return the kind."""
     if upload.size is not None and upload.size > max_bytes:
         raise ValidationError(
             _("The file is too large (%(size)s MB). The limit is %(limit)s MB."),

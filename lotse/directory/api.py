@@ -79,8 +79,11 @@ PAGE_SIZE = 20
 
 
 def _out(facility: object, place: object = None) -> dict:
-    data = {name: getattr(facility, name) for name in FacilityOut.model_fields if name not in {
-        "district", "distance_km"}}
+    data = {
+        name: getattr(facility, name)
+        for name in FacilityOut.model_fields
+        if name not in {"district", "distance_km"}
+    }
     data["district"] = facility.district.name if facility.district else None  # type: ignore[attr-defined]
     data["distance_km"] = round(distance_km(facility, place), 2) if place else None  # type: ignore[arg-type]
     return data

@@ -79,9 +79,7 @@ class FacilitySearchForm(forms.Form):
         value = self.cleaned_data.get("birth_date")
         today = timezone.localdate()
         if value and value > date(today.year + 1, today.month, 1):
-            raise forms.ValidationError(
-                _("The date of birth lies more than a year in the future.")
-            )
+            raise forms.ValidationError(_("The date of birth lies more than a year in the future."))
         if value and value.year < today.year - 15:
             raise forms.ValidationError(_("Childcare is for children up to 14 years."))
         return value

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from .models import Concept, District, Facility, Language
+from .selectors import invalidate_choices
 
 MISSING = object()
 NULL_STRINGS = {"", "null", "none", "nan", "-", "n/a"}
@@ -58,8 +59,10 @@ class ImportReport:
 
 
 def is_missing(value: Any) -> bool:
-    return value is None or value is MISSING or (
-        isinstance(value, str) and value.strip().lower() in NULL_STRINGS
+    return (
+        value is None
+        or value is MISSING
+        or (isinstance(value, str) and value.strip().lower() in NULL_STRINGS)
     )
 
 
@@ -188,7 +191,9 @@ GROUP_SIZES = {"u3": 10, "ue3": 20, "school": 20, "mixed_u3": 5, "mixed_ue3": 10
 
 def d_seats_from_groups(record: dict[str, Any]) -> None:
     """Split the licensed places over age bands in proportion to the groups per age band."""
-    groups = {k: record.pop(f"groups_{k}", 0) or 0 for k in ("u3", "ue3", "school", "mixed", "nature")}
+    groups = {
+        k: record.pop(f"groups_{k}", 0) or 0 for k in ("u3", "ue3", "school", "mixed", "nature")
+    }
     weights = {
         "u3": groups["u3"] * GROUP_SIZES["u3"] + groups["mixed"] * GROUP_SIZES["mixed_u3"],
         "ue3": groups["ue3"] * GROUP_SIZES["ue3"]
@@ -207,7 +212,9 @@ def d_seats_from_groups(record: dict[str, Any]) -> None:
     record["seats_school"] = school
     record["seats_over3"] = max(total - under3 - school, 0)
     if "kind" not in record:
-        record["kind"] = kind_from_bands(weights["u3"] > 0, weights["ue3"] > 0, weights["school"] > 0)
+        record["kind"] = kind_from_bands(
+            weights["u3"] > 0, weights["ue3"] > 0, weights["school"] > 0
+        )
     record.setdefault("age_from_months", 0 if weights["u3"] else 36 if weights["ue3"] else 72)
     record.setdefault("age_to_months", 168 if weights["school"] else 83 if weights["ue3"] else 35)
 
@@ -313,11 +320,12 @@ def read_records(path: Path | str, mapping: dict[str, Any]) -> Iterator[tuple[in
             expected = len(reader.fieldnames or [])
             for row in reader:
                 if None in row or any(v is None for v in row.values()):
-                    found = expected + len(row.get(None) or []) - sum(
-                        v is None for v in row.values()
+                    found = (
+                        expected + len(row.get(None) or []) - sum(v is None for v in row.values())
                     )
-                    yield reader.line_num, RowError(
-                        f"{found} fields instead of {expected} (an unquoted comma?)"
+                    yield (
+                        reader.line_num,
+                        RowError(f"{found} fields instead of {expected} (an unquoted comma?)"),
                     )
                     continue
                 yield reader.line_num, row
@@ -376,7 +384,9 @@ def convert(record: Any, mapping: dict[str, Any]) -> dict[str, Any]:
     parts = [str(pick(record, f)) for f in id_fields if not is_missing(pick(record, f))]
     if len(parts) != len(id_fields):
         raise RowError(f"no ID: {', '.join(id_fields)} must be present")
-    out["external_id"] = slugify(" ".join(parts))[:120] if mapping.get("slug_id") else "-".join(parts)
+    out["external_id"] = (
+        slugify(" ".join(parts))[:120] if mapping.get("slug_id") else "-".join(parts)
+    )
     return out
 
 
@@ -578,4 +588,5 @@ def run_import(
             report.errors.append((line, str(exc)))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
+    invalidate_choices()
     return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from auditlog.registry import auditlog
 from django.db import models
 from django.db.models import Q
@@ -16,6 +18,16 @@ class AgeBand(models.TextChoices):
     UNDER_3 = "u3", _("Under 3")
     OVER_3 = "ue3", _("3 to school entry")
     SCHOOL = "school", _("School children")
+
+
+GEO_CELL_DEGREES = 0.05  # ≈ 5.6 km north–south, ≈ 3.3 km east–west at 54° N
+
+
+def geo_cell(latitude: float, longitude: float) -> int:
+    """Grid cell number of a point; a radius search reads only the cells around its centre."""
+    row = math.floor((latitude + 90) / GEO_CELL_DEGREES)
+    col = math.floor((longitude + 180) / GEO_CELL_DEGREES)
+    return row * 10_000 + col
 
 
 class District(models.Model):
@@ -111,7 +123,9 @@ class Facility(models.Model):
     )
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
-    age_from_months = models.PositiveSmallIntegerField(_("from age (months)"), null=True, blank=True)
+    age_from_months = models.PositiveSmallIntegerField(
+        _("from age (months)"), null=True, blank=True
+    )
     age_to_months = models.PositiveSmallIntegerField(_("to age (months)"), null=True, blank=True)
     opening_hours = models.JSONField(
         _("opening hours"),
@@ -155,6 +169,10 @@ class Facility(models.Model):
         default=0,
         help_text=_("Maintained by the facility or computed from its seats per start month."),
     )
+    # Lower-cased name, operator, street, postcode and city: one column for the text search,
+    # trigram-indexed on PostgreSQL. Derived from the row itself, so it is kept in save().
+    search_text = models.TextField(editable=False, blank=True, default="")
+    geo_cell = models.IntegerField(editable=False, null=True, db_index=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -187,10 +205,23 @@ class Facility(models.Model):
             models.Index(fields=["latitude", "longitude"]),
             models.Index(fields=["age_from_months", "age_to_months"]),
             models.Index(fields=["free_places"]),
+            models.Index(fields=["name", "id"], name="facility_name_order"),
+            models.Index(
+                fields=["postcode", "latitude", "longitude"], name="facility_postcode_geo"
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        self.search_text = self.build_search_text()
+        self.geo_cell = geo_cell(self.latitude, self.longitude) if self.has_location else None
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def build_search_text(self) -> str:
+        parts = [self.name, self.operator_name, self.street, self.postcode, self.city]
+        return " ".join(p for p in parts if p).lower()
 
     @property
     def address(self) -> str:

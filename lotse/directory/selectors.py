@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.core.cache import cache
 from django.db.models import Avg, Count, F, FloatField, Prefetch, Q, QuerySet, Sum, Value
 from django.db.models.expressions import ExpressionWrapper
 from django.shortcuts import get_object_or_404
 
-from .models import Concept, District, Facility, Language, Service
+from .models import Concept, District, Facility, Language, Service, geo_cell
 
 KM_PER_DEGREE = 111.2
 DEFAULT_RADIUS_KM = 10.0
@@ -57,13 +59,7 @@ def facility_search(query: FacilityQuery) -> QuerySet[Facility]:
     """
     qs = Facility.objects.select_related("district")
     if query.text:
-        qs = qs.filter(
-            Q(name__icontains=query.text)
-            | Q(operator_name__icontains=query.text)
-            | Q(street__icontains=query.text)
-            | Q(city__icontains=query.text)
-            | Q(postcode=query.text)
-        )
+        qs = qs.filter(search_text__contains=query.text.lower())
     if query.kinds:
         qs = qs.filter(kind__in=query.kinds)
     if query.age_months is not None:
@@ -95,18 +91,24 @@ def _within_radius(qs: QuerySet[Facility], place: Place, radius_km: float) -> Qu
     scale = math.cos(math.radians(lat0))
     dlat = radius_km / KM_PER_DEGREE
     dlon = radius_km / (KM_PER_DEGREE * max(scale, 0.01))
-    # Bounding box first (uses the coordinate index), then the exact circle.
-    qs = qs.filter(
-        latitude__range=(lat0 - dlat, lat0 + dlat),
-        longitude__range=(lon0 - dlon, lon0 + dlon),
-    )
+    # Grid cells covering the bounding box first (indexed), then the exact circle.
+    qs = qs.filter(geo_cell__in=cells_covering(lat0 - dlat, lat0 + dlat, lon0 - dlon, lon0 + dlon))
     dy = F("latitude") - Value(lat0)
     dx = (F("longitude") - Value(lon0)) * Value(scale)
     squared = ExpressionWrapper(dy * dy + dx * dx, output_field=FloatField())
     limit = (radius_km / KM_PER_DEGREE) ** 2
-    return qs.annotate(distance_sq=squared).filter(distance_sq__lte=limit).order_by(
-        "distance_sq", "id"
+    return (
+        qs.annotate(distance_sq=squared)
+        .filter(distance_sq__lte=limit)
+        .order_by("distance_sq", "id")
     )
+
+
+def cells_covering(south: float, north: float, west: float, east: float) -> list[int]:
+    first, last = geo_cell(south, west), geo_cell(north, east)
+    rows = range(first // 10_000, last // 10_000 + 1)
+    cols = range(first % 10_000, last % 10_000 + 1)
+    return [row * 10_000 + col for row in rows for col in cols]
 
 
 def distance_km(facility: Facility, place: Place) -> float | None:
@@ -162,7 +164,14 @@ def facility_detail(pk: int) -> Facility:
 def facility_map_points(qs: QuerySet[Facility], limit: int = 5000) -> list[dict[str, object]]:
     return list(
         qs.filter(latitude__isnull=False).values(
-            "id", "name", "kind", "latitude", "longitude", "street", "postcode", "city",
+            "id",
+            "name",
+            "kind",
+            "latitude",
+            "longitude",
+            "street",
+            "postcode",
+            "city",
             "free_places",
         )[:limit]
     )
@@ -175,25 +184,49 @@ def public_services(kind: str | None = None) -> QuerySet[Service]:
     return qs.order_by("name")
 
 
+CHOICES_CACHE_SECONDS = 60
+
+
+def _cached(key: str, build: Callable[[], list]) -> list:
+    # Choice lists change only on import; caching them keeps every search to two queries.
+    return cache.get_or_set(
+        f"directory:{key}:{cache.get_or_set('directory:version', 1)}", build, CHOICES_CACHE_SECONDS
+    )
+
+
+def invalidate_choices() -> None:
+    try:
+        cache.incr("directory:version")
+    except ValueError:
+        cache.set("directory:version", 2)
+
+
 def district_choices() -> list[tuple[int, str]]:
-    return list(District.objects.order_by("municipality", "name").values_list("id", "name"))
+    return _cached(
+        "districts",
+        lambda: list(District.objects.order_by("municipality", "name").values_list("id", "name")),
+    )
 
 
 def language_choices() -> list[tuple[str, str]]:
-    return list(
-        Language.objects.annotate(n=Count("facilities"))
-        .filter(n__gt=0)
-        .order_by("name")
-        .values_list("code", "name")
+    return _cached(
+        "languages",
+        lambda: list(
+            Language.objects.filter(pk__in=Facility.languages.through.objects.values("language_id"))
+            .order_by("name")
+            .values_list("code", "name")
+        ),
     )
 
 
 def concept_choices() -> list[tuple[int, str]]:
-    return list(
-        Concept.objects.annotate(n=Count("facilities"))
-        .filter(n__gt=0)
-        .order_by("name")
-        .values_list("id", "name")
+    return _cached(
+        "concepts",
+        lambda: list(
+            Concept.objects.filter(pk__in=Facility.concepts.through.objects.values("concept_id"))
+            .order_by("name")
+            .values_list("id", "name")
+        ),
     )
 
 

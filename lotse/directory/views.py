@@ -4,12 +4,13 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from lotse.core.pagination import CappedPaginator
 
 from .forms import FacilitySearchForm
 from .jsonld import facility_jsonld
@@ -36,7 +37,7 @@ def search(request: HttpRequest) -> HttpResponse:
     form, results = _search(request)
     page = None
     if results is not None:
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = CappedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
         if form.place:
             for facility in page.object_list:
                 facility.distance = distance_km(facility, form.place)
@@ -46,7 +47,9 @@ def search(request: HttpRequest) -> HttpResponse:
 
 def map_view(request: HttpRequest) -> HttpResponse:
     form, results = _search(request)
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page")) if results else None
+    page = None
+    if results is not None:
+        page = CappedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     config = {
         "tileUrl": settings.LOTSE_MAP_TILE_URL,
         "attribution": settings.LOTSE_MAP_ATTRIBUTION,

@@ -67,7 +67,9 @@ def test_schleswig_holstein_export_reports_bad_records_and_imports_the_rest():
 
 
 def test_district_boundaries_import_with_centroids():
-    report = run_import(DATA / "flensburg_stadtteile.geojson", mapping("flensburg_districts_geojson"))
+    report = run_import(
+        DATA / "flensburg_stadtteile.geojson", mapping("flensburg_districts_geojson")
+    )
     assert report.created == 13 and not report.errors
     nordstadt = District.objects.get(name="Nordstadt")
     assert nordstadt.boundary["type"] == "Polygon"
@@ -117,13 +119,25 @@ def test_command_prints_errors_and_summary(tmp_path):
 
 def test_bad_mapping_and_missing_file_are_clear_errors(tmp_path):
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps({"source": "x", "format": "csv", "fields": {"name": {
-        "from": "n", "transform": ["shout"]}}}))
+    bad.write_text(
+        json.dumps(
+            {
+                "source": "x",
+                "format": "csv",
+                "fields": {"name": {"from": "n", "transform": ["shout"]}},
+            }
+        )
+    )
     with pytest.raises(MappingError, match="unknown transform 'shout'"):
         load_mapping(bad)
     with pytest.raises(CommandError, match="file not found"):
-        call_command("import_directory", str(tmp_path / "nope.csv"), "--mapping=flensburg_kitas_csv")
+        call_command(
+            "import_directory", str(tmp_path / "nope.csv"), "--mapping=flensburg_kitas_csv"
+        )
     with pytest.raises(CommandError, match="lacks 'format'"):
         (tmp_path / "m.json").write_text('{"source": "x", "fields": {}}')
-        call_command("import_directory", str(DATA / "kitas_in_flensburg.csv"),
-                     f"--mapping={tmp_path / 'm.json'}")
+        call_command(
+            "import_directory",
+            str(DATA / "kitas_in_flensburg.csv"),
+            f"--mapping={tmp_path / 'm.json'}",
+        )

@@ -1,0 +1,26 @@
+"""Pagination whose count stops at a cap: broad searches over tens of thousands of rows stay
+fast, and "more than 1,000 results" tells a person as much as "27,930 results"."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from django.core.paginator import Paginator
+
+
+class CappedPaginator(Paginator):
+    count_cap = 1000
+
+    @cached_property
+    def count(self) -> int:  # type: ignore[override]
+        # COUNT over a LIMITed subquery lets the database stop after cap + 1 rows.
+        probe = self.object_list.order_by().values("pk")[: self.count_cap + 1]
+        return self.object_list.model._default_manager.filter(pk__in=probe).count()
+
+    @property
+    def capped(self) -> bool:
+        return self.count > self.count_cap
+
+    @property
+    def shown_count(self) -> int:
+        return min(self.count, self.count_cap)
