@@ -164,8 +164,18 @@ def member_add(
     return member
 
 
-def _ensure_a_manager_remains(network: Network) -> None:
-    if not network_managers(network):
+def _ensure_a_manager_remains(network: Network, *, leaving: NetworkMember | None = None) -> None:
+    managers = {u.pk for u in network_managers(network)}
+    if leaving is not None and leaving.role == NetworkRole.COORDINATOR:
+        # They still manage through an accounts membership in the network organisation.
+        stays = Membership.objects.filter(
+            user_id=leaving.user_id,
+            organisation_id=network.organisation_id,
+            role__in=[Role.COORDINATOR, Role.ADMIN],
+        ).exists()
+        if not stays:
+            managers.discard(leaving.user_id)
+    if not managers:
         raise ValidationError(_("A network needs at least one coordinator."))
 
 
@@ -178,7 +188,7 @@ def member_update(
     function: str,
     organisation: Organisation | None,
 ) -> NetworkMember:
-    NetworkMember.objects.select_for_update().filter(network=member.network).exists()
+    list(NetworkMember.objects.select_for_update().filter(network=member.network))
     member.role = role
     member.function = function
     member.organisation = organisation
@@ -192,8 +202,8 @@ def member_remove(*, actor: User, member: NetworkMember) -> None:
     network = member.network
     # Lock the network's member rows so two removals cannot both leave it without coordinator.
     list(NetworkMember.objects.select_for_update().filter(network=network))
+    _ensure_a_manager_remains(network, leaving=member)
     member.delete()
-    _ensure_a_manager_remains(network)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import User
@@ -165,7 +166,11 @@ def invite(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
-            messages.success(request, _("%(n)s invitations have been sent.") % {"n": n})
+            messages.success(
+                request,
+                ngettext("%(n)s invitation has been sent.", "%(n)s invitations have been sent.", n)
+                % {"n": n},
+            )
     else:
         _form_errors(request, form)
     return _back(meeting)
