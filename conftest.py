@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from lotse.accounts.mfa import totp_current_code, totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,7 +38,9 @@ def _test_settings(settings, tmp_path: Path) -> None:
 def make_org(db) -> Callable[..., Organisation]:
     counter = iter(range(1, 10_000))
 
-    def make(kind: str = Organisation.Kind.FACILITY, name: str | None = None, **extra) -> Organisation:
+    def make(
+        kind: str = Organisation.Kind.FACILITY, name: str | None = None, **extra
+    ) -> Organisation:
         n = next(counter)
         return Organisation.objects.create(
             name=name or f"{kind.title()} {n}", slug=f"{kind}-{n}-{os.getpid()}", kind=kind, **extra
@@ -66,6 +69,8 @@ def make_user(db) -> Callable[..., User]:
         if role and role != Role.PARENT:
             assert organisation is not None, "staff roles need an organisation"
             Membership.objects.create(user=user, organisation=organisation, role=role)
+            # Staff must use two-factor authentication; test staff are enrolled like real staff.
+            totp_provision(user)
         return user
 
     return make
@@ -149,5 +154,10 @@ def login(live_server) -> Callable[[object, str, str], None]:
         pw_page.fill("input[name=password]", password)
         pw_page.click("form[action$='/accounts/login/'] button[type=submit]")
         pw_page.wait_for_load_state()
+        if "/2fa/authenticate" in pw_page.url:  # staff: allauth asks for the second factor
+            user = User.objects.get(email=email.lower())
+            pw_page.fill("input[name=code]", totp_current_code(user))
+            pw_page.click("form button[type=submit]")
+            pw_page.wait_for_load_state()
 
     return do_login

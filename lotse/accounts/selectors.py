@@ -59,6 +59,7 @@ def user_needs_second_factor(user: User) -> bool:
     """Staff roles handle other families' data, so they must use two-factor authentication."""
     if not user.is_authenticated:
         return False
-    return user.is_superuser or user.memberships.filter(
-        role__in=[str(r) for r in STAFF_ROLES]
-    ).exists()
+    return (
+        user.is_superuser
+        or user.memberships.filter(role__in=[str(r) for r in STAFF_ROLES]).exists()
+    )

@@ -7,12 +7,15 @@ in INSTALLED_APPS order. Everything is idempotent so ``make run`` can run it eve
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
 
+from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.directory.importer import load_mapping, run_import
 from lotse.directory.models import District, Facility, Service
@@ -184,6 +187,7 @@ def load_people() -> DemoContext:
             Membership.objects.get_or_create(
                 user=user, organisation=ctx.organisations[org_slug], role=role
             )
+            totp_provision(user, secret=demo_totp_secret(email))
         ctx.users[email.split("@")[0]] = user
     for name, kind, org_slug, street, postcode, lat, lon, area, description in SERVICES:
         Service.objects.update_or_create(
@@ -201,6 +205,11 @@ def load_people() -> DemoContext:
             },
         )
     return ctx
+
+
+def demo_totp_secret(email: str) -> str:
+    """A fixed, published secret per demo staff user (README), so the demo works at once."""
+    return base64.b32encode(hashlib.sha1(f"lotse-demo:{email}".encode()).digest()).decode()
 
 
 def _confirm_email(user: User) -> None:
