@@ -26,16 +26,16 @@ class PlanningFilterForm(forms.Form):
         empty_label=_("All districts"),
     )
     demand_u3 = forms.IntegerField(
-        label=_("Demand under 3 (% of children)"), min_value=0, max_value=100, required=False
+        label=_("Demand under 3 (percent of children)"), min_value=0, max_value=100, required=False
     )
     demand_ue3 = forms.IntegerField(
-        label=_("Demand 3 to school entry (% of children)"),
+        label=_("Demand 3 to school entry (percent of children)"),
         min_value=0,
         max_value=100,
         required=False,
     )
     demand_school = forms.IntegerField(
-        label=_("Demand school children (% of children)"),
+        label=_("Demand school children (percent of children)"),
         min_value=0,
         max_value=100,
         required=False,

@@ -1,0 +1,156 @@
+"""Every figure of the report on the Testhausen fixture, against values computed by hand
+(see ``conftest.testhausen`` for the children, applications and offers)."""
+
+import datetime as dt
+
+import pytest
+
+from lotse.planning import selectors
+from lotse.planning.report import SUPPRESSED, Filters, build_report, suppress, year_choices
+from lotse.planning.tests.conftest import TOWN
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date(2025, 12, 1)
+DEMAND = {"u3": 40, "ue3": 90, "school": 50}
+
+
+def report(band="all", district=None, year=2025):
+    return build_report(
+        Filters(municipality=TOWN, year=year, band=band, district=district, demand=DEMAND),
+        today=TODAY,
+    )
+
+
+def row(rep, name):
+    return next(r for r in rep.rows if name in (r.name, r.key))
+
+
+def test_suppression_rule():
+    assert [suppress(n) for n in (0, 1, 2, 2.4, 2.5, 3, 17)] == [0, "<3", "<3", "<3", "<3", 3, 17]
+
+
+def test_seats_per_district_and_band(testhausen):
+    seats = selectors.seats_by_district(TOWN)
+    assert seats[testhausen.nord.pk] == {"u3": 15, "ue3": 30, "school": 20}
+    assert seats[testhausen.sued.pk] == {"u3": 12, "ue3": 40, "school": 0}
+
+
+def test_raw_demand_counts_children_not_applications(testhausen):
+    demand = selectors.demand_by_district(TOWN, 2025, today=TODAY)
+    nord, sued = testhausen.nord.pk, testhausen.sued.pk
+    # Nord u3: c1 (claim, offer before start) and c2 (under one: no claim).
+    assert demand[(nord, "u3")] == {"applicants": 2, "unmet": 0, "waited": 1, "wait_days": 30.0}
+    # Nord ue3: c3 (no offer), c4 (offer after the desired start), c5 (offer in time).
+    assert demand[(nord, "ue3")]["applicants"] == 3
+    assert demand[(nord, "ue3")]["unmet"] == 2
+    assert demand[(nord, "ue3")]["waited"] == 2
+    assert demand[(nord, "ue3")]["wait_days"] == pytest.approx((74 + 30) / 2)
+    # Süd u3: c6 once (its withdrawn application is not counted); c7 is a draft.
+    assert demand[(sued, "u3")] == {"applicants": 1, "unmet": 0, "waited": 1, "wait_days": 32.0}
+    # c8 gave no home district.
+    assert demand[(None, "ue3")] == {"applicants": 1, "unmet": 1, "waited": 0, "wait_days": None}
+    assert len(demand) == 4  # nothing from Andersstadt or from 2024
+
+
+def test_unmet_claims_wait_until_the_desired_month_has_begun(testhausen):
+    demand = selectors.demand_by_district(TOWN, 2025, today=dt.date(2025, 5, 15))
+    # Only c4 (desired start March) is due by mid-May; c3 and c8 want to start in August.
+    assert demand[(testhausen.nord.pk, "ue3")]["unmet"] == 1
+    assert demand[(None, "ue3")]["unmet"] == 0
+
+
+def test_placements_and_commuting(testhausen):
+    nord, sued = testhausen.nord.pk, testhausen.sued.pk
+    assert selectors.placements_by_district(TOWN, 2025) == {
+        (nord, "u3"): 1,
+        (sued, "ue3"): 1,
+        (sued, "u3"): 1,
+    }
+    assert selectors.commuting(TOWN, 2025) == {(nord, nord): 1, (nord, sued): 1, (sued, sued): 1}
+    assert selectors.commuting(TOWN, 2025, "ue3") == {(nord, sued): 1}
+
+
+def test_district_rows_all_bands(testhausen):
+    rep = report()
+    nord, sued = row(rep, "Nord"), row(rep, "Süd")
+    # Nord: seats 15 + 30 + 20; children 30 + 30 + 80; demand 12 + 27 + 40.
+    assert (nord.seats, nord.children, nord.demand, nord.balance) == (65, 140, 79, -14)
+    assert nord.coverage == 46.4  # 65 / 140
+    assert nord.demand_covered == 82.3  # 65 / 79
+    assert nord.applicants == 5  # c1–c5
+    assert nord.unmet == SUPPRESSED  # c3, c4
+    assert nord.placements == SUPPRESSED  # c1 at Kita A
+    assert nord.wait_days == pytest.approx(44.7)  # (30 + 74 + 30) / 3
+    # Süd: 0–7 = 70 and 0–18 = 180 with equal births → 30, 30 and 10 + 7 × 10 = 80.
+    assert (sued.seats, sued.children, sued.demand, sued.balance) == (52, 140, 79, -27)
+    assert sued.coverage == 37.1
+    assert (sued.applicants, sued.unmet, sued.placements) == (SUPPRESSED, 0, SUPPRESSED)
+    assert sued.wait_days == SUPPRESSED  # one child waited
+    unknown = row(rep, "unknown")  # no home district given
+    assert (unknown.seats, unknown.children, unknown.applicants) == (0, 0, SUPPRESSED)
+    total = rep.total
+    assert (total.seats, total.children, total.demand, total.balance) == (117, 280, 158, -41)
+    assert total.coverage == 41.8  # 117 / 280
+    assert (total.applicants, total.unmet, total.placements) == (7, 3, 3)
+    assert total.wait_days == 41.5  # (30 + 74 + 30 + 32) / 4
+
+
+def test_band_rows_and_single_band(testhausen):
+    rep = report(band="u3")
+    nord = row(rep, "Nord")
+    assert (nord.seats, nord.children, nord.demand, nord.balance) == (15, 30, 12, 3)
+    assert (nord.coverage, nord.demand_covered) == (50.0, 125.0)
+    assert nord.applicants == SUPPRESSED  # c1, c2
+    by_band = {r.key: r for r in rep.by_band}
+    assert (by_band["u3"].seats, by_band["u3"].children, by_band["u3"].applicants) == (27, 60, 3)
+    assert (by_band["ue3"].seats, by_band["ue3"].children, by_band["ue3"].applicants) == (70, 60, 4)
+    assert by_band["ue3"].unmet == 3  # c3, c4, c8
+    assert by_band["ue3"].coverage == 116.7  # 70 / 60
+    assert (by_band["school"].seats, by_band["school"].children) == (20, 160)
+    assert by_band["school"].applicants == 0
+    assert by_band["all"].applicants == 7
+
+
+def test_district_filter_keeps_municipality_totals(testhausen):
+    rep = report(district=testhausen.sued)
+    assert [r.name for r in rep.district_rows] == ["Süd"]
+    assert rep.summary.name == "Süd"
+    assert rep.total.seats == 117
+
+
+def test_forecast(testhausen):
+    rep = report()
+    assert rep.forecast_years == [2026, 2027, 2028]
+    nord = next(r for r in rep.forecast if r.name == "Nord")
+    # 2026, Nord: u3 = 10 births (mean 2023–25) + 10 + 8 = 28; ue3 = 12 + 10 + 10 = 32;
+    # school = 10 + 7 × 10 = 80 → 140 children; demand 11.2 + 28.8 + 40 = 80; 65 − 80 = −15.
+    assert nord.seats == 65
+    assert nord.years[0] == (140, 80, -15)
+    sued = next(r for r in rep.forecast if r.name == "Süd")
+    assert sued.years[0] == (140, 79, -27)  # births constant: like 2025
+    total = rep.forecast[-1]
+    assert total.is_total and total.seats == 117
+    assert total.years[0] == (280, 159, -42)  # 80 + 79 demand; 117 − 159
+
+
+def test_flows(testhausen):
+    flows = [(f.home, f.place, f.children, f.same_district) for f in report().flows]
+    assert flows == [
+        ("Nord", "Nord", SUPPRESSED, True),
+        ("Nord", "Süd", SUPPRESSED, False),
+        ("Süd", "Süd", SUPPRESSED, True),
+    ]
+
+
+def test_years_after_the_data_are_forecast(testhausen):
+    rep = report(year=2026)
+    assert rep.is_estimate and rep.base_year == 2025
+    assert row(rep, "Nord").children == 140
+    assert rep.total.applicants == 0
+    early = report(year=2020)
+    assert early.base_year is None and row(early, "Nord").coverage is None
+
+
+def test_year_choices(testhausen):
+    years = year_choices(TOWN, today=dt.date(2026, 3, 1))
+    assert years == [2024, 2025, 2026]

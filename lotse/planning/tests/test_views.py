@@ -1,0 +1,173 @@
+"""Access to every planning URL, the dashboard in German and English, and the exports."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from lotse.accounts.models import Organisation, Role
+from lotse.planning.tests.conftest import TOWN
+
+pytestmark = pytest.mark.django_db
+
+URLS = ["planning:dashboard", "planning:export_csv", "planning:export_xlsx", "planning:report_pdf"]
+QUERY = {"year": "2025", "demand_u3": "40", "demand_ue3": "90", "demand_school": "50"}
+
+
+@pytest.mark.parametrize("name", URLS)
+def test_anonymous_is_sent_to_login(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.mark.parametrize("name", URLS)
+@pytest.mark.parametrize(
+    "kind,role",
+    [
+        (None, None),  # a parent
+        (Organisation.Kind.FACILITY, Role.FACILITY_STAFF),
+        (Organisation.Kind.COUNSELLING, Role.COUNSELLOR),
+        (Organisation.Kind.NETWORK, Role.COORDINATOR),
+        (Organisation.Kind.JUGENDAMT, Role.COUNSELLOR),  # Jugendamt, but not a planner
+        (Organisation.Kind.OPERATOR, Role.ADMIN),  # administrator of a Träger
+        (Organisation.Kind.FACILITY, Role.PLANNER),  # planner role outside a Jugendamt
+    ],
+)
+def test_everyone_else_is_refused(make_org, make_user, client_for, name, kind, role):
+    org = make_org(kind, municipality=TOWN) if kind else None
+    user = make_user(role, org)
+    assert client_for(user).get(reverse(name), QUERY).status_code == 403
+
+
+@pytest.mark.parametrize("name", URLS)
+@pytest.mark.parametrize("role", [Role.PLANNER, Role.ADMIN])
+def test_planners_and_admins_of_the_jugendamt(
+    testhausen, jugendamt, make_user, client_for, name, role
+):
+    user = make_user(role, jugendamt)
+    assert client_for(user).get(reverse(name), QUERY).status_code == 200
+
+
+@pytest.mark.parametrize("name", URLS)
+def test_another_municipality_is_not_found(planner, client_for, name):
+    response = client_for(planner).get(reverse(name), {"municipality": "Andersstadt"})
+    assert response.status_code == 404
+
+
+def test_dashboard_in_german(testhausen, planner, client_for):
+    response = client_for(planner).get(
+        reverse("planning:dashboard"), QUERY, headers={"accept-language": "de"}
+    )
+    html = response.content.decode()
+    assert "Kita-Planung für Testhausen" in html
+    assert "Rechtsanspruch ohne Angebot" in html
+    assert '<svg class="choropleth"' not in html  # the fixture's districts have no boundaries
+    assert '<svg class="bar-chart"' in html
+    assert 'scope="row">Nord</th>' in html
+    assert "46,4" in html  # coverage Nord, German decimal comma
+    assert '<abbr class="suppressed"' in html
+
+
+def test_dashboard_in_english(testhausen, make_user, jugendamt, client_for):
+    user = make_user(Role.PLANNER, jugendamt, language="en")
+    response = client_for(user).get(
+        reverse("planning:dashboard"), QUERY, headers={"accept-language": "en"}
+    )
+    html = response.content.decode()
+    assert "Childcare planning for Testhausen" in html
+    assert "Legal claim without an offer" in html
+    assert "46.4" in html
+
+
+def test_choropleth_of_real_districts(flensburg, make_org, make_user, client_for):
+    org = make_org(Organisation.Kind.JUGENDAMT, municipality="Flensburg")
+    user = make_user(Role.PLANNER, org)
+    response = client_for(user).get(reverse("planning:dashboard"), {"year": "2021"})
+    html = response.content.decode()
+    assert html.count('<path d="M') == 13
+    assert "Westliche Höhe" in html
+    assert "Prognose" in html or "Forecast" in html
+
+
+def test_bad_filters_are_explained(planner, client_for):
+    client = client_for(planner)
+    response = client.get(
+        reverse("planning:dashboard"),
+        {"year": "1850", "demand_u3": "150"},
+        headers={"accept-language": "de"},
+    )
+    assert response.status_code == 200
+    assert 'role="alert"' in response.content.decode()
+    export = client.get(reverse("planning:export_xlsx"), {"band": "teens"})
+    assert export.status_code == 400
+
+
+def test_csv_export(testhausen, planner, client_for):
+    response = client_for(planner).get(
+        reverse("planning:export_csv"), QUERY, headers={"accept-language": "en"}
+    )
+    assert response["Content-Disposition"] == 'attachment; filename="planning-testhausen-2025.csv"'
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:5] == ["Year", "District", "Age band", "Seats", "Children"]
+    nord_u3 = next(r for r in rows if r[1] == "Nord" and r[2] == "Under 3")
+    assert nord_u3 == [
+        "2025",
+        "Nord",
+        "Under 3",
+        "15",
+        "30",
+        "50.0",
+        "12",
+        "3",
+        "<3",
+        "<3",
+        "0",
+        "<3",
+    ]
+    total = next(
+        r for r in rows if r[1].startswith("Whole municipality") and r[2] == "All age bands"
+    )
+    assert total[3:] == ["117", "280", "41.8", "158", "-41", "7", "3", "3", "41.5"]
+    # 3 bands + all, each with 2 districts, the unknown district where it has figures, total.
+    assert len(rows) == 1 + 4 * 3 + 2
+
+
+def test_xlsx_export(testhausen, planner, client_for):
+    response = client_for(planner).get(
+        reverse("planning:export_xlsx"),
+        {**QUERY, "band": "ue3", "district": testhausen.nord.pk},
+        headers={"accept-language": "de"},
+    )
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Kennzahlen", "Prognose", "Pendeln", "Methode"]
+    sheet = list(book["Kennzahlen"].values)
+    assert sheet[0][:3] == ("Jahr", "Stadtteil", "Altersgruppe")
+    # Nord, 3 to school entry: c3, c4, c5 apply; c4 was placed in Süd; c3, c4 unmet.
+    assert sheet[1:] == [
+        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, 3, 0, "<3", "<3")
+    ]
+    forecast = list(book["Prognose"].values)
+    # 2026: ages 2–4 of 2025 = 12 + 10 + 10 children; demand 90 % = 28.8; 30 − 28.8 ≈ 1.
+    assert forecast[1][:5] == ("Nord", 30, 32, 29, 1)
+    assert any("<3" in str(line) for line in book["Methode"].values)
+
+
+def test_pdf_report(testhausen, planner, client_for):
+    response = client_for(planner).get(
+        reverse("planning:report_pdf"), QUERY, headers={"accept-language": "de"}
+    )
+    assert response["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert "Jugendhilfeausschuss" in text
+    assert "Nord" in text and "Prognose" in text
+
+
+def test_dashboard_link_only_for_planners(planner, make_user, client_for):
+    from lotse.planning.dashboard import dashboard_links
+
+    assert [link.url for link in dashboard_links(planner)] == [reverse("planning:dashboard")]
+    assert dashboard_links(make_user()) == []
