@@ -160,7 +160,7 @@ class MeetingForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean()
         if not data.get("location") and not data.get("online_url"):
-            raise forms.ValidationError(_("Please give a place or an online meeting link."))
+            self.add_error(None, _("Please give a place or an online meeting link."))
         start, end = data.get("starts_at"), data.get("ends_at")
         if start and end and end < start:
             self.add_error("ends_at", _("The meeting cannot end before it starts."))
@@ -192,7 +192,7 @@ class SeriesForm(forms.Form):
     def clean(self) -> dict[str, object]:
         data = super().clean()
         if not data.get("location") and not data.get("online_url"):
-            raise forms.ValidationError(_("Please give a place or an online meeting link."))
+            self.add_error(None, _("Please give a place or an online meeting link."))
         start, end = data.get("starts_on"), data.get("ends_on")
         if start and end and end < start:
             self.add_error("ends_on", _("The period cannot end before it starts."))
