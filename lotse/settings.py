@@ -245,7 +245,12 @@ if not DEBUG:
 
 # --- E-mail and tasks -----------------------------------------------------------------------
 # Django 6.1 mailers. Development prints mails to the console; production sets SMTP via env.
-_mail_backend = env_str("LOTSE_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+_mail_backend = env_str(
+    "LOTSE_EMAIL_BACKEND",
+    "django.core.mail.backends.console.EmailBackend"
+    if DEBUG
+    else "django.core.mail.backends.smtp.EmailBackend",
+)
 _mail_options: dict[str, object] = {}
 if _mail_backend.endswith("smtp.EmailBackend"):
     _mail_options = {

@@ -1,0 +1,107 @@
+"""Backup and restore that work the same on SQLite and PostgreSQL.
+
+A backup is one ``.tar.gz`` with ``data.json`` (all rows, natural keys so content types and
+permissions match any fresh database), the uploaded files under ``media/`` and a ``manifest.json``
+with row counts per model. Restoring migrates the (fresh) database, loads the rows, restores the
+files and checks the counts against the manifest. For large PostgreSQL installations use
+``pg_dump`` in addition; this format is the one that moves between database engines.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+import tempfile
+from pathlib import Path
+
+from django.apps import apps
+from django.conf import settings
+from django.core.management import call_command
+from django.db import transaction
+from django.utils import timezone
+
+EXCLUDED = [
+    "contenttypes",
+    "auth.permission",
+    "sessions",
+    "admin.logentry",
+    "axes",
+    "django_tasks_database",
+]
+
+
+class BackupError(RuntimeError):
+    pass
+
+
+def _model_counts() -> dict[str, int]:
+    excluded_apps = {e for e in EXCLUDED if "." not in e}
+    excluded_models = {e for e in EXCLUDED if "." in e}
+    counts = {}
+    for model in apps.get_models():
+        label = model._meta.label_lower
+        if model._meta.app_label in excluded_apps or label in excluded_models:
+            continue
+        if model._meta.proxy or not model._meta.managed:
+            continue
+        counts[label] = model._default_manager.count()
+    return counts
+
+
+def backup_create(destination: Path) -> dict[str, int]:
+    """Write a backup archive to ``destination``; returns the row counts it contains."""
+    data = io.StringIO()
+    call_command(
+        "dumpdata",
+        exclude=EXCLUDED,
+        natural_foreign=True,
+        natural_primary=True,
+        format="json",
+        stdout=data,
+    )
+    counts = _model_counts()
+    manifest = {
+        "created_at": timezone.now().isoformat(),
+        "database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1],
+        "counts": counts,
+    }
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(destination, "w:gz") as archive:
+        for name, text in (("data.json", data.getvalue()), ("manifest.json", json.dumps(manifest))):
+            raw = text.encode("utf-8")
+            info = tarfile.TarInfo(name)
+            info.size = len(raw)
+            archive.addfile(info, io.BytesIO(raw))
+        media = Path(settings.MEDIA_ROOT)
+        if media.exists():
+            archive.add(media, arcname="media")
+    return counts
+
+
+def backup_restore(source: Path) -> dict[str, int]:
+    """Restore an archive into the configured database (which should be empty)."""
+    if not source.exists():
+        raise BackupError(f"backup file not found: {source}")
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(source, "r:gz") as archive:
+        archive.extractall(tmp, filter="data")
+        root = Path(tmp)
+        if not (root / "data.json").exists() or not (root / "manifest.json").exists():
+            raise BackupError(f"{source} is not a Lotse backup (data.json/manifest.json missing)")
+        manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+        call_command("migrate", verbosity=0, interactive=False)
+        with transaction.atomic():
+            call_command("loaddata", str(root / "data.json"), verbosity=0)
+        if (root / "media").exists():
+            target = Path(settings.MEDIA_ROOT)
+            for path in (root / "media").rglob("*"):
+                if path.is_file():
+                    dest = target / path.relative_to(root / "media")
+                    dest.parent.mkdir(parents=True, exist_ok=True)
+                    dest.write_bytes(path.read_bytes())
+    counts = _model_counts()
+    expected = manifest["counts"]
+    differences = {k: (v, counts.get(k)) for k, v in expected.items() if counts.get(k) != v}
+    if differences:
+        raise BackupError(f"restored row counts differ from the backup: {differences}")
+    return counts
