@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from lotse.accounts.mfa import totp_current_code, totp_provision
@@ -32,6 +33,9 @@ def _test_settings(settings, tmp_path: Path) -> None:
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
     settings.MEDIA_ROOT = tmp_path / "media"
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+    # Rate limits are tested on their own; elsewhere they must not interfere.
+    settings.LOTSE_RATE_LIMITS = {key: 1_000_000 for key in settings.LOTSE_RATE_LIMITS}
+    cache.clear()  # cached choice lists and rate-limit windows must not leak between tests
 
 
 @pytest.fixture

@@ -271,6 +271,14 @@ TASKS = {
     }
 }
 
+# --- Rate limits (requests per minute per client address) -------------------------------------
+LOTSE_RATE_LIMITS = {
+    "search": env_int("LOTSE_RATE_SEARCH", 120),
+    "api_anon": env_int("LOTSE_RATE_API_ANON", 120),
+    "api_user": env_int("LOTSE_RATE_API_USER", 600),
+    "public_form": env_int("LOTSE_RATE_PUBLIC_FORM", 20),
+}
+
 # --- Audit ----------------------------------------------------------------------------------
 AUDITLOG_INCLUDE_ALL_MODELS = False
 AUDITLOG_DISABLE_REMOTE_ADDR = False

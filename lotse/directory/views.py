@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from lotse.core.pagination import CappedPaginator
+from lotse.core.ratelimit import rate_limited
 
 from .forms import FacilitySearchForm
 from .jsonld import facility_jsonld
@@ -33,6 +34,7 @@ def _search(request: HttpRequest) -> tuple[FacilitySearchForm, object | None]:
     return form, facility_search(form.to_query())
 
 
+@rate_limited("search")
 def search(request: HttpRequest) -> HttpResponse:
     form, results = _search(request)
     page = None
@@ -45,6 +47,7 @@ def search(request: HttpRequest) -> HttpResponse:
     return render(request, template, {"form": form, "page": page})
 
 
+@rate_limited("search")
 def map_view(request: HttpRequest) -> HttpResponse:
     form, results = _search(request)
     page = None
@@ -75,6 +78,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+@rate_limited("search")
 def map_points(request: HttpRequest) -> JsonResponse:
     """GeoJSON of the facilities matching the same filters as the search page."""
     form, results = _search(request)
