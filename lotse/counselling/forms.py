@@ -87,9 +87,9 @@ class CaseCreateForm(ClientFieldsMixin):
     def __init__(self, *args: Any, services: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = services
-        if services.count() == 1:
-            self.fields["organisation"].initial = services.first()
-            self.fields["organisation"].widget = forms.HiddenInput()
+        # Visible even with one service: errors on hidden fields would not be shown.
+        self.fields["organisation"].initial = services.first()
+        self.fields["organisation"].empty_label = None
 
 
 class CaseUpdateForm(ClientFieldsMixin):
@@ -262,9 +262,9 @@ class ConsultationForm(forms.Form):
         self.fields["facility"].queryset = facility_choices()
         if consultation is not None:
             del self.fields["advisor"]
-        elif advisors.count() == 1:
+        else:
             self.fields["advisor"].initial = advisors.first()
-            self.fields["advisor"].widget = forms.HiddenInput()
+            self.fields["advisor"].empty_label = None
         if consultation is None:
             self.fields["date"].initial = timezone.localdate()
 

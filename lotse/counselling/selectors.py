@@ -346,14 +346,15 @@ class FunderReport:
     tables: list[StatTable]
 
 
-def suppress(cells: list[Cell], total: Cell | None = None) -> None:
-    """Primary suppression of small counts, then secondary suppression so that a small hidden
-    count cannot be worked out from the total minus the cells that are shown."""
+def suppress(cells: list[Cell], total: Cell | None = None, *, partition: bool = True) -> None:
+    """Primary suppression of small counts, then (when the cells add up to the total)
+    secondary suppression so that a small hidden count cannot be worked out from the total
+    minus the cells that are shown."""
     for cell in cells:
         cell.suppressed = cell.count < SUPPRESS_BELOW
     if total is not None:
         total.suppressed = total.count < SUPPRESS_BELOW
-        while True:
+        while partition:
             hidden = sum(c.count for c in cells if c.suppressed)
             shown = sorted((c for c in cells if not c.suppressed), key=lambda c: c.count)
             if not (0 < hidden < SUPPRESS_BELOW) or not shown:
@@ -369,6 +370,7 @@ def _table(
     total: int | None = None,
     *,
     all_labels: bool = True,
+    partition: bool = True,
 ) -> StatTable:
     codes = list(labels) if all_labels else [c for c in labels if counts.get(c)]
     codes += [c for c in counts if c not in labels]
@@ -381,7 +383,7 @@ def _table(
             rows = [row for row in rows if row.count >= SUPPRESS_BELOW]
             rows.append(Cell(str(_("Others (combined)")), sum(r.count for r in small)))
     total_cell = Cell(str(_("Total")), total) if total is not None else None
-    suppress(rows, total_cell)
+    suppress(rows, total_cell, partition=partition)
     return StatTable(key, title, rows, total_cell)
 
 
@@ -443,6 +445,7 @@ def funder_report(*, organisation: Organisation, period: Period) -> FunderReport
             topic_counts,
             {k: str(v) for k, v in Topic.choices},
             n_cases,
+            partition=False,  # a case may have several topics
         ),
         _table(
             "language",
@@ -451,6 +454,7 @@ def funder_report(*, organisation: Organisation, period: Period) -> FunderReport
             {k: str(v) for k, v in language_labels.items()},
             n_cases,
             all_labels=False,
+            partition=False,  # a client may speak several languages
         ),
         _table(
             "channel",

@@ -1,0 +1,89 @@
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from lotse.applications.models import Application
+from lotse.applications.services import application_claim
+from lotse.counselling.models import Consent, OnBehalfApplication
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(facility, **extra):
+    today = timezone.localdate()
+    start = date(today.year + 1, today.month, 1)
+    data = {
+        "first_name": "Amira",
+        "last_name": "K.",
+        "birth_date": "2025-03-01",
+        "wish_1": facility.pk,
+        "desired_start": start.isoformat(),
+        "weekly_hours": 35,
+        "consent": "on",
+    }
+    data.update(extra)
+    return data
+
+
+def test_apply_on_behalf_needs_consent(world, open_case, client_for, make_facility):
+    case = open_case()
+    client = client_for(world.lotsin)
+    url = reverse("counselling:apply_on_behalf", args=[case.pk])
+    page = client.get(url, headers={"accept-language": "en"}).content.decode()
+    assert "needs the client's active consent" in page
+    r = client.post(url, _form(make_facility()), headers={"accept-language": "en"})
+    assert r.status_code == 200
+    assert "needs the client's active consent" in r.content.decode()
+    assert not Application.objects.exists()
+
+
+def test_apply_on_behalf_and_parent_takes_it_over(
+    world, open_case, consent, client_for, make_facility
+):
+    case = open_case()
+    consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    facility = make_facility(name="Kita Hafen")
+    client = client_for(world.lotsin)
+    r = client.post(reverse("counselling:apply_on_behalf", args=[case.pk]), _form(facility))
+    assert r.status_code == 302, r.content.decode()
+    record = OnBehalfApplication.objects.get()
+    application = record.application
+    assert application.counselling_organisation == world.service_a
+    assert [w.facility for w in application.wishes.all()] == [facility]
+    assert record.consent.purpose == Consent.Purpose.APPLY_ON_BEHALF
+    token = application.invitation_token
+    html = client.get(reverse("counselling:case", args=[case.pk])).content.decode()
+    assert reverse("applications:claim", kwargs={"token": token}) in html
+
+    application_claim(actor=world.parent, token=token)
+    html = client.get(reverse("counselling:case", args=[case.pk])).content.decode()
+    assert token not in html
+
+
+def test_application_errors_show_next_to_fields(
+    world, open_case, consent, client_for, make_facility
+):
+    case = open_case()
+    consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    r = client_for(world.lotsin).post(
+        reverse("counselling:apply_on_behalf", args=[case.pk]),
+        _form(make_facility(), consent="", desired_start="2001-01-01"),
+    )
+    assert r.status_code == 200
+    assert r.context["form"].errors
+    assert not Application.objects.exists() and not OnBehalfApplication.objects.exists()
+
+
+def test_withdrawn_consent_blocks_apply(world, open_case, consent, client_for, make_facility):
+    from lotse.counselling import services
+
+    case = open_case()
+    given = consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    services.consent_withdraw(actor=world.lotsin, consent=given)
+    r = client_for(world.lotsin).post(
+        reverse("counselling:apply_on_behalf", args=[case.pk]), _form(make_facility())
+    )
+    assert r.status_code == 200
+    assert not Application.objects.exists()
