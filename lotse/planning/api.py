@@ -1,3 +1,112 @@
-from ninja import Router
+"""Planning API: the dashboard's figures as JSON, for planners and administrators of a Jugendamt.
+
+Same filters, same report and the same suppression as the pages (counts of 1 or 2 as "<3").
+"""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from ninja.errors import HttpError
+from ninja.security import django_auth
+
+from .forms import PlanningFilterForm
+from .report import Row, build_report, default_year, year_choices
+from .selectors import planning_municipalities
 
 router = Router(tags=["planning"])
+
+Figure = int | float | str | None
+
+
+class FigureQuery(Schema):
+    municipality: str | None = None
+    year: int | None = None
+    band: str | None = None
+    district: int | None = None
+    demand_u3: int | None = None
+    demand_ue3: int | None = None
+    demand_school: int | None = None
+
+
+class RowOut(Schema):
+    key: str
+    name: str
+    seats: int
+    children: Figure
+    coverage: float | None
+    demand: Figure
+    balance: int | None
+    applicants: Figure
+    placements: Figure
+    unmet: Figure
+    wait_days: Figure
+
+
+class ForecastOut(Schema):
+    key: str
+    name: str
+    seats: int
+    children: list[Figure]
+    demand: list[Figure]
+    balance: list[int | None]
+
+
+class FiguresOut(Schema):
+    municipality: str
+    year: int
+    band: str
+    base_year: int | None
+    is_estimate: bool
+    districts: list[RowOut]
+    total: RowOut
+    by_band: list[RowOut]
+    forecast_years: list[int]
+    forecast: list[ForecastOut]
+
+
+def _row(row: Row) -> dict:
+    return {name: getattr(row, name) for name in RowOut.model_fields}
+
+
+@router.get(
+    "/figures",
+    response=FiguresOut,
+    auth=django_auth,
+    summary="Seats, children, applications and unmet legal claims per district (counts < 3: <3)",
+)
+def figures(request: HttpRequest, params: Query[FigureQuery]) -> dict:
+    municipalities = planning_municipalities(request.user)  # type: ignore[arg-type]
+    if not municipalities:
+        raise HttpError(
+            403, "Only planners and administrators of a Jugendamt see planning figures."
+        )
+    if params.municipality and params.municipality not in municipalities:
+        raise HttpError(404, "Not found")
+    data = {k: v for k, v in params.dict().items() if v is not None}
+    form = PlanningFilterForm(data, municipalities=municipalities, years_for=year_choices)
+    if not form.is_valid():
+        raise HttpError(422, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+    report = build_report(form.to_filters(default_year(form.years)))
+    return {
+        "municipality": report.filters.municipality,
+        "year": report.filters.year,
+        "band": report.filters.band,
+        "base_year": report.base_year,
+        "is_estimate": report.is_estimate,
+        "districts": [_row(r) for r in report.district_rows],
+        "total": _row(report.total),
+        "by_band": [_row(r) for r in report.by_band],
+        "forecast_years": report.forecast_years,
+        "forecast": [
+            {
+                "key": f.key,
+                "name": f.name,
+                "seats": f.seats,
+                "children": [y[0] for y in f.years],
+                "demand": [y[1] for y in f.years],
+                "balance": [y[2] for y in f.years],
+            }
+            for f in report.forecast
+        ],
+    }

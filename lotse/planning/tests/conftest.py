@@ -26,6 +26,13 @@ def at(year: int, month: int, day: int, hour: int = 12) -> dt.datetime:
     return dt.datetime(year, month, day, hour, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_staff_2fa_prompt(settings):
+    # Two-factor enrolment of staff is the accounts app's concern (and tested there); here
+    # planners and the refused roles must reach the planning views themselves.
+    settings.LOTSE_REQUIRE_STAFF_2FA = False
+
+
 @pytest.fixture
 def flensburg(db):
     """Flensburg's 13 districts (GeoJSON) and its three population tables, imported."""

@@ -134,3 +134,12 @@ def test_management_command(flensburg, capsys):
         call_command("import_population", "nowhere.csv", "--mapping", "flensburg_births")
     with pytest.raises(CommandError):
         call_command("import_population", "data/flensburg/births_2011_2021.csv", "--mapping", "x")
+
+
+def test_demo_load_is_idempotent(flensburg):
+    from lotse.core.demo import DemoContext
+    from lotse.planning.demo import load
+
+    lines = load(DemoContext())
+    assert len(lines) == 3
+    assert all("0 created, 0 updated" in line for line in lines)

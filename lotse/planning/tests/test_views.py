@@ -171,3 +171,25 @@ def test_dashboard_link_only_for_planners(planner, make_user, client_for):
 
     assert [link.url for link in dashboard_links(planner)] == [reverse("planning:dashboard")]
     assert dashboard_links(make_user()) == []
+
+
+API = "/api/v1/planning/figures"
+
+
+def test_api_figures(testhausen, planner, client_for, make_user, make_org):
+    data = client_for(planner).get(API, QUERY).json()
+    assert data["year"] == 2025 and data["band"] == "all"
+    nord = next(r for r in data["districts"] if r["name"] == "Nord")
+    assert (nord["seats"], nord["children"], nord["applicants"], nord["unmet"]) == (
+        65,
+        140,
+        5,
+        "<3",
+    )
+    assert data["total"]["wait_days"] == 41.5
+    assert data["forecast"][0]["balance"][0] == -15
+    assert client_for(planner).get(API, {"band": "teens"}).status_code == 422
+    assert client_for(planner).get(API, {"municipality": "Andersstadt"}).status_code == 404
+    assert client_for(None).get(API).status_code == 401
+    counsellor = make_user(Role.COUNSELLOR, make_org(Organisation.Kind.COUNSELLING))
+    assert client_for(counsellor).get(API).status_code == 403

@@ -1,0 +1,79 @@
+"""A planner opens the dashboard, filters a district and downloads the Excel file."""
+
+import pytest
+from openpyxl import load_workbook
+
+from lotse.accounts.mfa import totp_current_code, totp_provision
+from lotse.accounts.models import Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, base, user):
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=login]", user.email)
+    page.fill("input[name=password]", "correct-horse-9")
+    page.click("form[action$='/accounts/login/'] button[type=submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    if "/2fa/authenticate" in page.url:
+        page.fill("input[name=code]", totp_current_code(user))
+        page.click("main form button[type=submit]")
+        page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
+
+
+def test_filter_a_district_and_download_xlsx(
+    page, live_server, testhausen, jugendamt, make_user, tmp_path
+):
+    planner = make_user(Role.PLANNER, jugendamt)
+    totp_provision(planner)  # staff sign in with a second factor
+    base = live_server.url
+    sign_in(page, base, planner)
+
+    page.goto(f"{base}/planning/?year=2025&demand_u3=40&demand_ue3=90&demand_school=50")
+    assert page.locator("h1").inner_text() == "Kita-Planung für Testhausen"
+    rows = page.locator("#district-table tbody th[scope=row]")
+    assert rows.all_inner_texts() == [
+        "Nord",
+        "Süd",
+        "Stadtteil unbekannt",
+        "Ganze Kommune (Testhausen)",
+    ]
+
+    page.select_option("select[name=district]", label="Nord")
+    page.select_option("select[name=band]", value="ue3")
+    page.get_by_role("button", name="Zahlen anzeigen").click()
+    page.wait_for_url(lambda url: "district=" in url)
+    assert rows.all_inner_texts() == ["Nord"]
+    assert page.locator("#summary-heading").inner_text() == (
+        "2025, 3 Jahre bis Schuleintritt · Nord"
+    )
+    page.screenshot(path="/tmp/planning-dashboard.png", full_page=True)
+
+    with page.expect_download() as info:
+        page.click("#download-xlsx")
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    assert path.name == f"planning-testhausen-2025-ue3-{testhausen.nord.pk}.xlsx"
+    sheet = load_workbook(path)["Kennzahlen"]
+    assert [c.value for c in sheet[1]][:5] == [
+        "Jahr",
+        "Stadtteil",
+        "Altersgruppe",
+        "Plätze",
+        "Kinder",
+    ]
+    assert [c.value for c in sheet[2]] == [
+        2025,
+        "Nord",
+        "3 Jahre bis Schuleintritt",
+        30,
+        30,
+        100,
+        27,
+        3,
+        3,
+        0,
+        "<3",
+        "<3",
+    ]
+    assert sheet.max_row == 2
