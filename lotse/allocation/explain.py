@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lotse.directory.models import Facility
 
@@ -87,9 +88,13 @@ def reason_text(reason: dict[str, Any]) -> str:
         return _("This facility has no free places for your child's age group at the "
                  "desired start.")
     if code == "outranked":
-        return _(
-            "All %(capacity)s free places went to children with higher priority."
-        ) % {"capacity": reason.get("capacity", "?")} + " " + _criterion_text(reason)
+        capacity = int(reason.get("capacity", 0) or 0)
+        first = ngettext(
+            "The only free place went to a child with higher priority.",
+            "All %(capacity)d free places went to children with higher priority.",
+            capacity,
+        ) % {"capacity": capacity}
+        return f"{first} {_criterion_text(reason)}"
     if code in ("does_not_fit", "sibling_group_does_not_fit"):
         return _("Not enough places were left for your child (or siblings) there.")
     return _("A place there should have been possible; the Jugendamt is checking this.")

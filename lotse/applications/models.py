@@ -214,6 +214,10 @@ class Application(models.Model):
         return seat_type_for(self.child.effective_birth_date, self.desired_start)
 
     @property
+    def seat_type_label(self) -> str:
+        return str(AgeBand(self.seat_type).label)
+
+    @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
 
