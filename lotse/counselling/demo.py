@@ -428,7 +428,9 @@ def load(ctx: DemoContext) -> list[str]:
             continue
         if Case.objects.filter(organisation=organisation).exists():
             continue
-        other = Service.objects.filter(organisation__slug=other_slug).first()
+        other = Service.objects.filter(
+            organisation=ctx.organisations.get(other_slug), kind=Service.Kind.COUNSELLING
+        ).first()
         with set_actor(user):
             n = _load_cases(organisation, user, rows, jugendamt, other)
         lines.append(f"counselling: {n} demo cases for {organisation.name}")

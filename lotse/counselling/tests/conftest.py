@@ -105,3 +105,9 @@ def consent(world):
         )
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _no_second_factor_enrolment(settings) -> None:
+    # Two-factor enrolment of staff is the accounts app's concern and tested there.
+    settings.LOTSE_REQUIRE_STAFF_2FA = False
