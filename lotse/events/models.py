@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation
 
@@ -293,7 +294,7 @@ class Registration(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         WAITLISTED = "waitlisted", _("On the waiting list")
         OFFERED = "offered", _("Place offered from the waiting list")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("registration status", "Cancelled")
         EXPIRED = "expired", _("Expired")
 
     #: Statuses of a registration that is still alive (one per e-mail address and event).
