@@ -8,9 +8,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
+from ninja.errors import ValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from lotse.allocation.api import router as allocation_router
+from lotse.api.schemas import ErrorOut
 from lotse.applications.api import router as applications_router
 from lotse.counselling.api import router as counselling_router
 from lotse.directory.api import router as directory_router
@@ -41,7 +43,41 @@ class UserThrottle(SettingsRate, AuthRateThrottle):
     scope = "api_user"
 
 
-api = NinjaAPI(
+class LotseAPI(NinjaAPI):
+    """Documents the answers every operation can give, all with the ``ErrorOut`` shape: 422 for
+    invalid input (see ``validation_error``), 429 from the throttles, 401/403 where the
+    operation needs a signed-in user, 404 where it names an object."""
+
+    def get_openapi_schema(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        schema = super().get_openapi_schema(*args, **kwargs)
+        error = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(error.pop("$defs", {}))
+        components.setdefault("ErrorOut", error)
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        common = {
+            "422": {"description": "Invalid input", "content": content},
+            "429": {"description": "Too many requests", "content": content},
+        }
+        signed_in = {
+            "401": {"description": "Not signed in", "content": content},
+            "403": {"description": "Missing role or second factor", "content": content},
+        }
+        not_found = {"404": {"description": "Not found or not yours", "content": content}}
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                extra = dict(common)
+                if operation.get("security"):
+                    extra.update(signed_in)
+                if "{" in path:
+                    extra.update(not_found)
+                for status, answer in extra.items():
+                    responses.setdefault(status, answer)
+        return schema
+
+
+api = LotseAPI(
     title="Lotse API",
     version="1",
     description=str(_("Childcare directory, applications, events and networks of Lotse.")),
@@ -55,3 +91,14 @@ api.add_router("/v1/counselling", counselling_router)
 api.add_router("/v1/events", events_router)
 api.add_router("/v1/networks", networks_router)
 api.add_router("/v1/planning", planning_router)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError):  # type: ignore[no-untyped-def]
+    """Invalid parameters: the same error shape as every other 4xx answer (``ErrorOut``)."""
+    errors = [
+        {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
+        for error in exc.errors
+    ]
+    detail = "; ".join(f"{'.'.join(e['loc'][1:]) or 'request'}: {e['msg']}" for e in errors)
+    return api.create_response(request, {"detail": detail, "errors": errors}, status=422)

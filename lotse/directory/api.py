@@ -1,30 +1,39 @@
 from __future__ import annotations
 
+from datetime import date
+from enum import Enum
+from typing import Literal
+
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
-from ninja.errors import HttpError
+from ninja import Field, Query, Router, Schema, Status
+
+from lotse.api.schemas import ErrorOut
 
 from .forms import FacilitySearchForm
+from .models import Facility
 from .selectors import distance_km, district_choices, facility_detail, facility_search
 
 router = Router(tags=["directory"])
 
 
+FacilityKind = Enum("FacilityKind", {k: k for k in Facility.Kind.values}, type=str)
+
+
 class FacilityFilter(Schema):
-    q: str | None = None
-    kind: list[str] | None = None
-    birth_date: str | None = None
-    age: int | None = None
-    hours: int | None = None
-    language: str | None = None
-    concept: int | None = None
-    district: int | None = None
-    near: str | None = None
-    radius: int | None = None
+    q: str | None = Field(None, max_length=100, description="Name, street, operator or postcode")
+    kind: list[FacilityKind] | None = None  # type: ignore[valid-type]
+    birth_date: date | None = Field(None, description="The child's date of birth")
+    age: int | None = Field(None, ge=0, le=14, description="Or the child's age in years")
+    hours: int | None = Field(None, ge=5, le=60, description="Care hours per week")
+    language: str | None = Field(None, max_length=12, description="Language code, e.g. da")
+    concept: int | None = Field(None, ge=1)
+    district: int | None = Field(None, ge=1)
+    near: str | None = Field(None, max_length=100, description="Postcode, district or street")
+    radius: Literal[1, 2, 5, 10, 25] | None = None
     inclusion: bool | None = None
     barrier_free: bool | None = None
-    free: bool | None = None
-    page: int = 1
+    free: bool | None = Field(None, description="Only facilities reporting free places")
+    page: int = Field(1, ge=1, le=10_000)
 
 
 class FacilityOut(Schema):
@@ -89,13 +98,28 @@ def _out(facility: object, place: object = None) -> dict:
     return data
 
 
-@router.get("/facilities", response=FacilityPage, summary="Search facilities")
-def list_facilities(request: HttpRequest, filters: Query[FacilityFilter]) -> dict:
+@router.get(
+    "/facilities",
+    response={200: FacilityPage, 422: ErrorOut},
+    summary="Search facilities",
+    description="The same search as the public search page. 422 when a place is not found.",
+)
+def list_facilities(request: HttpRequest, filters: Query[FacilityFilter]) -> object:
     data = {k: v for k, v in filters.dict().items() if v not in (None, False, [])}
     data.pop("page", None)
+    if "kind" in data:
+        data["kind"] = [getattr(k, "value", k) for k in data["kind"]]
     form = FacilitySearchForm(data)
     if not form.is_valid():
-        raise HttpError(422, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+        return Status(
+            422,
+            {
+                "detail": "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()),
+                "errors": [
+                    {"loc": ["query", k], "msg": " ".join(v)} for k, v in form.errors.items()
+                ],
+            },
+        )
     qs = facility_search(form.to_query())
     count = qs.count()
     pages = max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
@@ -109,7 +133,11 @@ def list_facilities(request: HttpRequest, filters: Query[FacilityFilter]) -> dic
     }
 
 
-@router.get("/facilities/{facility_id}", response=FacilityDetailOut, summary="One facility")
+@router.get(
+    "/facilities/{facility_id}",
+    response={200: FacilityDetailOut, 404: ErrorOut},
+    summary="One facility",
+)
 def get_facility(request: HttpRequest, facility_id: int) -> dict:
     facility = facility_detail(facility_id)
     data = _out(facility)

@@ -46,12 +46,16 @@ class FacilitySearchForm(forms.Form):
         max_value=60,
         help_text=_("Shows only places open long enough for this."),
     )
-    language = forms.ChoiceField(label=_("Language"), required=False)
-    concept = forms.TypedChoiceField(
-        label=_("Pedagogical concept"), required=False, coerce=int, empty_value=None
+    # Free values with a select widget: an unknown code in a shared link finds nothing
+    # instead of failing the whole search.
+    language = forms.CharField(
+        label=_("Language"), required=False, max_length=12, widget=forms.Select
     )
-    district = forms.TypedChoiceField(
-        label=_("District"), required=False, coerce=int, empty_value=None
+    concept = forms.IntegerField(
+        label=_("Pedagogical concept"), required=False, min_value=1, widget=forms.Select
+    )
+    district = forms.IntegerField(
+        label=_("District"), required=False, min_value=1, widget=forms.Select
     )
     near = forms.CharField(
         label=_("Near (postcode, district or street)"), required=False, max_length=100
@@ -69,9 +73,9 @@ class FacilitySearchForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["language"].choices = [("", _("Any language"))] + language_choices()
-        self.fields["concept"].choices = [("", _("Any concept"))] + concept_choices()
-        self.fields["district"].choices = [("", _("All districts"))] + district_choices()
+        self.fields["language"].widget.choices = [("", _("Any language"))] + language_choices()
+        self.fields["concept"].widget.choices = [("", _("Any concept"))] + concept_choices()
+        self.fields["district"].widget.choices = [("", _("All districts"))] + district_choices()
         self.fields["radius"].choices = [("", _("10 km (default)"))] + RADIUS_CHOICES
         self.place = None
 
