@@ -145,12 +145,13 @@ def get_case_for_update(*, user: User, pk: int) -> Case:
     )
 
 
-def active_consent(case: Case, purpose: str) -> Consent | None:
-    return (
-        Consent.objects.filter(case=case, purpose=purpose, withdrawn_on__isnull=True)
-        .order_by("-given_on", "-id")
-        .first()
-    )
+def active_consent(case: Case, purpose: str, *, lock: bool = False) -> Consent | None:
+    """The newest unwithdrawn consent for ``purpose``. With ``lock`` (inside a transaction)
+    the row stays locked, so a concurrent withdrawal waits or is seen."""
+    qs = Consent.objects.filter(case=case, purpose=purpose, withdrawn_on__isnull=True)
+    if lock:
+        qs = qs.select_for_update()
+    return qs.order_by("-given_on", "-id").first()
 
 
 def get_consent_for_user(*, user: User, pk: int) -> Consent:

@@ -267,7 +267,7 @@ def referral_send(
     consent = None
     if shares_data:
         purpose = consent_purpose_for(target)
-        consent = active_consent(case, purpose)
+        consent = active_consent(case, purpose, lock=True)
         if consent is None:
             raise ValidationError(
                 _(
@@ -355,7 +355,7 @@ def follow_up_complete(*, actor: User, follow_up: FollowUp) -> FollowUp:
 
 
 def require_apply_consent(case: Case) -> Consent:
-    consent = active_consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    consent = active_consent(case, Consent.Purpose.APPLY_ON_BEHALF, lock=True)
     if consent is None:
         raise ValidationError(
             _(
