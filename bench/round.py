@@ -103,22 +103,36 @@ def generate(n_applications: int, seed: int = 7) -> dict[str, int]:
     for pk, lo, hi in zip(ids.tolist(), age_from.tolist(), age_to.tolist(), strict=True):
         for band, band_lo, band_hi in (("u3", 0, 35), ("ue3", 36, 71), ("school", 72, 168)):
             if lo <= band_hi and hi >= band_lo:
-                quotas.append(SeatQuota(facility_id=pk, seat_type=band, start_month=start,
-                                        capacity=int(rng.integers(1, 2 * per_facility + 1))))
+                quotas.append(
+                    SeatQuota(
+                        facility_id=pk,
+                        seat_type=band,
+                        start_month=start,
+                        capacity=int(rng.integers(1, 2 * per_facility + 1)),
+                    )
+                )
     SeatQuota.objects.bulk_create(quotas, batch_size=2000)
 
-    org = Organisation.objects.create(name="Land Schleswig-Holstein (Benchmark)",
-                                      slug="bench-sh", kind="jugendamt",
-                                      municipality="Schleswig-Holstein")
+    org = Organisation.objects.create(
+        name="Land Schleswig-Holstein (Benchmark)",
+        slug="bench-sh",
+        kind="jugendamt",
+        municipality="Schleswig-Holstein",
+    )
     users = User.objects.bulk_create(
         (User(email=f"bench{i}@bench.example", password="!") for i in range(n_applications)),
         batch_size=2000,
     )
     ages = rng.integers(10, 80, n_applications)  # months at the start
     children = Child.objects.bulk_create(
-        (Child(first_name="Kind", last_name=f"B{i}",
-               birth_date=start - dt.timedelta(days=int(a * 30.4) + 3))
-         for i, a in enumerate(ages.tolist())),
+        (
+            Child(
+                first_name="Kind",
+                last_name=f"B{i}",
+                birth_date=start - dt.timedelta(days=int(a * 30.4) + 3),
+            )
+            for i, a in enumerate(ages.tolist())
+        ),
         batch_size=2000,
     )
     Guardian.objects.bulk_create(
@@ -129,10 +143,15 @@ def generate(n_applications: int, seed: int = 7) -> dict[str, int]:
     apps = Application.objects.bulk_create(
         (
             Application(
-                child=c, status="submitted", municipality="Schleswig-Holstein",
-                desired_start=start, weekly_hours=35, employment=bool(rng.random() < 0.7),
+                child=c,
+                status="submitted",
+                municipality="Schleswig-Holstein",
+                desired_start=start,
+                weekly_hours=35,
+                employment=bool(rng.random() < 0.7),
                 single_parent=bool(rng.random() < 0.15),
-                social_urgency=bool(rng.random() < 0.03), consent_at=now,
+                social_urgency=bool(rng.random() < 0.03),
+                consent_at=now,
                 submitted_at=now - dt.timedelta(days=int(rng.integers(1, 200))),
             )
             for c in children
@@ -151,8 +170,10 @@ def generate(n_applications: int, seed: int = 7) -> dict[str, int]:
             continue
         order = near[np.argsort(d[near] * rng.uniform(0.5, 1.5, near.size))]
         k = int(rng.integers(1, 6))
-        wishes += [Wish(application=app, facility_id=int(ids[f]), rank=r)
-                   for r, f in enumerate(order[:k].tolist(), 1)]
+        wishes += [
+            Wish(application=app, facility_id=int(ids[f]), rank=r)
+            for r, f in enumerate(order[:k].tolist(), 1)
+        ]
     Wish.objects.bulk_create(wishes, batch_size=5000)
     return {
         "facilities": len(ids),
@@ -175,17 +196,22 @@ def run_round() -> dict[str, float | int]:
     from lotse.applications.models import Offer
 
     org = Organisation.objects.get(slug="bench-sh")
-    rules = services.rules_save(actor=None, organisation=org, name="Standard",
-                                criteria=["sibling", "social_urgency", "catchment",
-                                          "employment", "age"], is_active=True)
+    rules = services.rules_save(
+        actor=None,
+        organisation=org,
+        name="Standard",
+        criteria=["sibling", "social_urgency", "catchment", "employment", "age"],
+        is_active=True,
+    )
     rules = services.rules_publish_seed(actor=None, rules=rules)
     today = timezone.localdate()
     start = dt.date(today.year + (1 if today.month >= 8 else 0), 8, 1)
     timings: dict[str, float | int] = {}
 
     t = time.perf_counter()
-    round_ = services.round_create(actor=None, organisation=org, name="Bench", rules=rules,
-                                   start_from=start, start_until=start)
+    round_ = services.round_create(
+        actor=None, organisation=org, name="Bench", rules=rules, start_from=start, start_until=start
+    )
     round_ = services.round_snapshot(actor=None, round_=round_)
     timings["snapshot_s"] = round(time.perf_counter() - t, 2)
 
@@ -203,8 +229,11 @@ def run_round() -> dict[str, float | int]:
     timings["round_total_s"] = round(timings["snapshot_s"] + timings["publish_s"], 2)
 
     # 1% of the families decline (bulk, as if answered), then one re-run moves the seats on.
-    declined = list(Offer.objects.filter(status="offered").order_by("?")
-                    .values_list("pk", "application_id")[: max(1, timings["offers"] // 100)])
+    declined = list(
+        Offer.objects.filter(status="offered")
+        .order_by("?")
+        .values_list("pk", "application_id")[: max(1, timings["offers"] // 100)]
+    )
     Offer.objects.filter(pk__in=[d[0] for d in declined]).update(status="declined")
     t = time.perf_counter()
     counts = services.round_rerun(actor=None, round_=round_)
@@ -223,16 +252,21 @@ def main() -> None:
 
     with disable_auditlog():  # set-up only; the round below writes its audit entries
         data = generate(args.applications)
-    print(f"{label}: {data['facilities']} facilities, {data['seats']} seats, "
-          f"{data['applications']} applications, {data['wishes']} wishes "
-          f"(import {data['import_seconds']} s, generation {data['generate_seconds']} s)")
+    print(
+        f"{label}: {data['facilities']} facilities, {data['seats']} seats, "
+        f"{data['applications']} applications, {data['wishes']} wishes "
+        f"(import {data['import_seconds']} s, generation {data['generate_seconds']} s)"
+    )
     timings = run_round()
-    print(f"{label}: snapshot {timings['snapshot_s']} s, simulation {timings['simulate_s']} s "
-          f"(engine {timings['engine_in_simulation_s']} s, stable={bool(timings['stable'])}), "
-          f"publish {timings['publish_s']} s → {timings['offers']} offers, "
-          f"1st wish {timings['first_wish_share']:.1%}; "
-          f"database → offers {timings['round_total_s']} s; "
-          f"re-run after 1% declines {timings['rerun_s']} s ({timings['rerun_new_offers']} new offers)")
+    print(
+        f"{label}: snapshot {timings['snapshot_s']} s, simulation {timings['simulate_s']} s "
+        f"(engine {timings['engine_in_simulation_s']} s, stable={bool(timings['stable'])}), "
+        f"publish {timings['publish_s']} s → {timings['offers']} offers, "
+        f"1st wish {timings['first_wish_share']:.1%}; "
+        f"database → offers {timings['round_total_s']} s; "
+        f"re-run after 1% declines {timings['rerun_s']} s "
+        f"({timings['rerun_new_offers']} new offers)"
+    )
     print(json.dumps({"database": label, **data, **timings}))
 
 

@@ -32,13 +32,65 @@ from . import services
 from .models import AllocationRules, Round
 
 ROUND_NAME = "Kita-Jahr {year}/{next} (Demo)"
-FIRST_NAMES = ["Emma", "Mia", "Hannah", "Ben", "Paul", "Leon", "Lina", "Noah", "Ella", "Finn",
-               "Aylin", "Elias", "Mila", "Emil", "Ida", "Yusuf", "Lea", "Jonas", "Sofia", "Mats",
-               "Amira", "Malte", "Frieda", "Ole", "Nele", "Hamza", "Greta", "Anton", "Zeynep",
-               "Maja", "Oskar", "Lotta", "Mohammed", "Jana", "Piet"]
-LAST_NAMES = ["Hansen", "Jensen", "Petersen", "Nielsen", "Schmidt", "Müller", "Christiansen",
-              "Yılmaz", "Kaya", "Andersen", "Lorenzen", "Iwanow", "Koval", "Haddad", "Thomsen",
-              "Carstensen", "Jacobsen", "Demir", "Nowak", "Brodersen"]
+FIRST_NAMES = [
+    "Emma",
+    "Mia",
+    "Hannah",
+    "Ben",
+    "Paul",
+    "Leon",
+    "Lina",
+    "Noah",
+    "Ella",
+    "Finn",
+    "Aylin",
+    "Elias",
+    "Mila",
+    "Emil",
+    "Ida",
+    "Yusuf",
+    "Lea",
+    "Jonas",
+    "Sofia",
+    "Mats",
+    "Amira",
+    "Malte",
+    "Frieda",
+    "Ole",
+    "Nele",
+    "Hamza",
+    "Greta",
+    "Anton",
+    "Zeynep",
+    "Maja",
+    "Oskar",
+    "Lotta",
+    "Mohammed",
+    "Jana",
+    "Piet",
+]
+LAST_NAMES = [
+    "Hansen",
+    "Jensen",
+    "Petersen",
+    "Nielsen",
+    "Schmidt",
+    "Müller",
+    "Christiansen",
+    "Yılmaz",
+    "Kaya",
+    "Andersen",
+    "Lorenzen",
+    "Iwanow",
+    "Koval",
+    "Haddad",
+    "Thomsen",
+    "Carstensen",
+    "Jacobsen",
+    "Demir",
+    "Nowak",
+    "Brodersen",
+]
 
 
 def _next_august() -> dt.date:
@@ -57,7 +109,8 @@ def load(ctx: DemoContext) -> list[str]:
     if Round.objects.filter(organisation=org, name=name).exists():
         return [f"allocation: demo round “{name}” already loaded"]
     kitas = list(
-        Facility.objects.filter(source="flensburg").exclude(seats_under3=0, seats_over3=0)
+        Facility.objects.filter(source="flensburg")
+        .exclude(seats_under3=0, seats_over3=0)
         .order_by("name")
     )
     if not kitas:
@@ -67,8 +120,14 @@ def load(ctx: DemoContext) -> list[str]:
     standard, by_date = _rules(org, planner)
     families = _families(rng, kitas, start, n=300)
     _demo_parents(ctx, kitas, start)
-    round_ = services.round_create(actor=planner, organisation=org, name=name, rules=standard,
-                                   start_from=start, start_until=start)
+    round_ = services.round_create(
+        actor=planner,
+        organisation=org,
+        name=name,
+        rules=standard,
+        start_from=start,
+        start_until=start,
+    )
     round_ = services.round_snapshot(actor=planner, round_=round_)
     services.round_simulate(actor=planner, round_=round_, rules=standard)
     services.round_simulate(actor=planner, round_=round_, rules=by_date)
@@ -89,11 +148,23 @@ def _seats(kitas: list[Facility], start: dt.date) -> None:
     quotas = []
     for kita in kitas:
         if kita.seats_under3:
-            quotas.append(SeatQuota(facility=kita, seat_type="u3", start_month=start,
-                                    capacity=max(1, kita.seats_under3 // 5)))
+            quotas.append(
+                SeatQuota(
+                    facility=kita,
+                    seat_type="u3",
+                    start_month=start,
+                    capacity=max(1, kita.seats_under3 // 5),
+                )
+            )
         if kita.seats_over3:
-            quotas.append(SeatQuota(facility=kita, seat_type="ue3", start_month=start,
-                                    capacity=max(1, kita.seats_over3 // 6)))
+            quotas.append(
+                SeatQuota(
+                    facility=kita,
+                    seat_type="ue3",
+                    start_month=start,
+                    capacity=max(1, kita.seats_over3 // 6),
+                )
+            )
     SeatQuota.objects.bulk_create(quotas, ignore_conflicts=True)
 
 
@@ -101,30 +172,51 @@ def _rules(org, planner) -> tuple[AllocationRules, AllocationRules]:
     standard = AllocationRules.objects.filter(organisation=org, name="Flensburg Standard").first()
     if standard is None:
         standard = services.rules_save(
-            actor=planner, organisation=org, name="Flensburg Standard",
+            actor=planner,
+            organisation=org,
+            name="Flensburg Standard",
             criteria=["sibling", "social_urgency", "catchment", "employment", "age"],
-            max_wishes=5, answer_days=14, is_active=True,
+            max_wishes=5,
+            answer_days=14,
+            is_active=True,
         )
         standard = services.rules_publish_seed(actor=planner, rules=standard)
     by_date = AllocationRules.objects.filter(organisation=org, name="Nach Anmeldedatum").first()
     if by_date is None:
         by_date = services.rules_save(
-            actor=planner, organisation=org, name="Nach Anmeldedatum",
+            actor=planner,
+            organisation=org,
+            name="Nach Anmeldedatum",
             criteria=["sibling", "social_urgency", "application_date"],
         )
     return standard, by_date
 
 
-def _app(child: Child, start: dt.date, wishes: list[Facility], *, user: User | None,
-         status: str = "submitted", days_ago: int = 30, **facts) -> Application:
+def _app(
+    child: Child,
+    start: dt.date,
+    wishes: list[Facility],
+    *,
+    user: User | None,
+    status: str = "submitted",
+    days_ago: int = 30,
+    **facts,
+) -> Application:
     when = timezone.now() - dt.timedelta(days=days_ago)
     app = Application.objects.create(
-        child=child, status=status, municipality="Flensburg", desired_start=start,
-        weekly_hours=facts.pop("weekly_hours", 35), consent_at=when,
-        submitted_at=None if status == "draft" else when, created_by=user, **facts,
+        child=child,
+        status=status,
+        municipality="Flensburg",
+        desired_start=start,
+        weekly_hours=facts.pop("weekly_hours", 35),
+        consent_at=when,
+        submitted_at=None if status == "draft" else when,
+        created_by=user,
+        **facts,
     )
-    Wish.objects.bulk_create(Wish(application=app, facility=f, rank=i)
-                             for i, f in enumerate(wishes, 1))
+    Wish.objects.bulk_create(
+        Wish(application=app, facility=f, rank=i) for i, f in enumerate(wishes, 1)
+    )
     return app
 
 
@@ -142,16 +234,23 @@ def _demo_parents(ctx: DemoContext, kitas: list[Facility], start: dt.date) -> No
     kinderhaus = by_name.get("Kinderhaus", kitas[0])
     # The most sought-after Kitas (first wishes per seat), so the explanation has content.
     demand = {
-        k.pk: Wish.objects.filter(facility=k, rank=1).count() / (k.seats_over3 + 1)
-        for k in kitas
+        k.pk: Wish.objects.filter(facility=k, rank=1).count() / (k.seats_over3 + 1) for k in kitas
     }
-    busy = sorted((k for k in kitas if k != kinderhaus), key=lambda k: -demand[k.pk])[:3]
+    candidates = [k for k in kitas if k != kinderhaus and k.seats_over3]
+    busy = sorted(candidates, key=lambda k: -demand[k.pk])[:3]
     eltern, eltern2 = ctx.users.get("eltern"), ctx.users.get("eltern2")
     if eltern is not None:
         can = _child(eltern, "Can", "Yılmaz", dt.date(start.year - 3, 2, 11))
         if not can.applications.exists():
-            _app(can, start, [busy[0], busy[1], kinderhaus], user=eltern, employment=True,
-                 home_district=kinderhaus.district, days_ago=60)
+            _app(
+                can,
+                start,
+                [busy[0], busy[1], kinderhaus],
+                user=eltern,
+                employment=True,
+                home_district=kinderhaus.district,
+                days_ago=60,
+            )
         defne = _child(eltern, "Defne", "Yılmaz", dt.date(start.year - 1, 9, 3))
         if not defne.applications.exists():
             later = dt.date(start.year + 1, 2, 1)
@@ -159,8 +258,16 @@ def _demo_parents(ctx: DemoContext, kitas: list[Facility], start: dt.date) -> No
     if eltern2 is not None:
         mats = _child(eltern2, "Mats", "Petersen", dt.date(start.year - 4, 5, 20))
         if not mats.applications.exists():
-            _app(mats, start, [kinderhaus, busy[1]], user=eltern2, social_urgency=True,
-                 employment=True, single_parent=True, days_ago=90)
+            _app(
+                mats,
+                start,
+                [kinderhaus, busy[1]],
+                user=eltern2,
+                social_urgency=True,
+                employment=True,
+                single_parent=True,
+                days_ago=90,
+            )
         frieda = _child(eltern2, "Frieda", "Petersen", dt.date(start.year - 1, 11, 30))
         if not frieda.applications.exists():
             # A Kita without places for under-threes: Frieda waits, and the page says why.
@@ -172,8 +279,12 @@ def _families(rng: random.Random, kitas: list[Facility], start: dt.date, n: int)
     """Bulk-create ``n`` families with ranked wishes near home (popular Kitas more often)."""
     stamp = timezone.now()
     users = User.objects.bulk_create(
-        User(email=f"familie{i:03d}@demo.lotse.example", full_name=f"Familie {i:03d}",
-             password="!", language=rng.choice(["de", "de", "de", "en"]))
+        User(
+            email=f"familie{i:03d}@demo.lotse.example",
+            full_name=f"Familie {i:03d}",
+            password="!",
+            language=rng.choice(["de", "de", "de", "en"]),
+        )
         for i in range(n)
     )
     children = Child.objects.bulk_create(
@@ -184,16 +295,23 @@ def _families(rng: random.Random, kitas: list[Facility], start: dt.date, n: int)
         )
         for _ in range(n)
     )
-    Guardian.objects.bulk_create(Guardian(child=c, user=u)
-                                 for c, u in zip(children, users, strict=True))
+    Guardian.objects.bulk_create(
+        Guardian(child=c, user=u) for c, u in zip(children, users, strict=True)
+    )
     apps = Application.objects.bulk_create(
         Application(
-            child=c, status="submitted", municipality="Flensburg", desired_start=start,
+            child=c,
+            status="submitted",
+            municipality="Flensburg",
+            desired_start=start,
             weekly_hours=rng.choice([25, 30, 35, 40, 45]),
             home_district_id=rng.choice(kitas).district_id,
-            employment=rng.random() < 0.7, single_parent=rng.random() < 0.15,
-            social_urgency=rng.random() < 0.04, consent_at=stamp,
-            submitted_at=stamp - dt.timedelta(days=rng.randint(1, 120)), created_by=u,
+            employment=rng.random() < 0.7,
+            single_parent=rng.random() < 0.15,
+            social_urgency=rng.random() < 0.04,
+            consent_at=stamp,
+            submitted_at=stamp - dt.timedelta(days=rng.randint(1, 120)),
+            created_by=u,
         )
         for c, u in zip(children, users, strict=True)
     )
@@ -213,8 +331,11 @@ def _families(rng: random.Random, kitas: list[Facility], start: dt.date, n: int)
 def _answers(rng: random.Random, ctx: DemoContext, round_: Round) -> str:
     """Most families answered: accept, a few declined, one offer expired, some still open."""
     now = timezone.now()
-    offers = list(Offer.objects.filter(outcomes__round=round_, status="offered")
-                  .select_related("application__child").order_by("pk"))
+    offers = list(
+        Offer.objects.filter(outcomes__round=round_, status="offered")
+        .select_related("application__child")
+        .order_by("pk")
+    )
     eltern = ctx.users.get("eltern")
     accepted = declined = expired = 0
     for offer in offers:
@@ -255,17 +376,30 @@ def _round_in_progress(ctx, org, planner, rules, kitas, start, rng) -> None:
     plus a draft and a withdrawn application."""
     february = dt.date(start.year + 1, 2, 1)
     users = User.objects.bulk_create(
-        User(email=f"familie-feb{i:02d}@demo.lotse.example", full_name=f"Familie Feb {i:02d}",
-             password="!")
+        User(
+            email=f"familie-feb{i:02d}@demo.lotse.example",
+            full_name=f"Familie Feb {i:02d}",
+            password="!",
+        )
         for i in range(12)
     )
     for i, user in enumerate(users):
-        child = _child(user, rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES),
-                       february - dt.timedelta(days=rng.randint(400, 900)))
+        child = _child(
+            user,
+            rng.choice(FIRST_NAMES),
+            rng.choice(LAST_NAMES),
+            february - dt.timedelta(days=rng.randint(400, 900)),
+        )
         status = "draft" if i == 0 else ("withdrawn" if i == 1 else "submitted")
         _app(child, february, rng.sample(kitas, 3), user=user, status=status, days_ago=3)
-    r2 = services.round_create(actor=planner, organisation=org, name="Krippe Februar (Demo)",
-                               rules=rules, start_from=february, start_until=february)
+    r2 = services.round_create(
+        actor=planner,
+        organisation=org,
+        name="Krippe Februar (Demo)",
+        rules=rules,
+        start_from=february,
+        start_until=february,
+    )
     # The demo parent's application for February stays "received": it was submitted after
     # this snapshot (it is the only one created later, so it is excluded here).
     defne = Application.objects.filter(child__first_name="Defne", desired_start=february)

@@ -74,9 +74,19 @@ def eligible_applications(municipality: str, start_from: dt.date, start_until: d
 
 
 APP_FIELDS = (
-    "pk", "child_id", "child__birth_date", "child__expected_birth_date", "desired_start",
-    "home_district_id", "sibling_facility_id", "staff_facility_id", "social_urgency",
-    "employment", "single_parent", "submitted_at", "created_at",
+    "pk",
+    "child_id",
+    "child__birth_date",
+    "child__expected_birth_date",
+    "desired_start",
+    "home_district_id",
+    "sibling_facility_id",
+    "staff_facility_id",
+    "social_urgency",
+    "employment",
+    "single_parent",
+    "submitted_at",
+    "created_at",
 )
 
 
@@ -107,8 +117,9 @@ def take_snapshot(applications: QuerySet[Application]) -> dict[str, Any]:
         SeatQuota.objects.filter(facility_id__in=facility_district.keys())
         .annotate(open_offers=Count("offers", filter=Q(offers__status=Offer.Status.OFFERED)))
         .order_by("facility_id", "seat_type", "start_month")
-        .values_list("pk", "facility_id", "seat_type", "start_month", "capacity", "taken",
-                     "open_offers")
+        .values_list(
+            "pk", "facility_id", "seat_type", "start_month", "capacity", "taken", "open_offers"
+        )
     )
     quota_index: dict[tuple[int, str], tuple[list[dt.date], list[int]]] = defaultdict(
         lambda: ([], [])
@@ -118,15 +129,43 @@ def take_snapshot(applications: QuerySet[Application]) -> dict[str, Any]:
         starts.append(start)
         pks.append(pk)
 
-    snap: dict[str, list[Any]] = {k: [] for k in (
-        "application", "band", "desired_start", "home_district", "social_urgency",
-        "employment", "single_parent", "birth", "submitted", "wish_ptr", "wish_facility",
-        "wish_quota", "sibling", "catchment", "staff",
-    )}
+    snap: dict[str, list[Any]] = {
+        k: []
+        for k in (
+            "application",
+            "band",
+            "desired_start",
+            "home_district",
+            "social_urgency",
+            "employment",
+            "single_parent",
+            "birth",
+            "submitted",
+            "wish_ptr",
+            "wish_facility",
+            "wish_quota",
+            "sibling",
+            "catchment",
+            "staff",
+        )
+    }
     snap["wish_ptr"].append(0)
     for row in apps:
-        (pk, child_id, birth, expected, start, district, sib_decl, staff_fac, urgent, employed,
-         single, submitted, created) = row
+        (
+            pk,
+            child_id,
+            birth,
+            expected,
+            start,
+            district,
+            sib_decl,
+            staff_fac,
+            urgent,
+            employed,
+            single,
+            submitted,
+            created,
+        ) = row
         born = birth or expected
         band = _band_of(born, start)
         snap["application"].append(pk)
@@ -179,8 +218,9 @@ def _sibling_facilities(applications: QuerySet[Application]) -> dict[int, set[in
         application__child__guardian_links__user_id__in=Guardian.objects.filter(
             child_id__in=applications.values("child_id")
         ).values("user_id"),
-    ).values_list("application__child__guardian_links__user_id", "application__child_id",
-                  "facility_id")
+    ).values_list(
+        "application__child__guardian_links__user_id", "application__child_id", "facility_id"
+    )
     for user_id, child_id, facility_id in rows:
         placed[user_id].add((child_id, facility_id))
     out: dict[int, set[int]] = defaultdict(set)
@@ -257,8 +297,9 @@ def build(
     type_index: dict[str, int] = {}
     wish_type = np.empty(entry.size, dtype=np.int64)
     child_row_of_entry = wish_child_row
-    for j, (qid, row) in enumerate(zip(wish_quota.tolist(), child_row_of_entry.tolist(),
-                                       strict=True)):
+    for j, (qid, row) in enumerate(
+        zip(wish_quota.tolist(), child_row_of_entry.tolist(), strict=True)
+    ):
         if qid:
             i = quota_pos[qid]
             name = f"{q['band'][i]}/{q['start'][i][:7]}"
@@ -272,7 +313,7 @@ def build(
     capacity = np.zeros((facility_ids.size, max(len(type_names), 1)), dtype=np.int64)
     if quota_ids.size:
         qfac = np.searchsorted(facility_ids, np.asarray(q["facility"], dtype=np.int64))
-        for i, qid in enumerate(quota_ids.tolist()):
+        for i in range(quota_ids.size):
             f = int(qfac[i])
             name = f"{q['band'][i]}/{q['start'][i][:7]}"
             if f < facility_ids.size and facility_ids[f] == q["facility"][i] and name in type_index:
@@ -289,14 +330,21 @@ def build(
         key, per_wish, higher = CRITERIA[name]
         values = np.asarray(snapshot[key], dtype=np.int64)
         values = values[entry] if per_wish else values[rows]
-        criteria.append(Criterion(name=name, values=values, per_wish=per_wish,
-                                  higher_is_better=higher))
+        criteria.append(
+            Criterion(name=name, values=values, per_wish=per_wish, higher_is_better=higher)
+        )
     seed = int(rules.lottery_seed)
     if rules.tie_breaking == "multiple":
-        lottery = multiple_lottery(child_ids, [str(f) for f in facility_ids.tolist()], wish_ptr,
-                                   fac_index, seed)
-        priority = CriteriaPriority(criteria=tuple(criteria), lottery=lottery,
-                                    lottery_per_wish=True, seed=seed, tie_breaking="multiple")
+        lottery = multiple_lottery(
+            child_ids, [str(f) for f in facility_ids.tolist()], wish_ptr, fac_index, seed
+        )
+        priority = CriteriaPriority(
+            criteria=tuple(criteria),
+            lottery=lottery,
+            lottery_per_wish=True,
+            seed=seed,
+            tie_breaking="multiple",
+        )
     else:
         lottery = single_lottery(child_ids, seed)
         priority = CriteriaPriority(criteria=tuple(criteria), lottery=lottery, seed=seed)
@@ -353,7 +401,10 @@ def waiting_positions(prepared: Prepared, result: Any) -> dict[int, list[tuple[i
     aw = result.assigned_wish
     limit = np.where(aw >= 0, aw, inst.wish_ptr[1:])
     entries = np.flatnonzero(np.arange(inst.n_wishes) < limit[inst.wish_child])
-    entries = entries[inst.wish_rank[entries] >= 0]
+    # Only pools that have seats keep a waiting list (no seats: nothing can free up there).
+    entries = entries[
+        (inst.wish_rank[entries] >= 0) & (inst.pool_capacity[inst.wish_pool[entries]] > 0)
+    ]
     if not entries.size:
         return {}
     pool = inst.wish_pool[entries]

@@ -50,8 +50,7 @@ def _criterion_text(reason: dict[str, Any]) -> str:
     if name == "sibling":
         return _("The places went to children who already have a sibling there.")
     if name == "social_urgency":
-        return _("The places went to children with a social urgency confirmed by the "
-                 "Jugendamt.")
+        return _("The places went to children with a social urgency confirmed by the Jugendamt.")
     if name == "catchment":
         return _("The places went to children who live in the facility's district.")
     if name == "staff_child":
@@ -85,8 +84,9 @@ def reason_text(reason: dict[str, Any]) -> str:
     if code == "not_acceptable":
         return _("This facility cannot take your child.")
     if code == "no_capacity":
-        return _("This facility has no free places for your child's age group at the "
-                 "desired start.")
+        return _(
+            "This facility has no free places for your child's age group at the desired start."
+        )
     if code == "outranked":
         capacity = int(reason.get("capacity", 0) or 0)
         first = ngettext(

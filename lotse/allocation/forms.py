@@ -14,18 +14,25 @@ MAX_CRITERIA = len(Criterion.choices)
 
 
 class RulesForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Jugendamt"), queryset=Organisation.objects.none())
+    organisation = forms.ModelChoiceField(
+        label=_("Jugendamt"), queryset=Organisation.objects.none()
+    )
     name = forms.CharField(label=_("Name"), max_length=120)
-    max_wishes = forms.IntegerField(label=_("Maximum number of wishes"), min_value=1,
-                                    max_value=20, initial=5)
+    max_wishes = forms.IntegerField(
+        label=_("Maximum number of wishes"), min_value=1, max_value=20, initial=5
+    )
     application_deadline = forms.DateField(
-        label=_("Application deadline"), required=False,
+        label=_("Application deadline"),
+        required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Families can change or withdraw applications until this day."),
     )
-    answer_days = forms.IntegerField(label=_("Days to answer an offer"), min_value=1,
-                                     max_value=90, initial=14)
-    tie_breaking = forms.ChoiceField(label=_("Lottery"), choices=AllocationRules.TieBreaking.choices)
+    answer_days = forms.IntegerField(
+        label=_("Days to answer an offer"), min_value=1, max_value=90, initial=14
+    )
+    tie_breaking = forms.ChoiceField(
+        label=_("Lottery"), choices=AllocationRules.TieBreaking.choices
+    )
     is_active = forms.BooleanField(label=_("Applies to new applications"), required=False)
 
     def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:
@@ -40,8 +47,11 @@ class RulesForm(forms.Form):
             )
 
     def criteria(self) -> list[str]:
-        return [self.cleaned_data[f"criterion_{i}"] for i in range(1, MAX_CRITERIA + 1)
-                if self.cleaned_data.get(f"criterion_{i}")]
+        return [
+            self.cleaned_data[f"criterion_{i}"]
+            for i in range(1, MAX_CRITERIA + 1)
+            if self.cleaned_data.get(f"criterion_{i}")
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -53,7 +63,9 @@ class RulesForm(forms.Form):
 
 
 class RoundForm(forms.Form):
-    organisation = forms.ModelChoiceField(label=_("Jugendamt"), queryset=Organisation.objects.none())
+    organisation = forms.ModelChoiceField(
+        label=_("Jugendamt"), queryset=Organisation.objects.none()
+    )
     name = forms.CharField(label=_("Name"), max_length=120)
     rules = forms.ModelChoiceField(label=_("Rules"), queryset=AllocationRules.objects.none())
     start_from = MonthField(label=_("Care starts from (month)"))
@@ -68,8 +80,10 @@ class RoundForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if data.get("start_from") and data.get("start_until") and (
-            data["start_until"] < data["start_from"]
+        if (
+            data.get("start_from")
+            and data.get("start_until")
+            and (data["start_until"] < data["start_from"])
         ):
             self.add_error("start_until", _("The end lies before the beginning."))
         return data

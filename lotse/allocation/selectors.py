@@ -16,9 +16,7 @@ JUGENDAMT_ROLES = [Role.PLANNER, Role.ADMIN]
 
 def jugendamt_organisations(user: User) -> QuerySet[Organisation]:
     """Jugendamt organisations in which the user is a planner or an admin."""
-    return organisations_for_user(user, JUGENDAMT_ROLES).filter(
-        kind=Organisation.Kind.JUGENDAMT
-    )
+    return organisations_for_user(user, JUGENDAMT_ROLES).filter(kind=Organisation.Kind.JUGENDAMT)
 
 
 def jugendamt_municipalities(user: User) -> set[str]:
@@ -92,8 +90,6 @@ def round_outcome_counts(round_: Round) -> dict[str, int]:
     from django.db.models import Count
 
     rows = (
-        Application.objects.filter(outcomes__round=round_)
-        .values("status")
-        .annotate(n=Count("id"))
+        Application.objects.filter(outcomes__round=round_).values("status").annotate(n=Count("id"))
     )
     return {r["status"]: r["n"] for r in rows}

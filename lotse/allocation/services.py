@@ -60,14 +60,22 @@ def bulk_audit(
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     actor_id = actor.pk if actor is not None else None
     rows = [
-        (content_type.pk, str(pk), pk, text[:200], action, now, actor_id, "",
-         json.dumps(changes))
+        (content_type.pk, str(pk), pk, text[:200], action, now, actor_id, "", json.dumps(changes))
         for pk, text, changes in objects
     ]
     return insert_rows(
         LogEntry,
-        ["content_type_id", "object_pk", "object_id", "object_repr", "action", "timestamp",
-         "actor_id", "changes_text", "changes"],
+        [
+            "content_type_id",
+            "object_pk",
+            "object_id",
+            "object_repr",
+            "action",
+            "timestamp",
+            "actor_id",
+            "changes_text",
+            "changes",
+        ],
         rows,
     )
 
@@ -217,8 +225,8 @@ def round_create(
 
 
 def _lock_round(round_: Round) -> Round:
-    return Round.objects.select_for_update().select_related("organisation", "rules").get(
-        pk=round_.pk
+    return (
+        Round.objects.select_for_update().select_related("organisation", "rules").get(pk=round_.pk)
     )
 
 
@@ -283,8 +291,9 @@ def round_simulate(*, actor: User | None, round_: Round, rules: AllocationRules)
 
 def _check_publishable(round_: Round, rules: AllocationRules) -> None:
     if round_.status != Round.Status.SNAPSHOT or round_.snapshot is None:
-        raise ValidationError(_("Only a round with a snapshot that is not yet published can be "
-                                "published."))
+        raise ValidationError(
+            _("Only a round with a snapshot that is not yet published can be published.")
+        )
     if rules.organisation_id != round_.organisation_id:
         raise PermissionDenied
     if rules.seed_published_at is None or rules.seed_published_at > timezone.now():
@@ -314,8 +323,9 @@ def round_publish(
     round_.last_run_at = now
     round_.save(update_fields=["status", "published_at", "published_rules", "last_run_at"])
     _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
-    bulk_audit(Round, [(round_.pk, str(round_), {"status": ["snapshot", "published"]})],
-               actor=actor)
+    bulk_audit(
+        Round, [(round_.pk, str(round_), {"status": ["snapshot", "published"]})], actor=actor
+    )
     return round_
 
 
@@ -341,9 +351,7 @@ def _write_run(
     snapshot = round_.snapshot
     desired = snapshot["desired_start"]
     bands = snapshot["band"]
-    quota_start = dict(
-        zip(snapshot["quota"]["id"], snapshot["quota"]["start"], strict=True)
-    )
+    quota_start = dict(zip(snapshot["quota"]["id"], snapshot["quota"]["start"], strict=True))
     deadline = connection.ops.adapt_datetimefield_value(_deadline(rules.answer_days))
     stamp = timezone.now()
     now = connection.ops.adapt_datetimefield_value(stamp)
@@ -372,19 +380,35 @@ def _write_run(
         if old is not None:
             superseded.append(old)
         offer_rows.append(
-            (app_id, facility_id, quota_id, bands[row], start, wish_of[app_id], "offered",
-             deadline, now)
+            (
+                app_id,
+                facility_id,
+                quota_id,
+                bands[row],
+                start,
+                wish_of[app_id],
+                "offered",
+                deadline,
+                now,
+            )
         )
         new_offer_facility[app_id] = facility_id
         to_offered.append(app_id)
     for chunk in _chunks([o.pk for o in superseded]):
-        Offer.objects.filter(pk__in=chunk).update(
-            status=Offer.Status.SUPERSEDED, answered_at=stamp
-        )
+        Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.SUPERSEDED, answered_at=stamp)
     insert_rows(
         Offer,
-        ["application_id", "facility_id", "quota_id", "seat_type", "start_month", "wish_rank",
-         "status", "deadline", "created_at"],
+        [
+            "application_id",
+            "facility_id",
+            "quota_id",
+            "seat_type",
+            "start_month",
+            "wish_rank",
+            "status",
+            "deadline",
+            "created_at",
+        ],
         offer_rows,
     )
     # All offers of this run share their creation time, which finds their ids again.
@@ -399,9 +423,11 @@ def _write_run(
         )
     waiting_changed: list[int] = []
     for chunk in _chunks(to_waiting):
-        waiting_changed += Application.objects.filter(pk__in=chunk).exclude(
-            status=Application.Status.WAITING
-        ).values_list("pk", flat=True)
+        waiting_changed += (
+            Application.objects.filter(pk__in=chunk)
+            .exclude(status=Application.Status.WAITING)
+            .values_list("pk", flat=True)
+        )
     for chunk in _chunks(to_waiting):
         Application.objects.filter(pk__in=chunk).update(
             status=Application.Status.WAITING, updated_at=stamp
@@ -431,28 +457,55 @@ def _write_run(
                 continue
             replaced.append(old_row[0])
         outcome_rows.append(
-            (round_.pk, app_id, offer_id, wish_of.get(app_id), json.dumps(reasons),
-             json.dumps(positions), run_no, now)
+            (
+                round_.pk,
+                app_id,
+                offer_id,
+                wish_of.get(app_id),
+                json.dumps(reasons),
+                json.dumps(positions),
+                run_no,
+                now,
+            )
         )
     for chunk in _chunks(replaced):
         Outcome.objects.filter(pk__in=chunk).delete()
     insert_rows(
         Outcome,
-        ["round_id", "application_id", "offer_id", "wish_rank", "reasons", "waiting", "run",
-         "updated_at"],
+        [
+            "round_id",
+            "application_id",
+            "offer_id",
+            "wish_rank",
+            "reasons",
+            "waiting",
+            "run",
+            "updated_at",
+        ],
         outcome_rows,
     )
 
     bulk_audit(
         Offer,
-        [(pk, f"#{pk}", {"status": ["", "offered"],
-                         "facility": ["", str(new_offer_facility.get(app_id, ""))]})
-         for app_id, pk in offer_by_app.items()],
+        [
+            (
+                pk,
+                f"#{pk}",
+                {
+                    "status": ["", "offered"],
+                    "facility": ["", str(new_offer_facility.get(app_id, ""))],
+                },
+            )
+            for app_id, pk in offer_by_app.items()
+        ],
         actor=actor,
         action=LogEntry.Action.CREATE,
     )
-    bulk_audit(Offer, [(o.pk, f"#{o.pk}", {"status": ["offered", "superseded"]})
-                       for o in superseded], actor=actor)
+    bulk_audit(
+        Offer,
+        [(o.pk, f"#{o.pk}", {"status": ["offered", "superseded"]}) for o in superseded],
+        actor=actor,
+    )
     bulk_audit(
         Application,
         [(pk, f"#{pk}", {"status": ["", "offered"]}) for pk in to_offered]
@@ -506,24 +559,25 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     rules = round_.published_rules
     snapshot = round_.snapshot
     app_ids = np.asarray(snapshot["application"], dtype=np.int64)
-    status = dict(
-        Application.objects.filter(outcomes__round=round_).values_list("pk", "status")
-    )
+    status = dict(Application.objects.filter(outcomes__round=round_).values_list("pk", "status"))
     open_offers = {
         o.application_id: o
         for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED)
     }
     in_play = [
-        i for i, a in enumerate(app_ids.tolist())
+        i
+        for i, a in enumerate(app_ids.tolist())
         if status.get(a) == Application.Status.WAITING or a in open_offers
     ]
     rows = np.asarray(in_play, dtype=np.int64)
     max_rank = np.asarray(
-        [open_offers[a].wish_rank or 0 if a in open_offers else 0
-         for a in app_ids[rows].tolist()], dtype=np.int64)
+        [open_offers[a].wish_rank or 0 if a in open_offers else 0 for a in app_ids[rows].tolist()],
+        dtype=np.int64,
+    )
     current = np.asarray(
-        [open_offers[a].facility_id if a in open_offers else -1
-         for a in app_ids[rows].tolist()], dtype=np.int64)
+        [open_offers[a].facility_id if a in open_offers else -1 for a in app_ids[rows].tolist()],
+        dtype=np.int64,
+    )
     held_ids = {o.pk for o in open_offers.values()}
     free = _live_free_seats(snapshot["quota"]["id"], held_ids)
     prepared = engine_io.build(
@@ -539,17 +593,22 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     counts = _write_run(
         round_, rules, prepared, result, actor=actor, previous=open_offers, notify=notify
     )
-    bulk_audit(Round, [(round_.pk, str(round_), {"reruns": [round_.reruns - 1, round_.reruns]})],
-               actor=actor)
+    bulk_audit(
+        Round,
+        [(round_.pk, str(round_), {"reruns": [round_.reruns - 1, round_.reruns]})],
+        actor=actor,
+    )
     return counts
 
 
 def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int, int]:
     """Free seats per quota now: capacity − taken − open offers not held by children in play."""
     wanted = set(quota_ids)
-    facility_ids = set(
-        SeatQuota.objects.filter(pk__in=quota_ids).values_list("facility_id", flat=True)
-    ) if len(quota_ids) < 5000 else None
+    facility_ids = (
+        set(SeatQuota.objects.filter(pk__in=quota_ids).values_list("facility_id", flat=True))
+        if len(quota_ids) < 5000
+        else None
+    )
     quotas = SeatQuota.objects.all()
     offers = Offer.objects.filter(status=Offer.Status.OFFERED)
     if facility_ids is not None:

@@ -98,8 +98,9 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             } | {f"criterion_{i}": c for i, c in enumerate(rules.criteria, 1)}
         form = RulesForm(initial=initial, organisations=organisations)
     return render(
-        request, "allocation/rules_form.html", {"form": form, "rules": rules,
-                                                "n_criteria": MAX_CRITERIA},
+        request,
+        "allocation/rules_form.html",
+        {"form": form, "rules": rules, "n_criteria": MAX_CRITERIA},
         status=_status(form),
     )
 
@@ -152,10 +153,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     snapshot_size = None
     if round_.snapshot_at:
         snapshot_size = (
-            Round.objects.filter(pk=round_.pk)
-            .values_list("snapshot", flat=True)
-            .first()
-            or {}
+            Round.objects.filter(pk=round_.pk).values_list("snapshot", flat=True).first() or {}
         )
         snapshot_size = {
             "applications": len(snapshot_size.get("application", [])),
@@ -253,8 +251,7 @@ def round_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(
             request,
-            _("Re-run finished: %(offers)d new offers, %(waiting)d children waiting.")
-            % counts,
+            _("Re-run finished: %(offers)d new offers, %(waiting)d children waiting.") % counts,
         )
     return redirect("allocation:round", pk=round_.pk)
 
@@ -279,8 +276,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
             "applications": page,
             "status": status,
             "statuses": Application.Status.choices,
-            "status_rows": [(k, label, counts.get(k, 0)) for k, label in
-                            Application.Status.choices],
+            "status_rows": [
+                (k, label, counts.get(k, 0)) for k, label in Application.Status.choices
+            ],
         },
     )
 
@@ -319,5 +317,8 @@ def public_rules(request: HttpRequest) -> HttpResponse:
         .select_related("organisation")
         .order_by("organisation__municipality")
     )
-    return render(request, "allocation/public_rules.html", {"rules": rules,
-                                                            "facilities": Facility.objects.none()})
+    return render(
+        request,
+        "allocation/public_rules.html",
+        {"rules": rules, "facilities": Facility.objects.none()},
+    )

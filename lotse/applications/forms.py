@@ -41,8 +41,10 @@ class FacilityChoiceField(forms.ModelChoiceField):
 def _privacy_label() -> str:
     return format_html(
         '{} <a href="{}">{}</a>',
-        _("I agree that the Jugendamt, the facilities I name and, if I choose one, my "
-          "counselling service process this data to allocate a childcare place."),
+        _(
+            "I agree that the Jugendamt, the facilities I name and, if I choose one, my "
+            "counselling service process this data to allocate a childcare place."
+        ),
         reverse_lazy("core:privacy"),
         _("Privacy notice"),
     )
@@ -80,18 +82,22 @@ class ApplicationForm(forms.Form):
         queryset=Facility.objects.none(),
         required=False,
         empty_label=_("No sibling in a facility"),
-        help_text=_("We also detect this automatically when the sibling's place was allocated "
-                    "here."),
+        help_text=_(
+            "We also detect this automatically when the sibling's place was allocated here."
+        ),
     )
-    employment = forms.BooleanField(
-        label=_("The parents work or are in training"), required=False
-    )
+    employment = forms.BooleanField(label=_("The parents work or are in training"), required=False)
     single_parent = forms.BooleanField(label=_("I am a single parent"), required=False)
     consent = forms.BooleanField(label=_("Consent"), required=True)
 
     child_fields = ("first_name", "last_name", "birth_date", "expected_birth_date")
-    fact_fields = ("home_district", "home_postcode", "sibling_facility", "employment",
-                   "single_parent")
+    fact_fields = (
+        "home_district",
+        "home_postcode",
+        "sibling_facility",
+        "employment",
+        "single_parent",
+    )
 
     def __init__(self, *args: Any, max_wishes: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,8 +119,14 @@ class ApplicationForm(forms.Form):
             )
             self.wish_names.append(name)
         self.order_fields(
-            [*self.child_fields, "desired_start", "weekly_hours", *self.wish_names,
-             *self.fact_fields, "consent"]
+            [
+                *self.child_fields,
+                "desired_start",
+                "weekly_hours",
+                *self.wish_names,
+                *self.fact_fields,
+                "consent",
+            ]
         )
 
     def wishes(self) -> list[Facility]:
@@ -125,13 +137,17 @@ class ApplicationForm(forms.Form):
         chosen = [data.get(n) for n in self.wish_names if data.get(n)]
         if len({f.pk for f in chosen}) != len(chosen):
             raise forms.ValidationError(_("Each facility can be named only once."))
-        if "birth_date" in self.fields and not data.get("birth_date") and not data.get(
-            "expected_birth_date"
+        if (
+            "birth_date" in self.fields
+            and not data.get("birth_date")
+            and not data.get("expected_birth_date")
         ):
             self.add_error(
                 "birth_date",
-                _("Please enter the date of birth, or the expected date of birth for an "
-                  "unborn child."),
+                _(
+                    "Please enter the date of birth, or the expected date of birth for an "
+                    "unborn child."
+                ),
             )
         return data
 

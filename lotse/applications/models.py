@@ -155,9 +155,7 @@ class Application(models.Model):
     employment = models.BooleanField(_("parents employed or in training"), default=False)
     single_parent = models.BooleanField(_("single parent"), default=False)
     social_urgency = models.BooleanField(_("social urgency (Jugendamt)"), default=False)
-    social_urgency_note = models.CharField(
-        _("note on social urgency"), max_length=300, blank=True
-    )
+    social_urgency_note = models.CharField(_("note on social urgency"), max_length=300, blank=True)
     consent_at = models.DateTimeField(_("consent to processing given"), null=True, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, db_index=True)
     withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)

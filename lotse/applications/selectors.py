@@ -58,9 +58,7 @@ def current_offer(application: Application) -> Offer | None:
 def applications_for_counselling(user: User) -> QuerySet[Application]:
     """Applications counsellors of the user's organisations made for their clients."""
     orgs = organisation_ids_for_user(user, [Role.COUNSELLOR])
-    return Application.objects.filter(counselling_organisation_id__in=orgs).select_related(
-        "child"
-    )
+    return Application.objects.filter(counselling_organisation_id__in=orgs).select_related("child")
 
 
 # --------------------------------------------------------------------------- facilities
@@ -83,8 +81,7 @@ def applications_for_facility(facility: Facility) -> QuerySet[Wish]:
     """
     return (
         Wish.objects.filter(facility=facility)
-        .exclude(application__status__in=[Application.Status.DRAFT,
-                                          Application.Status.WITHDRAWN])
+        .exclude(application__status__in=[Application.Status.DRAFT, Application.Status.WITHDRAWN])
         .select_related("application__child")
         .order_by("application__desired_start", "rank", "application_id")
     )

@@ -85,8 +85,7 @@ def _notify(application: Application, template: str, **context: Any) -> None:
     if application.invitation_token:
         context.setdefault(
             "claim_url",
-            settings.SITE_URL
-            + reverse("applications:claim", args=[application.invitation_token]),
+            settings.SITE_URL + reverse("applications:claim", args=[application.invitation_token]),
         )
     for email, language in recipients(application):
         queue_mail(
@@ -128,8 +127,11 @@ def _clean_child(
         errors["birth_date"] = _("The date of birth lies in the future.")
     if birth_date and birth_date.year < today.year - 14:
         errors["birth_date"] = _("Childcare is for children up to 14 years.")
-    if expected and not birth_date and not (today - dt.timedelta(days=30) <= expected
-                                             <= today + dt.timedelta(days=300)):
+    if (
+        expected
+        and not birth_date
+        and not (today - dt.timedelta(days=30) <= expected <= today + dt.timedelta(days=300))
+    ):
         errors["expected_birth_date"] = _(
             "The expected date of birth must lie within the next ten months."
         )
@@ -149,8 +151,10 @@ def _clean_application(
 ) -> None:
     errors: dict[str, str] = {}
     if not consent:
-        errors["consent"] = _("Please agree to the processing of your data; without it we "
-                              "cannot consider the application.")
+        errors["consent"] = _(
+            "Please agree to the processing of your data; without it we "
+            "cannot consider the application."
+        )
     today = timezone.localdate()
     if desired_start < month_start(today):
         errors["desired_start"] = _("The desired start lies in the past.")
@@ -205,8 +209,9 @@ def _find_same_child(
         guardian_links__user=user, first_name__iexact=first, last_name__iexact=last
     )
     if birth_date:
-        qs = qs.filter(Q(birth_date=birth_date) | Q(birth_date__isnull=True,
-                                                    expected_birth_date=birth_date))
+        qs = qs.filter(
+            Q(birth_date=birth_date) | Q(birth_date__isnull=True, expected_birth_date=birth_date)
+        )
     else:
         qs = qs.filter(expected_birth_date=expected, birth_date__isnull=True)
     return qs.order_by("pk").first()
@@ -445,7 +450,9 @@ def application_create_on_behalf(
         consent=consent,
     )
     child = Child.objects.create(
-        first_name=first, last_name=last, birth_date=birth_date,
+        first_name=first,
+        last_name=last,
+        birth_date=birth_date,
         expected_birth_date=expected_birth_date,
     )
     now = timezone.now()
@@ -523,8 +530,9 @@ def sync_free_places(facility_ids: Iterable[int]) -> None:
     )
     for facility_id, capacity, taken, open_offers in rows:
         free[facility_id] += max(capacity - taken - open_offers, 0)
-    touched = set(SeatQuota.objects.filter(facility_id__in=ids).values_list(
-        "facility_id", flat=True))
+    touched = set(
+        SeatQuota.objects.filter(facility_id__in=ids).values_list("facility_id", flat=True)
+    )
     for facility_id in touched:
         Facility.objects.filter(pk=facility_id).exclude(free_places=free[facility_id]).update(
             free_places=free[facility_id]
@@ -540,9 +548,7 @@ def seat_quota_save(
     *, actor: User, facility: Facility, seat_type: str, start_month: dt.date, capacity: int
 ) -> SeatQuota:
     """Create or change the seats of one seat type free from one month (facility staff)."""
-    if facility.organisation_id not in organisation_ids_for_user(
-        actor, [Role.FACILITY_STAFF]
-    ):
+    if facility.organisation_id not in organisation_ids_for_user(actor, [Role.FACILITY_STAFF]):
         raise PermissionDenied
     if capacity < 0 or capacity > 500:
         raise ValidationError({"capacity": _("Enter a number of seats between 0 and 500.")})
@@ -582,8 +588,12 @@ def seat_quota_delete(*, actor: User, quota: SeatQuota) -> None:
         raise PermissionDenied
     quota = SeatQuota.objects.select_for_update().get(pk=quota.pk)
     if quota.taken or quota.offers.exists():
-        raise ValidationError(_("These seats have offers and cannot be deleted; set them to "
-                                "the number already taken instead."))
+        raise ValidationError(
+            _(
+                "These seats have offers and cannot be deleted; set them to "
+                "the number already taken instead."
+            )
+        )
     facility_id = quota.facility_id
     quota.delete()
     sync_free_places([facility_id])
@@ -607,8 +617,10 @@ def _close_offer(offer: Offer, status: str) -> None:
 
 
 def _lock_open_offer(offer: Offer) -> Offer:
-    offer = Offer.objects.select_for_update().select_related("application__child", "facility").get(
-        pk=offer.pk
+    offer = (
+        Offer.objects.select_for_update()
+        .select_related("application__child", "facility")
+        .get(pk=offer.pk)
     )
     if offer.status != Offer.Status.OFFERED:
         raise ValidationError(_("This offer has already been answered or has expired."))
@@ -669,9 +681,7 @@ def offer_decline(*, actor: User, offer: Offer) -> Offer:
 @transaction.atomic
 def offer_expire(*, offer: Offer) -> Offer | None:
     """Expire one open offer whose deadline has passed (None if it was answered meanwhile)."""
-    offer = Offer.objects.select_for_update().select_related("application__child").get(
-        pk=offer.pk
-    )
+    offer = Offer.objects.select_for_update().select_related("application__child").get(pk=offer.pk)
     if offer.status != Offer.Status.OFFERED or offer.deadline >= timezone.now():
         return None
     _close_offer(offer, Offer.Status.EXPIRED)
@@ -699,8 +709,10 @@ def offers_expire_due(now: dt.datetime | None = None) -> int:
 @transaction.atomic
 def offer_confirm_contract(*, actor: User, offer: Offer) -> Offer:
     """Facility staff confirm the care contract of an accepted offer."""
-    offer = Offer.objects.select_for_update().select_related("facility", "application__child").get(
-        pk=offer.pk
+    offer = (
+        Offer.objects.select_for_update()
+        .select_related("facility", "application__child")
+        .get(pk=offer.pk)
     )
     if offer.facility.organisation_id not in organisation_ids_for_user(
         actor, [Role.FACILITY_STAFF]

@@ -15,13 +15,13 @@ urlpatterns = [
     path("facility/", views.facility_list, name="facility_list"),
     path("facility/<int:pk>/", views.facility_overview, name="facility"),
     path("facility/<int:pk>/seats/", views.facility_seats, name="facility_seats"),
-    path("facility/seats/<int:pk>/delete/", views.facility_seats_delete,
-         name="facility_seats_delete"),
+    path(
+        "facility/seats/<int:pk>/delete/", views.facility_seats_delete, name="facility_seats_delete"
+    ),
     path(
         "facility/<int:pk>/applications/<int:application_pk>/",
         views.facility_application,
         name="facility_application",
     ),
-    path("facility/offers/<int:pk>/confirm/", views.offer_confirm_contract,
-         name="offer_confirm"),
+    path("facility/offers/<int:pk>/confirm/", views.offer_confirm_contract, name="offer_confirm"),
 ]

@@ -32,7 +32,9 @@ def _form_error(form: Any, exc: ValidationError) -> None:
             form.add_error(None, error)
 
 
-def _answer(request: HttpRequest, template: str, context: dict[str, Any], form: Any) -> HttpResponse:
+def _answer(
+    request: HttpRequest, template: str, context: dict[str, Any], form: Any
+) -> HttpResponse:
     status = 422 if form.is_bound and form.errors else 200
     return render(request, template, {**context, "form": form}, status=status)
 
@@ -194,9 +196,7 @@ def application_claim(request: HttpRequest, token: str) -> HttpResponse:
         try:
             application = services.application_claim(actor=request.user, token=token)
         except ValidationError as exc:
-            return render(
-                request, "applications/claim.html", {"errors": exc.messages}, status=422
-            )
+            return render(request, "applications/claim.html", {"errors": exc.messages}, status=422)
         messages.success(request, _("The application is now in your account."))
         return redirect("applications:detail", pk=application.pk)
     return render(request, "applications/claim.html", {"token": token})
@@ -219,9 +219,7 @@ def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
     wishes = list(selectors.applications_for_facility(facility))
     offers = {
         o.application_id: o
-        for o in selectors.offers_for_facility(facility).exclude(
-            status=Offer.Status.SUPERSEDED
-        )
+        for o in selectors.offers_for_facility(facility).exclude(status=Offer.Status.SUPERSEDED)
     }
     rows = [(w, offers.get(w.application_id)) for w in wishes]
     return render(
@@ -280,8 +278,14 @@ def facility_application(request: HttpRequest, pk: int, application_pk: int) -> 
     return render(
         request,
         "applications/facility_application.html",
-        {"facility": facility, "wish": wish, "application": wish.application, "offer": offer,
-         "disclosed": disclosed, "guardians": guardians},
+        {
+            "facility": facility,
+            "wish": wish,
+            "application": wish.application,
+            "offer": offer,
+            "disclosed": disclosed,
+            "guardians": guardians,
+        },
     )
 
 
@@ -296,6 +300,7 @@ def offer_confirm_contract(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("The care contract is confirmed."))
     return redirect(
-        "applications:facility_application", pk=offer.facility_id,
+        "applications:facility_application",
+        pk=offer.facility_id,
         application_pk=offer.application_id,
     )

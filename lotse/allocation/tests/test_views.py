@@ -21,8 +21,15 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
         apply(make_user(), [f, g], birth_date=dt.date(start.year - 5, 1 + i, 1))
     client = client_for(planner)
     assert client.get(reverse("allocation:index")).status_code == 200
-    data = {"organisation": org.pk, "name": "Nach Alter", "max_wishes": 5, "answer_days": 10,
-            "tie_breaking": "single", "is_active": "on", "criterion_1": "age"}
+    data = {
+        "organisation": org.pk,
+        "name": "Nach Alter",
+        "max_wishes": 5,
+        "answer_days": 10,
+        "tie_breaking": "single",
+        "is_active": "on",
+        "criterion_1": "age",
+    }
     response = client.post(reverse("allocation:rules_new"), data)
     assert response.status_code == 302
     by_age = AllocationRules.objects.get(name="Nach Alter")
@@ -30,9 +37,16 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
     client.post(reverse("allocation:rules_new"), data)
     by_date = AllocationRules.objects.get(name="Nach Datum")
     client.post(reverse("allocation:rules_publish_seed", args=[by_age.pk]))
-    response = client.post(reverse("allocation:round_new"), {
-        "organisation": org.pk, "name": "Kita-Jahr", "rules": by_age.pk,
-        "start_from": f"{start:%Y-%m}", "start_until": f"{start:%Y-%m}"})
+    response = client.post(
+        reverse("allocation:round_new"),
+        {
+            "organisation": org.pk,
+            "name": "Kita-Jahr",
+            "rules": by_age.pk,
+            "start_from": f"{start:%Y-%m}",
+            "start_until": f"{start:%Y-%m}",
+        },
+    )
     round_ = Round.objects.get()
     assert response.status_code == 302
     client.post(reverse("allocation:round_snapshot", args=[round_.pk]))
@@ -44,8 +58,9 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
     html = client.get(reverse("allocation:round", args=[round_.pk])).content.decode()
     assert "67 %" in html  # 2 of 3 children got their 1st wish… or a place
     # Publishing with an unpublished seed is refused with a clear message.
-    response = client.post(reverse("allocation:round_publish", args=[round_.pk]),
-                           {"rules": by_date.pk}, follow=True)
+    response = client.post(
+        reverse("allocation:round_publish", args=[round_.pk]), {"rules": by_date.pk}, follow=True
+    )
     assert "Startwert" in response.content.decode()
     assert not Offer.objects.exists()
     with committed():
@@ -70,8 +85,14 @@ def test_access(client_for, make_org, make_user, make_facility):
     start = next_august()
     from lotse.allocation import services
 
-    round_ = services.round_create(actor=planner, organisation=org, name="R", rules=rule_set,
-                                   start_from=start, start_until=start)
+    round_ = services.round_create(
+        actor=planner,
+        organisation=org,
+        name="R",
+        rules=rule_set,
+        start_from=start,
+        start_until=start,
+    )
     app = apply(make_user(), [make_facility()])
     anonymous, parent = client_for(None), client_for(make_user())
     intruder = client_for(other_planner)
@@ -88,8 +109,12 @@ def test_access(client_for, make_org, make_user, make_facility):
         reverse("allocation:round_publish", args=[round_.pk]),
         reverse("allocation:round_rerun", args=[round_.pk]),
     ]
-    list_urls = [reverse("allocation:index"), reverse("allocation:rules_new"),
-                 reverse("allocation:round_new"), reverse("allocation:applications")]
+    list_urls = [
+        reverse("allocation:index"),
+        reverse("allocation:rules_new"),
+        reverse("allocation:round_new"),
+        reverse("allocation:applications"),
+    ]
     for url in object_urls + list_urls:
         response = anonymous.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
@@ -103,6 +128,7 @@ def test_access(client_for, make_org, make_user, make_facility):
     assert app.child.last_name not in html
     # The published rules are public.
     assert anonymous.get(reverse("allocation:public_rules")).status_code == 200
-    staff = make_user(role=Role.FACILITY_STAFF,
-                      organisation=make_org(kind=Organisation.Kind.FACILITY))
+    staff = make_user(
+        role=Role.FACILITY_STAFF, organisation=make_org(kind=Organisation.Kind.FACILITY)
+    )
     assert client_for(staff).get(reverse("allocation:index")).status_code == 403

@@ -60,10 +60,17 @@ def apply(user, facilities, *, name: str = "Mia", start: dt.date | None = None, 
         )
 
 
-def rules(org, planner, criteria=("sibling", "social_urgency", "catchment", "age"),
-          name: str = "Standard", published: bool = True, **extra) -> AllocationRules:
-    r = allocation.rules_save(actor=planner, organisation=org, name=name,
-                              criteria=list(criteria), is_active=True, **extra)
+def rules(
+    org,
+    planner,
+    criteria=("sibling", "social_urgency", "catchment", "age"),
+    name: str = "Standard",
+    published: bool = True,
+    **extra,
+) -> AllocationRules:
+    r = allocation.rules_save(
+        actor=planner, organisation=org, name=name, criteria=list(criteria), is_active=True, **extra
+    )
     if published:
         r = allocation.rules_publish_seed(actor=planner, rules=r)
     return r
@@ -71,8 +78,14 @@ def rules(org, planner, criteria=("sibling", "social_urgency", "catchment", "age
 
 def published_round(org, planner, rule_set: AllocationRules, start: dt.date | None = None):
     start = start or next_august()
-    round_ = allocation.round_create(actor=planner, organisation=org, name="Kita-Jahr",
-                                     rules=rule_set, start_from=start, start_until=start)
+    round_ = allocation.round_create(
+        actor=planner,
+        organisation=org,
+        name="Kita-Jahr",
+        rules=rule_set,
+        start_from=start,
+        start_until=start,
+    )
     round_ = allocation.round_snapshot(actor=planner, round_=round_)
     with committed():
         return allocation.round_publish(actor=planner, round_=round_, rules=rule_set)

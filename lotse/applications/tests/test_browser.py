@@ -43,8 +43,14 @@ def test_whole_journey(page, live_server, make_org, make_user, make_facility):
     apply(older_family, [sonne, mond], name="Ole", birth_date=dt.date(start.year - 5, 1, 1))
     apply(younger_family, [mond, sonne], name="Ida", birth_date=dt.date(start.year - 3, 5, 1))
     rule_set = rules(org, planner, criteria=["age"])
-    round_ = allocation.round_create(actor=planner, organisation=org, name="Kita-Jahr",
-                                     rules=rule_set, start_from=start, start_until=start)
+    round_ = allocation.round_create(
+        actor=planner,
+        organisation=org,
+        name="Kita-Jahr",
+        rules=rule_set,
+        start_from=start,
+        start_until=start,
+    )
     base = live_server.url
 
     # 1. A parent applies with three ranked wishes.
@@ -63,7 +69,10 @@ def test_whole_journey(page, live_server, make_org, make_user, make_facility):
     page.wait_for_selector("[data-status=submitted]")
     application = Application.objects.get(child__first_name="Mia")
     assert list(application.wishes.values_list("facility_id", flat=True).order_by("rank")) == [
-        sonne.pk, mond.pk, stern.pk]
+        sonne.pk,
+        mond.pk,
+        stern.pk,
+    ]
 
     # 2. The Jugendamt takes the snapshot, simulates and publishes.
     sign_in(page, base, planner)

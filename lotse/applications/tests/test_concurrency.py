@@ -22,8 +22,9 @@ SEATS = 5
 def _over_offered(facility, n: int = N_FAMILIES, capacity: int = SEATS):
     """``n`` open offers for ``capacity`` seats (e.g. after the facility cut its seats)."""
     start = next_august()
-    quota = SeatQuota.objects.create(facility=facility, seat_type="ue3", start_month=start,
-                                     capacity=capacity)
+    quota = SeatQuota.objects.create(
+        facility=facility, seat_type="ue3", start_month=start, capacity=capacity
+    )
     users = User.objects.bulk_create(
         User(email=f"race{i}@test.example", full_name=f"Race {i}") for i in range(n)
     )
@@ -31,17 +32,31 @@ def _over_offered(facility, n: int = N_FAMILIES, capacity: int = SEATS):
         Child(first_name="Kind", last_name=f"R{i}", birth_date=dt.date(start.year - 4, 1, 1))
         for i in range(n)
     )
-    Guardian.objects.bulk_create(Guardian(child=c, user=u) for c, u in zip(children, users,
-                                                                           strict=True))
+    Guardian.objects.bulk_create(
+        Guardian(child=c, user=u) for c, u in zip(children, users, strict=True)
+    )
     apps = Application.objects.bulk_create(
-        Application(child=c, status="offered", municipality="Flensburg", desired_start=start,
-                    weekly_hours=35, submitted_at=timezone.now())
+        Application(
+            child=c,
+            status="offered",
+            municipality="Flensburg",
+            desired_start=start,
+            weekly_hours=35,
+            submitted_at=timezone.now(),
+        )
         for c in children
     )
     deadline = timezone.now() + dt.timedelta(days=3)
     offers = Offer.objects.bulk_create(
-        Offer(application=a, facility=facility, quota=quota, seat_type="ue3",
-              start_month=start, wish_rank=1, deadline=deadline)
+        Offer(
+            application=a,
+            facility=facility,
+            quota=quota,
+            seat_type="ue3",
+            start_month=start,
+            wish_rank=1,
+            deadline=deadline,
+        )
         for a in apps
     )
     return quota, list(zip(users, offers, strict=True))
@@ -114,6 +129,11 @@ def test_one_active_offer_and_application_per_child(make_facility):
     quota, pairs = _over_offered(facility, n=1, capacity=3)
     _, offer = pairs[0]
     with pytest.raises(IntegrityError):
-        Offer.objects.create(application=offer.application, facility=facility, quota=quota,
-                             seat_type="ue3", start_month=quota.start_month,
-                             deadline=timezone.now())
+        Offer.objects.create(
+            application=offer.application,
+            facility=facility,
+            quota=quota,
+            seat_type="ue3",
+            start_month=quota.start_month,
+            deadline=timezone.now(),
+        )

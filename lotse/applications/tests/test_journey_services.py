@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from lotse.allocation import services as allocation
@@ -10,7 +10,16 @@ from lotse.applications import services
 from lotse.applications.models import Application, Offer, SeatQuota
 from lotse.matching import check
 
-from .helpers import apply, committed, jugendamt, kindergarten_birth, next_august, published_round, rules, seats
+from .helpers import (
+    apply,
+    committed,
+    jugendamt,
+    kindergarten_birth,
+    next_august,
+    published_round,
+    rules,
+    seats,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -115,8 +124,7 @@ def test_rerun_is_free_of_justified_envy(make_org, make_user, make_facility):
     start = next_august()
     users = [make_user() for _ in range(16)]
     for i, u in enumerate(users):
-        apply(u, rng.sample(facilities, 3),
-              birth_date=dt.date(start.year - 5, 1 + i % 12, 1 + i))
+        apply(u, rng.sample(facilities, 3), birth_date=dt.date(start.year - 5, 1 + i % 12, 1 + i))
     rule_set = rules(org, planner, criteria=["age"])
     round_ = published_round(org, planner, rule_set)
     for offer in list(Offer.objects.filter(status="offered").order_by("pk")[:3]):
@@ -128,8 +136,10 @@ def test_rerun_is_free_of_justified_envy(make_org, make_user, make_facility):
     # Independent check on a fresh instance of the remaining market.
     counts = allocation.round_rerun(actor=planner, round_=round_)
     assert counts["offers"] == 0  # a stable state does not change on a re-run
-    assert Offer.objects.filter(status="offered").values("application").distinct().count() == \
-        Offer.objects.filter(status="offered").count()
+    assert (
+        Offer.objects.filter(status="offered").values("application").distinct().count()
+        == Offer.objects.filter(status="offered").count()
+    )
     for quota in SeatQuota.objects.all():
         open_offers = quota.offers.filter(status__in=["offered", "accepted"]).count()
         assert open_offers <= quota.capacity
@@ -142,8 +152,14 @@ def test_seed_must_be_published_before_binding_run(make_org, make_user, make_fac
     seats(f, 1, next_august())
     apply(make_user(), [f])
     rule_set = rules(org, planner, published=False)
-    round_ = allocation.round_create(actor=planner, organisation=org, name="R", rules=rule_set,
-                                     start_from=next_august(), start_until=next_august())
+    round_ = allocation.round_create(
+        actor=planner,
+        organisation=org,
+        name="R",
+        rules=rule_set,
+        start_from=next_august(),
+        start_until=next_august(),
+    )
     round_ = allocation.round_snapshot(actor=planner, round_=round_)
     sim = allocation.round_simulate(actor=planner, round_=round_, rules=rule_set)
     assert sim.stats["children"] == 1 and sim.stats["assigned"] == 1
@@ -158,8 +174,9 @@ def test_duplicate_child_is_refused_and_reused(make_user, make_facility):
     first = apply(parent, [f], name="Mia")
     with pytest.raises(ValidationError) as exc:
         apply(parent, [f], name="mia")
-    assert "already has an active application" in " ".join(exc.value.messages) or \
-        "bereits" in " ".join(exc.value.messages)
+    assert "already has an active application" in " ".join(
+        exc.value.messages
+    ) or "bereits" in " ".join(exc.value.messages)
     services.application_withdraw(actor=parent, application=first)
     again = apply(parent, [f], name="Mia")
     assert again.child_id == first.child_id
@@ -170,8 +187,14 @@ def test_validation_messages(make_user, make_facility):
     f = make_facility()
     with pytest.raises(ValidationError) as exc:
         services.application_submit(
-            actor=parent, first_name="", last_name="X", birth_date=None, wishes=[],
-            desired_start=dt.date(2000, 1, 1), weekly_hours=2, consent=False,
+            actor=parent,
+            first_name="",
+            last_name="X",
+            birth_date=None,
+            wishes=[],
+            desired_start=dt.date(2000, 1, 1),
+            weekly_hours=2,
+            consent=False,
         )
     assert {"first_name", "birth_date"} <= set(exc.value.message_dict)
     with pytest.raises(ValidationError) as exc:
@@ -185,13 +208,23 @@ def test_edit_until_deadline_then_refused(make_org, make_user, make_facility):
     f, g = make_facility(), make_facility()
     parent = make_user()
     app = apply(parent, [f])
-    services.application_update(actor=parent, application=app, wishes=[g, f],
-                                desired_start=app.desired_start, weekly_hours=30)
+    services.application_update(
+        actor=parent,
+        application=app,
+        wishes=[g, f],
+        desired_start=app.desired_start,
+        weekly_hours=30,
+    )
     assert [w.facility for w in app.wishes.order_by("rank")] == [g, f]
     rules(org, planner, application_deadline=timezone.localdate() - dt.timedelta(days=1))
     with pytest.raises(ValidationError):
-        services.application_update(actor=parent, application=app, wishes=[f],
-                                    desired_start=app.desired_start, weekly_hours=30)
+        services.application_update(
+            actor=parent,
+            application=app,
+            wishes=[f],
+            desired_start=app.desired_start,
+            weekly_hours=30,
+        )
 
 
 def test_on_behalf_and_claim_merge(make_org, make_user, make_facility, mailoutbox):
@@ -203,9 +236,15 @@ def test_on_behalf_and_claim_merge(make_org, make_user, make_facility, mailoutbo
     start = next_august()
     with committed():
         app = services.application_create_on_behalf(
-            actor=counsellor, counselling_organisation=counselling, first_name="Aylin",
-            last_name="Kaya", birth_date=kindergarten_birth(start), wishes=[f],
-            desired_start=start, weekly_hours=30, consent=True,
+            actor=counsellor,
+            counselling_organisation=counselling,
+            first_name="Aylin",
+            last_name="Kaya",
+            birth_date=kindergarten_birth(start),
+            wishes=[f],
+            desired_start=start,
+            weekly_hours=30,
+            consent=True,
             invitation_email="Family@Example.org",
         )
     assert app.invitation_token and app.child.guardians.count() == 0
@@ -216,11 +255,17 @@ def test_on_behalf_and_claim_merge(make_org, make_user, make_facility, mailoutbo
     with pytest.raises(ValidationError):
         services.application_claim(actor=parent, token=app.invitation_token or "x")
     other = make_user()
-    with pytest.raises(Exception):
+    with pytest.raises(PermissionDenied):
         services.application_create_on_behalf(
-            actor=other, counselling_organisation=counselling, first_name="A", last_name="B",
-            birth_date=kindergarten_birth(start), wishes=[f], desired_start=start,
-            weekly_hours=30, consent=True,
+            actor=other,
+            counselling_organisation=counselling,
+            first_name="A",
+            last_name="B",
+            birth_date=kindergarten_birth(start),
+            wishes=[f],
+            desired_start=start,
+            weekly_hours=30,
+            consent=True,
         )
 
 
@@ -257,9 +302,14 @@ def test_sibling_detected_automatically(make_org, make_user, make_facility):
     # The other child is older (would win on age), but the sibling criterion comes first.
     apply(other, [f], name="Old", start=start2, birth_date=dt.date(start2.year - 5, 1, 1))
     sib = apply(parent, [f], name="Lea", start=start2, birth_date=dt.date(start2.year - 4, 1, 1))
-    r2 = allocation.round_create(actor=planner, organisation=org, name="R2",
-                                 rules=org.allocation_rules.get(), start_from=start2,
-                                 start_until=start2)
+    r2 = allocation.round_create(
+        actor=planner,
+        organisation=org,
+        name="R2",
+        rules=org.allocation_rules.get(),
+        start_from=start2,
+        start_until=start2,
+    )
     r2 = allocation.round_snapshot(actor=planner, round_=r2)
     assert sum(r2.snapshot["sibling"]) == 1
     allocation.round_publish(actor=planner, round_=r2, rules=org.allocation_rules.get())

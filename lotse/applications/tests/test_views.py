@@ -28,13 +28,20 @@ def world(make_org, make_user, make_facility):
     rule_set = rules(org, planner, criteria=["age"])
     round_ = published_round(org, planner, rule_set)
     return {
-        "planner": planner, "org": org, "rules": rule_set, "round": round_,
-        "family": family, "other_family": other_family, "app": app, "other_app": other_app,
+        "planner": planner,
+        "org": org,
+        "rules": rule_set,
+        "round": round_,
+        "family": family,
+        "other_family": other_family,
+        "app": app,
+        "other_app": other_app,
         "offer": Offer.objects.get(application=app),
         "other_offer": Offer.objects.get(application=other_app),
         "staff": make_user(role=Role.FACILITY_STAFF, organisation=staff_org),
         "other_staff": make_user(role=Role.FACILITY_STAFF, organisation=other_staff_org),
-        "a": a, "b": b,
+        "a": a,
+        "b": b,
     }
 
 
@@ -86,8 +93,10 @@ def test_every_url_of_another_family_or_facility_is_404(client_for, world):
     ]:
         assert intruder.get(url).status_code == 404, url
         assert intruder.post(url).status_code == 404, url
-    for url in [reverse("applications:offer_accept", args=[offer.pk]),
-                reverse("applications:offer_decline", args=[offer.pk])]:
+    for url in [
+        reverse("applications:offer_accept", args=[offer.pk]),
+        reverse("applications:offer_decline", args=[offer.pk]),
+    ]:
         assert intruder.post(url).status_code == 404, url
     offer.refresh_from_db()
     assert offer.status == "offered"
@@ -95,28 +104,40 @@ def test_every_url_of_another_family_or_facility_is_404(client_for, world):
     other_staff = client_for(world["other_staff"])
     a = world["a"]
     quota = SeatQuota.objects.get(facility=a)
-    for url in [reverse("applications:facility", args=[a.pk]),
-                reverse("applications:facility_seats", args=[a.pk]),
-                reverse("applications:facility_application", args=[a.pk, app.pk])]:
+    for url in [
+        reverse("applications:facility", args=[a.pk]),
+        reverse("applications:facility_seats", args=[a.pk]),
+        reverse("applications:facility_application", args=[a.pk, app.pk]),
+    ]:
         assert other_staff.get(url).status_code == 404, url
-    assert other_staff.post(reverse("applications:facility_seats_delete",
-                                    args=[quota.pk])).status_code == 404
-    assert other_staff.post(reverse("applications:offer_confirm",
-                                    args=[offer.pk])).status_code == 404
+    assert (
+        other_staff.post(reverse("applications:facility_seats_delete", args=[quota.pk])).status_code
+        == 404
+    )
+    assert (
+        other_staff.post(reverse("applications:offer_confirm", args=[offer.pk])).status_code == 404
+    )
     # An application that does not name the facility is not visible to it.
     staff = client_for(world["staff"])
-    assert staff.get(reverse("applications:facility_application",
-                             args=[a.pk, world["other_app"].pk])).status_code == 404
+    assert (
+        staff.get(
+            reverse("applications:facility_application", args=[a.pk, world["other_app"].pk])
+        ).status_code
+        == 404
+    )
 
 
 def test_anonymous_and_missing_role(client_for, world, make_user):
     anonymous = client_for(None)
     app = world["app"]
-    for url in [reverse("applications:list"), reverse("applications:new"),
-                reverse("applications:detail", args=[app.pk]),
-                reverse("applications:facility_list"),
-                reverse("applications:facility", args=[world["a"].pk]),
-                reverse("applications:claim", args=["abc"])]:
+    for url in [
+        reverse("applications:list"),
+        reverse("applications:new"),
+        reverse("applications:detail", args=[app.pk]),
+        reverse("applications:facility_list"),
+        reverse("applications:facility", args=[world["a"].pk]),
+        reverse("applications:claim", args=["abc"]),
+    ]:
         response = anonymous.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"], url
     parent = client_for(make_user())
@@ -127,12 +148,16 @@ def test_anonymous_and_missing_role(client_for, world, make_user):
 def test_apply_form_validates_in_german_and_english(client_for, make_user, make_facility):
     f = make_facility()
     client = client_for(make_user())
-    response = client.post(reverse("applications:new"), {"wish_1": f.pk},
-                           headers={"accept-language": "de"})
+    response = client.post(
+        reverse("applications:new"), {"wish_1": f.pk}, headers={"accept-language": "de"}
+    )
     assert response.status_code == 422
     assert "Dieses Feld ist zwingend erforderlich" in response.content.decode()
-    response = client.post(reverse("applications:new"), {"wish_1": "x", "weekly_hours": "abc"},
-                           headers={"accept-language": "en"})
+    response = client.post(
+        reverse("applications:new"),
+        {"wish_1": "x", "weekly_hours": "abc"},
+        headers={"accept-language": "en"},
+    )
     assert response.status_code == 422
     assert "This field is required" in response.content.decode()
     assert not Application.objects.exists()
@@ -143,11 +168,19 @@ def test_apply_form_success(client_for, make_user, make_facility, mailoutbox):
     client = client_for(make_user())
     start = next_august()
     with committed():
-        response = client.post(reverse("applications:new"), {
-            "first_name": "Ida", "last_name": "Lund", "birth_date": f"{start.year - 3}-01-05",
-            "desired_start": f"{start:%Y-%m}", "weekly_hours": "30", "wish_1": f.pk,
-            "wish_2": g.pk, "consent": "on",
-        })
+        response = client.post(
+            reverse("applications:new"),
+            {
+                "first_name": "Ida",
+                "last_name": "Lund",
+                "birth_date": f"{start.year - 3}-01-05",
+                "desired_start": f"{start:%Y-%m}",
+                "weekly_hours": "30",
+                "wish_1": f.pk,
+                "wish_2": g.pk,
+                "consent": "on",
+            },
+        )
     assert response.status_code == 302, response.content.decode()[:3000]
     app = Application.objects.get()
     assert [w.facility_id for w in app.wishes.order_by("rank")] == [f.pk, g.pk]
@@ -158,13 +191,15 @@ def test_seat_form(client_for, world):
     staff = client_for(world["staff"])
     url = reverse("applications:facility_seats", args=[world["a"].pk])
     start = next_august()
-    response = staff.post(url, {"seat_type": "u3", "start_month": f"{start:%Y-%m}",
-                                "capacity": "4"})
+    response = staff.post(
+        url, {"seat_type": "u3", "start_month": f"{start:%Y-%m}", "capacity": "4"}
+    )
     assert response.status_code == 302
     world["a"].refresh_from_db()
     assert world["a"].free_places == 4  # 1 ue3 seat offered + 4 new u3 seats
-    response = staff.post(url, {"seat_type": "ue3", "start_month": f"{start:%Y-%m}",
-                                "capacity": "0"})
+    response = staff.post(
+        url, {"seat_type": "ue3", "start_month": f"{start:%Y-%m}", "capacity": "0"}
+    )
     assert response.status_code == 422  # an open offer holds that seat
 
 
@@ -175,3 +210,14 @@ def test_withdraw_frees_offer(client_for, world):
     world["app"].refresh_from_db()
     world["offer"].refresh_from_db()
     assert world["app"].status == "withdrawn" and world["offer"].status == "declined"
+
+
+def test_api_shows_only_own_applications(client_for, world):
+    family = client_for(world["family"])
+    data = family.get("/api/v1/applications/").json()
+    assert [a["id"] for a in data] == [world["app"].pk]
+    assert data[0]["offer"]["facility"] == "Kita Sonne"
+    assert family.get(f"/api/v1/applications/{world['other_app'].pk}").status_code == 404
+    assert client_for(None).get("/api/v1/applications/").status_code == 401
+    rules = client_for(None).get("/api/v1/allocation/rules").json()
+    assert rules[0]["criteria"] == ["age"] and rules[0]["lottery_seed"]
