@@ -102,7 +102,7 @@ PLANS = [
         "health",
         ["educators", "parents"],
         3,
-        [(0, time(9), time(16, 30), "8"), (1, time(9), time(13), "4")],
+        [(0, time(9), time(16, 30), "8"), (7, time(9), time(13), "4")],
         16,
         "45",
         "30",
@@ -250,6 +250,8 @@ def _create(plan: Plan, org: Organisation, index: int, today: date) -> Event:
     first_day = today + timedelta(weeks=plan.weeks_ahead)
     # Trainings start on the weekday after the offset, so the programme spreads over the week.
     first_day += timedelta(days=index % 5)
+    if first_day.weekday() == 6:  # no trainings on Sundays
+        first_day += timedelta(days=1)
     start = _aware(first_day, plan.dates[0][1])
     now = timezone.now()
     opens = min(now - timedelta(days=30), start - timedelta(days=60))
@@ -261,7 +263,8 @@ def _create(plan: Plan, org: Organisation, index: int, today: date) -> Event:
         summary=plan.summary,
         topic=plan.topic,
         speaker=plan.speaker,
-        description=plan.summary + "\n\nBitte bringen Sie Schreibzeug mit.",
+        description="Die Teilnahme wird mit einer Teilnahmebescheinigung bestätigt. "
+        "Bitte bringen Sie Schreibzeug mit.",
         contact_email="fortbildung@elterninitiativen-sh.example",
         capacity=plan.capacity,
         fee=Decimal(plan.fee),

@@ -96,7 +96,7 @@ class RegistrationForm(forms.Form):
             self.fields["full_name"].initial = user.full_name
         members = member_choices(event)
         if members and event.member_fee is not None:
-            self.fields["member_organisation"].choices = [("", _("None")), *members]
+            self.fields["member_organisation"].choices = [("", _("No member facility")), *members]
         else:
             del self.fields["member_organisation"]
         self.questions = list(event.questions.all())
