@@ -37,6 +37,18 @@ def _money(label: str, required: bool = True) -> forms.DecimalField:
     )
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    """Network members by the person's name."""
+
+    def label_from_instance(self, obj: object) -> str:
+        return str(obj.user)  # type: ignore[attr-defined]
+
+
+class MembersChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: object) -> str:
+        return str(obj.user)  # type: ignore[attr-defined]
+
+
 class NetworkForm(forms.Form):
     name = forms.CharField(label=_("Name of the network"), max_length=200)
     municipality = forms.CharField(label=_("Municipality"), max_length=120, required=False)
@@ -125,8 +137,8 @@ class MemberOrganisationForm(forms.Form):
 class WorkingGroupForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=TEXT, required=False)
-    lead = forms.ModelChoiceField(label=_("Lead"), queryset=None, required=False)
-    members = forms.ModelMultipleChoiceField(
+    lead = MemberChoiceField(label=_("Lead"), queryset=None, required=False)
+    members = MembersChoiceField(
         label=_("Members"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 
@@ -170,7 +182,7 @@ class MeetingForm(forms.Form):
 class SeriesForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("Description"), widget=TEXT, required=False)
-    facilitator = forms.ModelChoiceField(label=_("Facilitator"), queryset=None, required=False)
+    facilitator = MemberChoiceField(label=_("Facilitator"), queryset=None, required=False)
     starts_on = forms.DateField(label=_("First meeting on"), widget=DATE)
     ends_on = forms.DateField(label=_("Programme period until"), widget=DATE)
     interval_weeks = forms.IntegerField(
@@ -246,7 +258,7 @@ class DecisionForm(forms.Form):
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=300)
     description = forms.CharField(label=_("Details"), widget=TEXT, required=False)
-    owner = forms.ModelChoiceField(label=_("Responsible"), queryset=None, required=False)
+    owner = MemberChoiceField(label=_("Responsible"), queryset=None, required=False)
     due_on = forms.DateField(label=_("Due on"), required=False, widget=DATE)
 
     def __init__(self, *args: object, network: Network, **kwargs: object) -> None:

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation
 
@@ -642,7 +643,7 @@ class CallApplication(models.Model):
 class ApplicationAnswer(models.Model):
     application = models.ForeignKey(
         CallApplication,
-        verbose_name=_("application"),
+        verbose_name=pgettext_lazy("funding", "application"),
         on_delete=models.CASCADE,
         related_name="answers",
     )
@@ -666,7 +667,7 @@ class ApplicationAnswer(models.Model):
 class Review(models.Model):
     application = models.ForeignKey(
         CallApplication,
-        verbose_name=_("application"),
+        verbose_name=pgettext_lazy("funding", "application"),
         on_delete=models.CASCADE,
         related_name="reviews",
     )
@@ -729,7 +730,7 @@ class Grant(models.Model):
     funder_name = models.CharField(_("funder"), max_length=200)
     application = models.OneToOneField(
         CallApplication,
-        verbose_name=_("application"),
+        verbose_name=pgettext_lazy("funding", "application"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

@@ -11,6 +11,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Organisation, Role, User
 from lotse.directory.models import Service
 from lotse.networks import services
@@ -81,6 +82,8 @@ def make_network(make_org, make_user):
         network = services.network_create(
             actor=coordinator, name=name, municipality="Flensburg", visibility=visibility
         )
+        # Founding makes them a coordinator (a staff role): enrol them in 2FA like real staff.
+        totp_provision(coordinator)
         return network, coordinator
 
     return make
