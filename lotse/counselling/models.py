@@ -98,7 +98,8 @@ class Client(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.alias
+        # No alias here: auditlog keeps str() of every logged object (object_repr).
+        return f"#{self.pk}"
 
     @property
     def language_labels(self) -> list[str]:
@@ -178,7 +179,7 @@ class Case(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"#{self.pk} {self.client.alias}"
+        return f"#{self.pk}"
 
     @property
     def is_anonymised(self) -> bool:
@@ -388,7 +389,7 @@ class FollowUp(models.Model):
         ordering = ["done_at", "due_on", "id"]
 
     def __str__(self) -> str:
-        return self.title
+        return f"#{self.pk} · {self.due_on}"
 
     @property
     def is_overdue(self) -> bool:
@@ -535,12 +536,19 @@ class ConsultationDocument(models.Model):
         return f"{safe or 'document'}.{self.extension}"
 
 
-auditlog.register(Client)
-auditlog.register(Case, m2m_fields={"counsellors"})
-auditlog.register(Contact)
-auditlog.register(Consent)
-auditlog.register(Referral)
-auditlog.register(FollowUp)
+def mask_all(value: str) -> str:
+    """Audit entries note that free text changed, never what it said: the audit log must not
+    keep a copy of case content that anonymisation removes (and admins can read the log)."""
+    return "***" if value else ""
+
+
+_MASK = "lotse.counselling.models.mask_all"
+auditlog.register(Client, mask_fields=["alias"], mask_callable=_MASK)
+auditlog.register(Case, m2m_fields={"counsellors"}, mask_fields=["notes"], mask_callable=_MASK)
+auditlog.register(Contact, mask_fields=["notes"], mask_callable=_MASK)
+auditlog.register(Consent, mask_fields=["scope"], mask_callable=_MASK)
+auditlog.register(Referral, mask_fields=["reason", "outcome_note"], mask_callable=_MASK)
+auditlog.register(FollowUp, mask_fields=["title"], mask_callable=_MASK)
 auditlog.register(OnBehalfApplication)
 auditlog.register(Consultation)
 auditlog.register(ConsultationDocument)

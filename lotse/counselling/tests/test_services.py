@@ -1,3 +1,4 @@
+import json
 from datetime import timedelta
 
 import pytest
@@ -262,6 +263,12 @@ def test_retention_anonymises_and_audits_as_system(world, open_case, consent):
     )
     assert all(e.additional_data == {"reason": "retention"} for e in entries)
     assert all(e.actor is None for e in entries)
+    # The audit log never kept a copy of the content that anonymisation removed.
+    dump = " ".join(
+        f"{e.object_repr} {json.dumps(e.changes)} {e.changes_text}" for e in LogEntry.objects.all()
+    )
+    for secret in ("A.K.-01", "Vertrauliches", "Amira", "Persönlicher Grund", "Anrufen"):
+        assert secret not in dump
     # A second run finds nothing new.
     assert services.retention_apply().anonymised == 0
 
