@@ -81,8 +81,8 @@ class RegistrationForm(forms.Form):
     )
     privacy = forms.BooleanField(
         label=_(
-            "I agree that the organiser stores my details to run this event and deletes them "
-            "afterwards."
+            "I agree that the organiser stores my details to run this event and to issue my "
+            "certificate of attendance."
         )
     )
 

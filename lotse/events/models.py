@@ -117,7 +117,6 @@ class Event(models.Model):
         default=80,
         validators=[MinValueValidator(1), MaxValueValidator(100)],
     )
-    reminders_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),
@@ -430,7 +429,7 @@ class Document(models.Model):
         return self.title
 
 
-auditlog.register(Event, exclude_fields=["seats_taken", "queue_counter", "reminders_sent_at"])
+auditlog.register(Event, exclude_fields=["seats_taken", "queue_counter"])
 auditlog.register(Session)
 auditlog.register(Registration, exclude_fields=["reminder_sent_at"])
 auditlog.register(Attendance)

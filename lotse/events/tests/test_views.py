@@ -629,3 +629,21 @@ def test_pages_in_both_languages(client, scene):
     english = client.get(f"/events/{event.pk}/", headers={"accept-language": "en"}).content.decode()
     assert "Auf einen Blick" in german and "Jetzt anmelden" in german
     assert "At a glance" in english and "Register now" in english
+
+
+def test_list_pages_do_not_query_per_event(client, client_for, organiser, make_event):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(c, url: str) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert c.get(url).status_code == 200
+        return len(queries)
+
+    org = client_for(organiser)
+    for _ in range(2):
+        make_event(sessions=2)
+    few = (count(client, "/events/"), count(org, "/events/manage/"))
+    for _ in range(6):
+        make_event(sessions=2)
+    assert (count(client, "/events/"), count(org, "/events/manage/")) == few
