@@ -81,25 +81,24 @@ def bulk_audit(
 
 
 def insert_rows(model: type[Model], columns: list[str], rows: list[tuple[Any, ...]]) -> int:
-    """Plain multi-row INSERTs: 10–20× faster than ``bulk_create`` for 100,000 rows.
+    """Fast multi-row INSERTs: 10–20× faster than ``bulk_create`` for 100,000 rows.
 
-    Values must already be database-ready (adapted datetimes, JSON as text); JSON columns are
-    cast on PostgreSQL. Constraints still apply, and the caller's transaction covers it all.
+    PostgreSQL gets ``COPY … FROM STDIN``; SQLite ``executemany``. Values must already be
+    database-ready (adapted datetimes, JSON as text). Constraints still apply, and the
+    caller's transaction covers it all.
     """
     if not rows:
         return 0
-    fields = {f.column: f for f in model._meta.concrete_fields}
     qn = connection.ops.quote_name
-    marks = []
-    for column in columns:
-        internal = fields[column].get_internal_type()
-        cast = "::jsonb" if connection.vendor == "postgresql" and internal == "JSONField" else ""
-        marks.append(f"%s{cast}")
-    sql = (
-        f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-        f"VALUES ({', '.join(marks)})"
-    )
+    table = qn(model._meta.db_table)
+    names = ", ".join(qn(c) for c in columns)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return len(rows)
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
         for chunk in _chunks(rows, 5000):
             cursor.executemany(sql, chunk)
     return len(rows)
