@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User
 from lotse.directory.models import District, Facility, Service
@@ -65,7 +66,9 @@ class CaseCreateForm(ClientFieldsMixin):
     topics = forms.MultipleChoiceField(
         label=_("Topics"), choices=Topic.choices, widget=forms.CheckboxSelectMultiple
     )
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+    notes = forms.CharField(
+        label=pgettext_lazy("counselling", "Notes"), widget=forms.Textarea, required=False
+    )
     retention_action = forms.ChoiceField(
         label=_("After the retention date"),
         choices=Case.RetentionAction.choices,
@@ -103,7 +106,9 @@ class CaseUpdateForm(ClientFieldsMixin):
     )
     status = forms.ChoiceField(label=_("Status"), choices=Case.Status.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Case.Outcome.choices, required=False)
-    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea, required=False)
+    notes = forms.CharField(
+        label=pgettext_lazy("counselling", "Notes"), widget=forms.Textarea, required=False
+    )
     retention_until = forms.DateField(
         label=_("Keep until"),
         widget=DATE,
@@ -334,7 +339,9 @@ class ApplyOnBehalfForm(forms.Form):
     )
     weekly_hours = forms.IntegerField(label=_("Care hours per week"), min_value=5, max_value=60)
     home_district = forms.ModelChoiceField(
-        label=_("Home district"), queryset=District.objects.order_by("name"), required=False
+        label=pgettext_lazy("counselling", "Home district"),
+        queryset=District.objects.order_by("name"),
+        required=False,
     )
     home_postcode = forms.CharField(label=_("Home postcode"), max_length=10, required=False)
     employment = forms.BooleanField(label=_("Parents employed or in training"), required=False)

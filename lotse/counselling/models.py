@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation
 from lotse.directory.models import District, Service
@@ -110,7 +111,7 @@ class Case(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         WAITING = "waiting", _("Waiting for the client or others")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("counselling", "Closed")
 
     class Outcome(models.TextChoices):
         NONE = "", _("Not yet known")
@@ -208,7 +209,7 @@ class Contact(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(_("date of contact"), default=timezone.localdate)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices)
     duration_minutes = models.PositiveSmallIntegerField(_("duration (minutes)"))
     language = models.CharField(_("language used"), max_length=8, choices=LANGUAGE_CHOICES)
@@ -464,7 +465,7 @@ class Consultation(models.Model):
         on_delete=models.CASCADE,
         related_name="consultations_received",
     )
-    date = models.DateField(_("date"), default=timezone.localdate)
+    date = models.DateField(_("date of consultation"), default=timezone.localdate)
     format = models.CharField(_("format"), max_length=12, choices=Format.choices)
     topics = models.JSONField(_("topics"), default=list)
     participants = models.TextField(

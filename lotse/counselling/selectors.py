@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisations_for_user
@@ -383,7 +384,7 @@ def _table(
         if small:
             rows = [row for row in rows if row.count >= SUPPRESS_BELOW]
             rows.append(Cell(str(_("Others (combined)")), sum(r.count for r in small)))
-    total_cell = Cell(str(_("Total")), total) if total is not None else None
+    total_cell = Cell(str(pgettext("counselling", "Total")), total) if total is not None else None
     suppress(rows, total_cell, partition=partition)
     return StatTable(key, title, rows, total_cell)
 

@@ -14,6 +14,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
@@ -279,7 +280,7 @@ def follow_up_add(request: HttpRequest, pk: int) -> HttpResponse:
         pk,
         form_class=FollowUpForm,
         title=_("Add a follow-up task"),
-        submit=_("Add task"),
+        submit=pgettext("counselling", "Add task"),
         success=_("The task was added."),
         action=lambda case, data: services.follow_up_add(actor=request.user, case=case, **data),
         form_kwargs=lambda case: {"case": case},
