@@ -27,11 +27,22 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def media_root(tmp_path_factory) -> Path:
+    """One media folder per test session, set before any storage is used, so files written by
+    module-scoped fixtures (e.g. the demo city) are found by every test."""
+    from django.conf import settings as django_settings
+
+    path = tmp_path_factory.mktemp("media")
+    django_settings.MEDIA_ROOT = path
+    return path
+
+
 @pytest.fixture(autouse=True)
-def _test_settings(settings, tmp_path: Path) -> None:
+def _test_settings(settings, media_root: Path) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
-    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT = media_root
     settings.ACCOUNT_EMAIL_VERIFICATION = "mandatory"
     # Rate limits are tested on their own; elsewhere they must not interfere.
     settings.LOTSE_RATE_LIMITS = {key: 1_000_000 for key in settings.LOTSE_RATE_LIMITS}
@@ -161,7 +172,7 @@ def login(live_server) -> Callable[[object, str, str], None]:
         if "/2fa/authenticate" in pw_page.url:  # staff: allauth asks for the second factor
             user = User.objects.get(email=email.lower())
             pw_page.fill("input[name=code]", totp_current_code(user))
-            pw_page.click("form button[type=submit]")
+            pw_page.click("main form button[type=submit]")
             pw_page.wait_for_load_state()
 
     return do_login

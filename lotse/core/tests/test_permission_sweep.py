@@ -1,0 +1,264 @@
+"""Project-wide permission sweep (differential crawl).
+
+The demo city has pairs of users with the same role in different organisations (two parents,
+two counselling services, two facilities, coordinators of different networks …). Each user
+crawls every page reachable from their dashboard. Then:
+
+- a URL that user A reached but user B (same role, other organisation) did not must answer B
+  with 404 (a foreign object) or 403 (a missing role) — never 200;
+- every URL a signed-in user reached answers anonymous visitors with the login redirect
+  (or 401/403 for the API) unless anonymous visitors reached it themselves (public pages);
+- POST without a CSRF token changes nothing (403);
+- every URL pattern of the project is either reached by some crawl or listed in
+  ``NOT_CRAWLED`` with the reason and the test that covers it — a new URL that the sweep does not
+  know fails this test.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls.exceptions import Resolver404
+
+from lotse.accounts.models import Membership, Organisation, Role, User
+from lotse.core.demo import load_demo
+
+pytestmark = pytest.mark.django_db
+
+MAX_PAGES_PER_USER = 400
+
+#: URL names the crawl cannot reach by following links, with where they are tested instead.
+NOT_CRAWLED: dict[str, str] = {
+    "core:healthz": "plain-text health check; test_healthz",
+    "set_language": "POST only; test_translations.test_pages_switch_language",
+    "directory:map_points": "fetched by map.js; directory/tests/test_search.py",
+    "directory:service_points": "fetched by map.js; directory/tests/test_browser.py",
+}
+#: URL prefixes outside this sweep: allauth's own pages and the Django admin (both have their
+#: own permission systems), the API (tests/test_fuzz.py and each app's API tests).
+SKIP_PREFIXES = ("/admin/", "/accounts/", "/api/", "/static/", "/media/")
+
+
+class LinkParser(HTMLParser):
+    """Collects link targets and the actions of POST forms."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.post_actions: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "a" and values.get("href"):
+            self.links.append(values["href"] or "")
+        elif tag == "form" and (values.get("method") or "get").lower() == "post":
+            self.post_actions.append(values.get("action") or "")
+
+
+def _internal(base: str, href: str) -> str | None:
+    parts = urlsplit(urljoin(base, href))
+    if parts.netloc not in ("", "testserver") or parts.scheme in ("mailto", "tel"):
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    if path.startswith(SKIP_PREFIXES) or "logout" in path or path.startswith("/i18n/"):
+        return None
+    return path
+
+
+def page_targets(base: str, html: str) -> tuple[list[str], list[str]]:
+    parser = LinkParser()
+    parser.feed(html)
+    links = [p for h in parser.links if (p := _internal(base, h))]
+    actions = [p for h in parser.post_actions if (p := _internal(base, h or base))]
+    return links, actions
+
+
+@dataclass
+class Crawl:
+    pages: dict[str, int] = field(default_factory=dict)  # GET path → status
+    actions: set[str] = field(default_factory=set)  # POST form actions seen on those pages
+
+
+def crawl(client: Client, start: Iterable[str]) -> Crawl:
+    """GET every reachable internal page once (ignoring query strings after the first) and
+    note the POST forms on them; the forms are not submitted."""
+    result = Crawl()
+    seen_routes: set[str] = set()
+    queue = deque(start)
+    while queue and len(result.pages) < MAX_PAGES_PER_USER:
+        path = queue.popleft()
+        route = path.split("?")[0]
+        if path in result.pages or (route in seen_routes and "?" in path):
+            continue
+        response = client.get(path)
+        result.pages[path] = response.status_code
+        seen_routes.add(route)
+        content_type = response.get("Content-Type", "")
+        if response.status_code == 200 and content_type.startswith("text/html"):
+            links, actions = page_targets(path, response.content.decode())
+            queue.extend(links)
+            result.actions.update(a.split("?")[0] for a in actions)
+    return result
+
+
+def url_name(path: str) -> str | None:
+    try:
+        match = resolve(path.split("?")[0])
+    except Resolver404:
+        return None
+    return match.view_name
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, prefix: str, namespace: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = f"{namespace}:{pattern.namespace}" if pattern.namespace else namespace
+                walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                full = prefix + str(pattern.pattern)
+                if ("/" + full).startswith(SKIP_PREFIXES):
+                    continue
+                names.add(f"{namespace.strip(':')}:{pattern.name}".lstrip(":"))
+
+    walk(get_resolver().url_patterns, "", "")
+    return names
+
+
+def logged_in(user: User) -> Client:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(scope="module")
+def city(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        load_demo()
+        # A second facility's staff, so facility staff have a counterpart as well.
+        other = (
+            Organisation.objects.filter(kind=Organisation.Kind.FACILITY)
+            .exclude(memberships__role=Role.FACILITY_STAFF)
+            .first()
+        )
+        if other is not None:
+            staff, _ = User.objects.get_or_create(email="kita2@lotse.example")
+            Membership.objects.get_or_create(
+                user=staff, organisation=other, role=Role.FACILITY_STAFF
+            )
+        users = {
+            u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@lotse.example")
+        }
+        yield users
+        # The module's data is left to the test database teardown.
+
+
+#: Pairs of users with the same role in different organisations (or families).
+COUNTERPARTS = [
+    ("eltern", "eltern2"),
+    ("lotsin", "beratung"),
+    ("kita", "kita2"),
+    ("netzwerk", "verband"),
+    ("verband", "foerderer"),
+    ("foerderer", "netzwerk"),
+]
+
+
+@pytest.fixture(scope="module")
+def crawls(city, django_db_blocker) -> dict[str, Crawl]:
+    with django_db_blocker.unblock():
+        results = {"anonymous": crawl(Client(enforce_csrf_checks=True), ["/", "/facilities/"])}
+        for name, user in city.items():
+            results[name] = crawl(logged_in(user), ["/dashboard/", "/"])
+        return results
+
+
+def csrf_post(client: Client, path: str) -> int:
+    """POST with a valid CSRF token, as a browser would after loading a form."""
+    client.get("/")
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
+    return client.post(path, {}, headers={"X-CSRFToken": token}).status_code
+
+
+def test_no_page_errors(crawls):
+    errors = {
+        (who, path, status)
+        for who, result in crawls.items()
+        for path, status in result.pages.items()
+        if status >= 500
+    }
+    assert not errors
+
+
+def test_foreign_objects_are_404_and_missing_roles_403(city, crawls, django_db_blocker):
+    leaks = []
+    with django_db_blocker.unblock():
+        for owner, other in COUNTERPARTS:
+            if owner not in city or other not in city:
+                continue
+            mine = {p for p, s in crawls[owner].pages.items() if s == 200}
+            theirs = {p for p, s in crawls[other].pages.items() if s == 200}
+            client = logged_in(city[other])
+            for path in sorted(mine - theirs):
+                status = client.get(path).status_code
+                if status not in (403, 404):
+                    leaks.append(("GET", owner, other, path, status))
+            # Actions on the owner's objects: the counterpart's valid POST must not get through.
+            for path in sorted(crawls[owner].actions - crawls[other].actions):
+                status = csrf_post(client, path)
+                if status not in (403, 404, 405):
+                    leaks.append(("POST", owner, other, path, status))
+    assert leaks == []
+
+
+def test_signed_in_pages_redirect_anonymous_visitors_to_login(crawls):
+    public = {p for p, s in crawls["anonymous"].pages.items() if s == 200}
+    public_actions = crawls["anonymous"].actions
+    client = Client(enforce_csrf_checks=True)
+    wrong = []
+    for who, result in crawls.items():
+        if who == "anonymous":
+            continue
+        targets = [("GET", p) for p, s in result.pages.items() if s == 200 and p not in public]
+        targets += [("POST", p) for p in result.actions - public_actions]
+        for method, path in targets:
+            response = client.get(path) if method == "GET" else client.post(path, {})
+            login = response.status_code == 302 and "/accounts/login/" in response["Location"]
+            if not login and response.status_code not in (401, 403, 404, 405):
+                wrong.append((who, method, path, response.status_code))
+    assert wrong == []
+
+
+def test_post_without_csrf_token_is_refused(city, crawls):
+    client = logged_in(city["planer"])
+    accepted = []
+    for result in crawls.values():
+        for path in result.actions | {p.split("?")[0] for p, s in result.pages.items() if s == 200}:
+            status = client.post(path, {"x": "1"}).status_code
+            if status not in (403, 405):
+                accepted.append((path, status))
+    assert accepted == []
+
+
+def test_every_url_is_known_to_the_sweep(crawls):
+    reached = {
+        url_name(path) for result in crawls.values() for path in [*result.pages, *result.actions]
+    }
+    unknown = all_url_names() - reached - set(NOT_CRAWLED)
+    assert unknown == set(), (
+        "URLs that no crawl reached: link them from a page, or list them in NOT_CRAWLED with "
+        f"the test that covers them: {sorted(unknown)}"
+    )
+
+
+def test_healthz(client):
+    assert client.get("/healthz").content == b"ok"
