@@ -1,5 +1,8 @@
+import json
+
 from django import template
 from django.http import QueryDict
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
@@ -14,3 +17,14 @@ def query_with(context: template.Context, **changes: object) -> str:
         else:
             params[key] = str(value)
     return params.urlencode()
+
+
+JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
+@register.filter
+def jsonld(value: object) -> SafeString:
+    """JSON for a ``<script type="application/ld+json">`` block. ``<``, ``>`` and ``&`` are
+    escaped, so a name containing ``</script>`` cannot end the block (stored XSS)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # noqa: S308 - escaped above

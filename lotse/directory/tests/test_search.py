@@ -63,3 +63,11 @@ def test_bad_filter_answers_in_german(client, make_facility):
     response = client.get("/facilities/", {"age": "99"}, headers={"accept-language": "de"})
     assert response.status_code == 200
     assert 'role="alert"' in response.content.decode()
+
+
+def test_json_ld_cannot_be_broken_out_of(client, make_facility):
+    facility = make_facility(name='Kita </script><script>alert("x")</script>')
+    body = client.get(f"/facilities/{facility.pk}/").content.decode()
+    block = body.split('type="application/ld+json"', 1)[1].split("</script>", 1)[0]
+    assert "<script>" not in block and "\\u003C/script\\u003E" in block
+    assert '<script>alert("x")' not in body  # escaped everywhere: heading, title, JSON-LD
