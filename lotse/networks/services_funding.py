@@ -315,8 +315,10 @@ def application_decide(
     purpose: str = "",
 ) -> CallApplication:
     """Approve (creating the grant and its reports due) or reject; the applicant is told."""
+    # Lock only the application row (PostgreSQL refuses FOR UPDATE on the nullable side of
+    # the outer join to ``submitted_by``).
     application = (
-        CallApplication.objects.select_for_update()
+        CallApplication.objects.select_for_update(of=("self",))
         .select_related("call__funder", "applicant", "submitted_by")
         .get(pk=application.pk)
     )
