@@ -599,6 +599,41 @@ def seat_quota_delete(*, actor: User, quota: SeatQuota) -> None:
     sync_free_places([facility_id])
 
 
+PROFILE_FIELDS = (
+    "description",
+    "contact_name",
+    "phone",
+    "email",
+    "website",
+    "min_weekly_hours",
+    "max_weekly_hours",
+    "inclusion",
+    "barrier_free",
+    "meals",
+)
+
+
+@transaction.atomic
+def facility_profile_update(*, actor: User, facility: Facility, **fields: Any) -> Facility:
+    """Facility staff maintain the public profile of their facility (audit-logged)."""
+    if facility.organisation_id not in organisation_ids_for_user(actor, [Role.FACILITY_STAFF]):
+        raise PermissionDenied
+    unknown = set(fields) - set(PROFILE_FIELDS)
+    if unknown:
+        raise ValueError(f"not a profile field: {', '.join(sorted(unknown))}")
+    low, high = fields.get("min_weekly_hours"), fields.get("max_weekly_hours")
+    if low is not None and high is not None and low > high:
+        raise ValidationError(
+            {"max_weekly_hours": _("The longest care option is shorter than the shortest one.")}
+        )
+    facility = Facility.objects.select_for_update().get(pk=facility.pk)
+    for name, value in fields.items():
+        setattr(facility, name, value)
+    facility.full_clean(exclude=["organisation", "operator", "district"])
+    facility.save(update_fields=[*fields, "updated_at"])
+    return facility
+
+
 # --------------------------------------------------------------------------- offers
 
 

@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
 from lotse.core.permissions import role_required
+from lotse.directory.models import Facility
 
 from . import selectors, services
-from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
+from .forms import ApplicationEditForm, ApplicationForm, FacilityProfileForm, SeatQuotaForm
 from .models import Application, Offer
 
 
@@ -252,6 +253,26 @@ def facility_seats(request: HttpRequest, pk: int) -> HttpResponse:
         {"facility": facility, "quotas": selectors.seat_quotas_for(facility)},
         form,
     )
+
+
+@role_required(Role.FACILITY_STAFF)
+def facility_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = selectors.get_facility_for_staff(request.user, pk)
+    # The form validates a copy so that a failed save leaves the loaded facility untouched.
+    form = FacilityProfileForm(request.POST or None, instance=Facility.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.facility_profile_update(
+                actor=request.user,
+                facility=facility,
+                **{name: form.cleaned_data[name] for name in form.Meta.fields},
+            )
+        except ValidationError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, _("The profile was saved."))
+            return redirect("applications:facility", pk=facility.pk)
+    return _answer(request, "applications/profile_form.html", {"facility": facility}, form)
 
 
 @require_POST

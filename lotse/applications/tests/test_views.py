@@ -221,3 +221,22 @@ def test_api_shows_only_own_applications(client_for, world):
     assert client_for(None).get("/api/v1/applications/").status_code == 401
     rules = client_for(None).get("/api/v1/allocation/rules").json()
     assert rules[0]["criteria"] == ["age"] and rules[0]["lottery_seed"]
+
+
+def test_facility_profile(client_for, world):
+    staff = client_for(world["staff"])
+    url = reverse("applications:facility_profile", args=[world["a"].pk])
+    assert staff.get(url).status_code == 200
+    data = {
+        "description": "Wald und Wiese",
+        "phone": "0461 1",
+        "email": "kita@example.org",
+        "min_weekly_hours": "40",
+        "max_weekly_hours": "20",
+    }
+    response = staff.post(url, data)
+    assert response.status_code == 422
+    data["max_weekly_hours"] = "45"
+    assert staff.post(url, data).status_code == 302
+    world["a"].refresh_from_db()
+    assert world["a"].description == "Wald und Wiese" and world["a"].max_weekly_hours == 45
