@@ -4,8 +4,9 @@ map, and the members' calendar feed."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +25,6 @@ from ..forms import (
     ServiceForm,
     WorkingGroupForm,
 )
-from ..models import Network
 from .common import add_errors, login_required
 
 #: Roles that may found a network: coordinators, Jugendamt planners and administrators.
@@ -59,12 +59,13 @@ def network_create(request: HttpRequest) -> HttpResponse:
 
 def network_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A public profile for everyone; members see meetings, tasks and documents too."""
-    network = get_object_or_404(Network, pk=pk)
-    if not network.is_public and not request.user.is_authenticated:
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(request.get_full_path())
-    network, access = selectors.get_network_public_or_member(request.user, pk)
+    try:
+        network, access = selectors.get_network_public_or_member(request.user, pk)
+    except Http404:
+        # Anonymous visitors may be members: let them sign in (and reveal nothing).
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise
     context: dict[str, object] = {
         "network": network,
         "access": access,
@@ -104,7 +105,7 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
     org_form = MemberOrganisationForm(prefix="org") if access.manager else None
     if request.method == "POST":
         if add_form is None:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if add_form.is_valid():
             try:
                 services.member_add(actor=request.user, network=network, **add_form.cleaned_data)
@@ -223,7 +224,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
     form = WorkingGroupForm(request.POST or None, network=network) if access.manager else None
     if request.method == "POST":
         if form is None:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if form.is_valid():
             try:
                 services.working_group_save(
@@ -264,7 +265,7 @@ def group_detail(request: HttpRequest, pk: int, group_pk: int) -> HttpResponse:
         )
     if request.method == "POST":
         if form is None:
-            return HttpResponse(status=403)
+            raise PermissionDenied
         if form.is_valid():
             try:
                 services.working_group_save(
