@@ -1,0 +1,15 @@
+"""Retention job of the counselling app (run by ``lotse.core.retention.apply_retention``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.utils import timezone
+
+from .services import retention_apply
+
+
+def apply_retention(now: datetime) -> list[str]:
+    """Anonymise or erase cases whose own retention date (``Case.retention_until``) passed."""
+    report = retention_apply(today=timezone.localdate(now))
+    return [f"counselling: {report.summary()}"]

@@ -1,0 +1,21 @@
+"""Retention job of the networks app (run by ``lotse.core.retention.apply_retention``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from .models import CalendarToken, NetworkMember
+
+
+def apply_retention(now: datetime) -> list[str]:
+    """Delete calendar feeds of people who are no longer members of the network: the secret
+    address would otherwise keep exposing the meeting dates to them."""
+    membership = NetworkMember.objects.filter(
+        network_id=OuterRef("network_id"), user_id=OuterRef("user_id")
+    )
+    with transaction.atomic():
+        deleted, _ = CalendarToken.objects.exclude(Exists(membership)).delete()
+    return [f"networks: {deleted} calendar feed(s) of former members deleted"]
