@@ -168,11 +168,12 @@ def login(live_server) -> Callable[[object, str, str], None]:
         pw_page.fill("input[name=login]", email)
         pw_page.fill("input[name=password]", password)
         pw_page.click("form[action$='/accounts/login/'] button[type=submit]")
-        pw_page.wait_for_load_state()
+        pw_page.wait_for_url(lambda url: "/accounts/login/" not in url)
         if "/2fa/authenticate" in pw_page.url:  # staff: allauth asks for the second factor
             user = User.objects.get(email=email.lower())
             pw_page.fill("input[name=code]", totp_current_code(user))
             pw_page.click("main form button[type=submit]")
-            pw_page.wait_for_load_state()
+            pw_page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
+        pw_page.wait_for_load_state()
 
     return do_login

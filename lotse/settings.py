@@ -44,8 +44,18 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("LOTSE_SITE_URL", "http://127.0.0.1:8000")
 
 INSTALLED_APPS = [
-    # First, so that its templates (base layout, allauth pages) override the libraries' ones.
+    # Lotse's apps first: their templates override the libraries' (base layout, allauth pages)
+    # and their translations win over Django's and the libraries' for the same words.
     "lotse.core",
+    "lotse.accounts",
+    "lotse.directory",
+    "lotse.applications",
+    "lotse.allocation",
+    "lotse.counselling",
+    "lotse.events",
+    "lotse.networks",
+    "lotse.planning",
+    "lotse.api",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -63,15 +73,6 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "ninja",
-    "lotse.accounts",
-    "lotse.directory",
-    "lotse.applications",
-    "lotse.allocation",
-    "lotse.counselling",
-    "lotse.events",
-    "lotse.networks",
-    "lotse.planning",
-    "lotse.api",
 ]
 
 MIDDLEWARE = [
