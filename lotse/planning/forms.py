@@ -52,9 +52,12 @@ class PlanningFilterForm(forms.Form):
         self.chosen_municipality = self._chosen_municipality()
         self.years: list[int] = years_for(self.chosen_municipality)  # type: ignore[operator]
         self.fields["year"].choices = [(y, str(y)) for y in self.years]
-        self.fields["district"].queryset = District.objects.filter(
-            municipality=self.chosen_municipality
-        ).order_by("name")
+        # only(): the boundaries are large and not needed for the choice.
+        self.fields["district"].queryset = (
+            District.objects.filter(municipality=self.chosen_municipality)
+            .only("id", "name", "municipality")
+            .order_by("name")
+        )
         for band, value in DEFAULT_DEMAND.items():
             self.fields[f"demand_{band}"].widget.attrs["placeholder"] = str(value)
 

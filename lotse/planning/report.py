@@ -8,8 +8,11 @@ them; so are ratios and averages that rest on fewer than 3 children.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 
+from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +26,7 @@ SUPPRESSED = "<3"
 MIN_COUNT = 3
 ALL = "all"
 FORECAST_YEARS = 3
+DEMAND_CACHE_SECONDS = 15 * 60
 #: Default share of children whose parents want a place, per band (percent). Planners change
 #: it on the page; the defaults are close to the parents' wishes measured nationally (DJI).
 DEFAULT_DEMAND = {"u3": 50, "ue3": 95, "school": 60}
@@ -149,6 +153,20 @@ class Flow:
     same_district: bool
 
 
+@dataclass(frozen=True)
+class CommuteRow:
+    """Placements of families from one home district: in their own district or elsewhere."""
+
+    key: str
+    name: str
+    placed: Shown
+    own: Shown
+    elsewhere: Shown
+    share_elsewhere: float | None
+    #: the (up to three) other districts where most of them got a place
+    destinations: list[tuple[str, Shown]]
+
+
 @dataclass
 class Report:
     filters: Filters
@@ -160,11 +178,25 @@ class Report:
     tables: dict[str, tuple[list[Row], Row]]
     forecast_years: list[int]
     forecast: list[ForecastRow]
-    flows: list[Flow]
+    commuting: list[CommuteRow]
     base_year: int | None
     is_estimate: bool
     facilities: int
     generated_at: dt.datetime
+    placement_counts: dict = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def flows(self) -> list[Flow]:
+        """Placements per pair of districts (built when asked for: a big city has thousands)."""
+        return _flows(self.filters, self.districts, self.placement_counts)
+
+    @property
+    def district_flows(self) -> list[Flow]:
+        """Flows from or to the chosen district (all flows without a district filter)."""
+        if self.filters.district is None:
+            return self.flows
+        name = self.filters.district.name
+        return [f for f in self.flows if name in (f.home, f.place)]
 
     @property
     def summary(self) -> Row:
@@ -208,21 +240,50 @@ def _raw_for(
     return raw
 
 
-def _children(
-    municipality: str, district_ids: list[int], year: int
-) -> tuple[dict[int, dict[str, float]], int | None]:
-    groups = selectors.population_groups(municipality)
-    births = selectors.births(municipality)
-    result: dict[int, dict[str, float]] = {}
-    bases: set[int] = set()
-    for district_id in district_ids:
-        bands, base = children_by_band(
-            groups.get(district_id, {}), births.get(district_id, {}), year
+@dataclass(frozen=True)
+class Population:
+    """The municipality's population tables and births, read once per report."""
+
+    groups: dict[int, dict[int, list]]
+    births: dict[int, dict[int, int]]
+
+    @classmethod
+    def load(cls, municipality: str) -> Population:
+        return cls(selectors.population_groups(municipality), selectors.births(municipality))
+
+    def children(
+        self, district_ids: list[int], year: int
+    ) -> tuple[dict[int, dict[str, float]], int | None]:
+        """Children per district and band in ``year``, and the latest data year used."""
+        result: dict[int, dict[str, float]] = {}
+        bases: set[int] = set()
+        for district_id in district_ids:
+            bands, base = children_by_band(
+                self.groups.get(district_id, {}), self.births.get(district_id, {}), year
+            )
+            result[district_id] = bands
+            if base is not None:
+                bases.add(base)
+        return result, (max(bases) if bases else None)
+
+
+def _demand(municipality: str, year: int, today: dt.date) -> tuple[dict, dict]:
+    """Applications, claims, waiting times and placements, aggregated in the database.
+
+    These GROUP BY queries over all applications and offers are the costly part of a report;
+    the result is cached under a key that changes with the data (``demand_version``), so
+    switching band, district or demand assumptions reuses it and a change shows at once.
+    """
+    version = hashlib.sha1(repr(selectors.demand_version(municipality)).encode()).hexdigest()
+    key = f"planning:demand:{municipality}:{year}:{today.isoformat()}:{version}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = (
+            selectors.demand_by_district(municipality, year, today=today),
+            selectors.placement_counts(municipality, year),
         )
-        result[district_id] = bands
-        if base is not None:
-            bases.add(base)
-    return result, (max(bases) if bases else None)
+        cache.set(key, cached, timeout=DEMAND_CACHE_SECONDS)
+    return cached
 
 
 def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
@@ -230,10 +291,11 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     municipality, year = filters.municipality, filters.year
     all_districts = selectors.districts(municipality)
     ids = [d.pk for d in all_districts]
-    children, base_year = _children(municipality, ids, year)
+    population = Population.load(municipality)
+    children, base_year = population.children(ids, year)
     seats = selectors.seats_by_district(municipality)
-    demand_rows = selectors.demand_by_district(municipality, year, today=today)
-    placed = selectors.placements_by_district(municipality, year)
+    demand_rows, placement_counts = _demand(municipality, year, today or timezone.localdate())
+    placed = selectors.placements_by_district(placement_counts)
     args = (children, seats, demand_rows, placed, filters.demand)
 
     tables = {band: _table(filters, all_districts, band, args) for band in [*BANDS, ALL]}
@@ -247,8 +309,9 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         by_band=[tables[band][1] for band in [*BANDS, ALL]],
         tables=tables,
         forecast_years=forecast_years,
-        forecast=_forecast(filters, all_districts, seats, forecast_years),
-        flows=_flows(filters, all_districts),
+        forecast=_forecast(filters, all_districts, seats, forecast_years, population),
+        commuting=_commute_rows(filters, all_districts, placement_counts),
+        placement_counts=placement_counts,
         base_year=base_year,
         is_estimate=base_year is not None and base_year != year,
         facilities=selectors.facility_counts(municipality),
@@ -278,10 +341,10 @@ def _forecast(
     all_districts: list[District],
     seats: dict[int, dict[str, int]],
     years: list[int],
+    population: Population,
 ) -> list[ForecastRow]:
-    per_year = {
-        y: _children(filters.municipality, [d.pk for d in all_districts], y)[0] for y in years
-    }
+    ids = [d.pk for d in all_districts]
+    per_year = {y: population.children(ids, y)[0] for y in years}
     rows, totals = [], {"seats": 0, **{y: [0.0, 0.0] for y in years}}
     for district in all_districts:
         district_seats = sum(seats.get(district.pk, {}).get(b, 0) for b in filters.bands)
@@ -309,22 +372,54 @@ def _forecast_cell(children: float, demand: float, seats: int) -> tuple[Shown, S
     return suppress(children), suppress(demand), balance
 
 
-def _flows(filters: Filters, all_districts: list[District]) -> list[Flow]:
+def _flows(filters: Filters, all_districts: list[District], placement_counts: dict) -> list[Flow]:
     names = {d.pk: d.name for d in all_districts}
+    unknown = str(_("District not known"))
     band = None if filters.band == ALL else filters.band
-    counts = selectors.commuting(filters.municipality, filters.year, band)
     flows = [
         Flow(
-            home=names.get(home, str(_("District not known")))
-            if home
-            else str(_("District not known")),
+            home=names.get(home, unknown) if home else unknown,
             place=names.get(place, "?"),
             children=suppress(n),
             same_district=home == place,
         )
-        for (home, place), n in counts.items()
+        for (home, place), n in selectors.commuting(placement_counts, band).items()
     ]
     return sorted(flows, key=lambda f: (f.home, not f.same_district, f.place))
+
+
+def _commute_rows(
+    filters: Filters, all_districts: list[District], placement_counts: dict
+) -> list[CommuteRow]:
+    names = {d.pk: d.name for d in all_districts}
+    unknown = str(_("District not known"))
+    band = None if filters.band == ALL else filters.band
+    by_home: dict[int | None, dict[int, int]] = {}
+    for (home, place), n in selectors.commuting(placement_counts, band).items():
+        by_home.setdefault(home, {})[place] = n
+    rows = []
+    for district_id, name in [*((d.pk, d.name) for d in all_districts), (None, unknown)]:
+        places = by_home.get(district_id)
+        if not places:
+            continue
+        placed = sum(places.values())
+        own = places.get(district_id, 0) if district_id else 0
+        others = sorted(
+            ((n, names.get(p, "?")) for p, n in places.items() if p != district_id),
+            key=lambda item: (-item[0], item[1]),
+        )
+        rows.append(
+            CommuteRow(
+                key=str(district_id or "unknown"),
+                name=name,
+                placed=suppress(placed),
+                own=suppress(own),
+                elsewhere=suppress(placed - own),
+                share_elsewhere=ratio(placed - own, placed),
+                destinations=[(place, suppress(n)) for n, place in others[:3]],
+            )
+        )
+    return rows
 
 
 def year_choices(municipality: str, today: dt.date | None = None) -> list[int]:

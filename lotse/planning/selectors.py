@@ -12,12 +12,14 @@ from django.db.models import (
     Case,
     CharField,
     Count,
+    Exists,
     FloatField,
     Func,
+    Max,
+    Min,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -134,18 +136,18 @@ def all_day_claim_grades(start: dt.date) -> int:
     return min(max(school_year - 2025, 0), 4)
 
 
-def band_case(months: list[dt.date]) -> Case:
+def band_case(months: list[dt.date], start: str = "desired_start") -> Case:
     """The seat type (age band) a child needs at its desired start, evaluated in SQL.
 
     Same rule as ``applications.models.seat_type_for``: under 36 months → u3, under 72 → ue3,
     else school. As desired starts are first days of months, one threshold per month suffices.
+    Expects the child's (expected) birth date annotated as ``birth``; ``start`` names the
+    desired-start field.
     """
     whens = []
     for month in months:
-        whens.append(When(desired_start=month, birth__gt=_years_before(month, 3), then=Value("u3")))
-        whens.append(
-            When(desired_start=month, birth__gt=_years_before(month, 6), then=Value("ue3"))
-        )
+        whens.append(When(**{start: month}, birth__gt=_years_before(month, 3), then=Value("u3")))
+        whens.append(When(**{start: month}, birth__gt=_years_before(month, 6), then=Value("ue3")))
     return Case(*whens, default=Value("school"), output_field=CharField())
 
 
@@ -181,97 +183,153 @@ def counted_applications(municipality: str, year: int) -> QuerySet[Application]:
     ).exclude(status=Application.Status.WITHDRAWN)
 
 
+BIRTH = Coalesce("child__birth_date", "child__expected_birth_date")
+
+
 def demand_by_district(
     municipality: str, year: int, *, today: dt.date | None = None
 ) -> dict[tuple[int | None, str], dict[str, float | int | None]]:
     """Per (home district, band): children applying, children with a legal claim and no offer
     by the start of their desired month, and the mean days from application to first offer.
 
-    One GROUP BY query; a child with several applications counts once (distinct child).
+    Two GROUP BY queries, no correlated subquery per application (SQLite would run one for
+    every reference): children and claims over applications LEFT JOIN offers; waiting times
+    over first offers. A child counts once however many applications it has.
     """
     today = today or timezone.localdate()
     base = counted_applications(municipality, year)
-    months = sorted(base.values_list("desired_start", flat=True).distinct())
+    # order_by(): the model orders by created_at, which would make DISTINCT per row.
+    months = sorted(base.order_by().values_list("desired_start", flat=True).distinct())
     if not months:
         return {}
-    first_offer = (
-        Offer.objects.filter(application=OuterRef("pk"))
-        .order_by("created_at")
-        .values("created_at")[:1]
-    )
-    unmet_q = legal_claim_q([m for m in months if m <= today])
-    unmet_q &= Q(first_offer__isnull=True) | Q(
-        *[Q(desired_start=m, first_offer__gte=_month_start(m)) for m in months],
+    due = legal_claim_q([m for m in months if m <= today])
+    offered_in_time = Q(
+        *[Q(desired_start=m, offers__created_at__lt=_month_start(m)) for m in months],
         _connector=Q.OR,
     )
-    waited = Q(first_offer__isnull=False)
     rows = (
-        base.annotate(
-            birth=Coalesce("child__birth_date", "child__expected_birth_date"),
-            first_offer=Subquery(first_offer),
-        )
-        .annotate(band=band_case(months))
+        base.annotate(birth=BIRTH, band=band_case(months))
         .values("home_district_id", "band")
         .annotate(
             applicants=Count("child_id", distinct=True),
-            unmet=Count("child_id", distinct=True, filter=unmet_q),
-            waited=Count("id", filter=waited),
-            wait_seconds=Avg(
-                EpochSeconds("first_offer") - EpochSeconds("submitted_at"), filter=waited
-            ),
+            claims=Count("child_id", distinct=True, filter=due),
+            # Children with a due claim and an offer before their month: the claim is met.
+            met=Count("child_id", distinct=True, filter=due & offered_in_time),
         )
         .order_by()
     )
-    return {
+    result: dict[tuple[int | None, str], dict[str, float | int | None]] = {
         (row["home_district_id"], row["band"]): {
             "applicants": row["applicants"],
-            "unmet": row["unmet"],
-            "waited": row["waited"],
-            "wait_days": row["wait_seconds"] / 86400 if row["wait_seconds"] is not None else None,
+            "unmet": row["claims"] - row["met"],
+            "waited": 0,
+            "wait_days": None,
         }
         for row in rows
     }
+    for key, waited, wait_days in _waiting(municipality, year):
+        entry = result.setdefault(key, {"applicants": 0, "unmet": 0})
+        entry.update(waited=waited, wait_days=wait_days)
+    return result
 
 
-def placements(municipality: str, year: int) -> QuerySet[Offer]:
-    """Accepted offers (placements) starting in ``year`` at the municipality's facilities."""
-    return Offer.objects.filter(
-        status=Offer.Status.ACCEPTED,
-        start_month__year=year,
-        facility__district__municipality=municipality,
+def _waiting(municipality: str, year: int) -> list[tuple[tuple[int | None, str], int, float]]:
+    """Mean days from application to first offer, per home district and the offer's seat type.
+
+    Only first offers count (no earlier offer for the same application). The seat type of the
+    offer stands for the band here: it saves joining every child again.
+    """
+    earlier = Offer.objects.filter(application_id=OuterRef("application_id")).filter(
+        Q(created_at__lt=OuterRef("created_at"))
+        | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
     )
-
-
-def placements_by_district(municipality: str, year: int) -> dict[tuple[int, str], int]:
-    """Children placed per (district of the facility, seat type)."""
     rows = (
-        placements(municipality, year)
-        .values("facility__district_id", "seat_type")
-        .annotate(n=Count("application__child_id", distinct=True))
+        Offer.objects.filter(
+            application__municipality=municipality,
+            application__submitted_at__isnull=False,
+            application__desired_start__year=year,
+        )
+        .exclude(application__status=Application.Status.WITHDRAWN)
+        .filter(~Exists(earlier))
+        .values("application__home_district_id", "seat_type")
+        .annotate(
+            waited=Count("id"),
+            seconds=Avg(EpochSeconds("created_at") - EpochSeconds("application__submitted_at")),
+        )
         .order_by()
     )
-    return {(r["facility__district_id"], r["seat_type"]): r["n"] for r in rows}
+    return [
+        (
+            (row["application__home_district_id"], row["seat_type"]),
+            row["waited"],
+            row["seconds"] / 86400,
+        )
+        for row in rows
+    ]
+
+
+def placement_counts(municipality: str, year: int) -> dict[tuple[int | None, int, str], int]:
+    """Placements (accepted offers) starting in ``year`` at the municipality's facilities, per
+    (home district of the family, district of the facility, seat type).
+
+    One query serves both the placements per district and the commuting between districts.
+    An application has at most one accepted offer (a constraint), so offers count children.
+    """
+    rows = (
+        Offer.objects.filter(
+            status=Offer.Status.ACCEPTED,
+            start_month__year=year,
+            facility__district__municipality=municipality,
+        )
+        .values("application__home_district_id", "facility__district_id", "seat_type")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        (r["application__home_district_id"], r["facility__district_id"], r["seat_type"]): r["n"]
+        for r in rows
+    }
+
+
+def placements_by_district(
+    counts: dict[tuple[int | None, int, str], int],
+) -> dict[tuple[int, str], int]:
+    """Children placed per (district of the facility, seat type)."""
+    result: dict[tuple[int, str], int] = defaultdict(int)
+    for (_home, place, seat_type), n in counts.items():
+        result[(place, seat_type)] += n
+    return dict(result)
 
 
 def commuting(
-    municipality: str, year: int, band: str | None = None
+    counts: dict[tuple[int | None, int, str], int], band: str | None = None
 ) -> dict[tuple[int | None, int], int]:
     """Placements per (home district of the family, district of the facility)."""
-    qs = placements(municipality, year)
-    if band:
-        qs = qs.filter(seat_type=band)
-    rows = (
-        qs.values("application__home_district_id", "facility__district_id")
-        .annotate(n=Count("application__child_id", distinct=True))
-        .order_by()
+    result: dict[tuple[int | None, int], int] = defaultdict(int)
+    for (home, place, seat_type), n in counts.items():
+        if band is None or seat_type == band:
+            result[(home, place)] += n
+    return dict(result)
+
+
+def demand_version(municipality: str) -> tuple:
+    """Changes whenever an application or offer that the figures rest on changes.
+
+    Applications change ``updated_at`` on every status change; offers are created (new id) or
+    answered (``answered_at``). Two cheap aggregates, so cached figures can be reused safely.
+    """
+    applications = Application.objects.filter(municipality=municipality).aggregate(
+        n=Count("id"), changed=Max("updated_at")
     )
-    return {(r["application__home_district_id"], r["facility__district_id"]): r["n"] for r in rows}
+    offers = Offer.objects.aggregate(n=Count("id"), last=Max("id"), answered=Max("answered_at"))
+    return (*applications.values(), *offers.values())
 
 
 def demand_years(municipality: str) -> list[int]:
-    years = (
-        Application.objects.filter(municipality=municipality, submitted_at__isnull=False)
-        .dates("desired_start", "year")
-        .distinct()
-    )
-    return sorted({d.year for d in years})
+    """Years from the earliest to the latest desired start (Min/Max: one cheap aggregate)."""
+    span = Application.objects.filter(
+        municipality=municipality, submitted_at__isnull=False
+    ).aggregate(first=Min("desired_start"), last=Max("desired_start"))
+    if span["first"] is None:
+        return []
+    return list(range(span["first"].year, span["last"].year + 1))

@@ -8,9 +8,12 @@ table next to the picture.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.core.cache import cache
 
 from lotse.directory.models import District
 
@@ -77,16 +80,56 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
 def choropleth(
     districts: list[District], values: dict[int, float | None], selected: int | None = None
 ) -> ChoroplethMap | None:
-    """Project the districts' GeoJSON boundaries (WGS84) onto an SVG canvas.
-
-    Equirectangular projection scaled by the cosine of the mean latitude: true to shape
-    within a city. Points are rounded to 0.1 px and repeated points dropped, which turns
-    ~10,000 vertices of Flensburg's 13 districts into a few thousand.
-    """
+    """The districts as SVG paths, coloured by ``values`` (see ``_geometry``)."""
     with_shape = [d for d in districts if d.boundary and _rings(d.boundary)]
     if not with_shape:
         return None
-    points = [pt for d in with_shape for ring in _rings(d.boundary) for pt in ring]
+    height, shapes = _cached_geometry(with_shape)
+    result = ChoroplethMap(width=MAP_WIDTH, height=height)
+    for district in with_shape:
+        path, label_x, label_y = shapes[district.pk]
+        value = values.get(district.pk)
+        result.shapes.append(
+            MapShape(
+                district=district,
+                path=path,
+                fill=fill_for(value),
+                value=value,
+                label_x=label_x,
+                label_y=label_y,
+                selected=district.pk == selected,
+            )
+        )
+    return result
+
+
+Geometry = tuple[int, dict[int, tuple[str, float, float]]]
+
+
+def _cached_geometry(districts: list[District]) -> Geometry:
+    """Projecting is the costly part and boundaries change only on import: cache it, keyed by
+    a fingerprint of the districts and the size and first point of each ring."""
+    fingerprint = hashlib.sha1(
+        repr(
+            [(d.pk, [(len(r), r[0] if r else None) for r in _rings(d.boundary)]) for d in districts]
+        ).encode()
+    ).hexdigest()
+    key = f"planning:map:{fingerprint}"
+    geometry = cache.get(key)
+    if geometry is None:
+        geometry = _geometry(districts)
+        cache.set(key, geometry, timeout=24 * 3600)
+    return geometry
+
+
+def _geometry(districts: list[District]) -> Geometry:
+    """Project the districts' GeoJSON boundaries (WGS84) onto an SVG canvas.
+
+    Equirectangular projection scaled by the cosine of the mean latitude: true to shape
+    within a city. Points are rounded to half pixels and repeated points dropped, which turns
+    ~10,000 vertices of Flensburg's 13 districts into a few thousand.
+    """
+    points = [pt for d in districts for ring in _rings(d.boundary) for pt in ring]
     lat0 = math.radians(sum(p[1] for p in points) / len(points))
     kx = math.cos(lat0)
     xs = [p[0] * kx for p in points]
@@ -97,12 +140,12 @@ def choropleth(
 
     def project(pt: list[float]) -> tuple[float, float]:
         return (
-            round((pt[0] * kx - min_x) * scale + MAP_PADDING, 1),
-            round((max_y - pt[1]) * scale + MAP_PADDING, 1),
+            round(((pt[0] * kx - min_x) * scale + MAP_PADDING) * 2) / 2,
+            round(((max_y - pt[1]) * scale + MAP_PADDING) * 2) / 2,
         )
 
-    result = ChoroplethMap(width=MAP_WIDTH, height=height)
-    for district in with_shape:
+    shapes = {}
+    for district in districts:
         parts, all_pts = [], []
         for ring in _rings(district.boundary):
             projected: list[tuple[float, float]] = []
@@ -112,19 +155,12 @@ def choropleth(
                     projected.append(xy)
             all_pts.extend(projected)
             parts.append("M" + "L".join(f"{x:g},{y:g}" for x, y in projected) + "Z")
-        value = values.get(district.pk)
-        result.shapes.append(
-            MapShape(
-                district=district,
-                path="".join(parts),
-                fill=fill_for(value),
-                value=value,
-                label_x=round(sum(p[0] for p in all_pts) / len(all_pts), 1),
-                label_y=round(sum(p[1] for p in all_pts) / len(all_pts), 1),
-                selected=district.pk == selected,
-            )
+        shapes[district.pk] = (
+            "".join(parts),
+            round(sum(p[0] for p in all_pts) / len(all_pts), 1),
+            round(sum(p[1] for p in all_pts) / len(all_pts), 1),
         )
-    return result
+    return height, shapes
 
 
 # --- Bar charts ---------------------------------------------------------------------------

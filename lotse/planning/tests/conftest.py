@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from lotse.accounts.models import Organisation, Role
 from lotse.applications.models import Application, Child, Offer, SeatQuota
@@ -31,6 +32,14 @@ def _no_staff_2fa_prompt(settings):
     # Two-factor enrolment of staff is the accounts app's concern (and tested there); here
     # planners and the refused roles must reach the planning views themselves.
     settings.LOTSE_REQUIRE_STAFF_2FA = False
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Reports cache their aggregates; every test starts from the database.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

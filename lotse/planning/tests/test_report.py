@@ -61,13 +61,16 @@ def test_unmet_claims_wait_until_the_desired_month_has_begun(testhausen):
 
 def test_placements_and_commuting(testhausen):
     nord, sued = testhausen.nord.pk, testhausen.sued.pk
-    assert selectors.placements_by_district(TOWN, 2025) == {
+    counts = selectors.placement_counts(TOWN, 2025)
+    # c1 Nord → A (Nord), c4 Nord → C (Süd), c6 Süd → C (Süd); c5 declined.
+    assert counts == {(nord, nord, "u3"): 1, (nord, sued, "ue3"): 1, (sued, sued, "u3"): 1}
+    assert selectors.placements_by_district(counts) == {
         (nord, "u3"): 1,
         (sued, "ue3"): 1,
         (sued, "u3"): 1,
     }
-    assert selectors.commuting(TOWN, 2025) == {(nord, nord): 1, (nord, sued): 1, (sued, sued): 1}
-    assert selectors.commuting(TOWN, 2025, "ue3") == {(nord, sued): 1}
+    assert selectors.commuting(counts) == {(nord, nord): 1, (nord, sued): 1, (sued, sued): 1}
+    assert selectors.commuting(counts, "ue3") == {(nord, sued): 1}
 
 
 def test_district_rows_all_bands(testhausen):
@@ -154,3 +157,14 @@ def test_years_after_the_data_are_forecast(testhausen):
 def test_year_choices(testhausen):
     years = year_choices(TOWN, today=dt.date(2026, 3, 1))
     assert years == [2024, 2025, 2026]
+
+
+def test_cached_figures_follow_the_data(testhausen):
+    from lotse.applications.models import Application
+
+    assert report().total.applicants == 7
+    # A change of status (updated_at) invalidates the cached aggregates at once.
+    app = Application.objects.get(child__first_name="c3")
+    app.status = Application.Status.WITHDRAWN
+    app.save()
+    assert report().total.applicants == 6
