@@ -23,19 +23,63 @@ from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.core.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 
-MAX_PAGES_PER_USER = 400
+MAX_PAGES_PER_USER = 250
+MAX_PATHS_PER_VIEW = 2  # two objects of each kind are enough to see scoping; keeps it fast
+
+#: Views anyone may see without signing in (the public directory, calendar, calls, …).
+PUBLIC_VIEWS = {
+    "core:home",
+    "core:privacy",
+    "core:about_data",
+    "core:healthz",
+    "directory:search",
+    "directory:map",
+    "directory:map_points",
+    "directory:service_points",
+    "directory:services",
+    "directory:facility",
+    "events:calendar",
+    "events:calendar_ics",
+    "events:detail",
+    "events:event_ics",
+    "events:registered",
+    "events:document",
+    "allocation:public_rules",
+    "networks:list",
+    "networks:people_and_services",
+    "networks:detail",
+    "networks:calls",
+    "networks:call",
+    "networks:call_document",
+}
+#: Views opened through a secret link from an e-mail (no sign-in; the token is the key).
+TOKEN_VIEWS = {
+    "events:confirm_email": "events/tests (double opt-in, expired and forged links)",
+    "events:offer": "events/tests (waiting-list offer links)",
+    "events:registration": "events/tests (own registration page)",
+    "events:registration_cancel": "events/tests (cancellation by link)",
+    "events:registration_ics": "events/tests (iCal of the own registration)",
+    "events:registration_certificate": "events/tests (certificate download)",
+    "events:registration_document": "events/tests (documents for participants)",
+    "networks:ical_feed": "networks/tests (secret per-member calendar feed)",
+    "applications:claim": "applications and counselling tests (invitation to take over)",
+}
 
 #: URL names the crawl cannot reach by following links, with where they are tested instead.
 NOT_CRAWLED: dict[str, str] = {
+    **TOKEN_VIEWS,
     "core:healthz": "plain-text health check; test_healthz",
     "set_language": "POST only; test_translations.test_pages_switch_language",
     "directory:map_points": "fetched by map.js; directory/tests/test_search.py",
@@ -46,20 +90,48 @@ NOT_CRAWLED: dict[str, str] = {
 SKIP_PREFIXES = ("/admin/", "/accounts/", "/api/", "/static/", "/media/")
 
 
+@dataclass
+class FormField:
+    name: str
+    kind: str  # input type, "select" or "textarea"
+    value: str = ""
+
+
+@dataclass
+class Form:
+    action: str
+    fields: list[FormField] = field(default_factory=list)
+
+
 class LinkParser(HTMLParser):
-    """Collects link targets and the actions of POST forms."""
+    """Collects link targets and the POST forms with their fields."""
 
     def __init__(self) -> None:
         super().__init__()
         self.links: list[str] = []
         self.post_actions: list[str] = []
+        self.forms: list[Form] = []
+        self._form: Form | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = dict(attrs)
+        values = {k: v or "" for k, v in attrs}
         if tag == "a" and values.get("href"):
-            self.links.append(values["href"] or "")
-        elif tag == "form" and (values.get("method") or "get").lower() == "post":
-            self.post_actions.append(values.get("action") or "")
+            self.links.append(values["href"])
+        elif tag == "form":
+            if (values.get("method") or "get").lower() == "post":
+                self.post_actions.append(values.get("action") or "")
+                self._form = Form(values.get("action") or "")
+                self.forms.append(self._form)
+            else:
+                self._form = None
+        elif self._form is not None and tag in ("input", "select", "textarea"):
+            if values.get("name"):
+                kind = values.get("type", "text") if tag == "input" else tag
+                self._form.fields.append(FormField(values["name"], kind, values.get("value", "")))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self._form = None
 
 
 def _internal(base: str, href: str) -> str | None:
@@ -72,18 +144,11 @@ def _internal(base: str, href: str) -> str | None:
     return path
 
 
-def page_targets(base: str, html: str) -> tuple[list[str], list[str]]:
-    parser = LinkParser()
-    parser.feed(html)
-    links = [p for h in parser.links if (p := _internal(base, h))]
-    actions = [p for h in parser.post_actions if (p := _internal(base, h or base))]
-    return links, actions
-
-
 @dataclass
 class Crawl:
     pages: dict[str, int] = field(default_factory=dict)  # GET path → status
     actions: set[str] = field(default_factory=set)  # POST form actions seen on those pages
+    forms: dict[str, Form] = field(default_factory=dict)  # one form per action path
 
 
 def crawl(client: Client, start: Iterable[str]) -> Crawl:
@@ -91,20 +156,30 @@ def crawl(client: Client, start: Iterable[str]) -> Crawl:
     note the POST forms on them; the forms are not submitted."""
     result = Crawl()
     seen_routes: set[str] = set()
+    per_view: dict[str | None, int] = {}
     queue = deque(start)
     while queue and len(result.pages) < MAX_PAGES_PER_USER:
         path = queue.popleft()
         route = path.split("?")[0]
         if path in result.pages or (route in seen_routes and "?" in path):
             continue
+        view = url_name(route)
+        if route not in seen_routes and per_view.get(view, 0) >= MAX_PATHS_PER_VIEW:
+            continue
+        per_view[view] = per_view.get(view, 0) + 1
         response = client.get(path)
         result.pages[path] = response.status_code
         seen_routes.add(route)
         content_type = response.get("Content-Type", "")
         if response.status_code == 200 and content_type.startswith("text/html"):
-            links, actions = page_targets(path, response.content.decode())
-            queue.extend(links)
-            result.actions.update(a.split("?")[0] for a in actions)
+            parser = LinkParser()
+            parser.feed(response.content.decode())
+            queue.extend(p for h in parser.links if (p := _internal(path, h)))
+            for form in parser.forms:
+                action = _internal(path, form.action or path)
+                if action:
+                    result.actions.add(action.split("?")[0])
+                    result.forms.setdefault(action, form)
     return result
 
 
@@ -209,6 +284,8 @@ def test_foreign_objects_are_404_and_missing_roles_403(city, crawls, django_db_b
             theirs = {p for p, s in crawls[other].pages.items() if s == 200}
             client = logged_in(city[other])
             for path in sorted(mine - theirs):
+                if url_name(path) in PUBLIC_VIEWS:
+                    continue
                 status = client.get(path).status_code
                 if status not in (403, 404):
                     leaks.append(("GET", owner, other, path, status))
@@ -220,17 +297,27 @@ def test_foreign_objects_are_404_and_missing_roles_403(city, crawls, django_db_b
     assert leaks == []
 
 
+def test_only_public_views_answer_anonymous_visitors(crawls):
+    leaked = [
+        (path, url_name(path))
+        for path, status in crawls["anonymous"].pages.items()
+        if status == 200 and url_name(path) not in PUBLIC_VIEWS
+    ]
+    assert leaked == []
+
+
 def test_signed_in_pages_redirect_anonymous_visitors_to_login(crawls):
-    public = {p for p, s in crawls["anonymous"].pages.items() if s == 200}
-    public_actions = crawls["anonymous"].actions
     client = Client(enforce_csrf_checks=True)
     wrong = []
     for who, result in crawls.items():
         if who == "anonymous":
             continue
-        targets = [("GET", p) for p, s in result.pages.items() if s == 200 and p not in public]
-        targets += [("POST", p) for p in result.actions - public_actions]
+        targets = [("GET", p) for p, s in result.pages.items() if s == 200] + [
+            ("POST", p) for p in result.actions
+        ]
         for method, path in targets:
+            if url_name(path) in PUBLIC_VIEWS or url_name(path) in TOKEN_VIEWS:
+                continue
             response = client.get(path) if method == "GET" else client.post(path, {})
             login = response.status_code == 302 and "/accounts/login/" in response["Location"]
             if not login and response.status_code not in (401, 403, 404, 405):
@@ -262,3 +349,86 @@ def test_every_url_is_known_to_the_sweep(crawls):
 
 def test_healthz(client):
     assert client.get("/healthz").content == b"ok"
+
+
+# --- Hostile input: every form the demo users can see, with Hypothesis-drawn values ----------
+
+PAYLOADS = [
+    '<script>alert("lotse-xss")</script>',
+    '"><img src=x onerror=alert("lotse-xss")>',
+    "'; DROP TABLE accounts_user; --",
+    "1 OR 1=1",
+    "{{ 7*7 }}{% debug %}",
+    "../../../../etc/passwd",
+    "-1",
+    "99999999999999999999999",
+    "2026-13-45",
+    "NaN",
+    "",
+]
+RAW_MARKERS = ('<script>alert("lotse-xss")', '<img src=x onerror=alert("lotse-xss")')
+hostile_text = st.one_of(
+    st.sampled_from(PAYLOADS),
+    st.text(min_size=300, max_size=3000),
+    st.text(alphabet=st.characters(categories=["Cc", "Cf", "Zl", "Zp"]), min_size=1, max_size=12),
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+)
+
+
+def hostile_upload(draw) -> SimpleUploadedFile:
+    kind = draw(st.sampled_from(["html-as-pdf", "huge", "empty", "svg"]))
+    if kind == "html-as-pdf":
+        return SimpleUploadedFile("report.pdf", b'<html><script>alert("lotse-xss")</script>')
+    if kind == "huge":
+        return SimpleUploadedFile("big.pdf", b"%PDF-1.4\n" + b"0" * (11 * 1024 * 1024))
+    if kind == "svg":
+        return SimpleUploadedFile("x.svg", b'<svg onload=alert("lotse-xss")/>')
+    return SimpleUploadedFile("empty.txt", b"")
+
+
+def test_hostile_input_never_errors_and_never_stores_script(city, crawls, django_db_blocker):
+    """Runs last in this module: it changes the demo data."""
+    failures: list[tuple[str, str, int]] = []
+
+    @given(data=st.data())
+    @settings(max_examples=1, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    def submit_everything(data) -> None:
+        for who, result in crawls.items():
+            if who == "anonymous" or who not in city:
+                continue
+            client = logged_in(city[who])
+            client.get("/")
+            token = client.cookies["csrftoken"].value
+            tried: set[str | None] = set()
+            for action, form in sorted(result.forms.items()):
+                if "erase" in action or "delete" in action or "logout" in action:
+                    continue  # destroying the demo data would end the crawl early
+                if url_name(action) in tried:
+                    continue
+                tried.add(url_name(action))
+                payload: dict[str, object] = {}
+                for fld in form.fields:
+                    if fld.name == "csrfmiddlewaretoken":
+                        continue
+                    if fld.kind == "hidden":
+                        payload[fld.name] = fld.value
+                    elif fld.kind == "file":
+                        payload[fld.name] = hostile_upload(data.draw)
+                    else:
+                        payload[fld.name] = data.draw(hostile_text)
+                status = client.post(action, payload, headers={"X-CSRFToken": token}).status_code
+                if status >= 500:
+                    failures.append((who, action, status))
+
+    with django_db_blocker.unblock():
+        submit_everything()
+        stored = []
+        for who, user in city.items():
+            again = crawl(logged_in(user), ["/dashboard/", "/"])
+            for path, status in again.pages.items():
+                if status == 200:
+                    body = logged_in(user).get(path).content.decode(errors="replace")
+                    if any(marker in body for marker in RAW_MARKERS):
+                        stored.append((who, path))
+    assert failures == []
+    assert stored == []
