@@ -86,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "lotse.accounts.middleware.RequireStaffSecondFactorMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "auditlog.middleware.AuditlogMiddleware",
     # Axes must be last so that it sees the outcome of authentication.
@@ -175,6 +176,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("LOTSE_AXES_ENABLED", default=True)
+# Staff roles (facility, counselling, Jugendamt, networks, administration) must use 2FA.
+LOTSE_REQUIRE_STAFF_2FA = env_bool("LOTSE_REQUIRE_STAFF_2FA", default=True)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "de"

@@ -33,14 +33,16 @@ def over_limit(scope: str, key: str, per_minute: int) -> bool:
 View = Callable[..., HttpResponse]
 
 
-def rate_limited(scope: str) -> Callable[[View], View]:
-    """Answer 429 with a translated message when a client exceeds ``LOTSE_RATE_LIMITS[scope]``."""
+def rate_limited(scope: str, methods: tuple[str, ...] | None = None) -> Callable[[View], View]:
+    """Answer 429 with a translated message when a client exceeds ``LOTSE_RATE_LIMITS[scope]``;
+    with ``methods``, only those requests count (e.g. form submissions, not page views)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             per_minute = settings.LOTSE_RATE_LIMITS.get(scope)
-            if per_minute and over_limit(scope, client_address(request), per_minute):
+            counted = methods is None or request.method in methods
+            if counted and per_minute and over_limit(scope, client_address(request), per_minute):
                 response = HttpResponse(
                     _("Too many requests. Please wait a minute and try again."),
                     status=429,

@@ -17,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from lotse.core.ratelimit import rate_limited
 from lotse.core.uploads import attachment_response
 
 from . import selectors, services
@@ -79,6 +80,7 @@ def calendar_ics(request: HttpRequest) -> HttpResponse:
 # --- One event and registration ------------------------------------------------------------
 
 
+@rate_limited("public_form", methods=("POST",))
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = selectors.public_event(pk)
     form = RegistrationForm(request.POST or None, event=event, user=request.user)
