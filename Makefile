@@ -7,7 +7,7 @@ PORT   ?= 8000
 # 2 cores here; xdist spreads the suite over them.
 XDIST  ?= auto
 
-.PHONY: run serve test test-fast lint format bench messages demo install clean browser
+.PHONY: run serve test test-fast lint format bench messages demo install clean browser totp
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -59,6 +59,10 @@ format: install
 bench: install
 	$(PY) bench/search.py
 	$(PY) bench/allocation.py
+
+# The current two-factor code of a demo staff user: make totp EMAIL=planer@lotse.example
+totp: install
+	@$(MANAGE) demo_totp $(EMAIL)
 
 clean:
 	rm -rf $(VENV) node_modules db.sqlite3* media/ staticfiles/
