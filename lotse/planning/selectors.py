@@ -151,15 +151,15 @@ def band_case(months: list[dt.date], start: str = "desired_start") -> Case:
     return Case(*whens, default=Value("school"), output_field=CharField())
 
 
-def legal_claim_q(months: list[dt.date]) -> Q:
+def legal_claim_q(months: list[dt.date], start: str = "desired_start") -> Q:
     """Children with a legal claim (§24 SGB VIII) at their desired start.
 
     From the first birthday to school entry (§24 (2), (3)); primary-school children in the
-    grades phased in by ``all_day_claim_grades`` (§24 (4)).
+    grades phased in by ``all_day_claim_grades`` (§24 (4)). Expects ``birth`` annotated.
     """
     parts = [
         Q(
-            desired_start=month,
+            Q(**{start: month}),
             birth__lte=_years_before(month, 1),
             birth__gt=_years_before(month, 6 + all_day_claim_grades(month)),
         )
@@ -192,9 +192,10 @@ def demand_by_district(
     """Per (home district, band): children applying, children with a legal claim and no offer
     by the start of their desired month, and the mean days from application to first offer.
 
-    Two GROUP BY queries, no correlated subquery per application (SQLite would run one for
-    every reference): children and claims over applications LEFT JOIN offers; waiting times
-    over first offers. A child counts once however many applications it has.
+    Two GROUP BY queries and no correlated subquery per application: children and due claims
+    over the applications; waiting times and met claims over the first offers (a claim is met
+    when the application's first offer came before its desired month). A child counts once
+    however many applications it has.
     """
     today = today or timezone.localdate()
     base = counted_applications(municipality, year)
@@ -202,70 +203,68 @@ def demand_by_district(
     months = sorted(base.order_by().values_list("desired_start", flat=True).distinct())
     if not months:
         return {}
-    due = legal_claim_q([m for m in months if m <= today])
-    offered_in_time = Q(
-        *[Q(desired_start=m, offers__created_at__lt=_month_start(m)) for m in months],
-        _connector=Q.OR,
-    )
+    due_months = [m for m in months if m <= today]
     rows = (
         base.annotate(birth=BIRTH, band=band_case(months))
         .values("home_district_id", "band")
         .annotate(
             applicants=Count("child_id", distinct=True),
-            claims=Count("child_id", distinct=True, filter=due),
-            # Children with a due claim and an offer before their month: the claim is met.
-            met=Count("child_id", distinct=True, filter=due & offered_in_time),
+            claims=Count("child_id", distinct=True, filter=legal_claim_q(due_months)),
         )
         .order_by()
     )
     result: dict[tuple[int | None, str], dict[str, float | int | None]] = {
         (row["home_district_id"], row["band"]): {
             "applicants": row["applicants"],
-            "unmet": row["claims"] - row["met"],
+            "unmet": row["claims"],
             "waited": 0,
             "wait_days": None,
         }
         for row in rows
     }
-    for key, waited, wait_days in _waiting(municipality, year):
-        entry = result.setdefault(key, {"applicants": 0, "unmet": 0})
-        entry.update(waited=waited, wait_days=wait_days)
+    for row in _first_offers(base, months, due_months):
+        entry = result[(row["application__home_district_id"], row["band"])]
+        entry["unmet"] -= row["met"]  # type: ignore[operator]
+        entry["waited"] = row["waited"]
+        entry["wait_days"] = row["seconds"] / 86400
     return result
 
 
-def _waiting(municipality: str, year: int) -> list[tuple[tuple[int | None, str], int, float]]:
-    """Mean days from application to first offer, per home district and the offer's seat type.
-
-    Only first offers count (no earlier offer for the same application). The seat type of the
-    offer stands for the band here: it saves joining every child again.
-    """
+def _first_offers(
+    applications: QuerySet[Application], months: list[dt.date], due_months: list[dt.date]
+) -> QuerySet:
+    """Per home district and band: applications with an offer, their mean seconds to the first
+    offer, and children with a due legal claim whose first offer came before their month."""
     earlier = Offer.objects.filter(application_id=OuterRef("application_id")).filter(
         Q(created_at__lt=OuterRef("created_at"))
         | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
     )
-    rows = (
-        Offer.objects.filter(
-            application__municipality=municipality,
-            application__submitted_at__isnull=False,
-            application__desired_start__year=year,
-        )
-        .exclude(application__status=Application.Status.WITHDRAWN)
+    start = "application__desired_start"
+    in_time = Q(
+        *[Q(**{start: m}, created_at__lt=_month_start(m)) for m in due_months] or [Q(pk=None)],
+        _connector=Q.OR,
+    )
+    return (
+        Offer.objects.filter(application__in=applications.values("pk"))
         .filter(~Exists(earlier))
-        .values("application__home_district_id", "seat_type")
+        .annotate(
+            birth=Coalesce(
+                "application__child__birth_date", "application__child__expected_birth_date"
+            ),
+            band=band_case(months, start=start),
+        )
+        .values("application__home_district_id", "band")
         .annotate(
             waited=Count("id"),
             seconds=Avg(EpochSeconds("created_at") - EpochSeconds("application__submitted_at")),
+            met=Count(
+                "application__child_id",
+                distinct=True,
+                filter=legal_claim_q(due_months, start=start) & in_time,
+            ),
         )
         .order_by()
     )
-    return [
-        (
-            (row["application__home_district_id"], row["seat_type"]),
-            row["waited"],
-            row["seconds"] / 86400,
-        )
-        for row in rows
-    ]
 
 
 def placement_counts(municipality: str, year: int) -> dict[tuple[int | None, int, str], int]:
