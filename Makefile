@@ -43,10 +43,10 @@ run: demo
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 test: install messages browser
-	$(VENV)/bin/pytest -n $(XDIST) -q
+	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q
 
 test-fast: install messages
-	$(VENV)/bin/pytest -n $(XDIST) -q -m "not browser"
+	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q -m "not browser"
 
 lint: install
 	$(VENV)/bin/ruff check .

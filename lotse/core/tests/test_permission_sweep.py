@@ -33,7 +33,8 @@ from hypothesis import strategies as st
 from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.core.demo import load_demo
 
-pytestmark = pytest.mark.django_db
+# One worker runs the whole module: the demo city and the crawls are built once.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("permission-sweep")]
 
 MAX_PAGES_PER_USER = 250
 MAX_PATHS_PER_VIEW = 2  # two objects of each kind are enough to see scoping; keeps it fast
