@@ -252,6 +252,7 @@ def _account_part(user: User) -> dict[str, Any]:
         "email": user.email,
         "full_name": user.full_name,
         "language": user.language,
+        "language_label": str(user.get_language_display()),
         "date_joined": _iso(user.date_joined),
         "last_login": _iso(user.last_login),
         "is_active": user.is_active,
