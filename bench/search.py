@@ -26,6 +26,18 @@ if not os.environ.get("DATABASE_URL"):
 
 import django  # noqa: E402
 
+
+def ensure_postgres_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+    ensure_postgres_database(os.environ["DATABASE_URL"])
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
@@ -106,14 +118,16 @@ def build() -> None:
             cursor.execute("ANALYZE")
 
 
-def one_search(params: dict) -> int:
+def one_search(params: dict) -> str:
+    """What the search page does: validate, count (capped at 1,000) and fetch one page."""
     data = dict(params)
     page = data.pop("page", "1")
     form = FacilitySearchForm(data)
     assert form.is_valid(), form.errors
     results = CappedPaginator(facility_search(form.to_query()), 20).get_page(page)
-    rows = list(results.object_list)
-    return results.paginator.count + len(rows)
+    list(results.object_list)
+    paginator = results.paginator
+    return ">1,000" if paginator.capped else f"{paginator.count:,}"
 
 
 def main() -> None:
@@ -140,7 +154,7 @@ def main() -> None:
         p50 = statistics.median(timings)
         p95 = timings[int(len(timings) * 0.95) - 1]
         worst = max(worst, p95)
-        print(f"{name:45} {hits:>7,} {p50:>8.1f} {p95:>8.1f} {statistics.median(cpu):>8.1f}")
+        print(f"{name:45} {hits:>7} {p50:>8.1f} {p95:>8.1f} {statistics.median(cpu):>8.1f}")
     verdict = "OK" if worst <= 50 else "ABOVE TARGET"
     print(f"worst p95: {worst:.1f} ms (target ≤ 50 ms): {verdict}")
 
