@@ -18,6 +18,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
+from lotse.accounts.selectors import user_has_role
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.permissions import role_required
 from lotse.core.uploads import attachment_response
@@ -415,9 +416,13 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
 
 @role_required(*FACHBERATUNG_ROLES)
 def consultation_list(request: HttpRequest) -> HttpResponse:
+    can_create = selectors.advisor_organisations_for_user(request.user).exists()
+    # Fachberatung concerns advisors and the advised facilities' staff, not every coordinator
+    # (e.g. a funder's): the role alone does not open the page.
+    if not can_create and not user_has_role(request.user, Role.FACILITY_STAFF):
+        raise PermissionDenied
     consultations = selectors.consultation_list(user=request.user)
     page = Paginator(consultations, PAGE_SIZE).get_page(request.GET.get("page"))
-    can_create = selectors.advisor_organisations_for_user(request.user).exists()
     return render(
         request,
         "counselling/consultation_list.html",

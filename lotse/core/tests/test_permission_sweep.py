@@ -16,6 +16,7 @@ crawls every page reachable from their dashboard. Then:
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,12 +25,14 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.urls.exceptions import Resolver404
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.core.demo import load_demo
 
@@ -85,6 +88,22 @@ NOT_CRAWLED: dict[str, str] = {
     "set_language": "POST only; test_translations.test_pages_switch_language",
     "directory:map_points": "fetched by map.js; directory/tests/test_search.py",
     "directory:service_points": "fetched by map.js; directory/tests/test_browser.py",
+    # Actions on objects the demo city has none of in the needed state (a draft to publish,
+    # a document to delete, …); their apps' access tests call every one of them.
+    "applications:facility_seats_delete": "applications/tests/test_views.py",
+    "events:document": "events/tests/test_views.py (documents: participants vs public)",
+    "events:document_delete": "events/tests/test_views.py",
+    "events:event_publish": "events/tests/test_views.py (access table)",
+    "events:question_delete": "events/tests/test_views.py (access table)",
+    "events:registered": "events/tests/test_views.py (page after registering)",
+    "networks:agenda_remove": "networks/tests/test_access.py (every URL)",
+    "networks:call_document": "networks/tests/test_access.py",
+    "networks:call_document_remove": "networks/tests/test_access.py",
+    "networks:call_publish": "networks/tests/test_access.py",
+    "networks:decision_remove": "networks/tests/test_access.py",
+    "networks:document": "networks/tests/test_access.py",
+    "networks:document_delete": "networks/tests/test_access.py",
+    "networks:report": "networks/tests/test_access.py",
 }
 #: URL prefixes outside this sweep: allauth's own pages and the Django admin (both have their
 #: own permission systems), the API (tests/test_fuzz.py and each app's API tests).
@@ -171,6 +190,8 @@ def crawl(client: Client, start: Iterable[str]) -> Crawl:
         response = client.get(path)
         result.pages[path] = response.status_code
         seen_routes.add(route)
+        if response.status_code in (301, 302) and (target := _internal(path, response["Location"])):
+            queue.append(target)
         content_type = response.get("Content-Type", "")
         if response.status_code == 200 and content_type.startswith("text/html"):
             parser = LinkParser()
@@ -231,11 +252,15 @@ def city(django_db_setup, django_db_blocker):
             Membership.objects.get_or_create(
                 user=staff, organisation=other, role=Role.FACILITY_STAFF
             )
+            totp_provision(staff)  # staff must have a second factor
         users = {
             u.email.split("@")[0]: u for u in User.objects.filter(email__endswith="@lotse.example")
         }
-        yield users
-        # The module's data is left to the test database teardown.
+    yield users
+    # The demo city was written outside any test transaction: remove it, or later tests on
+    # this worker would see it.
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
 
 
 #: Pairs of users with the same role in different organisations (or families).
@@ -256,6 +281,12 @@ def crawls(city, django_db_blocker) -> dict[str, Crawl]:
         for name, user in city.items():
             results[name] = crawl(logged_in(user), ["/dashboard/", "/"])
         return results
+
+
+def not_private(path: str) -> bool:
+    """Public pages and secret-link pages (the token is the key) are nobody's private data."""
+    view = url_name(path)
+    return view in PUBLIC_VIEWS or view in TOKEN_VIEWS
 
 
 def csrf_post(client: Client, path: str) -> int:
@@ -282,20 +313,22 @@ def test_foreign_objects_are_404_and_missing_roles_403(city, crawls, django_db_b
             if owner not in city or other not in city:
                 continue
             mine = {p for p, s in crawls[owner].pages.items() if s == 200}
-            theirs = {p for p, s in crawls[other].pages.items() if s == 200}
+            their_routes = {p.split("?")[0] for p, s in crawls[other].pages.items() if s == 200}
             client = logged_in(city[other])
-            for path in sorted(mine - theirs):
-                if url_name(path) in PUBLIC_VIEWS:
+            for path in sorted(mine):
+                if path.split("?")[0] in their_routes or not_private(path):
                     continue
                 status = client.get(path).status_code
                 if status not in (403, 404):
                     leaks.append(("GET", owner, other, path, status))
             # Actions on the owner's objects: the counterpart's valid POST must not get through.
             for path in sorted(crawls[owner].actions - crawls[other].actions):
+                if not_private(path):
+                    continue
                 status = csrf_post(client, path)
                 if status not in (403, 404, 405):
                     leaks.append(("POST", owner, other, path, status))
-    assert leaks == []
+    assert leaks == [], "\n".join(map(str, leaks))
 
 
 def test_only_public_views_answer_anonymous_visitors(crawls):
@@ -367,6 +400,9 @@ PAYLOADS = [
     "NaN",
     "",
 ]
+#: One user per role; each submits every form it can see once.
+HOSTILE_USERS = ["eltern", "lotsin", "kita", "netzwerk", "foerderer", "planer"]
+DOWNLOAD = re.compile(r"\.(pdf|csv|xlsx|ics|json)$|/(pdf|csv|xlsx|export)")
 RAW_MARKERS = ('<script>alert("lotse-xss")', '<img src=x onerror=alert("lotse-xss")')
 hostile_text = st.one_of(
     st.sampled_from(PAYLOADS),
@@ -394,12 +430,13 @@ def test_hostile_input_never_errors_and_never_stores_script(city, crawls, django
     @given(data=st.data())
     @settings(max_examples=1, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     def submit_everything(data) -> None:
-        for who, result in crawls.items():
-            if who == "anonymous" or who not in city:
+        for who in HOSTILE_USERS:
+            if who not in city:
                 continue
+            result = crawls[who]
             client = logged_in(city[who])
             client.get("/")
-            token = client.cookies["csrftoken"].value
+            token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else ""
             tried: set[str | None] = set()
             for action, form in sorted(result.forms.items()):
                 if "erase" in action or "delete" in action or "logout" in action:
@@ -424,12 +461,21 @@ def test_hostile_input_never_errors_and_never_stores_script(city, crawls, django
     with django_db_blocker.unblock():
         submit_everything()
         stored = []
-        for who, user in city.items():
-            again = crawl(logged_in(user), ["/dashboard/", "/"])
-            for path, status in again.pages.items():
-                if status == 200:
-                    body = logged_in(user).get(path).content.decode(errors="replace")
-                    if any(marker in body for marker in RAW_MARKERS):
-                        stored.append((who, path))
+        for who in HOSTILE_USERS:
+            if who not in city:
+                continue
+            client = logged_in(city[who])
+            checked: set[str | None] = set()
+            for path, status in crawls[who].pages.items():
+                view = url_name(path)
+                if status != 200 or view in checked or DOWNLOAD.search(path):
+                    continue
+                checked.add(view)
+                response = client.get(path)
+                if not response.get("Content-Type", "").startswith("text/html"):
+                    continue
+                body = response.content.decode(errors="replace")
+                if any(marker in body for marker in RAW_MARKERS):
+                    stored.append((who, path))
     assert failures == []
     assert stored == []
