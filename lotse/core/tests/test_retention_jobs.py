@@ -211,11 +211,14 @@ def test_unconfirmed_sign_ups_are_deleted_after_30_days(make_user):
 def test_calendar_feeds_of_former_members_are_deleted(make_user, make_org):
     network = Network.objects.create(organisation=make_org(Organisation.Kind.NETWORK))
     member, former = make_user(), make_user()
+    # A coordinator belongs through an accounts membership in the network's organisation.
+    coordinator = make_user(Role.COORDINATOR, network.organisation)
     NetworkMember.objects.create(network=network, user=member)
-    CalendarToken.objects.create(network=network, user=member)
-    CalendarToken.objects.create(network=network, user=former)
+    for user in (member, former, coordinator):
+        CalendarToken.objects.create(network=network, user=user)
     apply_retention(NOW)
-    assert list(CalendarToken.objects.values_list("user_id", flat=True)) == [member.pk]
+    kept = set(CalendarToken.objects.values_list("user_id", flat=True))
+    assert kept == {member.pk, coordinator.pk}
 
 
 def test_command_and_task_run_the_same_jobs(capsys):
