@@ -30,7 +30,7 @@ browser:
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
 
 messages: install
-	cd lotse && ../$(MANAGE) compilemessages --ignore=.venv -v 0
+	cd lotse && ../$(PY) ../manage.py compilemessages -v 0
 
 demo: install messages
 	$(MANAGE) migrate --noinput -v 0
