@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.urls import reverse
@@ -193,3 +194,11 @@ def test_api_figures(testhausen, planner, client_for, make_user, make_org):
     assert client_for(None).get(API).status_code == 401
     counsellor = make_user(Role.COUNSELLOR, make_org(Organisation.Kind.COUNSELLING))
     assert client_for(counsellor).get(API).status_code == 403
+
+
+def test_filters_show_the_defaults_the_report_uses(testhausen, planner, client_for):
+    body = client_for(planner).get("/planning/").content.decode()
+    band = body.split('name="band"', 1)[1].split("</select>", 1)[0]
+    year = body.split('name="year"', 1)[1].split("</select>", 1)[0]
+    assert re.search(r'<option value="all" selected>', band)
+    assert len(re.findall(r"selected", year)) == 1
