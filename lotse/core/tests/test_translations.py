@@ -48,3 +48,20 @@ def test_lazy_strings_translate():
         from lotse.directory.models import Facility
 
         assert str(Facility.Kind.TAGESPFLEGE.label) == "Kindertagespflege"
+
+
+def test_no_two_apps_translate_the_same_text_differently():
+    """Catalogues are merged at run time (the first app in INSTALLED_APPS wins), so a word that
+    two apps translate differently shows one app's wording on the other's pages. Words whose
+    meaning differs by app must use a translation context instead."""
+    import gettext
+    from collections import defaultdict
+
+    seen: dict[str, dict[str, str]] = defaultdict(dict)
+    for po in CATALOGUES:
+        catalogue = gettext.GNUTranslations(po.with_suffix(".mo").open("rb"))
+        for msgid, msgstr in catalogue._catalog.items():  # noqa: SLF001 - no public accessor
+            if isinstance(msgid, str) and msgid and "\x04" not in msgid:
+                seen[msgid][po.parts[-5]] = msgstr
+    conflicts = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
+    assert conflicts == {}
