@@ -7,7 +7,7 @@ PORT   ?= 8000
 # 2 cores here; xdist spreads the suite over them.
 XDIST  ?= auto
 
-.PHONY: run serve test test-fast lint format bench messages demo install clean browser totp
+.PHONY: run serve test test-fast lint typecheck format bench messages demo install clean browser totp
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -52,6 +52,10 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# mypy with django-stubs; not yet part of CI (see docs/architecture.md).
+typecheck: install
+	$(VENV)/bin/mypy lotse
+
 format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
@@ -59,6 +63,8 @@ format: install
 bench: install
 	$(PY) bench/search.py
 	$(PY) bench/allocation.py
+	$(PY) bench/round.py
+	$(PY) bench/planning.py
 
 # The current two-factor code of a demo staff user: make totp EMAIL=planer@lotse.example
 totp: install
