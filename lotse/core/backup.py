@@ -15,6 +15,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from auditlog.context import disable_auditlog
 from django.apps import apps
 from django.conf import settings
 from django.core.management import call_command
@@ -90,7 +91,8 @@ def backup_restore(source: Path) -> dict[str, int]:
             raise BackupError(f"{source} is not a Lotse backup (data.json/manifest.json missing)")
         manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
         call_command("migrate", verbosity=0, interactive=False)
-        with transaction.atomic():
+        # Restoring is not a change: the audit log comes back from the backup as it was.
+        with transaction.atomic(), disable_auditlog():
             call_command("loaddata", str(root / "data.json"), verbosity=0)
         if (root / "media").exists():
             target = Path(settings.MEDIA_ROOT)
