@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from lotse.accounts.mfa import totp_current_code, totp_provision
+from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -163,17 +163,9 @@ def page(browser, live_server) -> Iterator[object]:
 
 @pytest.fixture
 def login(live_server) -> Callable[[object, str, str], None]:
-    def do_login(pw_page, email: str, password: str = "correct-horse-9") -> None:
-        pw_page.goto(f"{live_server.url}/accounts/login/")
-        pw_page.fill("input[name=login]", email)
-        pw_page.fill("input[name=password]", password)
-        pw_page.click("form[action$='/accounts/login/'] button[type=submit]")
-        pw_page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        if "/2fa/authenticate" in pw_page.url:  # staff: allauth asks for the second factor
-            user = User.objects.get(email=email.lower())
-            pw_page.fill("input[name=code]", totp_current_code(user))
-            pw_page.click("main form button[type=submit]")
-            pw_page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
-        pw_page.wait_for_load_state()
+    from lotse.core.testing import TEST_PASSWORD, browser_sign_in
+
+    def do_login(pw_page, email: str, password: str = TEST_PASSWORD) -> None:
+        browser_sign_in(pw_page, live_server.url, User.objects.get(email=email.lower()), password)
 
     return do_login

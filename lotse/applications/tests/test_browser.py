@@ -5,28 +5,14 @@ import datetime as dt
 
 import pytest
 
-from lotse.accounts.mfa import totp_current_code
 from lotse.accounts.models import Organisation, Role
 from lotse.allocation import services as allocation
 from lotse.applications.models import Application, Offer
+from lotse.core.testing import browser_sign_in as sign_in
 
 from .helpers import apply, jugendamt, next_august, rules, seats
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base: str, user) -> None:
-    """Sign in (staff with their second factor), waiting until the login really finished."""
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-9")
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    if "/2fa/authenticate" in page.url:
-        page.fill("input[name=code]", totp_current_code(user))
-        page.click("main form button[type=submit]")
-        page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
 
 
 def test_whole_journey(page, live_server, make_org, make_user, make_facility):

@@ -7,8 +7,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
-from lotse.accounts.mfa import totp_current_code
 from lotse.applications.models import Application
+from lotse.core.testing import browser_sign_in as sign_in
 from lotse.counselling.models import Case, Referral
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -21,20 +21,6 @@ def serious_violations(page) -> list[str]:
         for v in results.response["violations"]
         if v["impact"] in {"serious", "critical"}
     ]
-
-
-def sign_in(page, base: str, user) -> None:
-    """Sign in with the second factor (the shared ``login`` fixture's 2FA click can hit the
-    language switch in the header, so the code form is addressed inside <main>)."""
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-9")
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    if "/2fa/authenticate" in page.url:
-        page.fill("input[name=code]", totp_current_code(user))
-        page.click("main form button[type=submit]")
-        page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
 
 
 def submit(page) -> None:

@@ -11,6 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from lotse.accounts.models import Organisation, Role
+from lotse.core.testing import browser_sign_in as sign_in
 from lotse.networks.models import (
     CallApplication,
     CallQuestion,
@@ -22,21 +23,6 @@ from lotse.networks.models import (
 )
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, url: str, user) -> None:
-    """Sign in and pass the second factor (staff roles must use one)."""
-    page.goto(f"{url}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-9")
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda u: "/accounts/login/" not in u)
-    if "/2fa/authenticate" in page.url:
-        from lotse.accounts.mfa import totp_current_code
-
-        page.fill("input[name=code]", totp_current_code(user))
-        page.press("input[name=code]", "Enter")  # the header holds other forms
-        page.wait_for_url(lambda u: "/2fa/" not in u)
 
 
 def save(page) -> None:

@@ -3,22 +3,11 @@
 import pytest
 from openpyxl import load_workbook
 
-from lotse.accounts.mfa import totp_current_code, totp_provision
+from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Role
+from lotse.core.testing import browser_sign_in as sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base, user):
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=login]", user.email)
-    page.fill("input[name=password]", "correct-horse-9")
-    page.click("form[action$='/accounts/login/'] button[type=submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    if "/2fa/authenticate" in page.url:
-        page.fill("input[name=code]", totp_current_code(user))
-        page.click("main form button[type=submit]")
-        page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
 
 
 def test_filter_a_district_and_download_xlsx(
