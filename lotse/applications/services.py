@@ -694,7 +694,38 @@ def offer_accept(*, actor: User, offer: Offer) -> Offer:
     application.status = Application.Status.PLACED
     sync_free_places([offer.facility_id])
     _notify(application, "accepted", offer=offer)
+    _notify_facility_staff(offer, application)
     return offer
+
+
+def _notify_facility_staff(offer: Offer, application: Application) -> None:
+    """Tell the facility's staff that a place was accepted and the contract is due. Only what
+    they need: the child's first name, seat type and start; the rest is on the page."""
+    from django.urls import reverse
+
+    facility = offer.facility
+    if facility.organisation_id is None:
+        return
+    url = settings.SITE_URL + reverse(
+        "applications:facility_application", args=[facility.pk, application.pk]
+    )
+    staff = User.objects.filter(
+        is_active=True,
+        memberships__organisation_id=facility.organisation_id,
+        memberships__role=Role.FACILITY_STAFF,
+    ).distinct()
+    for member in staff:
+        queue_mail(
+            to=member.email,
+            language=member.language,
+            template="applications/mail/facility_accepted",
+            context={
+                "offer": offer,
+                "facility": facility,
+                "first_name": application.child.first_name,
+                "url": url,
+            },
+        )
 
 
 @transaction.atomic

@@ -57,11 +57,13 @@ def test_status_page_shows_offer_and_explanation(client_for, world):
     assert "Kita Mond" in html
 
 
-def test_accept_then_facility_sees_name_and_confirms(client_for, world):
+def test_accept_then_facility_sees_name_and_confirms(client_for, world, mailoutbox):
     family = client_for(world["family"])
     with committed():
         response = family.post(reverse("applications:offer_accept", args=[world["offer"].pk]))
     assert response.status_code == 302
+    to_staff = [m for m in mailoutbox if world["staff"].email in m.to]
+    assert len(to_staff) == 1 and "/applications/facility/" in to_staff[0].body
     world["app"].refresh_from_db()
     assert world["app"].status == Application.Status.PLACED
     staff = client_for(world["staff"])
