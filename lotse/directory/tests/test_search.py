@@ -71,3 +71,11 @@ def test_json_ld_cannot_be_broken_out_of(client, make_facility):
     block = body.split('type="application/ld+json"', 1)[1].split("</script>", 1)[0]
     assert "<script>" not in block and "\\u003C/script\\u003E" in block
     assert '<script>alert("x")' not in body  # escaped everywhere: heading, title, JSON-LD
+
+
+def test_detail_page_links_to_the_application_with_the_facility_chosen(client, make_facility):
+    open_for_applications = make_facility(name="Kita Anker", online_application=True)
+    not_online = make_facility(name="Kita Leuchtturm", online_application=False)
+    body = client.get(f"/facilities/{open_for_applications.pk}/").content.decode()
+    assert f"/applications/new/?facility={open_for_applications.pk}" in body
+    assert "/applications/new/" not in client.get(f"/facilities/{not_online.pk}/").content.decode()
