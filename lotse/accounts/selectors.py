@@ -63,3 +63,12 @@ def user_needs_second_factor(user: User) -> bool:
         user.is_superuser
         or user.memberships.filter(role__in=[str(r) for r in STAFF_ROLES]).exists()
     )
+
+
+def memberships_of(user: User) -> QuerySet[Membership]:
+    """The user's own memberships with their organisations, for the start page."""
+    return (
+        Membership.objects.filter(user=user)
+        .select_related("organisation")
+        .order_by("organisation__name")
+    )

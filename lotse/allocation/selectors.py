@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisations_for_user
 from lotse.applications.models import Application
+from lotse.directory.models import District
 
 from .models import AllocationRules, Outcome, Round, Simulation
 
@@ -93,3 +94,30 @@ def round_outcome_counts(round_: Round) -> dict[str, int]:
         Application.objects.filter(outcomes__round=round_).values("status").annotate(n=Count("id"))
     )
     return {r["status"]: r["n"] for r in rows}
+
+
+def published_rules() -> QuerySet[AllocationRules]:
+    """The rule sets in force, for the public rules page (no personal data)."""
+    return (
+        AllocationRules.objects.filter(
+            is_active=True, organisation__kind=Organisation.Kind.JUGENDAMT
+        )
+        .select_related("organisation")
+        .order_by("organisation__municipality")
+    )
+
+
+def district_names() -> dict[str, str]:
+    """District names by id as text, the form the engine's statistics use as keys."""
+    return {str(pk): name for pk, name in District.objects.values_list("pk", "name")}
+
+
+def snapshot_summary(round_: Round) -> dict[str, int] | None:
+    """Applications and free seats in a round's snapshot, or None before the snapshot."""
+    if not round_.snapshot_at:
+        return None
+    snapshot = Round.objects.filter(pk=round_.pk).values_list("snapshot", flat=True).first() or {}
+    return {
+        "applications": len(snapshot.get("application", [])),
+        "seats": sum(snapshot.get("quota", {}).get("free", [])),
+    }

@@ -13,12 +13,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lotse.accounts.models import Organisation, Role
+from lotse.accounts.models import Role
 from lotse.applications.forms import SocialUrgencyForm
 from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
 from lotse.core.permissions import role_required
-from lotse.directory.models import District, Facility
 
 from . import selectors, services
 from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm
@@ -132,7 +131,7 @@ def round_new(request: HttpRequest) -> HttpResponse:
 
 
 def _district_names() -> dict[str, str]:
-    names = {str(pk): name for pk, name in District.objects.values_list("pk", "name")}
+    names = selectors.district_names()
     names["0"] = _("No district given")
     return names
 
@@ -150,15 +149,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.get_round_for_user(request.user, pk)
     rules = selectors.rules_for_user(request.user).filter(organisation=round_.organisation)
     simulations = list(selectors.simulations_of(round_)[:10])
-    snapshot_size = None
-    if round_.snapshot_at:
-        snapshot_size = (
-            Round.objects.filter(pk=round_.pk).values_list("snapshot", flat=True).first() or {}
-        )
-        snapshot_size = {
-            "applications": len(snapshot_size.get("application", [])),
-            "seats": sum(snapshot_size.get("quota", {}).get("free", [])),
-        }
+    snapshot_size = selectors.snapshot_summary(round_)
     return render(
         request,
         "allocation/round_detail.html",
@@ -310,15 +301,4 @@ def application_urgency(request: HttpRequest, pk: int) -> HttpResponse:
 
 def public_rules(request: HttpRequest) -> HttpResponse:
     """The published allocation rules and lottery seeds (public, no personal data)."""
-    rules = (
-        AllocationRules.objects.filter(
-            is_active=True, organisation__kind=Organisation.Kind.JUGENDAMT
-        )
-        .select_related("organisation")
-        .order_by("organisation__municipality")
-    )
-    return render(
-        request,
-        "allocation/public_rules.html",
-        {"rules": rules, "facilities": Facility.objects.none()},
-    )
+    return render(request, "allocation/public_rules.html", {"rules": selectors.published_rules()})

@@ -2,7 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lotse.accounts.selectors import user_roles
+from lotse.accounts.selectors import memberships_of, user_roles
 from lotse.directory.selectors import directory_overview
 
 from .dashboard import dashboard_links_for
@@ -14,9 +14,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    memberships = request.user.memberships.select_related("organisation").order_by(
-        "organisation__name"
-    )
+    memberships = memberships_of(request.user)
     return render(
         request,
         "core/dashboard.html",
