@@ -1,0 +1,34 @@
+"""User-written Markdown becomes clean HTML: formatting and tables stay, active content goes."""
+
+from django.template import Context, Template
+
+from lotse.core.richtext import plain_text, render_markdown
+
+
+def test_formatting_links_and_tables_survive():
+    html = render_markdown(
+        "# Costs\n\nSee **§ 24** and [the city](https://www.flensburg.de).\n\n"
+        "| Hours | Fee |\n|:---|---:|\n| 25 | 120,00 € |\n"
+    )
+    assert "<h2>Costs</h2>" in html  # the page title is the only h1
+    assert "<strong>§ 24</strong>" in html
+    assert 'href="https://www.flensburg.de"' in html and 'rel="noopener noreferrer"' in html
+    assert "<table>" in html and '<td align="right">120,00 €</td>' in html
+
+
+def test_scripts_event_handlers_and_javascript_links_are_removed():
+    html = render_markdown(
+        '<script>alert(1)</script>\n\n<p onclick="x()">hi</p>\n\n[click](javascript:alert(1))\n\n'
+        '<img src="https://evil.example/x.png" onerror="alert(1)">\n\n<p style="color:red">s</p>'
+    )
+    for bad in ("<script", "onclick", "javascript:", "<img", "onerror", "style="):
+        assert bad not in html, bad
+    assert "hi" in html
+
+
+def test_template_filter_and_plain_text():
+    rendered = Template("{% load richtext %}{{ text|markdown }}").render(
+        Context({"text": "*kursiv* <b>x</b>"})
+    )
+    assert "<em>kursiv</em>" in rendered
+    assert plain_text("## Title\n\nSome *words*.") == "Title Some words."
