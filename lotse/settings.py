@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lotse.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -181,9 +182,16 @@ LOTSE_REQUIRE_STAFF_2FA = env_bool("LOTSE_REQUIRE_STAFF_2FA", default=True)
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "de"
+# German first, English complete; the family languages cover everything a family or the public
+# sees (the rule and how to add a language: docs/i18n.md). ar and fa are right to left.
 LANGUAGES = [
     ("de", _("German")),
     ("en", _("English")),
+    ("tr", _("Turkish")),
+    ("ar", _("Arabic")),
+    ("uk", _("Ukrainian")),
+    ("ru", _("Russian")),
+    ("fa", _("Persian")),
 ]
 # Each app keeps its own catalogue in lotse/<app>/locale/ (found automatically).
 LOCALE_PATHS: list[Path] = []

@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils import translation
 
@@ -9,7 +10,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def save_user(self, request: HttpRequest, user, form, commit: bool = True):  # type: ignore[no-untyped-def]
         user = super().save_user(request, user, form, commit=False)
         language = (translation.get_language() or "de")[:2]
-        if language in {"de", "en"}:
+        if language in {code for code, _name in settings.LANGUAGES}:
             user.language = language
         if commit:
             user.save()

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .mfa import must_enrol_second_factor
@@ -37,3 +39,32 @@ class RequireStaffSecondFactorMiddleware:
             messages.warning(request, message)
             return redirect("mfa_activate_totp")
         return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """A signed-in person sees the language stored on their account (the one their e-mails and
+    letters use), on every device; the switcher changes the account (``views.set_language``).
+    The cookie follows, so the language stays after signing out. Anonymous visitors get
+    Django's choice: the cookie, else the browser's Accept-Language (LocaleMiddleware)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.codes = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        language = getattr(user, "language", None) if user and user.is_authenticated else None
+        if language not in self.codes:
+            return self.get_response(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        response = self.get_response(request)
+        if request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME) != language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME,
+                language,
+                max_age=settings.LANGUAGE_COOKIE_AGE,
+                samesite="Lax",
+                secure=settings.LANGUAGE_COOKIE_SECURE,
+            )
+        return response

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from auditlog.registry import auditlog
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-#: Languages a user may choose for the interface and for e-mails.
-USER_LANGUAGES = [
-    ("de", _("German")),
-    ("en", _("English")),
-]
+
+def language_choices() -> list[tuple[str, str]]:
+    """The languages of ``settings.LANGUAGES``, each in its own name ("Türkçe", "العربيّة"), so
+    a parent who reads only Arabic finds Arabic. A callable, so that adding a language to the
+    settings needs no migration."""
+    from django.utils.translation import get_language_info
+
+    return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+
 
 
 class UserManager(BaseUserManager["User"]):
@@ -42,7 +47,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField(_("e-mail address"), unique=True)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
     language = models.CharField(
-        _("preferred language"), max_length=8, choices=USER_LANGUAGES, default="de"
+        _("preferred language"), max_length=8, choices=language_choices, default="de"
     )
     is_staff = models.BooleanField(
         _("admin site access"),

@@ -9,10 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language as django_set_language
 
 from .forms import EraseDataForm, ProfileForm
 from .gdpr import export_overview, gdpr_erase, gdpr_export, gdpr_export_pdf
-from .services import user_update_profile
+from .services import user_set_language, user_update_profile
 
 
 @login_required
@@ -30,6 +31,19 @@ def profile(request: HttpRequest) -> HttpResponse:
         response.set_cookie("django_language", request.user.language, samesite="Lax")
         return response
     return render(request, "accounts/profile.html", {"form": form})
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The header's language switcher: Django's view (cookie, redirect back), and for a
+    signed-in person the account's language too, so that e-mails and letters follow."""
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated:
+        try:
+            user_set_language(actor=request.user, language=language)
+        except ValidationError:
+            pass  # Django's view ignores an unknown language the same way
+    return django_set_language(request)
 
 
 # --- GDPR: every view acts on request.user only, so nobody reaches someone else's data ------

@@ -1,0 +1,78 @@
+"""The language: the browser's on the first visit, then the choice, stored on the account."""
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from lotse.accounts.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    ("accept", "lang", "direction"),
+    [("ar,en;q=0.5", "ar", "rtl"), ("fa-IR", "fa", "rtl"), ("tr-TR,tr;q=0.9", "tr", "ltr"),
+     ("uk", "uk", "ltr"), ("ru-RU", "ru", "ltr"), ("pl", "de", "ltr")],
+)  # fmt: skip
+def test_first_visit_follows_the_browser(client: Client, accept, lang, direction):
+    html = client.get("/", headers={"accept-language": accept}).content.decode()
+    assert f'<html lang="{lang}" dir="{direction}">' in html
+
+
+def test_switcher_names_every_language_in_its_own_name(client: Client):
+    html = client.get("/", headers={"accept-language": "ar"}).content.decode()
+    for code, name in [("de", "Deutsch"), ("en", "English"), ("tr", "Türkçe"),
+                       ("uk", "Українська"), ("ru", "Русский"), ("fa", "فارسی")]:  # fmt: skip
+        assert f'lang="{code}"' in html and name in html, code
+    assert "العربيّة" in html
+
+
+def test_the_choice_sticks_to_the_account_on_every_device(make_user):
+    parent = make_user(language="de")
+    first = Client()
+    first.force_login(parent)
+    response = first.post("/i18n/setlang/", {"language": "ar", "next": "/"})
+    assert response.status_code == 302
+    parent.refresh_from_db()
+    assert parent.language == "ar"
+    # Another device, its browser set to German: the account's language wins.
+    second = Client()
+    second.force_login(parent)
+    response = second.get("/dashboard/", headers={"accept-language": "de"})
+    assert '<html lang="ar" dir="rtl">' in response.content.decode()
+    assert response.cookies["django_language"].value == "ar"  # stays after signing out
+
+
+def test_an_unknown_language_changes_nothing(make_user, client_for):
+    parent = make_user(language="tr")
+    client_for(parent).post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    parent.refresh_from_db()
+    assert parent.language == "tr"
+
+
+def test_anonymous_switch_sets_only_the_cookie(client: Client):
+    response = client.post("/i18n/setlang/", {"language": "uk", "next": "/"})
+    assert response.cookies["django_language"].value == "uk"
+    assert 'lang="uk"' in client.get("/").content.decode()
+
+
+def test_sign_up_remembers_the_language_for_later_mails(client: Client, settings):
+    client.cookies["django_language"] = "fa"
+    response = client.post(
+        "/accounts/signup/",
+        {"email": "neu@test.example", "password1": "kita-2026-pl", "password2": "kita-2026-pl"},
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="neu@test.example").language == "fa"
+    # The confirmation mail is in Persian already (allauth's catalogue).
+    assert mail.outbox and any("\u0600" <= ch <= "\u06ff" for ch in mail.outbox[-1].subject)
+
+
+def test_profile_offers_each_language_in_its_own_name(make_user, client_for):
+    html = client_for(make_user()).get("/me/profile/").content.decode()
+    assert "Türkçe" in html and "فارسی" in html and "Українська" in html
+
+
+def test_api_documentation_declares_its_language(client: Client):
+    html = client.get("/api/docs", headers={"accept-language": "ar"}).content.decode()
+    assert '<html lang="ar" dir="rtl">' in html

@@ -1,0 +1,34 @@
+"""Which texts must exist in every language of ``settings.LANGUAGES`` (docs/i18n.md).
+
+German and English cover everything. The family languages (all others: tr, ar, uk, ru, fa, and
+whatever is added next) cover everything a family or the public sees:
+
+* the whole catalogue of the apps in ``PUBLIC_APPS`` (pages, forms, errors, e-mails, PDFs);
+* in apps whose pages are mostly for staff, the texts of the source files listed in
+  ``PUBLIC_FILES`` (paths relative to ``lotse/<app>/``, globs allowed).
+
+Staff pages may stay German/English: an untranslated text falls back to German there.
+``lotse/core/tests/test_translations.py`` fails on a missing, fuzzy or placeholder-breaking
+entry of this set, and ``scripts/update-messages`` keeps every catalogue in step.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+#: Apps whose every text a family or the public may meet.
+PUBLIC_APPS = ("core", "accounts", "directory", "applications", "infopages")
+
+#: Family- or public-facing files of apps that are otherwise for staff.
+PUBLIC_FILES: dict[str, tuple[str, ...]] = {
+    # The explanation of an outcome on the status page and in the offer mail; published rules.
+    "allocation": ("explain.py", "templates/allocation/public_rules.html"),
+}
+
+#: German and English are complete for every app; these two are the base of every catalogue.
+BASE_LANGUAGES = ("de", "en")
+
+
+def family_languages() -> list[str]:
+    """Every configured language beyond German and English."""
+    return [code for code, _name in settings.LANGUAGES if code not in BASE_LANGUAGES]
