@@ -19,7 +19,6 @@ def language_choices() -> list[tuple[str, str]]:
     return [(code, get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
 
 
-
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
