@@ -5,7 +5,8 @@ Written apart from the solvers on purpose: it only reads the instance and the as
 **Feasibility** — every assigned child got one of its own wishes, at a facility that accepts it;
 no pool (facility × seat type) holds more weight than its capacity; the members of a sibling
 group are all placed at the same facility (same wish) or all unassigned; a child holding a
-current place is not placed worse than that place.
+current place (one wish entry: the facility and seat type it holds now) is not placed worse
+than that entry.
 
 **Blocking pair** — a child ``c`` (not in a sibling group) and a wish ``e`` of ``c`` that it
 prefers to its assignment, at a pool ``q`` that accepts ``c``, such that ``c`` would fit into
@@ -96,12 +97,12 @@ def _feasibility(inst: Instance, aw: np.ndarray) -> list[dict[str, Any]]:
                 violations.append(
                     {"code": "group_split", "children": [inst.child_ids[c] for c in ms.tolist()]}
                 )
-    holders = np.flatnonzero(inst.current >= 0)
-    for c in holders.tolist():
-        entries = range(int(ptr[c]), int(ptr[c + 1]))
-        place = next(e for e in entries if inst.wish_facility[e] == inst.current[c])
-        if aw[c] < 0 or aw[c] > place:
-            violations.append({"code": "lost_current_place", "child": inst.child_ids[c]})
+    # The seat held now is one wish entry (a child may wish its facility in several care
+    # scopes); anything at that entry or better keeps the place.
+    held = inst.current_entry
+    lost = np.flatnonzero((held >= 0) & ((aw < 0) | (aw > held)))
+    for c in lost[:MAX_EXAMPLES].tolist():
+        violations.append({"code": "lost_current_place", "child": inst.child_ids[c]})
     del n
     return violations
 

@@ -1,7 +1,9 @@
 """Command line: ``python -m lotse.matching solve|check`` (documented in docs/matching.md).
 
 Exit codes: 0 success; 1 ``check`` found an infeasible assignment or blocking pairs;
-2 bad input (the message on stderr names the offending item).
+2 bad input (the message on stderr names the offending item, never a traceback); 3 an internal
+error of the engine (a bug: the traceback follows on stderr). Code 1 is never used for errors,
+so that a script can tell "unstable" from "could not check".
 """
 
 from __future__ import annotations
@@ -9,15 +11,21 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from .check import check
 from .instance import InstanceError
-from .io import instance_from_dict, load_json, read_assignment, result_to_dict
+from .io import _seed, instance_from_dict, load_json, read_assignment, result_to_dict
 from .mechanisms import MECHANISMS, solve
 
-__all__ = ["main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_INTERNAL", "EXIT_OK", "EXIT_REFUTED", "main"]
+
+EXIT_OK = 0
+EXIT_REFUTED = 1  # infeasible or unstable (check), certificate not confirmed (verify)
+EXIT_BAD_INPUT = 2
+EXIT_INTERNAL = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,12 +67,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _check(args)
     except InstanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_BAD_INPUT
+    except MemoryError:
+        print("error: not enough memory for this instance", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except Exception:
+        traceback.print_exc()
+        print("internal error: please report it with the input that caused it", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 def _solve(args: argparse.Namespace) -> int:
-    if args.seed is not None and args.seed < 0:
-        raise InstanceError("--seed must be a non-negative integer")
+    if args.seed is not None:
+        _seed(args.seed, "--seed")
     instance = instance_from_dict(load_json(args.instance), seed=args.seed)
     result = solve(instance, args.mechanism)
     report = check(instance, result.assigned_wish)
@@ -89,6 +104,8 @@ def _check(args: argparse.Namespace) -> int:
     if seed is None and isinstance(lottery, dict) and isinstance(lottery.get("seed"), int):
         # The ranks depend on the lottery: check against the seed the result was drawn with.
         seed = lottery["seed"]
+    if seed is not None:
+        _seed(seed, "lottery seed")
     instance = instance_from_dict(load_json(args.instance), seed=seed)
     assigned, violations = read_assignment(instance, result)
     report = check(instance, assigned)
@@ -96,4 +113,4 @@ def _check(args: argparse.Namespace) -> int:
     summary["violations"] = violations + summary["violations"]
     summary["feasible"] = not summary["violations"]
     print(json.dumps(summary, ensure_ascii=False, indent=1))
-    return 0 if summary["feasible"] and report.stable else 1
+    return EXIT_OK if summary["feasible"] and report.stable else EXIT_REFUTED

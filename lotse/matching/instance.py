@@ -17,7 +17,8 @@ Vocabulary used throughout the package:
 
 The effective order of a facility over its applicants is, lexicographically:
 
-1. children who currently hold a place there (``current``) first: they cannot lose it;
+1. children who currently hold a seat in that pool (``current``) first: they cannot lose it
+   (the engine refuses an instance whose holders do not fit into their pool);
 2. for children in a sibling group, the group's best member (see below);
 3. the facility's priority: position in the explicit list, or the criteria tuple;
 4. the lottery number (criteria priorities only).
@@ -45,6 +46,11 @@ __all__ = [
 ]
 
 ANY_SEAT_TYPE = "*"
+#: Largest capacity of one pool and largest weight of one child. Sums over a million children
+#: stay far below 2**63, so the int64 arithmetic of the mechanisms cannot overflow.
+MAX_UNITS = 10**9
+#: Wish entries are ranked in int32.
+MAX_WISH_ENTRIES = 2**31 - 1
 
 
 class InstanceError(ValueError):
@@ -114,6 +120,7 @@ class Instance:
     weight: np.ndarray  # int64 (n,), seats a child occupies
     group: np.ndarray  # int32 (n,), sibling group index or -1
     current: np.ndarray  # int32 (n,), facility where the child holds a place now, or -1
+    current_entry: np.ndarray  # int64 (n,), wish entry of the seat it holds now, or -1
     child_type: np.ndarray  # int32 (n,), index into child_types (for statistics)
     child_types: tuple[str, ...]
     priority: Priority = field(repr=False)
@@ -179,8 +186,7 @@ class Instance:
         """
         entry = self._group_representative(entry)
         child = int(self.wish_child[entry])
-        facility = int(self.wish_facility[entry])
-        key: list[tuple[str, float]] = [("current_place", int(self.current[child] == facility))]
+        key: list[tuple[str, float]] = [("current_place", int(self.current_entry[child] == entry))]
         prio = self.priority
         if isinstance(prio, ListPriority):
             key.append(("priority_list", int(prio.position[entry])))
@@ -204,8 +210,7 @@ class Instance:
 
     def _own_sort_key(self, entry: int) -> tuple[float, ...]:
         child = int(self.wish_child[entry])
-        facility = int(self.wish_facility[entry])
-        parts: list[float] = [0 if self.current[child] == facility else 1]
+        parts: list[float] = [0 if self.current_entry[child] == entry else 1]
         prio = self.priority
         if isinstance(prio, ListPriority):
             pos = int(prio.position[entry])
@@ -221,10 +226,21 @@ class Instance:
 # --------------------------------------------------------------------------- construction
 
 
+def _int64(values: object, name: str) -> np.ndarray:
+    """``values`` as int64; out-of-range or non-integer input is an :class:`InstanceError`."""
+    try:
+        arr = np.asarray(values)
+        if arr.dtype.kind == "f" and not np.all(np.isfinite(arr) & (arr == np.round(arr))):
+            raise ValueError
+        return np.asarray(values, dtype=np.int64)
+    except (OverflowError, ValueError, TypeError):
+        raise InstanceError(f"{name}: expected integers between -2**63 and 2**63-1") from None
+
+
 def _as_int_array(values: object, length: int, name: str, default: int) -> np.ndarray:
     if values is None:
         return np.full(length, default, dtype=np.int64)
-    arr = np.asarray(values, dtype=np.int64)
+    arr = _int64(values, name)
     if arr.shape != (length,):
         raise InstanceError(f"{name}: expected {length} values, got shape {arr.shape}")
     return arr
@@ -246,8 +262,12 @@ def _codes(values: np.ndarray, *, negate: bool = False) -> tuple[np.ndarray, int
             if negate:
                 return np.subtract(hi, values, dtype=np.int64), hi - lo + 1
             return np.subtract(values, lo, dtype=np.int64), hi - lo + 1
-    uniq, inverse = np.unique(-values if negate else values, return_inverse=True)
-    return inverse.astype(np.int64, copy=False), int(uniq.size)
+    uniq, inverse = np.unique(values, return_inverse=True)
+    inverse = inverse.astype(np.int64, copy=False).reshape(-1)
+    if negate:
+        # Reverse the dense rank instead of negating the values: -(-2**63) overflows in int64.
+        inverse = np.subtract(uniq.size - 1, inverse)
+    return inverse, int(uniq.size)
 
 
 def _dense_rank_rows(columns: list[tuple[np.ndarray, bool]]) -> tuple[np.ndarray, int]:
@@ -351,6 +371,7 @@ def build_instance(
     weight: np.ndarray | Sequence[int] | None = None,
     group: np.ndarray | Sequence[int] | None = None,
     current: np.ndarray | Sequence[int] | None = None,
+    current_seat_type: np.ndarray | Sequence[int] | None = None,
     child_type: np.ndarray | Sequence[int] | None = None,
     child_types: Sequence[str] | None = None,
 ) -> Instance:
@@ -361,144 +382,52 @@ def build_instance(
     the CSR wish lists, best first (``wish_seat_type`` defaults to 0); ``weight`` defaults to 1;
     ``group`` gives the sibling group per child (-1 = none; members of a group must have wish
     lists naming the same facilities in the same order); ``current`` is the facility where the
-    child holds a place now (-1 = none) and must appear among its wishes.
+    child holds a place now (-1 = none) and ``current_seat_type`` the seat type of that place
+    (-1 or omitted: the child's last wish at that facility); the held seat must be among the
+    child's wishes.
 
     Steps:
 
-    1. validate shapes, ranges, capacities >= 0, weights >= 1, no duplicate (facility, seat
-       type) in a child's list, groups aligned;
-    2. per wish entry, build the sort columns *acceptable?*, *not current?*, then the priority
-       (list position, or each criterion oriented so that smaller is better, then lottery);
-       consecutive per-child criteria are first collapsed into one per-child rank so that the
-       big per-entry sort stays a single ``argsort`` of packed int64 keys;
+    1. validate shapes, ranges (capacities and weights up to :data:`MAX_UNITS`), no duplicate
+       (facility, seat type) in a child's list, groups aligned, the seats held now fit their
+       pools (an instance that cannot keep every current place is refused);
+    2. per wish entry, build the sort columns *acceptable?*, *not the held seat?*, then the
+       priority (list position, or each criterion oriented so that smaller is better, then
+       lottery); consecutive per-child criteria are first collapsed into one per-child rank so
+       that the big per-entry sort stays a single ``argsort`` of packed int64 keys;
     3. rank = position within the facility after sorting by those columns;
     4. for sibling groups, re-rank by (group's best member rank, own rank).
     """
-    n, m = len(child_ids), len(facility_ids)
-    k_types = len(seat_types)
-    cap = np.asarray(capacity, dtype=np.int64).reshape(m, k_types)
-    ptr = np.asarray(wish_ptr, dtype=np.int64)
-    fac = np.asarray(wish_facility, dtype=np.int32)
-    nnz = fac.size
-    if ptr.shape != (n + 1,) or ptr[0] != 0 or ptr[-1] != nnz or np.any(np.diff(ptr) < 0):
-        raise InstanceError("wish_ptr must be non-decreasing, start at 0 and end at len(wishes)")
+    n, m, k_types = len(child_ids), len(facility_ids), len(seat_types)
     if len(set(child_ids)) != n:
         raise InstanceError("child ids must be unique")
     if len(set(facility_ids)) != m:
         raise InstanceError("facility ids must be unique")
-    if np.any(cap < 0):
-        f, t = np.argwhere(cap < 0)[0]
-        raise InstanceError(
-            f"facility {facility_ids[f]!r}: negative capacity for seat type {seat_types[t]!r}"
-        )
-    if nnz and (fac.min() < 0 or fac.max() >= m):
-        raise InstanceError("wish_facility contains an unknown facility index")
-    stype = (
-        np.zeros(nnz, dtype=np.int32)
-        if wish_seat_type is None
-        else np.asarray(wish_seat_type, dtype=np.int32)
-    )
-    if stype.shape != (nnz,) or (nnz and (stype.min() < 0 or stype.max() >= k_types)):
-        raise InstanceError("wish_seat_type must give a known seat type index per wish")
+    cap = _capacity(capacity, facility_ids, seat_types)
+    ptr, fac, stype = _wish_arrays(wish_ptr, wish_facility, wish_seat_type, n, m, k_types)
     w = _as_int_array(weight, n, "weight", 1)
-    if np.any(w < 1):
-        raise InstanceError(f"child {child_ids[int(np.argmax(w < 1))]!r}: weight must be >= 1")
+    if np.any((w < 1) | (w > MAX_UNITS)):
+        bad = int(np.argmax((w < 1) | (w > MAX_UNITS)))
+        raise InstanceError(f"child {child_ids[bad]!r}: weight must be between 1 and {MAX_UNITS}")
     grp = _as_int_array(group, n, "group", -1).astype(np.int32)
-    cur = _as_int_array(current, n, "current", -1).astype(np.int32)
     ctype = _as_int_array(child_type, n, "child_type", 0).astype(np.int32)
     ctypes = tuple(child_types) if child_types is not None else tuple(seat_types)
 
     pool = fac.astype(np.int64) * k_types + stype
     _check_duplicates(ptr, pool, child_ids)
     child = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
-    has_current = cur >= 0
-    is_current = cur[child] == fac if has_current.any() else np.zeros(nnz, dtype=bool)
-    if has_current.any():
-        found = np.zeros(n, dtype=bool)
-        found[child[is_current]] = True
-        missing = has_current & ~found
-        if missing.any():
-            bad = int(np.argmax(missing))
-            raise InstanceError(f"child {child_ids[bad]!r}: current place is not among its wishes")
+    cur = _as_int_array(current, n, "current", -1)
+    if np.any(cur >= m) or np.any(cur < -1):
+        raise InstanceError("current contains an unknown facility index")
+    held = _held_entries(cur, current_seat_type, ptr, fac, stype, child_ids)
+    _check_holders_fit(held, pool, w, cap.reshape(-1), facility_ids, seat_types)
+    is_current = np.zeros(fac.size, dtype=bool)
+    is_current[held[held >= 0]] = True
 
-    # Step 2: the sort columns, most significant first.
-    not_current = (~is_current).astype(np.int8) if has_current.any() else np.zeros(0, np.int8)
-    current_col = (not_current, 2 if not_current.size else 1)
+    columns, unacceptable = _priority_columns(priority, child, is_current, n, fac.size)
     if isinstance(priority, ListPriority):
-        position = np.asarray(priority.position, dtype=np.int64)
-        if position.shape != (nnz,):
-            raise InstanceError("ListPriority.position must have one value per wish entry")
-        unacceptable = (position < 0) & ~is_current
-        columns: list[tuple[np.ndarray, int]] = [
-            (unacceptable.astype(np.int8), 2),
-            current_col,
-            _codes(np.where(position < 0, nnz + n, position)),
-        ]
-    else:
-        unacceptable = np.zeros(nnz, dtype=bool)
-        columns = [(unacceptable, 1), current_col]
-        run: list[tuple[np.ndarray, bool]] = []  # consecutive per-child columns, collapsed
-
-        def flush_run() -> None:
-            if run:
-                ranks, radix = _dense_rank_rows(run)
-                columns.append((ranks[child] if radix > 1 else ranks, radix))
-                run.clear()
-
-        specs = [
-            (c.name, np.asarray(c.values), c.per_wish, c.higher_is_better)
-            for c in priority.criteria
-        ]
-        specs.append(("lottery", np.asarray(priority.lottery), priority.lottery_per_wish, False))
-        for name, values, per_wish, higher in specs:
-            expected = (nnz,) if per_wish else (n,)
-            if values.shape != expected:
-                raise InstanceError(f"criterion {name!r}: expected shape {expected}")
-            if values.dtype.kind not in "iubf":
-                raise InstanceError(f"criterion {name!r}: values must be numbers")
-            if values.dtype.kind == "f" and np.isnan(values).any():
-                raise InstanceError(f"criterion {name!r}: values must not be NaN")
-            if values.dtype.kind == "b":
-                values = values.astype(np.int8)
-            if per_wish:
-                flush_run()
-                columns.append(_codes(values, negate=higher))
-            else:
-                run.append((values, higher))
-        flush_run()
-
-    # Groups: a group is acceptable at a wish position only if all members are. A "slot" is one
-    # (group, wish position) pair; the members' entries at that position share it.
-    slot = np.empty(0, dtype=np.int64)
-    in_g = np.zeros(nnz, dtype=bool)
-    if np.any(grp >= 0):
-        _check_groups(grp, ptr, fac, child_ids)
-        g_entry = grp[child]
-        in_g = g_entry >= 0
-        pos = np.arange(nnz, dtype=np.int64) - ptr[child]
-        slot = _group_slots(grp, ptr)[g_entry[in_g]] + pos[in_g]
-    if slot.size:
-        bad_slot = np.zeros(int(slot.max()) + 1, dtype=bool)
-        np.logical_or.at(bad_slot, slot, unacceptable[in_g])
-        unacceptable[in_g] = bad_slot[slot]
-        columns[0] = (unacceptable.astype(np.int8), 2)
-
-    # Step 3.
-    rank = _rank_within_facility(fac, m, columns)
-
-    # Step 4: siblings follow their group's best member.
-    if slot.size:
-        best = np.full(int(slot.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(best, slot, rank[in_g])
-        group_key = rank.copy()
-        group_key[in_g] = best[slot]
-        rank = _rank_within_facility(
-            fac,
-            m,
-            [(unacceptable.astype(np.int8), 2), _codes(group_key), _codes(rank)],
-        )
-
-    rank = np.where(unacceptable, -1, rank).astype(np.int32)
+        _check_holders_listed(priority, held, fac, child_ids, facility_ids)
+    rank = _rank_with_groups(grp, ptr, fac, m, child, child_ids, columns, unacceptable)
     return Instance(
         child_ids=tuple(child_ids),
         facility_ids=tuple(facility_ids),
@@ -510,11 +439,221 @@ def build_instance(
         wish_rank=rank,
         weight=w,
         group=grp,
-        current=cur,
+        current=cur.astype(np.int32),
+        current_entry=held,
         child_type=ctype,
         child_types=ctypes,
         priority=priority,
     )
+
+
+def _capacity(
+    capacity: object, facility_ids: Sequence[str], seat_types: Sequence[str]
+) -> np.ndarray:
+    cap = _int64(capacity, "capacity")
+    if cap.size != len(facility_ids) * len(seat_types):
+        raise InstanceError(
+            f"capacity: expected {len(facility_ids)} x {len(seat_types)} values, got {cap.size}"
+        )
+    cap = cap.reshape(len(facility_ids), len(seat_types))
+    bad = (cap < 0) | (cap > MAX_UNITS)
+    if np.any(bad):
+        f, t = np.argwhere(bad)[0]
+        what = "negative capacity" if cap[f, t] < 0 else f"capacity above {MAX_UNITS}"
+        raise InstanceError(f"facility {facility_ids[f]!r}: {what} for seat type {seat_types[t]!r}")
+    return cap
+
+
+def _wish_arrays(
+    wish_ptr: object, wish_facility: object, wish_seat_type: object, n: int, m: int, k: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    ptr = _int64(wish_ptr, "wish_ptr")
+    fac64 = _int64(wish_facility, "wish_facility").reshape(-1)
+    nnz = fac64.size
+    if nnz > MAX_WISH_ENTRIES:
+        raise InstanceError(f"at most {MAX_WISH_ENTRIES} wishes in all")
+    if ptr.shape != (n + 1,) or ptr[0] != 0 or ptr[-1] != nnz or np.any(np.diff(ptr) < 0):
+        raise InstanceError("wish_ptr must be non-decreasing, start at 0 and end at len(wishes)")
+    if nnz and (fac64.min() < 0 or fac64.max() >= m):
+        raise InstanceError("wish_facility contains an unknown facility index")
+    if wish_seat_type is None:
+        stype = np.zeros(nnz, dtype=np.int32)
+    else:
+        st64 = _int64(wish_seat_type, "wish_seat_type")
+        if st64.shape != (nnz,) or (nnz and (st64.min() < 0 or st64.max() >= k)):
+            raise InstanceError("wish_seat_type must give a known seat type index per wish")
+        stype = st64.astype(np.int32)
+    return ptr, fac64.astype(np.int32), stype
+
+
+def _held_entries(
+    cur: np.ndarray,
+    current_seat_type: object,
+    ptr: np.ndarray,
+    fac: np.ndarray,
+    stype: np.ndarray,
+    child_ids: Sequence[str],
+) -> np.ndarray:
+    """The wish entry of the seat each child holds now (-1 = none).
+
+    It is the entry at the child's current facility with the given seat type, or, without a
+    seat type, the child's last wish at that facility.
+    """
+    n = cur.size
+    held = np.full(n, -1, dtype=np.int64)
+    if not np.any(cur >= 0):
+        return held
+    ctype = _as_int_array(current_seat_type, n, "current_seat_type", -1)
+    child = np.repeat(np.arange(n, dtype=np.int64), np.diff(ptr))
+    match = (cur[child] == fac) & ((ctype[child] < 0) | (ctype[child] == stype))
+    entries = np.flatnonzero(match)
+    np.maximum.at(held, child[entries], entries)
+    missing = (cur >= 0) & (held < 0)
+    if missing.any():
+        bad = int(np.argmax(missing))
+        raise InstanceError(f"child {child_ids[bad]!r}: current place is not among its wishes")
+    return held
+
+
+def _check_holders_fit(
+    held: np.ndarray,
+    pool: np.ndarray,
+    w: np.ndarray,
+    cap: np.ndarray,
+    facility_ids: Sequence[str],
+    seat_types: Sequence[str],
+) -> None:
+    """Refuse an instance in which the children holding seats of a pool exceed its capacity."""
+    holders = np.flatnonzero(held >= 0)
+    if not holders.size:
+        return
+    load = np.bincount(pool[held[holders]], weights=w[holders], minlength=cap.size)
+    over = np.flatnonzero(load > cap)
+    if over.size:
+        q = int(over[0])
+        k = len(seat_types)
+        raise InstanceError(
+            f"facility {facility_ids[q // k]!r}, seat type {seat_types[q % k]!r}: the children "
+            f"holding a place there need {int(load[q])} seats but the capacity is {int(cap[q])}; "
+            "every current place must fit"
+        )
+
+
+def _check_holders_listed(
+    priority: ListPriority,
+    held: np.ndarray,
+    fac: np.ndarray,
+    child_ids: Sequence[str],
+    facility_ids: Sequence[str],
+) -> None:
+    """An explicit priority list must name every child holding a place at its facility."""
+    holders = np.flatnonzero(held >= 0)
+    unlisted = holders[np.asarray(priority.position)[held[holders]] < 0]
+    if unlisted.size:
+        c = int(unlisted[0])
+        raise InstanceError(
+            f"child {child_ids[c]!r} holds a place at {facility_ids[int(fac[held[c]])]!r} but "
+            "is not on its priority list"
+        )
+
+
+def _priority_columns(
+    priority: Priority, child: np.ndarray, is_current: np.ndarray, n: int, nnz: int
+) -> tuple[list[tuple[np.ndarray, int]], np.ndarray]:
+    """Sort columns (codes, radix) per wish entry, most significant first, and unacceptability."""
+    has_current = bool(is_current.any())
+    not_current = (~is_current).astype(np.int8) if has_current else np.zeros(0, np.int8)
+    current_col = (not_current, 2 if has_current else 1)
+    if isinstance(priority, ListPriority):
+        position = _int64(priority.position, "ListPriority.position")
+        if position.shape != (nnz,):
+            raise InstanceError("ListPriority.position must have one value per wish entry")
+        unacceptable = position < 0
+        return [
+            (unacceptable.astype(np.int8), 2),
+            current_col,
+            _codes(np.where(position < 0, nnz + n, position)),
+        ], unacceptable
+    unacceptable = np.zeros(nnz, dtype=bool)
+    columns: list[tuple[np.ndarray, int]] = [(unacceptable, 1), current_col]
+    run: list[tuple[np.ndarray, bool]] = []  # consecutive per-child columns, collapsed
+
+    def flush_run() -> None:
+        if run:
+            ranks, radix = _dense_rank_rows(run)
+            columns.append((ranks[child] if radix > 1 else ranks, radix))
+            run.clear()
+
+    specs = [(c.name, c.values, c.per_wish, c.higher_is_better) for c in priority.criteria]
+    specs.append(("lottery", priority.lottery, priority.lottery_per_wish, False))
+    for name, raw, per_wish, higher in specs:
+        values = _criterion_values(name, raw, (nnz,) if per_wish else (n,))
+        if per_wish:
+            flush_run()
+            columns.append(_codes(values, negate=higher))
+        else:
+            run.append((values, higher))
+    flush_run()
+    return columns, unacceptable
+
+
+def _criterion_values(name: str, raw: object, expected: tuple[int]) -> np.ndarray:
+    """Check one criterion's values: numbers (int64 exact, or finite floats) of the right shape."""
+    values = np.asarray(raw)
+    if values.shape != expected:
+        raise InstanceError(f"criterion {name!r}: expected shape {expected}")
+    if values.dtype.kind not in "iubf":
+        raise InstanceError(f"criterion {name!r}: values must be numbers")
+    if values.dtype.kind == "u" and values.size and int(values.max()) >= 2**63:
+        raise InstanceError(f"criterion {name!r}: values must be below 2**63")
+    if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+        raise InstanceError(f"criterion {name!r}: values must be finite (no NaN or infinity)")
+    if values.dtype.kind == "b":
+        return values.astype(np.int8)
+    return values
+
+
+def _rank_with_groups(
+    grp: np.ndarray,
+    ptr: np.ndarray,
+    fac: np.ndarray,
+    m: int,
+    child: np.ndarray,
+    child_ids: Sequence[str],
+    columns: list[tuple[np.ndarray, int]],
+    unacceptable: np.ndarray,
+) -> np.ndarray:
+    """Steps 3 and 4: rank per facility; sibling groups follow their best member (-1 = refused).
+
+    A group is acceptable at a wish position only if all members are. A "slot" is one
+    (group, wish position) pair; the members' entries at that position share it.
+    """
+    slot = np.empty(0, dtype=np.int64)
+    in_g = np.zeros(fac.size, dtype=bool)
+    if np.any(grp >= 0):
+        _check_groups(grp, ptr, fac, child_ids)
+        g_entry = grp[child]
+        in_g = g_entry >= 0
+        pos = np.arange(fac.size, dtype=np.int64) - ptr[child]
+        slot = _group_slots(grp, ptr)[g_entry[in_g]] + pos[in_g]
+    if slot.size:
+        bad_slot = np.zeros(int(slot.max()) + 1, dtype=bool)
+        np.logical_or.at(bad_slot, slot, unacceptable[in_g])
+        unacceptable = unacceptable.copy()
+        unacceptable[in_g] = bad_slot[slot]
+        columns = [(unacceptable.astype(np.int8), 2), *columns[1:]]
+    rank = _rank_within_facility(fac, m, columns)
+    if slot.size:
+        best = np.full(int(slot.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(best, slot, rank[in_g])
+        group_key = rank.copy()
+        group_key[in_g] = best[slot]
+        rank = _rank_within_facility(
+            fac,
+            m,
+            [(unacceptable.astype(np.int8), 2), _codes(group_key), _codes(rank)],
+        )
+    return np.where(unacceptable, -1, rank).astype(np.int32)
 
 
 def _group_slots(grp: np.ndarray, ptr: np.ndarray) -> np.ndarray:

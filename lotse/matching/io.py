@@ -2,13 +2,21 @@
 
 Every problem raises :class:`~lotse.matching.instance.InstanceError` whose message names the
 offending item (``child 'c7': wish 3 names unknown facility 'f99'``), never a traceback.
+
+Limits (refused beyond them, with a clear error): a JSON file of at most
+:data:`MAX_JSON_BYTES`; capacities and weights up to :data:`~lotse.matching.instance.MAX_UNITS`;
+criterion values finite and within ±2**53 (integers exact in every JSON reader); lottery seeds
+below 2**63; nesting as deep as the JSON reader allows (about 1,000 levels; the format needs 5).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import math
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +25,7 @@ import numpy as np
 from .check import CheckReport
 from .instance import (
     ANY_SEAT_TYPE,
+    MAX_UNITS,
     CriteriaPriority,
     Criterion,
     Instance,
@@ -28,54 +37,132 @@ from .lottery import multiple_lottery, single_lottery
 from .mechanisms import Result
 
 __all__ = [
+    "MAX_JSON_BYTES",
     "instance_from_dict",
     "load_json",
     "read_assignment",
     "result_to_dict",
 ]
 
+#: Largest JSON file the command line reads (about 450,000 children with 10 wishes each; it
+#: needs about 13 bytes of memory per byte of JSON). Larger instances: use the Python API.
+MAX_JSON_BYTES = 100 * 2**20
+#: Criterion values must be exact in IEEE doubles, as every JSON reader stores numbers.
+MAX_CRITERION = 2**53
+MAX_SEED = 2**63 - 1
+# A \uXXXX escape of a UTF-16 surrogate: the only way a JSON text can hold a lone surrogate.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
-def load_json(path: str | Path) -> Any:
-    """Read a JSON file; I/O and syntax errors become :class:`InstanceError`."""
+
+def _refuse_constant(name: str) -> Any:
+    raise InstanceError(f"{name} is not a valid JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InstanceError(f"number {text[:40]} is out of range")
+    return value
+
+
+def load_json(path: str | Path, *, max_bytes: int | None = None) -> Any:
+    """Read a JSON file; I/O, size, syntax and encoding problems become :class:`InstanceError`.
+
+    ``max_bytes`` defaults to :data:`MAX_JSON_BYTES`.
+    """
+    max_bytes = MAX_JSON_BYTES if max_bytes is None else max_bytes
     try:
+        size = Path(path).stat().st_size
+        if size > max_bytes:
+            raise InstanceError(
+                f"{path}: {size / 2**20:.1f} MiB is larger than the limit of "
+                f"{max_bytes / 2**20:.0f} MiB"
+            )
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
         raise InstanceError(f"{path}: cannot read file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InstanceError(f"{path}: not UTF-8 text") from None
     try:
-        return json.loads(text)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except json.JSONDecodeError as exc:
         raise InstanceError(
             f"{path}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise InstanceError(f"{path}: JSON nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer with more than 4,300 digits
+        raise InstanceError(f"{path}: {exc}") from None
+    except InstanceError as exc:
+        raise InstanceError(f"{path}: {exc}") from None
+    if _SURROGATE_ESCAPE.search(text):
+        _refuse_lone_surrogates(data, str(path))
+    return data
+
+
+def _refuse_lone_surrogates(data: Any, where: str) -> None:
+    """Walk the decoded JSON (without recursion) and refuse strings that are not valid Unicode."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            _valid_text(item, where)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            for key, value in item.items():
+                _valid_text(key, where)
+                stack.append(value)
+
+
+def _valid_text(value: str, what: str) -> None:
+    if value.isascii():
+        return
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InstanceError(
+            f"{what}: text {value.encode('utf-8', 'backslashreplace').decode()[:60]!r} holds a "
+            "lone UTF-16 surrogate (invalid Unicode)"
         ) from None
 
 
 def _id(value: Any, what: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise InstanceError(f"{what}: id must be a non-empty string, got {value!r}")
-    return str(value)
+    text = str(value)
+    _valid_text(text, what)
+    return text
 
 
 def _count(value: Any, what: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise InstanceError(f"{what} must be an integer >= {minimum}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_UNITS:
+        shown = value if not isinstance(value, int) or abs(value) < 10**12 else f"{value:.3e}"
+        raise InstanceError(
+            f"{what} must be an integer between {minimum} and {MAX_UNITS}, got {shown!r}"
+        )
     return value
 
 
 def _seed(value: Any, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise InstanceError(f"{what} must be a non-negative integer, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEED:
+        raise InstanceError(f"{what} must be an integer between 0 and 2**63-1, got {value!r}")
     return value
 
 
 def _number(value: Any, what: str) -> float:
-    """A criterion value: number, boolean, or ISO date (as its ordinal day number)."""
+    """A criterion value: number, boolean, or ISO date (as its ordinal day number).
+
+    Numbers must be finite and within ±2**53, where every integer is exact as a double: larger
+    values could not be compared exactly (and differ between JSON readers).
+    """
     if isinstance(value, bool):
         return float(value)
     if isinstance(value, int | float):
-        if value != value:  # NaN
-            raise InstanceError(f"{what}: NaN is not a valid value")
+        if not (isinstance(value, int) or math.isfinite(value)) or abs(value) > MAX_CRITERION:
+            raise InstanceError(
+                f"{what}: {value!r} is out of range (numbers must be finite and within ±2**53)"
+            )
         return float(value)
     if isinstance(value, str):
         try:
@@ -90,163 +177,192 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
 
     ``seed`` overrides ``lottery.seed`` of the instance (criteria priorities only).
     """
+    _check_top_level(data)
+    facilities = _read_facilities(data["facilities"])
+    children = _read_children(data["children"], facilities)
+    groups = _groups(data.get("sibling_groups"), children.index)
+    ptr = np.asarray(children.wish_ptr, dtype=np.int64)
+    fac_arr = np.asarray(children.wish_fac, dtype=np.int32)
+    priority: ListPriority | CriteriaPriority
+    if "priorities" in data:
+        priority = _list_priority(
+            data["priorities"], facilities.index, children.index, ptr, fac_arr
+        )
+    else:
+        priority = _criteria_priority(data, children, facilities, ptr, fac_arr, seed)
+    ctypes = sorted(set(children.type_names))
+    ctype_index = {t: k for k, t in enumerate(ctypes)}
+    return build_instance(
+        child_ids=children.ids,
+        facility_ids=facilities.ids,
+        seat_types=facilities.seat_types,
+        capacity=facilities.capacity,
+        wish_ptr=ptr,
+        wish_facility=fac_arr,
+        wish_seat_type=np.asarray(children.wish_type, dtype=np.int32),
+        weight=children.weights,
+        group=groups,
+        current=children.current,
+        current_seat_type=children.current_type,
+        child_type=[ctype_index[t] for t in children.type_names],
+        child_types=ctypes,
+        priority=priority,
+    )
+
+
+def _check_top_level(data: Any) -> None:
     if not isinstance(data, Mapping):
         raise InstanceError("instance: the top level must be a JSON object")
     for key in ("facilities", "children"):
         if not isinstance(data.get(key), list):
             raise InstanceError(f"instance: {key!r} must be a list")
-    has_lists, has_criteria = "priorities" in data, "criteria" in data
-    if has_lists == has_criteria:
+    if ("priorities" in data) == ("criteria" in data):
         raise InstanceError(
             "instance: give either 'priorities' (explicit lists) or 'criteria', not both/neither"
         )
 
-    # Facilities and seat types.
-    facility_ids: list[str] = []
-    fac_index: dict[str, int] = {}
+
+@dataclass
+class _Facilities:
+    """Facilities as read: ids, capacities and the seat types they offer."""
+
+    ids: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    plain: list[bool] = field(default_factory=list)  # capacity given as one number
+    seat_types: list[str] = field(default_factory=list)
+    type_index: dict[str, int] = field(default_factory=dict)
+    capacity: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.int64))
+
+
+def _read_facilities(raw: list[Any]) -> _Facilities:
+    out = _Facilities()
     caps: list[int | dict[str, int]] = []
     type_names: set[str] = set()
-    for i, item in enumerate(data["facilities"]):
+    for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise InstanceError(f"facility #{i + 1}: must be an object")
         fid = _id(item.get("id"), f"facility #{i + 1}")
-        if fid in fac_index:
+        if fid in out.index:
             raise InstanceError(f"facility {fid!r}: duplicate id")
-        raw = item.get("capacity")
-        if isinstance(raw, Mapping):
+        cap = item.get("capacity")
+        if isinstance(cap, Mapping):
             per_type = {
-                str(t): _count(v, f"facility {fid!r}: capacity of seat type {t!r}")
-                for t, v in raw.items()
+                _id(t, f"facility {fid!r}: seat type"): _count(
+                    v, f"facility {fid!r}: capacity of seat type {t!r}"
+                )
+                for t, v in cap.items()
             }
             type_names.update(per_type)
-            cap: int | dict[str, int] = per_type
+            caps.append(per_type)
         else:
-            cap = _count(raw, f"facility {fid!r}: capacity")
+            caps.append(_count(cap, f"facility {fid!r}: capacity"))
             type_names.add(ANY_SEAT_TYPE)
-        fac_index[fid] = len(facility_ids)
-        facility_ids.append(fid)
-        caps.append(cap)
-    seat_types = sorted(type_names, key=lambda t: (t != ANY_SEAT_TYPE, t))
-    type_index = {t: k for k, t in enumerate(seat_types)}
-    capacity = np.zeros((len(facility_ids), max(len(seat_types), 1)), dtype=np.int64)
-    if not seat_types:
-        seat_types = [ANY_SEAT_TYPE]
-    for f, cap in enumerate(caps):
-        if isinstance(cap, dict):
-            for t, v in cap.items():
-                capacity[f, type_index[t]] = v
-        else:
-            capacity[f, type_index[ANY_SEAT_TYPE]] = cap
+        out.index[fid] = len(out.ids)
+        out.ids.append(fid)
+        out.plain.append(not isinstance(cap, Mapping))
+    out.seat_types = sorted(type_names, key=lambda t: (t != ANY_SEAT_TYPE, t)) or [ANY_SEAT_TYPE]
+    out.type_index = {t: k for k, t in enumerate(out.seat_types)}
+    out.capacity = np.zeros((len(out.ids), len(out.seat_types)), dtype=np.int64)
+    for f, c in enumerate(caps):
+        for t, v in (c if isinstance(c, dict) else {ANY_SEAT_TYPE: c}).items():
+            out.capacity[f, out.type_index[t]] = v
+    return out
 
-    # Children and their wishes.
-    child_ids: list[str] = []
-    child_index: dict[str, int] = {}
-    wish_ptr = [0]
-    wish_fac: list[int] = []
-    wish_type: list[int] = []
-    weights: list[int] = []
-    current: list[int] = []
-    child_type_names: list[str] = []
-    raw_children: list[Mapping[str, Any]] = []
-    for i, item in enumerate(data["children"]):
+
+@dataclass
+class _Children:
+    """Children as read: ids, CSR wish lists, weights, held places, seat types."""
+
+    ids: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    wish_ptr: list[int] = field(default_factory=lambda: [0])
+    wish_fac: list[int] = field(default_factory=list)
+    wish_type: list[int] = field(default_factory=list)
+    weights: list[int] = field(default_factory=list)
+    current: list[int] = field(default_factory=list)
+    current_type: list[int] = field(default_factory=list)
+    type_names: list[str] = field(default_factory=list)
+    raw: list[Mapping[str, Any]] = field(default_factory=list)
+
+
+def _read_children(raw: list[Any], facilities: _Facilities) -> _Children:
+    out = _Children()
+    for i, item in enumerate(raw):
         if not isinstance(item, Mapping):
             raise InstanceError(f"child #{i + 1}: must be an object")
         cid = _id(item.get("id"), f"child #{i + 1}")
-        if cid in child_index:
+        if cid in out.index:
             raise InstanceError(f"child {cid!r}: duplicate id")
-        what = f"child {cid!r}"
-        wishes = item.get("wishes")
-        if not isinstance(wishes, list):
-            raise InstanceError(f"{what}: 'wishes' must be a list")
-        own_type = item.get("seat_type")
-        own_scope = item.get("care_scope")
-        for name, val in (("seat_type", own_type), ("care_scope", own_scope)):
-            if val is not None and not isinstance(val, str):
-                raise InstanceError(f"{what}: {name!r} must be a string")
-        weights.append(_count(item.get("weight", 1), f"{what}: weight", minimum=1))
-        cur_raw = item.get("current")
-        cur = -1
-        if cur_raw is not None:
-            cur_id = _id(cur_raw, f"{what}: current")
-            if cur_id not in fac_index:
-                raise InstanceError(f"{what}: current place {cur_id!r} is an unknown facility")
-            cur = fac_index[cur_id]
-        seen: set[tuple[int, int]] = set()
-        entries = list(wishes)
-        if cur >= 0 and not any(
-            (w if not isinstance(w, Mapping) else w.get("facility")) == facility_ids[cur]
-            for w in wishes
-        ):
-            # The current place is kept as the last wish.
-            entries.append(facility_ids[cur])
-        for j, wish in enumerate(entries):
-            wwhat = f"{what}: wish {j + 1}"
-            scope, stype = own_scope, own_type
-            if isinstance(wish, Mapping):
-                fid = _id(wish.get("facility"), wwhat)
-                scope = wish.get("care_scope", scope)
-                stype = wish.get("seat_type", stype)
-                for key, val in (("care_scope", scope), ("seat_type", stype)):
-                    if val is not None and not isinstance(val, str):
-                        raise InstanceError(f"{wwhat}: {key!r} must be a string")
-            else:
-                fid = _id(wish, wwhat)
-            if fid not in fac_index:
-                raise InstanceError(f"{wwhat} names unknown facility {fid!r}")
-            f = fac_index[fid]
-            if isinstance(caps[f], int):
-                t_idx = type_index[ANY_SEAT_TYPE]
-            else:
-                if stype is None:
-                    raise InstanceError(
-                        f"{wwhat}: facility {fid!r} counts seats per seat type, so the child "
-                        "needs a 'seat_type'"
-                    )
-                name = f"{stype}/{scope}" if scope else str(stype)
-                if name not in type_index or name == ANY_SEAT_TYPE:
-                    raise InstanceError(f"{wwhat}: seat type {name!r} is offered by no facility")
-                t_idx = type_index[name]
-            if (f, t_idx) in seen:
-                raise InstanceError(f"{what}: facility {fid!r} is wished twice")
-            seen.add((f, t_idx))
-            wish_fac.append(f)
-            wish_type.append(t_idx)
-        child_index[cid] = len(child_ids)
-        child_ids.append(cid)
-        wish_ptr.append(len(wish_fac))
-        current.append(cur)
-        child_type_names.append(str(own_type) if own_type is not None else ANY_SEAT_TYPE)
-        raw_children.append(item)
+        _read_child(cid, item, facilities, out)
+    return out
 
-    ctypes = sorted(set(child_type_names))
-    ctype_index = {t: k for k, t in enumerate(ctypes)}
-    ptr = np.asarray(wish_ptr, dtype=np.int64)
-    fac_arr = np.asarray(wish_fac, dtype=np.int32)
-    groups = _groups(data.get("sibling_groups"), child_index)
 
-    if has_lists:
-        priority: ListPriority | CriteriaPriority = _list_priority(
-            data["priorities"], fac_index, child_index, ptr, fac_arr
-        )
+def _text_or_none(value: Any, what: str) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise InstanceError(f"{what} must be a string")
+    if value is not None:
+        _valid_text(value, what)
+    return value
+
+
+def _read_child(cid: str, item: Mapping[str, Any], facilities: _Facilities, out: _Children) -> None:
+    """One child: its wishes (best first), weight and the place it holds now, appended to out."""
+    what = f"child {cid!r}"
+    wishes = item.get("wishes")
+    if not isinstance(wishes, list):
+        raise InstanceError(f"{what}: 'wishes' must be a list")
+    own_type = _text_or_none(item.get("seat_type"), f"{what}: 'seat_type'")
+    own_scope = _text_or_none(item.get("care_scope"), f"{what}: 'care_scope'")
+    weight = _count(item.get("weight", 1), f"{what}: weight", minimum=1)
+    pools: list[tuple[int, int]] = []
+    for j, wish in enumerate(wishes):
+        pool = _wish_pool(wish, own_type, own_scope, facilities, f"{what}: wish {j + 1}")
+        if pool in pools:
+            raise InstanceError(f"{what}: facility {facilities.ids[pool[0]]!r} is wished twice")
+        pools.append(pool)
+    held = (-1, -1)
+    if item.get("current") is not None:
+        held = _wish_pool(item["current"], own_type, own_scope, facilities, f"{what}: current")
+        if held not in pools:
+            pools.append(held)  # the place held now is kept as the last wish
+    out.index[cid] = len(out.ids)
+    out.ids.append(cid)
+    out.wish_fac.extend(f for f, _ in pools)
+    out.wish_type.extend(t for _, t in pools)
+    out.wish_ptr.append(len(out.wish_fac))
+    out.weights.append(weight)
+    out.current.append(held[0])
+    out.current_type.append(held[1])
+    out.type_names.append(own_type if own_type is not None else ANY_SEAT_TYPE)
+    out.raw.append(item)
+
+
+def _wish_pool(
+    wish: Any, own_type: str | None, own_scope: str | None, facilities: _Facilities, what: str
+) -> tuple[int, int]:
+    """(facility, seat type) index of a wish: a facility id or ``{"facility", ...}``."""
+    stype, scope = own_type, own_scope
+    if isinstance(wish, Mapping):
+        fid = _id(wish.get("facility"), what)
+        scope = _text_or_none(wish.get("care_scope", scope), f"{what}: 'care_scope'")
+        stype = _text_or_none(wish.get("seat_type", stype), f"{what}: 'seat_type'")
     else:
-        priority = _criteria_priority(
-            data, raw_children, child_ids, facility_ids, fac_index, ptr, fac_arr, seed
+        fid = _id(wish, what)
+    if fid not in facilities.index:
+        if what.endswith("current"):
+            raise InstanceError(f"{what} place {fid!r} is an unknown facility")
+        raise InstanceError(f"{what} names unknown facility {fid!r}")
+    f = facilities.index[fid]
+    if facilities.plain[f]:
+        return f, facilities.type_index[ANY_SEAT_TYPE]
+    if stype is None:
+        raise InstanceError(
+            f"{what}: facility {fid!r} counts seats per seat type, so the child needs a 'seat_type'"
         )
-    return build_instance(
-        child_ids=child_ids,
-        facility_ids=facility_ids,
-        seat_types=seat_types,
-        capacity=capacity,
-        wish_ptr=ptr,
-        wish_facility=fac_arr,
-        wish_seat_type=np.asarray(wish_type, dtype=np.int32),
-        weight=weights,
-        group=groups,
-        current=current,
-        child_type=[ctype_index[t] for t in child_type_names],
-        child_types=ctypes,
-        priority=priority,
-    )
+    name = f"{stype}/{scope}" if scope else stype
+    if name not in facilities.type_index or name == ANY_SEAT_TYPE:
+        raise InstanceError(f"{what}: seat type {name!r} is offered by no facility")
+    return f, facilities.type_index[name]
 
 
 def _groups(raw: Any, child_index: dict[str, int]) -> np.ndarray:
@@ -302,10 +418,8 @@ def _list_priority(
 
 def _criteria_priority(
     data: Mapping[str, Any],
-    children: list[Mapping[str, Any]],
-    child_ids: list[str],
-    facility_ids: list[str],
-    fac_index: dict[str, int],
+    children: _Children,
+    facilities: _Facilities,
     ptr: np.ndarray,
     fac_arr: np.ndarray,
     seed: int | None,
@@ -313,70 +427,12 @@ def _criteria_priority(
     raw = data["criteria"]
     if not isinstance(raw, list):
         raise InstanceError("instance: 'criteria' must be a list")
-    n, nnz = len(children), fac_arr.size
-    child_of = np.repeat(np.arange(n), np.diff(ptr))
     criteria: list[Criterion] = []
-    names: set[str] = set()
     for i, spec in enumerate(raw):
-        if isinstance(spec, str):
-            spec = {"name": spec}
-        if not isinstance(spec, Mapping):
-            raise InstanceError(f"criterion #{i + 1}: must be a name or an object")
-        name = _id(spec.get("name"), f"criterion #{i + 1}")
-        if name in names or name in ("lottery", "current_place"):
-            raise InstanceError(f"criterion {name!r}: duplicate or reserved name")
-        names.add(name)
-        better = spec.get("better", "higher")
-        if better not in ("higher", "lower"):
-            raise InstanceError(f"criterion {name!r}: 'better' must be 'higher' or 'lower'")
-        higher = better == "higher"
-        per_child = np.full(n, np.nan)
-        per_wish: np.ndarray | None = None
-        for c, item in enumerate(children):
-            crits = item.get("criteria", {})
-            if not isinstance(crits, Mapping):
-                raise InstanceError(f"child {child_ids[c]!r}: 'criteria' must be an object")
-            if name not in crits:
-                continue
-            value = crits[name]
-            what = f"child {child_ids[c]!r}: criterion {name!r}"
-            if isinstance(value, list | Mapping):
-                # Facility-specific: a list of facility ids (value 1 there, 0 elsewhere) or an
-                # object {facility id: value} (0 for facilities not named).
-                mapping = (
-                    {_id(f, what): 1.0 for f in value}
-                    if isinstance(value, list)
-                    else {_id(f, what): _number(v, what) for f, v in value.items()}
-                )
-                for fid in mapping:
-                    if fid not in fac_index:
-                        raise InstanceError(f"{what}: unknown facility {fid!r}")
-                if per_wish is None:
-                    per_wish = np.full(nnz, np.nan)
-                for e in range(int(ptr[c]), int(ptr[c + 1])):
-                    per_wish[e] = mapping.get(facility_ids[int(fac_arr[e])], 0.0)
-            else:
-                per_child[c] = _number(value, what)
-        if per_wish is not None:
-            # A facility-specific criterion is 0 wherever a child does not name the facility.
-            values = np.where(np.isnan(per_wish), np.nan_to_num(per_child)[child_of], per_wish)
-        else:
-            values = per_child
-        given = values[~np.isnan(values)]
-        # A missing (per-child) value ranks below every given value.
-        if given.size:
-            worst = given.min() - 1 if higher else given.max() + 1
-        else:
-            worst = 0.0
-        values = np.where(np.isnan(values), worst, values)
-        if np.all(values == np.round(values)):
-            values = values.astype(np.int64)
-        criteria.append(
-            Criterion(
-                name=name, values=values, per_wish=per_wish is not None, higher_is_better=higher
-            )
-        )
-
+        crit = _criterion(i, spec, children, facilities, ptr, fac_arr)
+        if crit.name in {c.name for c in criteria} or crit.name in ("lottery", "current_place"):
+            raise InstanceError(f"criterion {crit.name!r}: duplicate or reserved name")
+        criteria.append(crit)
     lottery = data.get("lottery", {})
     if not isinstance(lottery, Mapping):
         raise InstanceError("instance: 'lottery' must be an object")
@@ -384,9 +440,9 @@ def _criteria_priority(
         seed = _seed(lottery.get("seed", 0), "lottery: seed")
     tie = lottery.get("tie_breaking", "single")
     if tie == "single":
-        numbers = single_lottery(child_ids, seed)
+        numbers = single_lottery(children.ids, seed)
     elif tie == "multiple":
-        numbers = multiple_lottery(child_ids, facility_ids, ptr, fac_arr, seed)
+        numbers = multiple_lottery(children.ids, facilities.ids, ptr, fac_arr, seed)
     else:
         raise InstanceError("lottery: 'tie_breaking' must be 'single' or 'multiple'")
     return CriteriaPriority(
@@ -396,6 +452,88 @@ def _criteria_priority(
         seed=seed,
         tie_breaking=tie,
     )
+
+
+def _criterion(
+    i: int,
+    spec: Any,
+    children: _Children,
+    facilities: _Facilities,
+    ptr: np.ndarray,
+    fac_arr: np.ndarray,
+) -> Criterion:
+    """One criterion's values; a missing value ranks below every given one.
+
+    A child's value is a number (the same at every facility) or facility-specific: a list of
+    facility ids (1 there) or an object ``{facility id: value}``. Missing — the child gives no
+    value, or a facility-specific value does not name the facility — is the worst value: below
+    every given value of the criterion, whichever way it points.
+    """
+    if isinstance(spec, str):
+        spec = {"name": spec}
+    if not isinstance(spec, Mapping):
+        raise InstanceError(f"criterion #{i + 1}: must be a name or an object")
+    name = _id(spec.get("name"), f"criterion #{i + 1}")
+    better = spec.get("better", "higher")
+    if better not in ("higher", "lower"):
+        raise InstanceError(f"criterion {name!r}: 'better' must be 'higher' or 'lower'")
+    per_child = np.full(len(children.ids), np.nan)
+    per_wish: np.ndarray | None = None
+    for c, item in enumerate(children.raw):
+        crits = item.get("criteria", {})
+        if not isinstance(crits, Mapping):
+            raise InstanceError(f"child {children.ids[c]!r}: 'criteria' must be an object")
+        if name not in crits:
+            continue
+        what = f"child {children.ids[c]!r}: criterion {name!r}"
+        value = crits[name]
+        if not isinstance(value, list | Mapping):
+            per_child[c] = _number(value, what)
+            continue
+        by_facility = _facility_values(value, facilities, what)
+        if per_wish is None:
+            per_wish = np.full(fac_arr.size, np.nan)
+        for e in range(int(ptr[c]), int(ptr[c + 1])):
+            per_wish[e] = by_facility.get(int(fac_arr[e]), np.nan)
+    if per_wish is not None:
+        child_of = np.repeat(np.arange(len(children.ids)), np.diff(ptr))
+        given_here = np.isnan(per_wish) & ~np.isnan(per_child[child_of])
+        per_wish[given_here] = per_child[child_of][given_here]
+    values = _fill_missing(per_wish if per_wish is not None else per_child, better == "higher")
+    return Criterion(
+        name=name, values=values, per_wish=per_wish is not None, higher_is_better=better == "higher"
+    )
+
+
+def _facility_values(value: Any, facilities: _Facilities, what: str) -> dict[int, float]:
+    mapping = (
+        {_id(f, what): 1.0 for f in value}
+        if isinstance(value, list)
+        else {_id(f, what): _number(v, what) for f, v in value.items()}
+    )
+    for fid in mapping:
+        if fid not in facilities.index:
+            raise InstanceError(f"{what}: unknown facility {fid!r}")
+    return {facilities.index[fid]: v for fid, v in mapping.items()}
+
+
+def _fill_missing(values: np.ndarray, higher_is_better: bool) -> np.ndarray:
+    """Replace NaN (missing) by a value worse than every given one; integers stay exact."""
+    missing = np.isnan(values)
+    given = values[~missing]
+    if not given.size:
+        return np.zeros(values.size, dtype=np.int64)
+    if np.all(given == np.round(given)):
+        # Integers within ±2**53 are exact as floats; int64 keeps min - 1 exact too.
+        ints = np.zeros(values.size, dtype=np.int64)
+        ints[~missing] = given.astype(np.int64)
+        ilo, ihi = int(ints[~missing].min()), int(ints[~missing].max())
+        ints[missing] = ilo - 1 if higher_is_better else ihi + 1
+        return ints
+    lo, hi = float(given.min()), float(given.max())
+    # Stepping by the value's own magnitude stays strictly beyond it (x - 1 may round to x).
+    worst = lo - max(1.0, abs(lo)) if higher_is_better else hi + max(1.0, abs(hi))
+    return np.where(missing, worst, values)
 
 
 # --------------------------------------------------------------------------- results

@@ -77,6 +77,11 @@ def instance_dicts(
                 fid = draw(st.sampled_from(fids))
                 child["current"] = fid
                 holders[fid] = holders.get(fid, 0) + child.get("weight", 1)
+        for child in children:
+            # An explicit list must name the children holding a place at the facility.
+            if "current" in child and child["id"] not in priorities[child["current"]]:
+                listed = priorities[child["current"]]
+                listed.insert(draw(st.integers(0, len(listed))), child["id"])
         for fac in facilities:
             need = holders.get(fac["id"], 0)
             if isinstance(fac["capacity"], dict):

@@ -160,7 +160,7 @@ def test_list_priority_arrays() -> None:
     [
         ({"capacity": [[-1]]}, "facility 'x': negative capacity"),
         ({"wish_facility": [0, 3]}, "unknown facility index"),
-        ({"weight": [1, 0]}, "child 'b': weight must be >= 1"),
+        ({"weight": [1, 0]}, "child 'b': weight must be between 1 and"),
         ({"child_ids": ["a", "a"]}, "child ids must be unique"),
         ({"wish_ptr": [0, 2, 1]}, "wish_ptr"),
     ],
