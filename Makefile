@@ -6,8 +6,15 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8000
 # 2 cores here; xdist spreads the suite over them.
 XDIST  ?= auto
+# Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not postgres"'.
+PYTEST_ARGS ?=
+# Without DJANGO_DEBUG=true Lotse runs as production and wants production's settings
+# (docs/deploy.md); the development targets say which mode they mean.
+DEV    := LOTSE_ENVIRONMENT=development
+# The address in e-mail links of `make run` follows HOST and PORT (make run PORT=8101).
+LOTSE_SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run serve test test-fast lint typecheck format bench messages demo install clean browser totp
+.PHONY: run serve test test-fast lint typecheck format bench messages demo install clean browser totp lock
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -24,26 +31,30 @@ node_modules/.installed: package.json package-lock.json
 	@touch $@
 
 # Debian's chromium for the Playwright journeys; never a downloaded browser build.
+# In CI (CI=true) a missing browser is an error: the browser tests must run there.
 browser:
 	@[ -x /usr/bin/chromium ] || { echo "Installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) \
-	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+	  || { echo "WARNING: could not install chromium; browser tests will be skipped"; \
+	       [ "$${CI:-}" != "true" ] || exit 1; }; }
 
 messages: install
-	cd lotse && ../$(PY) ../manage.py compilemessages -v 0
+	cd lotse && $(DEV) ../$(PY) ../manage.py compilemessages -v 0
 
 demo: install messages
-	$(MANAGE) migrate --noinput -v 0
-	$(MANAGE) demo_load
+	DJANGO_DEBUG=true $(MANAGE) migrate --noinput -v 0
+	DJANGO_DEBUG=true $(MANAGE) demo_load
 
+# Development: DEBUG on, Django's development server, e-mails on the console.
 run: demo
 	@echo "Lotse runs on http://$(HOST):$(PORT)/ (logins: see README). Ctrl-C stops it."
-	@$(MANAGE) db_worker & worker=$$!; \
+	@export DJANGO_DEBUG=true LOTSE_SITE_URL="$(LOTSE_SITE_URL)"; \
+	  $(MANAGE) db_worker & worker=$$!; \
 	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 	  $(MANAGE) runserver $(HOST):$(PORT)
 
 test: install messages browser
-	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q
+	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q $(PYTEST_ARGS)
 
 test-fast: install messages
 	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q -m "not browser"
@@ -61,14 +72,21 @@ format: install
 	$(VENV)/bin/ruff format .
 
 bench: install
-	$(PY) bench/search.py
-	$(PY) bench/allocation.py
-	$(PY) bench/round.py
-	$(PY) bench/planning.py
+	$(DEV) $(PY) bench/search.py
+	$(DEV) $(PY) bench/allocation.py
+	$(DEV) $(PY) bench/round.py
+	$(DEV) $(PY) bench/planning.py
 
 # The current two-factor code of a demo staff user: make totp EMAIL=planer@lotse.example
 totp: install
-	@$(MANAGE) demo_totp $(EMAIL)
+	@DJANGO_DEBUG=true $(MANAGE) demo_totp $(EMAIL)
+
+# Re-pin both locks after changing pyproject.toml: the development lock (everything, tests
+# included) and the production lock (what `make prod` installs: no test tools).
+lock: install
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.8
+	$(VENV)/bin/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 -o requirements.lock
+	$(VENV)/bin/uv pip compile pyproject.toml --universal --python-version 3.12 -o requirements-prod.lock
 
 clean:
-	rm -rf $(VENV) node_modules db.sqlite3* media/ staticfiles/
+	rm -rf $(VENV) node_modules db.sqlite3* media/ staticfiles/ .dev-secret-key

@@ -14,6 +14,9 @@ from django.test import Client
 from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
 
+#: In CI (``CI=true``) a test that cannot run for want of chromium or PostgreSQL FAILS: a green
+#: run must mean the journeys and the row-lock tests ran. Locally they skip, loudly.
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -25,6 +28,42 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+NOT_RUN = "NOT RUN: "
+
+
+def cannot_run(reason: str) -> None:
+    """Fail in CI, skip (and say so at the end of the run) locally."""
+    if IN_CI:
+        pytest.fail(f"{reason} - CI must run this test (CI=true)", pytrace=False)
+    pytest.skip(NOT_RUN + reason)
+
+
+def uses_postgresql() -> bool:
+    from django.db import connection
+
+    return connection.vendor == "postgresql"
+
+
+@pytest.fixture(autouse=True)
+def _postgres_only(request) -> None:
+    if request.node.get_closest_marker("postgres") and not uses_postgresql():
+        cannot_run("needs PostgreSQL: run with DATABASE_URL=postgres://… (.ci/run does)")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """A loud line for every kind of test that could not run here (also under xdist)."""
+    counts: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+        if NOT_RUN in reason:
+            reason = reason.split(NOT_RUN, 1)[1]
+            counts[reason] = counts.get(reason, 0) + 1
+    if counts:
+        terminalreporter.section("NOT RUN HERE", sep="!", red=True, bold=True)
+        for reason, count in counts.items():
+            terminalreporter.line(f"{count} test(s) SKIPPED - {reason}", red=True, bold=True)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -136,7 +175,7 @@ def make_facility(db) -> Callable[..., object]:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not CHROMIUM.exists() and not shutil.which("chromium"):
-        pytest.skip("Debian's chromium is not installed (make test installs it)")
+        cannot_run("Debian's chromium is not installed (make test installs it)")
     # Playwright's sync API runs an event loop in this thread; the Django ORM calls made by
     # the test itself are still synchronous, so allow them for browser tests only.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"

@@ -44,6 +44,7 @@ def setup_django(database_url: str | None) -> str:
         os.environ.pop("DATABASE_URL", None)
         label = "SQLite"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lotse.settings")
+    os.environ.setdefault("LOTSE_ENVIRONMENT", "development")
     os.environ["LOTSE_TASK_BACKEND"] = "django_tasks_db.DatabaseBackend"
     import django
 

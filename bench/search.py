@@ -19,6 +19,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lotse.settings")
+os.environ.setdefault("LOTSE_ENVIRONMENT", "development")
 REUSE = "--reuse" in sys.argv  # keep the built database between runs while tuning
 if not os.environ.get("DATABASE_URL"):
     default = Path(tempfile.gettempdir()) / "lotse-bench-search.sqlite3"

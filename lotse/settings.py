@@ -2,44 +2,87 @@
 
 from __future__ import annotations
 
-import os
+import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
+
+from lotse.core.env import (
+    development_secret_key,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+# --- Environment (prod): production unless told otherwise ------------------------------------
+# DEBUG is off unless DJANGO_DEBUG=true (``make run`` sets it). Without DEBUG Lotse assumes
+# production and refuses to start without what production needs (secret key, PostgreSQL, Redis,
+# its public address). ``LOTSE_ENVIRONMENT=development`` (tools, benchmarks) or ``test`` (set by
+# pytest) lift those requirements. Every value may come from a file: ``NAME_FILE=/path``.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+ENVIRONMENT = env_choice(
+    "LOTSE_ENVIRONMENT",
+    ("production", "development", "test"),
+    default="development" if DEBUG else "production",
+)
+PRODUCTION = ENVIRONMENT == "production"
+if PRODUCTION and DEBUG:
+    raise ImproperlyConfigured("DJANGO_DEBUG=true is refused when LOTSE_ENVIRONMENT=production.")
 
 
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+def _production_requires(name: str, example: str) -> str:
+    value = env_str(name).strip()
+    if PRODUCTION and not value:
+        raise ImproperlyConfigured(
+            f"{name} must be set: Lotse runs in production mode because DJANGO_DEBUG is not "
+            f"true (e.g. {name}={example}; see docs/deploy.md). For development use "
+            "`make run`, or set DJANGO_DEBUG=true or LOTSE_ENVIRONMENT=development."
+        )
+    return value
 
 
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    return int(value) if value not in (None, "") else default
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
-# The development key is only used when DEBUG is on; production must set DJANGO_SECRET_KEY.
-SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ("dev-insecure-key-change-me-8f3a1c" if DEBUG else "")
+# No usable key is committed: production must set one, development keeps a random one in an
+# untracked file of the checkout, each test process makes its own.
+INSECURE_SECRET_KEYS = frozenset({"dev-insecure-key-change-me-8f3a1c", "change-me"})
+SECRET_KEY = _production_requires("DJANGO_SECRET_KEY", "$(openssl rand -base64 48)")
+if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY in INSECURE_SECRET_KEYS):
+    raise ImproperlyConfigured(
+        "DJANGO_SECRET_KEY is too short or a known example: use 50 or more random characters."
+    )
 if not SECRET_KEY:
-    raise RuntimeError("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
-CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
-SITE_URL = env_str("LOTSE_SITE_URL", "http://127.0.0.1:8000")
+    if ENVIRONMENT == "test":
+        SECRET_KEY = secrets.token_urlsafe(50)
+    else:
+        SECRET_KEY = development_secret_key(BASE_DIR / ".dev-secret-key")
+
+# The address families and staff use; every link in e-mails, calendars and PDFs starts with it.
+SITE_URL = _production_requires("LOTSE_SITE_URL", "https://kita.example.de").rstrip("/") or (
+    "http://127.0.0.1:8000"
+)
+if not SITE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"LOTSE_SITE_URL={SITE_URL!r} must start with https:// or http://.")
+_site_host = urlsplit(SITE_URL).hostname or "localhost"
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS",
+    _site_host if PRODUCTION else f"127.0.0.1,localhost,testserver,{_site_host}",
+)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS") or (
+    [f"{urlsplit(SITE_URL).scheme}://{urlsplit(SITE_URL).netloc}"] if PRODUCTION else []
+)
+# Addresses (or networks, e.g. 10.0.0.0/8) of the reverse proxies in front of Lotse. Only from
+# these is X-Forwarded-For believed, so rate limits and lock-outs see each family's own address
+# (lotse/core/proxy.py). Default: a proxy on the same host.
+LOTSE_TRUSTED_PROXIES = env_list("LOTSE_TRUSTED_PROXIES", "127.0.0.1,::1")
+# --- end of environment (prod) ----------------------------------------------------------------
 
 INSTALLED_APPS = [
     # Lotse's apps first: their templates override the libraries' (base layout, allauth pages)
@@ -74,6 +117,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later part (rate limits, allauth, axes, HTTPS detection) sees the real client.
+    "lotse.core.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -121,7 +166,9 @@ SQLITE_OPTIONS = {
     "timeout": 20,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = _production_requires("DATABASE_URL", "postgres://lotse@db.internal:5432/lotse")
+if PRODUCTION and not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured("Production needs PostgreSQL: DATABASE_URL=postgres://…")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 else:
@@ -244,7 +291,7 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-if not DEBUG:
+if PRODUCTION:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
@@ -257,9 +304,9 @@ if not DEBUG:
 # Django 6.1 mailers. Development prints mails to the console; production sets SMTP via env.
 _mail_backend = env_str(
     "LOTSE_EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if PRODUCTION
+    else "django.core.mail.backends.console.EmailBackend",
 )
 _mail_options: dict[str, object] = {}
 if _mail_backend.endswith("smtp.EmailBackend"):
