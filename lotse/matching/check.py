@@ -15,9 +15,18 @@ prefers to its assignment, at a pool ``q`` that accepts ``c``, such that ``c`` w
     weight(children assigned to q with higher priority than c) + weight(c) <= capacity(q)
 
 With unit weights this is the classic definition (``q`` has a free seat or holds someone with
-lower priority). A **sibling group** blocks with a facility it prefers (all members share the
-wish list) if in every pool it needs there, the weight of the assigned children ranked above
-the group's best member in that pool plus the members' weight fits the capacity.
+lower priority).
+
+**Sibling groups** (see :mod:`lotse.matching.instance`). A group is *together* at position
+``p`` if all members are assigned at wish position ``p``; otherwise it is *apart*. Apart, a
+``required`` group must keep exactly its members' current places and leave the others
+unassigned (else ``group_split``); a ``preferred`` group's members are single children. A group
+blocks with a position ``p`` it prefers to its outcome (any ``p`` up to
+``group_last_position`` if apart) if all members are acceptable there and every member fits
+by the admission rule after removing the children of lower priority and the group itself:
+for each member ``m`` in pool ``q``, ``weight(others assigned to q above m) + weight(members in
+q up to m) <= capacity(q)``. Single children and the members of an apart ``preferred`` group
+block as single children; members of a together or ``required`` group do not block alone.
 """
 
 from __future__ import annotations
@@ -30,7 +39,7 @@ import numpy as np
 
 from .instance import Instance
 
-__all__ = ["CheckReport", "check"]
+__all__ = ["CheckReport", "GroupOutcome", "check"]
 
 MAX_EXAMPLES = 20
 
@@ -89,14 +98,13 @@ def _feasibility(inst: Instance, aw: np.ndarray) -> list[dict[str, Any]]:
             }
         )
     if inst.has_groups:
-        position = np.where(aw >= 0, aw - ptr[:-1], -1)
+        outcome = GroupOutcome.of(inst, aw)
         gptr, members = inst.group_members
-        for g in range(gptr.size - 1):
+        for g in np.flatnonzero(~outcome.valid).tolist():
             ms = members[gptr[g] : gptr[g + 1]]
-            if np.unique(position[ms]).size > 1:
-                violations.append(
-                    {"code": "group_split", "children": [inst.child_ids[c] for c in ms.tolist()]}
-                )
+            violations.append(
+                {"code": "group_split", "children": [inst.child_ids[c] for c in ms.tolist()]}
+            )
     # The seat held now is one wish entry (a child may wish its facility in several care
     # scopes); anything at that entry or better keeps the place.
     held = inst.current_entry
@@ -131,7 +139,10 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
     # The child's wishes better than its assignment (all of them if it has none).
     bound = np.where(valid, aw, ptr[1:])
     entry = np.arange(inst.n_wishes, dtype=np.int64)
-    better = entry[(entry < bound[child_of]) & (rank >= 0) & (inst.group[child_of] < 0)]
+    alone = inst.group < 0
+    if inst.has_groups:
+        alone = alone | GroupOutcome.of(inst, aw).alone
+    better = entry[(entry < bound[child_of]) & (rank >= 0) & alone[child_of]]
 
     # One sweep per pool over assigned (kind 0) and candidate (kind 1) entries in rank order.
     # At equal rank (impossible for distinct children of one facility) assigned sorts first.
@@ -168,54 +179,108 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
     )
 
 
-def _group_blocking(
-    inst: Instance, aw: np.ndarray, assigned: np.ndarray
-) -> tuple[int, list[dict[str, Any]]]:
-    """Count (sibling group, facility) blocking pairs with plain Python (groups are few)."""
-    by_pool: dict[int, tuple[list[int], list[int]]] = {}  # pool -> sorted ranks, prefix weights
+@dataclass(frozen=True, eq=False)
+class GroupOutcome:
+    """How each sibling group came out of an assignment.
 
-    def weight_above(q: int, r: int) -> int:
-        if q not in by_pool:
-            mine = assigned[inst.wish_pool[assigned] == q]
+    ``together[g]`` = the shared wish position of a together group, -1 if apart; ``valid[g]``
+    = the outcome is one the group allows; ``alone[c]`` = child ``c`` counts as a single child
+    (not in a group, or in an apart ``preferred`` group).
+    """
+
+    together: np.ndarray
+    valid: np.ndarray
+    alone: np.ndarray
+
+    @classmethod
+    def of(cls, inst: Instance, aw: np.ndarray) -> GroupOutcome:
+        ptr = inst.wish_ptr
+        position = np.where(aw >= 0, aw - ptr[:-1], -1)
+        gptr, members = inst.group_members
+        together = np.full(inst.n_groups, -1, dtype=np.int64)
+        valid = np.ones(inst.n_groups, dtype=bool)
+        alone = inst.group < 0
+        for g in range(inst.n_groups):
+            ms = members[gptr[g] : gptr[g + 1]]
+            pos = position[ms]
+            if pos[0] >= 0 and np.all(pos == pos[0]):
+                together[g] = pos[0]
+            elif inst.group_preferred[g]:
+                alone[ms] = True
+            else:
+                held = inst.current_entry[ms]
+                valid[g] = bool(np.all(aw[ms] == held))  # held seat, or -1 for the others
+        return cls(together=together, valid=valid, alone=alone)
+
+
+class _AssignedIndex:
+    """Weight of the children assigned to a pool above a rank (built per pool on demand)."""
+
+    def __init__(self, inst: Instance, aw: np.ndarray) -> None:
+        self.inst, self.aw = inst, aw
+        self.assigned = aw[aw >= 0]
+        self.by_pool: dict[int, tuple[list[int], list[int]]] = {}
+
+    def weight_above(self, q: int, r: int) -> int:
+        inst = self.inst
+        if q not in self.by_pool:
+            mine = self.assigned[inst.wish_pool[self.assigned] == q]
             pairs = sorted(
                 (int(inst.wish_rank[e]), int(inst.weight[inst.wish_child[e]])) for e in mine
             )
             prefix = [0]
             for _, wt in pairs:
                 prefix.append(prefix[-1] + wt)
-            by_pool[q] = ([p[0] for p in pairs], prefix)
-        ranks, prefix = by_pool[q]
+            self.by_pool[q] = ([p[0] for p in pairs], prefix)
+        ranks, prefix = self.by_pool[q]
         return prefix[bisect.bisect_left(ranks, r)]
 
+    def group_fits(self, g: int, pos: int) -> bool:
+        """Would sibling group ``g`` be admitted as a whole at wish position ``pos``?"""
+        inst, aw = self.inst, self.aw
+        gptr, members = inst.group_members
+        ms = members[gptr[g] : gptr[g + 1]].tolist()
+        need: dict[int, list[tuple[int, int]]] = {}  # pool -> (rank, weight) of members
+        for c in ms:
+            e = int(inst.wish_ptr[c]) + pos
+            r = int(inst.wish_rank[e])
+            if r < 0:
+                return False
+            need.setdefault(int(inst.wish_pool[e]), []).append((r, int(inst.weight[c])))
+        for q, lst in need.items():
+            # The group's own seats (members placed alone in q) do not count against it.
+            own = [
+                (int(inst.wish_rank[aw[c]]), int(inst.weight[c]))
+                for c in ms
+                if aw[c] >= 0 and int(inst.wish_pool[aw[c]]) == q
+            ]
+            total = 0
+            for r, wt in sorted(lst):
+                total += wt
+                above = self.weight_above(q, r) - sum(w for ro, w in own if ro < r)
+                if above + total > inst.pool_capacity[q]:
+                    return False
+        return True
+
+
+def _group_blocking(
+    inst: Instance, aw: np.ndarray, assigned: np.ndarray
+) -> tuple[int, list[dict[str, Any]]]:
+    """Count (sibling group, wish position) blocking pairs with plain Python (groups are few)."""
+    del assigned
+    index = _AssignedIndex(inst, aw)
+    outcome = GroupOutcome.of(inst, aw)
+    last = inst.group_last_position
+    gptr, members = inst.group_members
     count = 0
     examples: list[dict[str, Any]] = []
-    gptr, members = inst.group_members
-    ptr = inst.wish_ptr
-    for g in range(gptr.size - 1):
+    for g in range(inst.n_groups):
         ms = members[gptr[g] : gptr[g + 1]].tolist()
-        first = ms[0]
-        length = int(ptr[first + 1] - ptr[first])
-        got = int(aw[first] - ptr[first]) if aw[first] >= 0 else length
-        for pos in range(min(got, length)):
-            need: dict[int, tuple[int, int]] = {}
-            acceptable = True
-            for c in ms:
-                e = int(ptr[c]) + pos
-                r = int(inst.wish_rank[e])
-                if r < 0:
-                    acceptable = False
-                    break
-                q = int(inst.wish_pool[e])
-                best, total = need.get(q, (r, 0))
-                need[q] = (min(best, r), total + int(inst.weight[c]))
-            if not acceptable:
-                continue
-            if all(
-                weight_above(q, r) + total <= inst.pool_capacity[q]
-                for q, (r, total) in need.items()
-            ):
+        stop = int(last[g]) + 1 if outcome.together[g] < 0 else int(outcome.together[g])
+        for pos in range(min(stop, int(last[g]) + 1)):
+            if index.group_fits(g, pos):
                 count += 1
-                e0 = int(ptr[first]) + pos
+                e0 = int(inst.wish_ptr[ms[0]]) + pos
                 examples.append(
                     {
                         "children": [inst.child_ids[c] for c in ms],

@@ -23,6 +23,9 @@ Reason codes for a wish ranked above the one a child got (or any wish, if it got
 ``justified_envy``
     the child would fit, so this wish is part of a blocking pair. It cannot happen with unit
     weights and without sibling groups; otherwise it documents an instability.
+``sibling_keeps_current_place``
+    the child alone would fit, but its sibling group cannot be placed together there without
+    a sibling losing its current place (the wish comes after that place in the shared list).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from .check import GroupOutcome, _AssignedIndex
 from .instance import Instance
 
 __all__ = [
@@ -51,8 +55,17 @@ REASONS = (
     "does_not_fit",
     "sibling_group_does_not_fit",
     "justified_envy",
+    "sibling_keeps_current_place",
 )
-NOT_ACCEPTABLE, NO_CAPACITY, OUTRANKED, DOES_NOT_FIT, GROUP_DOES_NOT_FIT, JUSTIFIED_ENVY = range(6)
+(
+    NOT_ACCEPTABLE,
+    NO_CAPACITY,
+    OUTRANKED,
+    DOES_NOT_FIT,
+    GROUP_DOES_NOT_FIT,
+    JUSTIFIED_ENVY,
+    SIBLING_KEEPS_PLACE,
+) = range(7)
 
 
 def _admitted_index(
@@ -110,7 +123,13 @@ class Explanations:
                 "reason": REASONS[code],
                 "capacity": int(inst.pool_capacity[q]),
             }
-            if code in (OUTRANKED, DOES_NOT_FIT, GROUP_DOES_NOT_FIT, JUSTIFIED_ENVY):
+            if code in (
+                OUTRANKED,
+                DOES_NOT_FIT,
+                GROUP_DOES_NOT_FIT,
+                JUSTIFIED_ENVY,
+                SIBLING_KEEPS_PLACE,
+            ):
                 reason["higher_priority_count"] = int(self.higher_priority_count[j])
                 reason["room_left"] = int(self.room_left[j])
             if code == DOES_NOT_FIT:
@@ -164,9 +183,7 @@ def explain(instance: Instance, assigned_wish: np.ndarray) -> Explanations:
     code[wt > cap] = NO_CAPACITY
     code[rank < 0] = NOT_ACCEPTABLE
     if inst.has_groups:
-        for j in np.flatnonzero((code == JUSTIFIED_ENVY) & (inst.group[child] >= 0)).tolist():
-            if not _group_fits(inst, int(above[j]), keys, cum_w, span):
-                code[j] = GROUP_DOES_NOT_FIT
+        _group_codes(inst, assigned_wish, above, code)
     # Cut-off entry per pool: the last admitted in priority order.
     cutoff_entry = np.full(inst.pool_capacity.size, -1, dtype=np.int64)
     if adm.size:
@@ -184,25 +201,28 @@ def explain(instance: Instance, assigned_wish: np.ndarray) -> Explanations:
     )
 
 
-def _group_fits(inst: Instance, entry: int, keys: np.ndarray, cum_w: np.ndarray, span: int) -> bool:
-    """Would the whole sibling group of the entry's child fit at that wish position?"""
-    child = int(inst.wish_child[entry])
-    pos = entry - int(inst.wish_ptr[child])
-    gptr, members = inst.group_members
-    g = int(inst.group[child])
-    need: dict[int, tuple[int, int]] = {}  # pool -> (best member rank, total member weight)
-    for c in members[gptr[g] : gptr[g + 1]].tolist():
-        e = int(inst.wish_ptr[c]) + pos
-        q = int(inst.wish_pool[e])
-        r = int(inst.wish_rank[e])
-        best, total = need.get(q, (r, 0))
-        need[q] = (min(best, r), total + int(inst.weight[c]))
-    for q, (r, total) in need.items():
-        lo = np.searchsorted(keys, q * span)
-        at = np.searchsorted(keys, q * span + r)
-        if cum_w[at] - cum_w[lo] + total > inst.pool_capacity[q]:
-            return False
-    return True
+def _group_codes(
+    inst: Instance, assigned_wish: np.ndarray, above: np.ndarray, code: np.ndarray
+) -> None:
+    """Refine the codes of group members whose wish would fit the child alone (in place).
+
+    Members of an apart ``preferred`` group are single children: their envy stands. For the
+    others the group decides, with the definitions of :mod:`lotse.matching.check`.
+    """
+    outcome = GroupOutcome.of(inst, assigned_wish)
+    index = _AssignedIndex(inst, assigned_wish)
+    last = inst.group_last_position
+    child = inst.wish_child[above]
+    for j in np.flatnonzero((code == JUSTIFIED_ENVY) & (inst.group[child] >= 0)).tolist():
+        c = int(child[j])
+        if outcome.alone[c]:
+            continue
+        g = int(inst.group[c])
+        pos = int(above[j]) - int(inst.wish_ptr[c])
+        if pos > last[g]:
+            code[j] = SIBLING_KEEPS_PLACE
+        elif not index.group_fits(g, pos):
+            code[j] = GROUP_DOES_NOT_FIT
 
 
 @dataclass(frozen=True, eq=False)

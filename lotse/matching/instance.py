@@ -23,8 +23,16 @@ The effective order of a facility over its applicants is, lexicographically:
 3. the facility's priority: position in the explicit list, or the criteria tuple;
 4. the lottery number (criteria priorities only).
 
-A sibling group is ranked by its best-ranked member; members of a group follow each other
-directly in that order. A group is acceptable to a facility only if all members are.
+A sibling group is ranked by its best-ranked member: within the children holding a seat in
+the pool, and within the others (a sibling's current place never lifts the others above the
+children holding seats there). A group is acceptable to a facility only if all members are.
+
+A group wants to be placed **together** (all members at the same wish position, which names
+the same facility for all). It never moves a member that holds a place now to something worse:
+the group's wishes count only up to the first position holding a member's current place
+(:attr:`Instance.group_last_position`). If it cannot be placed together there, it is
+**apart**: ``required`` groups (the default) keep the current places of their members and leave
+the others unassigned; ``preferred`` groups let every member apply alone with its whole list.
 """
 
 from __future__ import annotations
@@ -124,6 +132,9 @@ class Instance:
     child_type: np.ndarray  # int32 (n,), index into child_types (for statistics)
     child_types: tuple[str, ...]
     priority: Priority = field(repr=False)
+    group_preferred: np.ndarray = field(  # bool (n_groups,): True = "preferred", else "required"
+        default_factory=lambda: np.zeros(0, dtype=bool), repr=False
+    )
 
     @property
     def n_children(self) -> int:
@@ -174,6 +185,27 @@ class Instance:
         ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
         return ptr, order
 
+    @property
+    def n_groups(self) -> int:
+        return int(self.group.max()) + 1 if self.group.size and self.group.max() >= 0 else 0
+
+    @cached_property
+    def group_last_position(self) -> np.ndarray:
+        """Per sibling group: the last wish position at which it may be placed together.
+
+        The first position holding a member's current place (a worse one would take that place
+        away), or the last position of the shared list.
+        """
+        gptr, members = self.group_members
+        out = np.empty(self.n_groups, dtype=np.int64)
+        for g in range(self.n_groups):
+            ms = members[gptr[g] : gptr[g + 1]]
+            last = int(self.wish_ptr[ms[0] + 1] - self.wish_ptr[ms[0]]) - 1
+            held = self.current_entry[ms]
+            pos = (held - self.wish_ptr[ms])[held >= 0]
+            out[g] = min(last, int(pos.min())) if pos.size else last
+        return out
+
     def wishes_of(self, child: int) -> range:
         """Wish entry indices of one child, best first."""
         return range(int(self.wish_ptr[child]), int(self.wish_ptr[child + 1]))
@@ -205,7 +237,12 @@ class Instance:
             return entry
         pos = entry - int(self.wish_ptr[child])
         gptr, members = self.group_members
-        candidates = [int(self.wish_ptr[c]) + pos for c in members[gptr[g] : gptr[g + 1]]]
+        tier = self.current_entry[child] == entry  # the best member is taken within the tier
+        candidates = [
+            int(self.wish_ptr[c]) + pos
+            for c in members[gptr[g] : gptr[g + 1]]
+            if (self.current_entry[c] == int(self.wish_ptr[c]) + pos) == tier
+        ]
         return min(candidates, key=lambda e: self._own_sort_key(e))
 
     def _own_sort_key(self, entry: int) -> tuple[float, ...]:
@@ -374,6 +411,7 @@ def build_instance(
     current_seat_type: np.ndarray | Sequence[int] | None = None,
     child_type: np.ndarray | Sequence[int] | None = None,
     child_types: Sequence[str] | None = None,
+    group_preferred: np.ndarray | Sequence[bool] | None = None,
 ) -> Instance:
     """Validate the arrays and compute the effective priority rank of every wish entry.
 
@@ -384,7 +422,8 @@ def build_instance(
     lists naming the same facilities in the same order); ``current`` is the facility where the
     child holds a place now (-1 = none) and ``current_seat_type`` the seat type of that place
     (-1 or omitted: the child's last wish at that facility); the held seat must be among the
-    child's wishes.
+    child's wishes. ``group_preferred`` has one flag per group: ``True`` = together is
+    preferred (apart, each member applies alone), ``False`` (default) = together is required.
 
     Steps:
 
@@ -427,8 +466,17 @@ def build_instance(
     columns, unacceptable = _priority_columns(priority, child, is_current, n, fac.size)
     if isinstance(priority, ListPriority):
         _check_holders_listed(priority, held, fac, child_ids, facility_ids)
-    rank = _rank_with_groups(grp, ptr, fac, m, child, child_ids, columns, unacceptable)
+    rank = _rank_with_groups(grp, ptr, fac, m, child, child_ids, columns, unacceptable, is_current)
+    n_groups = int(grp.max()) + 1 if n and grp.max() >= 0 else 0
+    preferred = (
+        np.zeros(n_groups, dtype=bool)
+        if group_preferred is None
+        else np.asarray(group_preferred, dtype=bool).reshape(-1)
+    )
+    if preferred.size != n_groups:
+        raise InstanceError(f"group_preferred: expected {n_groups} flags, got {preferred.size}")
     return Instance(
+        group_preferred=preferred,
         child_ids=tuple(child_ids),
         facility_ids=tuple(facility_ids),
         seat_types=tuple(seat_types),
@@ -622,11 +670,14 @@ def _rank_with_groups(
     child_ids: Sequence[str],
     columns: list[tuple[np.ndarray, int]],
     unacceptable: np.ndarray,
+    is_current: np.ndarray,
 ) -> np.ndarray:
     """Steps 3 and 4: rank per facility; sibling groups follow their best member (-1 = refused).
 
     A group is acceptable at a wish position only if all members are. A "slot" is one
-    (group, wish position) pair; the members' entries at that position share it.
+    (group, wish position) pair; the members' entries at that position share it. The best
+    member is taken within the same tier (holding a seat in the pool or not), so that a
+    sibling's current place never lifts the others above children holding seats there.
     """
     slot = np.empty(0, dtype=np.int64)
     in_g = np.zeros(fac.size, dtype=bool)
@@ -640,10 +691,12 @@ def _rank_with_groups(
         bad_slot = np.zeros(int(slot.max()) + 1, dtype=bool)
         np.logical_or.at(bad_slot, slot, unacceptable[in_g])
         unacceptable = unacceptable.copy()
-        unacceptable[in_g] = bad_slot[slot]
+        # A held seat stays acceptable: the member keeps it even when the group cannot come.
+        unacceptable[in_g] = bad_slot[slot] & ~is_current[in_g]
         columns = [(unacceptable.astype(np.int8), 2), *columns[1:]]
     rank = _rank_within_facility(fac, m, columns)
     if slot.size:
+        slot = slot * 2 + is_current[in_g]  # the tier is part of the slot
         best = np.full(int(slot.max()) + 1, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(best, slot, rank[in_g])
         group_key = rank.copy()

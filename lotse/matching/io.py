@@ -180,7 +180,7 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
     _check_top_level(data)
     facilities = _read_facilities(data["facilities"])
     children = _read_children(data["children"], facilities)
-    groups = _groups(data.get("sibling_groups"), children.index)
+    groups, preferred = _groups(data.get("sibling_groups"), children.index)
     ptr = np.asarray(children.wish_ptr, dtype=np.int64)
     fac_arr = np.asarray(children.wish_fac, dtype=np.int32)
     priority: ListPriority | CriteriaPriority
@@ -202,6 +202,7 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
         wish_seat_type=np.asarray(children.wish_type, dtype=np.int32),
         weight=children.weights,
         group=groups,
+        group_preferred=preferred,
         current=children.current,
         current_seat_type=children.current_type,
         child_type=[ctype_index[t] for t in children.type_names],
@@ -365,24 +366,37 @@ def _wish_pool(
     return f, facilities.type_index[name]
 
 
-def _groups(raw: Any, child_index: dict[str, int]) -> np.ndarray:
+def _groups(raw: Any, child_index: dict[str, int]) -> tuple[np.ndarray, list[bool]]:
+    """Group index per child and the ``preferred`` flag per group.
+
+    A group is a list of child ids (together required) or an object
+    ``{"children": [...], "together": "required" | "preferred"}``.
+    """
     groups = np.full(len(child_index), -1, dtype=np.int64)
+    preferred: list[bool] = []
     if raw is None:
-        return groups
+        return groups, preferred
     if not isinstance(raw, list):
         raise InstanceError("instance: 'sibling_groups' must be a list of lists of child ids")
-    for g, members in enumerate(raw):
+    for g, spec in enumerate(raw):
+        what = f"sibling group #{g + 1}"
+        members, together = spec, "required"
+        if isinstance(spec, Mapping):
+            members, together = spec.get("children"), spec.get("together", "required")
+        if together not in ("required", "preferred"):
+            raise InstanceError(f"{what}: 'together' must be 'required' or 'preferred'")
         if not isinstance(members, list) or len(members) < 2:
-            raise InstanceError(f"sibling group #{g + 1}: must list at least two child ids")
+            raise InstanceError(f"{what}: must list at least two child ids")
         for cid in members:
-            cid = _id(cid, f"sibling group #{g + 1}")
+            cid = _id(cid, what)
             if cid not in child_index:
-                raise InstanceError(f"sibling group #{g + 1}: unknown child {cid!r}")
+                raise InstanceError(f"{what}: unknown child {cid!r}")
             c = child_index[cid]
             if groups[c] >= 0:
                 raise InstanceError(f"child {cid!r}: in more than one sibling group")
             groups[c] = g
-    return groups
+        preferred.append(together == "preferred")
+    return groups, preferred
 
 
 def _list_priority(

@@ -161,8 +161,12 @@ def child_proposing_da(instance: Instance) -> Result:
     4. Sibling groups: if any member of a group is rejected, the whole group is rejected from
        that facility in this round, and the pools are re-evaluated without it (freed seats go
        to the next candidates of the same round); repeated until no group is split.
-    5. Rejected children move their pointer to their next wish. Repeat from 1 until nobody
-       proposes. Held seats become assignments.
+    5. Rejected children move their pointer to their next wish. A group rejected at its last
+       position (:attr:`Instance.group_last_position`: its list, or the first position holding
+       a member's current place) is dissolved: a ``required`` group's members holding a place
+       propose that place alone (they always get it: holders come first and fit), the others
+       stay unassigned; a ``preferred`` group's members start again alone from their first
+       wish. Repeat from 1 until nobody proposes. Held seats become assignments.
 
     Each round is a handful of vectorised NumPy operations, and the number of rounds (the
     longest rejection chain) is small for real instances, so 10^6 children run in seconds.
@@ -175,7 +179,8 @@ def child_proposing_da(instance: Instance) -> Result:
     rank = inst.wish_rank.astype(np.int64)
     w = inst.weight
     unit = inst.unit_weights
-    groups = inst.group if inst.has_groups else None
+    # A local copy: a sibling group that cannot be placed together is dissolved (set to -1).
+    groups = inst.group.copy() if inst.has_groups else None
     if groups is not None:
         gptr, gmembers = inst.group_members
     rank_span = int(rank.max()) + 1 if rank.size else 1
@@ -237,9 +242,30 @@ def child_proposing_da(instance: Instance) -> Result:
                 groups, gptr, gmembers, rejected, held_entry, held_pool, used, w, pool_of, n_pools
             )
         ptr[rejected] += 1
+        if groups is not None and rejected.size:
+            _dissolve_exhausted(inst, groups, rejected, ptr)
         free = rejected[ptr[rejected] < end[rejected]]
 
     return Result(instance=inst, mechanism="child_da", assigned_wish=held_entry, rounds=rounds)
+
+
+def _dissolve_exhausted(
+    inst: Instance, groups: np.ndarray, rejected: np.ndarray, ptr: np.ndarray
+) -> None:
+    """Step 5: dissolve the groups whose pointer passed their last position (in place)."""
+    rg = groups[rejected]
+    gptr, gmembers = inst.group_members
+    last = inst.group_last_position
+    for g in np.unique(rg[rg >= 0]).tolist():
+        ms = gmembers[gptr[g] : gptr[g + 1]]
+        if ptr[ms[0]] - inst.wish_ptr[ms[0]] <= last[g]:
+            continue
+        groups[ms] = -1
+        if inst.group_preferred[g]:
+            ptr[ms] = inst.wish_ptr[ms]
+        else:
+            held = inst.current_entry[ms]
+            ptr[ms] = np.where(held >= 0, held, inst.wish_ptr[ms + 1])
 
 
 def _keep_groups_whole(

@@ -64,7 +64,11 @@ def instance_dicts(
         while i + 1 < n:
             if draw(st.booleans()):
                 children[i + 1]["wishes"] = list(children[i]["wishes"])
-                sibling_groups.append([cids[i], cids[i + 1]])
+                pair = [cids[i], cids[i + 1]]
+                together = draw(st.sampled_from(["list", "required", "preferred"]))
+                sibling_groups.append(
+                    pair if together == "list" else {"children": pair, "together": together}
+                )
                 i += 2
             else:
                 i += 1
@@ -82,6 +86,15 @@ def instance_dicts(
             if "current" in child and child["id"] not in priorities[child["current"]]:
                 listed = priorities[child["current"]]
                 listed.insert(draw(st.integers(0, len(listed))), child["id"])
+        for group in data.get("sibling_groups", []):
+            # Members share one list: a member's current place joins every member's list.
+            ids = group if isinstance(group, list) else group["children"]
+            members = [children[cids.index(cid)] for cid in ids]
+            for member in members:
+                place = member.get("current")
+                if place is not None and place not in member["wishes"]:
+                    for other in members:
+                        other["wishes"].append(place)
         for fac in facilities:
             need = holders.get(fac["id"], 0)
             if isinstance(fac["capacity"], dict):
@@ -120,6 +133,78 @@ def naive_blocking_pairs(inst: Instance, assigned_wish: list[int]) -> int:
             if ahead + inst.weight[c] <= inst.pool_capacity[q]:
                 count += 1
     return count
+
+
+def naive_report(inst: Instance, aw: list[int]) -> tuple[int, set[str]]:
+    """Blocking pairs (single + group) and violation codes, from the definitions in docs.
+
+    Written apart from :mod:`lotse.matching.check`: plain loops over children and positions.
+    """
+    n = inst.n_children
+    ptr = [int(x) for x in inst.wish_ptr]
+    pos = [aw[c] - ptr[c] if aw[c] >= 0 else -1 for c in range(n)]
+    groups: dict[int, list[int]] = {}
+    for c in range(n):
+        if inst.group[c] >= 0:
+            groups.setdefault(int(inst.group[c]), []).append(c)
+    codes: set[str] = set()
+    alone = [inst.group[c] < 0 for c in range(n)]
+    blocking = 0
+
+    def above(q: int, r: int, skip: list[int]) -> int:
+        return sum(
+            int(inst.weight[d])
+            for d in range(n)
+            if d not in skip
+            and aw[d] >= 0
+            and inst.wish_pool[aw[d]] == q
+            and inst.wish_rank[aw[d]] < r
+        )
+
+    for g, ms in groups.items():
+        holders = [c for c in ms if inst.current_entry[c] >= 0]
+        length = ptr[ms[0] + 1] - ptr[ms[0]]
+        last = min([length - 1] + [int(inst.current_entry[c]) - ptr[c] for c in holders])
+        together = pos[ms[0]] if pos[ms[0]] >= 0 and all(pos[c] == pos[ms[0]] for c in ms) else -1
+        if together < 0:
+            if inst.group_preferred[g]:
+                for c in ms:
+                    alone[c] = True
+            elif any(aw[c] != inst.current_entry[c] for c in ms):
+                codes.add("group_split")
+        stop = last + 1 if together < 0 else min(together, last + 1)
+        for p in range(stop):
+            entries = [ptr[c] + p for c in ms]
+            if any(inst.wish_rank[e] < 0 for e in entries):
+                continue
+            fits = True
+            for e in entries:
+                q = int(inst.wish_pool[e])
+                r = int(inst.wish_rank[e])
+                mine = sum(
+                    int(inst.weight[d])
+                    for d, f in zip(ms, entries, strict=True)
+                    if inst.wish_pool[f] == q and inst.wish_rank[f] <= r
+                )
+                if above(q, r, ms) + mine > inst.pool_capacity[q]:
+                    fits = False
+            blocking += fits
+    for c in range(n):
+        if not alone[c]:
+            continue
+        for e in range(ptr[c], ptr[c + 1]):
+            if aw[c] >= 0 and e >= aw[c]:
+                break
+            if inst.wish_rank[e] < 0:
+                continue
+            q = int(inst.wish_pool[e])
+            if above(q, int(inst.wish_rank[e]), []) + inst.weight[c] <= inst.pool_capacity[q]:
+                blocking += 1
+    for c in range(n):
+        held = int(inst.current_entry[c])
+        if held >= 0 and (aw[c] < 0 or aw[c] > held):
+            codes.add("lost_current_place")
+    return blocking, codes
 
 
 def all_stable_matchings(inst: Instance) -> list[tuple[int, ...]]:

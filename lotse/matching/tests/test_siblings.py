@@ -1,0 +1,118 @@
+"""Sibling groups: current places are never lost, together required or preferred, exact check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lotse.matching import REASONS, check, child_proposing_da, instance_from_dict
+
+from .strategies import build, instance_dicts, naive_report
+
+FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+ISSUE_18 = {
+    "facilities": [{"id": "f1", "capacity": 2}],
+    "children": [
+        {"id": "a", "wishes": [], "current": "f1"},
+        {"id": "b", "wishes": [], "current": "f1"},
+        {"id": "c", "wishes": ["f1"]},
+    ],
+    "priorities": {"f1": ["a", "b", "c"]},
+    "sibling_groups": [["b", "c"]],
+}
+
+
+def test_issue_instance_keeps_b() -> None:
+    """The instance of issue 18 used to drop b: its group did not fit at b's own facility."""
+    inst = instance_from_dict(ISSUE_18)
+    result = child_proposing_da(inst)
+    assert result.assignment_by_id() == {"a": "f1", "b": "f1", "c": None}
+    report = check(inst, result.assigned_wish)
+    assert report.feasible and report.stable
+    [reason] = result.explanations.for_child(2)
+    assert reason["reason"] == "outranked"
+    assert reason["deciding_criterion"] == "current_place"
+
+
+def _moving_family(together: str) -> dict[str, Any]:
+    """b holds f1 and wishes f2 first; its sibling c wishes f2, then f1; f2 has one seat."""
+    return {
+        "facilities": [{"id": "f1", "capacity": 2}, {"id": "f2", "capacity": 1}],
+        "children": [
+            {"id": "a", "wishes": [], "current": "f1"},
+            {"id": "b", "wishes": ["f2"], "current": "f1"},
+            {"id": "c", "wishes": ["f2", "f1"]},
+        ],
+        "priorities": {"f1": ["a", "b", "c"], "f2": ["b", "c"]},
+        "sibling_groups": [{"children": ["b", "c"], "together": together}],
+    }
+
+
+def test_required_group_apart_keeps_places_and_leaves_the_rest() -> None:
+    inst = instance_from_dict(_moving_family("required"))
+    result = child_proposing_da(inst)
+    assert result.assignment_by_id() == {"a": "f1", "b": "f1", "c": None}
+    assert check(inst, result.assigned_wish).stable
+    codes = [r["reason"] for r in result.explanations.for_child(2)]
+    assert codes == ["sibling_group_does_not_fit", "outranked"]
+
+
+def test_preferred_group_apart_applies_alone() -> None:
+    """Apart, b moves up to f2 alone and c takes the seat b frees at f1."""
+    inst = instance_from_dict(_moving_family("preferred"))
+    result = child_proposing_da(inst)
+    assert result.assignment_by_id() == {"a": "f1", "b": "f2", "c": "f1"}
+    report = check(inst, result.assigned_wish)
+    assert report.feasible and report.stable
+
+
+def test_wish_after_the_held_place_is_explained() -> None:
+    data = _moving_family("required")
+    data["children"][1]["wishes"] = ["f1", "f2"]  # b's current place f1 comes first
+    data["children"][2]["wishes"] = ["f1", "f2"]
+    data["facilities"][1]["capacity"] = 2
+    inst = instance_from_dict(data)
+    result = child_proposing_da(inst)
+    assert result.assignment_by_id() == {"a": "f1", "b": "f1", "c": None}
+    codes = [r["reason"] for r in result.explanations.for_child(2)]
+    assert codes == ["outranked", "sibling_keeps_current_place"]
+    assert "sibling_keeps_current_place" in REASONS
+
+
+GROUPS = instance_dicts(
+    max_children=8, max_facilities=3, max_capacity=3, groups=True, current=True, weights=True
+)
+
+
+@FAST
+@given(GROUPS)
+def test_current_places_never_lost_and_check_is_exact(data: dict[str, Any]) -> None:
+    inst = build(data)
+    result = child_proposing_da(inst)
+    report = check(inst, result.assigned_wish)
+    assert report.feasible, report.violations
+    expected, codes = naive_report(inst, result.assigned_wish.tolist())
+    assert codes == set()
+    assert report.blocking_pairs == expected
+    for c in np.flatnonzero(inst.current_entry >= 0).tolist():
+        assert 0 <= result.assigned_wish[c] <= inst.current_entry[c]
+    envy = result.explanations.code == REASONS.index("justified_envy")
+    assert envy.any() == (report.blocking_pairs > 0)
+
+
+@FAST
+@given(GROUPS, st.data())
+def test_check_equals_the_definition_on_any_assignment(data: dict[str, Any], draw: Any) -> None:
+    """Not only DA's outcomes: random assignments, feasible or not."""
+    inst = build(data)
+    aw = [draw.draw(st.sampled_from([-1, *inst.wishes_of(c)])) for c in range(inst.n_children)]
+    report = check(inst, np.asarray(aw))
+    expected, codes = naive_report(inst, aw)
+    assert report.blocking_pairs == expected
+    got = {v["code"] for v in report.violations}
+    assert codes <= got
+    assert got - codes <= {"over_capacity", "not_acceptable"}
