@@ -72,7 +72,10 @@ def recipients(application: Application) -> list[tuple[str, str]]:
     if users:
         return [(u.email, u.language) for u in users]
     if application.invitation_email:
-        return [(application.invitation_email, settings.LANGUAGE_CODE)]
+        # A counsellor applied for the family: write in the family's own language when the
+        # address belongs to an account (not in the counsellor's).
+        owner = User.objects.filter(email__iexact=application.invitation_email).first()
+        return [(application.invitation_email, owner.language if owner else settings.LANGUAGE_CODE)]
     return []
 
 

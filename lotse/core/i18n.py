@@ -21,8 +21,9 @@ PUBLIC_APPS = ("core", "accounts", "directory", "applications", "infopages")
 
 #: Family- or public-facing files of apps that are otherwise for staff.
 PUBLIC_FILES: dict[str, tuple[str, ...]] = {
-    # The explanation of an outcome on the status page and in the offer mail; published rules.
-    "allocation": ("explain.py", "templates/allocation/public_rules.html"),
+    # The explanation of an outcome on the status page and in the offer mail; published rules
+    # and their criteria (model choices).
+    "allocation": ("explain.py", "models.py", "templates/allocation/public_rules.html"),
 }
 
 #: German and English are complete for every app; these two are the base of every catalogue.

@@ -76,3 +76,23 @@ def test_profile_offers_each_language_in_its_own_name(make_user, client_for):
 def test_api_documentation_declares_its_language(client: Client):
     html = client.get("/api/docs", headers={"accept-language": "ar"}).content.decode()
     assert '<html lang="ar" dir="rtl">' in html
+
+
+def test_mails_for_an_application_a_counsellor_made_use_the_family_language(make_user):
+    import datetime as dt
+
+    from lotse.applications.models import Application, Child
+    from lotse.applications.services import recipients
+
+    make_user(email="mutter@test.example", language="uk")
+    child = Child.objects.create(first_name="Olena", last_name="K", birth_date=dt.date(2025, 1, 5))
+    application = Application.objects.create(
+        child=child,
+        municipality="Flensburg",
+        desired_start=dt.date(2026, 8, 1),
+        weekly_hours=35,
+        invitation_email="Mutter@test.example",
+    )
+    assert recipients(application) == [("Mutter@test.example", "uk")]
+    application.invitation_email = "noch-kein-konto@test.example"
+    assert recipients(application) == [("noch-kein-konto@test.example", "de")]
