@@ -12,6 +12,7 @@ class AccountAdapter(DefaultAccountAdapter):
         language = (translation.get_language() or "de")[:2]
         if language in {code for code, _name in settings.LANGUAGES}:
             user.language = language
+            user.language_chosen = True
         if commit:
             user.save()
         return user

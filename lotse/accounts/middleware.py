@@ -42,10 +42,10 @@ class RequireStaffSecondFactorMiddleware:
 
 
 class UserLanguageMiddleware:
-    """A signed-in person sees the language stored on their account (the one their e-mails and
-    letters use), on every device; the switcher changes the account (``views.set_language``).
-    The cookie follows, so the language stays after signing out. Anonymous visitors get
-    Django's choice: the cookie, else the browser's Accept-Language (LocaleMiddleware)."""
+    """A signed-in person who chose a language (at sign-up, with the switcher or in the profile)
+    sees it on every device: it is the one their e-mails and letters use. The cookie follows,
+    so the language stays after signing out. Everyone else gets Django's choice: the cookie,
+    else the browser's Accept-Language (LocaleMiddleware)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -53,7 +53,8 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        language = getattr(user, "language", None) if user and user.is_authenticated else None
+        chosen = user is not None and user.is_authenticated and user.language_chosen
+        language = user.language if chosen else None
         if language not in self.codes:
             return self.get_response(request)
         translation.activate(language)

@@ -48,6 +48,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("preferred language"), max_length=8, choices=language_choices, default="de"
     )
+    #: Set when the person chose the language (sign-up, switcher, profile); from then on the
+    #: account's language wins over the browser's on every device (UserLanguageMiddleware).
+    language_chosen = models.BooleanField(_("language chosen by the person"), default=False)
     is_staff = models.BooleanField(
         _("admin site access"),
         default=False,

@@ -14,7 +14,8 @@ from .models import Membership, Organisation, Role, User
 def user_update_profile(*, actor: User, full_name: str, language: str) -> User:
     actor.full_name = full_name.strip()
     actor.language = language
-    actor.save(update_fields=["full_name", "language"])
+    actor.language_chosen = True
+    actor.save(update_fields=["full_name", "language", "language_chosen"])
     return actor
 
 
@@ -23,9 +24,10 @@ def user_set_language(*, actor: User, language: str) -> User:
     """The language of the account's pages, e-mails and letters (the header's switcher)."""
     if language not in {code for code, _name in settings.LANGUAGES}:
         raise ValidationError(_("This language is not available."))
-    if actor.language != language:
+    if actor.language != language or not actor.language_chosen:
         actor.language = language
-        actor.save(update_fields=["language"])
+        actor.language_chosen = True
+        actor.save(update_fields=["language", "language_chosen"])
     return actor
 
 

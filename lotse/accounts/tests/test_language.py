@@ -29,6 +29,7 @@ def test_switcher_names_every_language_in_its_own_name(client: Client):
 
 def test_the_choice_sticks_to_the_account_on_every_device(make_user):
     parent = make_user(language="de")
+    assert not parent.language_chosen  # until then the browser decides
     first = Client()
     first.force_login(parent)
     response = first.post("/i18n/setlang/", {"language": "ar", "next": "/"})
@@ -41,6 +42,12 @@ def test_the_choice_sticks_to_the_account_on_every_device(make_user):
     response = second.get("/dashboard/", headers={"accept-language": "de"})
     assert '<html lang="ar" dir="rtl">' in response.content.decode()
     assert response.cookies["django_language"].value == "ar"  # stays after signing out
+
+
+def test_an_account_without_a_choice_follows_the_browser(make_user, client_for):
+    staff_made_by_admin = make_user()
+    html = client_for(staff_made_by_admin).get("/", headers={"accept-language": "tr"})
+    assert 'lang="tr"' in html.content.decode()
 
 
 def test_an_unknown_language_changes_nothing(make_user, client_for):
@@ -63,7 +70,8 @@ def test_sign_up_remembers_the_language_for_later_mails(client: Client, settings
         {"email": "neu@test.example", "password1": "kita-2026-pl", "password2": "kita-2026-pl"},
     )
     assert response.status_code == 302
-    assert User.objects.get(email="neu@test.example").language == "fa"
+    user = User.objects.get(email="neu@test.example")
+    assert user.language == "fa" and user.language_chosen
     # The confirmation mail is in Persian already (allauth's catalogue).
     assert mail.outbox and any("\u0600" <= ch <= "\u06ff" for ch in mail.outbox[-1].subject)
 
