@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
 from lotse.accounts.selectors import user_has_role
+from lotse.core import exports
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.permissions import role_required
 from lotse.core.uploads import attachment_response
@@ -381,25 +381,20 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     form, report = _report(request)
     if report is None:
         return render(request, "counselling/report.html", {"form": form}, status=400)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="counselling-statistics-{report.period.slug}.csv"'
-    )
-    response.write("\ufeff")  # lets spreadsheet programs recognise UTF-8 (umlauts)
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow([_("Table"), _("Category"), _("Count")])
-    writer.writerow([_("Counselling service"), report.organisation.name, ""])
-    writer.writerow(
-        [_("Period"), f"{report.period.start:%d.%m.%Y}", f"{report.period.end:%d.%m.%Y}"]
-    )
-    for cell in report.headline:
-        writer.writerow([_("Overview"), cell.label, cell.display])
+    rows = [
+        [_("Counselling service"), report.organisation.name, ""],
+        [_("Period"), report.period.start, report.period.end],
+        *([_("Overview"), cell.label, cell.display] for cell in report.headline),
+    ]
     for table in report.tables:
-        for cell in table.rows:
-            writer.writerow([table.title, cell.label, cell.display])
+        rows += [[table.title, cell.label, cell.display] for cell in table.rows]
         if table.total is not None:
-            writer.writerow([table.title, table.total.label, table.total.display])
-    return response
+            rows.append([table.title, table.total.label, table.total.display])
+    return exports.csv_response(
+        f"counselling-statistics-{report.period.slug}.csv",
+        [_("Table"), _("Category"), _("Count")],
+        rows,
+    )
 
 
 @role_required(COUNSELLOR)

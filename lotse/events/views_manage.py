@@ -4,7 +4,6 @@ organisation only; another organisation's event is a 404."""
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lotse.core import exports
 from lotse.core.pdf import pdf_response
 from lotse.core.permissions import role_required
 
@@ -220,60 +220,45 @@ def attendance(request: HttpRequest, pk: int, session_id: int) -> HttpResponse:
     )
 
 
-def _csv_cell(value: object) -> str:
-    # Spreadsheets run cells that start with these characters as formulas.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} else text
-
-
 @organiser_required
 def participants_csv(request: HttpRequest, pk: int) -> HttpResponse:
     """All registrations (participants, waiting list, cancelled) for spreadsheets.
 
-    Semicolon-separated with a byte-order mark: what German Excel opens without a dialog.
+    German Excel dialect and formula-safe cells (``lotse.core.exports``).
     """
     event = selectors.event_for_organiser(request.user, pk)
     sessions = list(event.sessions.order_by("starts_at", "id"))
     marks = selectors.attendance_map(event)
     registrations = list(selectors.registrations_for_event(event))
     questions = sorted({label for r in registrations for label in (r.answers or {})})
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="participants-{event.pk}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
-    writer.writerow(
+    header = [
+        _("No."),
+        _("Name"),
+        _("E-mail"),
+        _("Facility or employer"),
+        _("Member facility"),
+        _("Fee (EUR)"),
+        _("Status"),
+        _("Registered"),
+        *questions,
+        *[timezone.localtime(s.starts_at).strftime("%d.%m.%Y %H:%M") for s in sessions],
+    ]
+    rows = (
         [
-            _("No."),
-            _("Name"),
-            _("E-mail"),
-            _("Facility or employer"),
-            _("Member facility"),
-            _("Fee (EUR)"),
-            _("Status"),
-            _("Registered"),
-            *questions,
-            *[timezone.localtime(s.starts_at).strftime("%d.%m.%Y %H:%M") for s in sessions],
+            r.queue_number or "",
+            r.full_name,
+            r.email,
+            r.workplace,
+            r.member_organisation.name if r.member_organisation else "",
+            r.fee_due,
+            r.get_status_display(),
+            r.created_at,
+            *[(r.answers or {}).get(q, "") for q in questions],
+            *[_("present") if marks.get((r.pk, s.pk)) else "" for s in sessions],
         ]
+        for r in registrations
     )
-    for r in registrations:
-        writer.writerow(
-            [
-                _csv_cell(v)
-                for v in [
-                    r.queue_number or "",
-                    r.full_name,
-                    r.email,
-                    r.workplace,
-                    r.member_organisation.name if r.member_organisation else "",
-                    f"{r.fee_due:.2f}".replace(".", ","),
-                    r.get_status_display(),
-                    timezone.localtime(r.created_at).strftime("%d.%m.%Y %H:%M"),
-                    *[(r.answers or {}).get(q, "") for q in questions],
-                    *[_("present") if marks.get((r.pk, s.pk)) else "" for s in sessions],
-                ]
-            ]
-        )
-    return response
+    return exports.csv_response(f"participants-{event.pk}.csv", header, rows)
 
 
 @organiser_required

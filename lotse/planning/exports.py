@@ -1,18 +1,15 @@
-"""CSV and XLSX exports of a planning report. They contain only the report's (suppressed)
-figures: nothing here reads the database.
+"""What the CSV and XLSX exports of a planning report contain: only the report's (suppressed)
+figures, nothing here reads the database. ``lotse.core.exports`` writes the files.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
+
+from lotse.core import exports
 
 from .population import BANDS
 from .report import ALL, BAND_LABELS, SUPPRESSED, Report, Row
@@ -126,39 +123,12 @@ def method_lines(report: Report) -> list[str]:
     return lines
 
 
-def _cell(value: Any) -> Any:
-    return "" if value is None else value
-
-
-def to_csv(report: Report) -> str:
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel needs the BOM to read UTF-8 (umlauts in district names)
-    writer = csv.writer(buffer)
-    writer.writerow(figure_header())
-    for cells in figure_rows(report):
-        writer.writerow([_cell(v) for v in cells])
-    return buffer.getvalue()
-
-
-def _sheet(workbook: Workbook, title: str, header: list[str], rows: Iterator[list[Any]]) -> None:
-    sheet = workbook.create_sheet(title=title[:31])
-    sheet.append(header)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for cells in rows:
-        sheet.append([_cell(v) for v in cells])
-    sheet.freeze_panes = "A2"
-    for index, heading in enumerate(header, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = max(12, min(len(heading) + 2, 40))
-
-
-def to_xlsx(report: Report) -> bytes:
-    workbook = Workbook()
-    workbook.remove(workbook.active)
-    _sheet(workbook, _("Figures"), figure_header(), figure_rows(report))
-    _sheet(workbook, _("Forecast"), forecast_header(report), forecast_rows(report))
-    _sheet(workbook, _("Commuting"), flow_header(), flow_rows(report))
-    _sheet(workbook, _("Method"), [_("Notes")], ([line] for line in method_lines(report)))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+def sheets(report: Report) -> list[exports.Sheet]:
+    """The XLSX workbook; the CSV is its first sheet. Both are written by ``lotse.core.exports``
+    (formula-safe cells, German Excel dialect)."""
+    return [
+        exports.Sheet(_("Figures"), figure_header(), figure_rows(report)),
+        exports.Sheet(_("Forecast"), forecast_header(report), forecast_rows(report)),
+        exports.Sheet(_("Commuting"), flow_header(), flow_rows(report)),
+        exports.Sheet(_("Method"), [_("Notes")], ([line] for line in method_lines(report))),
+    ]

@@ -15,6 +15,7 @@ from django.shortcuts import render
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from lotse.core import exports as core_exports
 from lotse.core.pdf import pdf_response, render_pdf
 
 from . import exports, svg
@@ -133,19 +134,14 @@ def _filename(report: Report, extension: str) -> str:
     return f"planning-{place}-{report.filters.year}{band}{district}.{extension}"
 
 
-def _download(content: str | bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 @planner_required
 def export_csv(request: HttpRequest) -> HttpResponse:
     form, report = _report(request)
     if report is None:
         return _bad_filters(form)
-    return _download(exports.to_csv(report), "text/csv; charset=utf-8", _filename(report, "csv"))
+    return core_exports.csv_response(
+        _filename(report, "csv"), exports.figure_header(), exports.figure_rows(report)
+    )
 
 
 @planner_required
@@ -153,11 +149,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     form, report = _report(request)
     if report is None:
         return _bad_filters(form)
-    return _download(
-        exports.to_xlsx(report),
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        _filename(report, "xlsx"),
-    )
+    return core_exports.xlsx_response(_filename(report, "xlsx"), exports.sheets(report))
 
 
 @planner_required

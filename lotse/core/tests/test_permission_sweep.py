@@ -167,6 +167,7 @@ def _internal(base: str, href: str) -> str | None:
 @dataclass
 class Crawl:
     pages: dict[str, int] = field(default_factory=dict)  # GET path → status
+    content_types: dict[str, str] = field(default_factory=dict)  # GET path → Content-Type
     actions: set[str] = field(default_factory=set)  # POST form actions seen on those pages
     forms: dict[str, Form] = field(default_factory=dict)  # one form per action path
 
@@ -189,6 +190,7 @@ def crawl(client: Client, start: Iterable[str]) -> Crawl:
         per_view[view] = per_view.get(view, 0) + 1
         response = client.get(path)
         result.pages[path] = response.status_code
+        result.content_types[path] = response.get("Content-Type", "")
         seen_routes.add(route)
         if response.status_code in (301, 302) and (target := _internal(path, response["Location"])):
             queue.append(target)

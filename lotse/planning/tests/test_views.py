@@ -112,7 +112,8 @@ def test_csv_export(testhausen, planner, client_for):
         reverse("planning:export_csv"), QUERY, headers={"accept-language": "en"}
     )
     assert response["Content-Disposition"] == 'attachment; filename="planning-testhausen-2025.csv"'
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    # German Excel dialect (lotse.core.exports): ";" between cells, decimal comma.
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][:5] == ["Year", "District", "Age band", "Seats", "Children"]
     nord_u3 = next(r for r in rows if r[1] == "Nord" and r[2] == "Under 3")
     assert nord_u3 == [
@@ -121,7 +122,7 @@ def test_csv_export(testhausen, planner, client_for):
         "Under 3",
         "15",
         "30",
-        "50.0",
+        "50,0",
         "12",
         "3",
         "<3",
@@ -132,7 +133,7 @@ def test_csv_export(testhausen, planner, client_for):
     total = next(
         r for r in rows if r[1].startswith("Whole municipality") and r[2] == "All age bands"
     )
-    assert total[3:] == ["117", "280", "41.8", "158", "-41", "7", "3", "3", "41.5"]
+    assert total[3:] == ["117", "280", "41,8", "158", "-41", "7", "3", "3", "41,5"]
     # 3 bands + all, each with 2 districts, the unknown district where it has figures, total.
     assert len(rows) == 1 + 4 * 3 + 2
 
