@@ -3,17 +3,25 @@
 Builds a throwaway database (96 districts with boundaries, population and births, 3,000
 facilities, 60,000 children with one application each, 42,000 offers of which 30,000 are
 placements), then requests the dashboard through Django's test client like a browser would
-and prints p50/p95 per page. Target: the dashboard renders in ≤ 1 s.
+and prints p50/p95 per page. Target (issue 20): the cold dashboard — the first visit after
+the data changed, nothing cached — renders in ≤ 300 ms at p95, also with the cores busy.
+
+The same run prints the way it was before (figures computed during the visit) beside the way
+it is now (figures computed once per change by ``planning.services.figures_refresh``, stored
+in ``FigureSnapshot``), and the cold dashboard again while ``--busy`` processes (default 2,
+one per core) spin on the CPU.
 
     .venv/bin/python bench/planning.py                    # SQLite (temporary file)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lotse_bench_planning \\
         .venv/bin/python bench/planning.py                # PostgreSQL (database is emptied!)
+    ... bench/planning.py --reuse --busy 2                # keep the built data; 2 busy processes
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+import multiprocessing
 import os
 import random
 import statistics
@@ -45,7 +53,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 from lotse.accounts.models import Membership, Organisation, Role, User  # noqa: E402
 from lotse.applications.models import Application, Child, Offer, SeatQuota  # noqa: E402
 from lotse.directory.models import District, Facility  # noqa: E402
-from lotse.planning.models import BirthCount, PopulationCount  # noqa: E402
+from lotse.planning.models import BirthCount, FigureSnapshot, PopulationCount  # noqa: E402
+from lotse.planning.services import figures_refresh  # noqa: E402
 
 TOWN = "Benchstadt"
 DISTRICTS = 96  # like Berlin's Ortsteile
@@ -55,7 +64,7 @@ APPLICATIONS = 60_000
 OFFER_SHARE = 0.7
 YEAR = 2026
 REPEAT = 12
-TARGET_S = 1.0
+TARGET_S = 0.3
 #: Warm: the aggregates of the data are cached (until the data change), as when a planner
 #: switches band, district or assumptions.
 PAGES = {
@@ -99,6 +108,7 @@ def build() -> User:
         "applications_wish",
         "applications_application",
         "applications_child",
+        "planning_figuresnapshot",
         "planning_populationcount",
         "planning_birthcount",
     ]
@@ -223,14 +233,21 @@ def build() -> User:
 
 
 def timed(
-    client: Client, url: str, params: dict, cold: bool = False
+    client: Client, url: str, params: dict, cold: bool = False, recompute: bool = False
 ) -> tuple[list[float], list[float], int]:
     """Wall-clock and CPU seconds per request (CPU time shows what an idle machine would see:
-    SQLite runs inside the process, so its work is counted; waiting for a busy core is not)."""
+    SQLite runs inside the process, so its work is counted; waiting for a busy core is not).
+
+    ``cold``: the cache is emptied before every request (the first visit after a change, or a
+    fresh web process). ``recompute``: the stored figures are deleted too, so the visit
+    computes them itself, as every cold visit did before the figures were stored.
+    """
     times, cpu, queries = [], [], 0
     for _ in range(REPEAT):
-        if cold:
-            cache.clear()  # as after a change of the data: every aggregate from the database
+        if recompute:
+            FigureSnapshot.objects.all().delete()
+        if cold or recompute:
+            cache.clear()
         with CaptureQueriesContext(connection) as captured:
             start, start_cpu = time.perf_counter(), time.process_time()
             response = client.get(url, params)
@@ -239,6 +256,46 @@ def timed(
         assert response.status_code == 200, (response.status_code, response.content[:500])
         queries = len(captured)
     return times, cpu, queries
+
+
+def _spin(stop: multiprocessing.synchronize.Event) -> None:
+    while not stop.is_set():
+        sum(range(10_000))
+
+
+class Busy:
+    """``n`` processes spinning on the CPU while the block runs (the cores are busy)."""
+
+    def __init__(self, n: int) -> None:
+        self.n, self.stop, self.processes = n, multiprocessing.Event(), []
+
+    def __enter__(self) -> Busy:
+        self.processes = [
+            multiprocessing.Process(target=_spin, args=(self.stop,)) for _ in range(self.n)
+        ]
+        for process in self.processes:
+            process.start()
+        time.sleep(0.5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for process in self.processes:
+            process.join()
+
+
+def refresh_times() -> list[float]:
+    """Seconds of the recompute that runs once per change of the data (all years)."""
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        figures_refresh(municipality=TOWN)
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def option(name: str, default: int) -> int:
+    return int(sys.argv[sys.argv.index(name) + 1]) if name in sys.argv else default
 
 
 def p95(times: list[float]) -> float:
@@ -260,12 +317,25 @@ def main() -> None:
     client = Client(headers={"accept-language": "de"})
     client.force_login(user)
     first = District.objects.filter(municipality=TOWN).order_by("name").first()
+    busy = option("--busy", 2)
+    print(f"command: {' '.join(sys.argv)}; DATABASE_URL={os.environ.get('DATABASE_URL', '')}")
+    print(f"uptime at start: {os.popen('uptime').read().strip()}")
     print(f"database: {connection.vendor}; {REPEAT} requests each after one warm-up")
     results = []
-    client.get("/planning/", {"year": YEAR})
+    dashboard = ("/planning/", {"year": YEAR})
+    client.get(*dashboard)
     results.append(
-        ("dashboard, cold (nothing cached)", *timed(client, "/planning/", {"year": YEAR}, True))
+        ("before: figures computed during the visit", *timed(client, *dashboard, recompute=True))
     )
+    refresh = refresh_times()
+    results.append(("recompute after a change (job, all years)", refresh, refresh, 0))
+    client.get(*dashboard)
+    results.append(
+        ("dashboard, cold (figures stored, nothing cached)", *timed(client, *dashboard, cold=True))
+    )
+    with Busy(busy):
+        label = f"dashboard, cold, {busy} busy processes"
+        results.append((label, *timed(client, *dashboard, cold=True)))
     for label, params in PAGES.items():
         params = {k: (first.pk if v == "__first__" else v) for k, v in params.items()}
         client.get("/planning/", params)  # warm-up: imports, template loading
@@ -283,17 +353,14 @@ def main() -> None:
             f"  {p95(times) * 1000:6.0f} ms  {statistics.median(cpu) * 1000:5.0f} ms"
             f"  {p95(cpu) * 1000:5.0f} ms  {queries:7d}"
         )
-    dashboards = [row for row in results if row[0].startswith("dashboard")]
-    worst_wall = max(p95(times) for _, times, _, _ in dashboards)
-    worst_cpu = max(p95(cpu) for _, _, cpu, _ in dashboards)
-    load = os.getloadavg()[0]
-    print(f"load average while measuring: {load:.1f} on {os.cpu_count()} cores")
-    for what, worst in (("wall-clock", worst_wall), ("CPU", worst_cpu)):
-        verdict = "meets" if worst <= TARGET_S else "MISSES"
-        print(
-            f"dashboard p95 ({what}) {worst * 1000:.0f} ms {verdict} "
-            f"the {TARGET_S * 1000:.0f} ms target"
-        )
+    print(f"uptime at end: {os.popen('uptime').read().strip()} ({os.cpu_count()} cores)")
+    for label, times, _cpu, _queries in results:
+        if label.startswith("dashboard, cold"):
+            verdict = "meets" if p95(times) <= TARGET_S else "MISSES"
+            print(
+                f"{label}: p95 {p95(times) * 1000:.0f} ms {verdict} the "
+                f"{TARGET_S * 1000:.0f} ms target"
+            )
 
 
 if __name__ == "__main__":

@@ -76,6 +76,57 @@ class BirthCount(models.Model):
         return f"{self.district} {self.year}: {self.count}"
 
 
+class FigureSnapshot(models.Model):
+    """The costly planning figures of one municipality and year, computed once per change.
+
+    Aggregates of applications and offers per home district and age band (children applying,
+    legal claims without an offer, waiting times) and placements per pair of districts and
+    seat type: counts only, unsuppressed (suppression happens in ``report.build_report``).
+    ``data_version`` fingerprints the data they were computed from; a page that finds a
+    different fingerprint shows these figures marked as older and asks for a recompute
+    (``services.figures_refresh_later``). Derived data: not audited, rebuilt at any time.
+    """
+
+    municipality = models.CharField(_("municipality"), max_length=120)
+    year = models.PositiveSmallIntegerField(_("year"))
+    data_version = models.CharField(_("data version"), max_length=64)
+    computed_at = models.DateTimeField(_("computed at"))
+    #: [[home district id or null, band, applicants, unmet claims, waited, mean wait days], …]
+    demand = models.JSONField(_("demand figures"), default=list)
+    #: [[home district id or null, facility district id, seat type, placements], …]
+    placements = models.JSONField(_("placements"), default=list)
+
+    class Meta:
+        verbose_name = _("planning figures")
+        verbose_name_plural = _("planning figures")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["municipality", "year"], name="planning_snapshot_unique_year"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.year} ({self.computed_at:%Y-%m-%d %H:%M})"
+
+
+class DistrictMap(models.Model):
+    """The municipality's districts projected and simplified for the SVG map, stored so that a
+    page never reads the (large) boundaries again until they change (``fingerprint``)."""
+
+    municipality = models.CharField(_("municipality"), max_length=120, unique=True)
+    fingerprint = models.CharField(_("fingerprint of the boundaries"), max_length=64)
+    height = models.PositiveIntegerField(_("height"))
+    #: {district id: [SVG path, label x, label y]}
+    shapes = models.JSONField(_("shapes"), default=dict)
+
+    class Meta:
+        verbose_name = _("district map")
+        verbose_name_plural = _("district maps")
+
+    def __str__(self) -> str:
+        return self.municipality
+
+
 # Only aggregates of official statistics, but an import changes planning figures: keep a trail.
 auditlog.register(PopulationCount)
 auditlog.register(BirthCount)

@@ -82,8 +82,9 @@ def birth_weight(births: Mapping[int, int], birth_year: int) -> float:
 def single_years(groups: Iterable[Group], births: Mapping[int, int], year: int) -> dict[int, float]:
     """Estimated residents per single year of age on 31 December of ``year`` (step 2)."""
     estimate: dict[int, float] = {}
+    mean = sum(births.values()) / len(births) if births else 1.0
     for segment in disjoint_segments(groups):
-        weights = {age: birth_weight(births, year - age) for age in segment.ages}
+        weights = {age: float(births.get(year - age, mean)) for age in segment.ages}
         total = sum(weights.values())
         for age, weight in weights.items():
             estimate[age] = segment.count * weight / total if total else 0.0
@@ -146,21 +147,36 @@ def band_counts(estimate: Mapping[int, float]) -> dict[str, float]:
     }
 
 
-def children_by_band(
+def base_estimate(
     groups_by_year: Mapping[int, list[Group]], births: Mapping[int, int], year: int
+) -> tuple[dict[int, float], int, float] | None:
+    """The single-year estimate a figure for ``year`` rests on: that of the latest published
+    year up to ``year`` (the base), the base year and its young-family factor. None without
+    data. The same for every later year, so a forecast computes it once per district."""
+    earlier = [y for y in groups_by_year if y <= year and groups_by_year[y]]
+    if not earlier:
+        return None
+    base = max(earlier)
+    groups = groups_by_year[base]
+    return single_years(groups, births, base), base, young_family_factor(groups, births, base)
+
+
+def children_by_band(
+    groups_by_year: Mapping[int, list[Group]],
+    births: Mapping[int, int],
+    year: int,
+    base: tuple[dict[int, float], int, float] | None = None,
 ) -> tuple[dict[str, float], int | None]:
     """Children per band in ``year`` and the data year they rest on (None: no data).
 
     Uses the year's own population groups when published, else ages the latest earlier year
-    forward. Years before the first published year have no figure.
+    forward. Years before the first published year have no figure. ``base``: the result of
+    ``base_estimate`` for ``year`` when the caller has it already.
     """
-    earlier = [y for y in groups_by_year if y <= year and groups_by_year[y]]
-    if not earlier:
+    base = base or base_estimate(groups_by_year, births, year)
+    if base is None:
         return {band: 0.0 for band in BANDS}, None
-    base = max(earlier)
-    groups = groups_by_year[base]
-    estimate = single_years(groups, births, base)
-    if base != year:
-        factor = young_family_factor(groups, births, base)
-        estimate = age_forward(estimate, births, base, year, factor)
-    return band_counts(estimate), base
+    estimate, base_year, factor = base
+    if base_year != year:
+        estimate = age_forward(estimate, births, base_year, year, factor)
+    return band_counts(estimate), base_year

@@ -8,25 +8,23 @@ them; so are ratios and averages that rest on fewer than 3 children.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.directory.models import District
 
 from . import selectors
-from .population import BANDS, children_by_band
+from .population import BANDS, base_estimate, children_by_band
 
 #: Shown instead of a count of 1 or 2 (and of figures derived from fewer than 3 children).
 SUPPRESSED = "<3"
 MIN_COUNT = 3
 ALL = "all"
 FORECAST_YEARS = 3
-DEMAND_CACHE_SECONDS = 15 * 60
 #: Default share of children whose parents want a place, per band (percent). Planners change
 #: it on the page; the defaults are close to the parents' wishes measured nationally (DJI).
 DEFAULT_DEMAND = {"u3": 50, "ue3": 95, "school": 60}
@@ -85,8 +83,15 @@ class Raw:
     wait_total: float = 0.0
 
     def add(self, other: Raw) -> None:
-        for name in self.__dataclass_fields__:
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        # Spelt out: a loop over the fields with getattr/setattr was a tenth of a report's time.
+        self.seats += other.seats
+        self.children += other.children
+        self.demand += other.demand
+        self.applicants += other.applicants
+        self.placements += other.placements
+        self.unmet += other.unmet
+        self.waited += other.waited
+        self.wait_total += other.wait_total
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,9 @@ class Report:
     is_estimate: bool
     facilities: int
     generated_at: dt.datetime
+    #: when applications, offers and placements were last counted (the snapshot)
+    figures_as_of: dt.datetime | None = None
+    figures_outdated: bool = False
     placement_counts: dict = field(default_factory=dict, repr=False)
 
     @cached_property
@@ -246,6 +254,8 @@ class Population:
 
     groups: dict[int, dict[int, list]]
     births: dict[int, dict[int, int]]
+    #: (district id, latest published year up to the year asked) → ``base_estimate``
+    _bases: dict[tuple[int, int], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def load(cls, municipality: str) -> Population:
@@ -258,32 +268,54 @@ class Population:
         result: dict[int, dict[str, float]] = {}
         bases: set[int] = set()
         for district_id in district_ids:
-            bands, base = children_by_band(
-                self.groups.get(district_id, {}), self.births.get(district_id, {}), year
-            )
+            groups, births = self.groups.get(district_id, {}), self.births.get(district_id, {})
+            published = [y for y in groups if y <= year and groups[y]]
+            key = (district_id, max(published) if published else None)
+            if key not in self._bases:
+                self._bases[key] = base_estimate(groups, births, year)
+            bands, base = children_by_band(groups, births, year, self._bases[key])
             result[district_id] = bands
             if base is not None:
                 bases.add(base)
         return result, (max(bases) if bases else None)
 
 
-def _demand(municipality: str, year: int, today: dt.date) -> tuple[dict, dict]:
-    """Applications, claims, waiting times and placements, aggregated in the database.
+@dataclass(frozen=True)
+class Demand:
+    """Applications, claims, waiting times and placements of one year, from the snapshot."""
 
-    These GROUP BY queries over all applications and offers are the costly part of a report;
-    the result is cached under a key that changes with the data (``demand_version``), so
-    switching band, district or demand assumptions reuses it and a change shows at once.
+    rows: dict[tuple[int | None, str], dict]
+    placement_counts: dict[tuple[int | None, int, str], int]
+    as_of: dt.datetime
+    #: the data changed after ``as_of``; a recompute has been asked for
+    outdated: bool
+
+
+def _demand(municipality: str, year: int, today: dt.date) -> Demand:
+    """The year's demand figures from the snapshot table, never recomputed on a visit.
+
+    The ``GROUP BY`` queries over all applications and offers run once per change of the
+    data, in ``services.figures_refresh`` (a background task after a round, an import or a
+    change of seats, and the periodic job). A page compares the snapshot's data version with
+    the data (two small aggregates): outdated figures are shown marked as such and one
+    recompute is queued. Only the very first page of a year computes them itself.
     """
-    version = hashlib.sha1(repr(selectors.demand_version(municipality)).encode()).hexdigest()
-    key = f"planning:demand:{municipality}:{year}:{today.isoformat()}:{version}"
-    cached = cache.get(key)
-    if cached is None:
-        cached = (
-            selectors.demand_by_district(municipality, year, today=today),
-            selectors.placement_counts(municipality, year),
-        )
-        cache.set(key, cached, timeout=DEMAND_CACHE_SECONDS)
-    return cached
+    from . import services  # services import this module's selectors
+
+    version = selectors.data_version(municipality, today)
+    snapshot = selectors.figure_snapshot(municipality, year)
+    if snapshot is None:
+        snapshot = services.figures_refresh(municipality=municipality, years=[year], today=today)[0]
+    elif snapshot.data_version != version:
+        services.figures_refresh_later(municipality, version=version)
+        # With an immediate task backend (tests, a single process) it is current now.
+        snapshot = selectors.figure_snapshot(municipality, year) or snapshot
+    rows = {
+        (home, band): {"applicants": a, "unmet": u, "waited": w, "wait_days": d}
+        for home, band, a, u, w, d in snapshot.demand
+    }
+    placements = {(home, place, seat): n for home, place, seat, n in snapshot.placements}
+    return Demand(rows, placements, snapshot.computed_at, snapshot.data_version != version)
 
 
 def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
@@ -294,9 +326,10 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     population = Population.load(municipality)
     children, base_year = population.children(ids, year)
     seats = selectors.seats_by_district(municipality)
-    demand_rows, placement_counts = _demand(municipality, year, today or timezone.localdate())
+    demand = _demand(municipality, year, today or timezone.localdate())
+    placement_counts = demand.placement_counts
     placed = selectors.placements_by_district(placement_counts)
-    args = (children, seats, demand_rows, placed, filters.demand)
+    args = (children, seats, demand.rows, placed, filters.demand)
 
     tables = {band: _table(filters, all_districts, band, args) for band in [*BANDS, ALL]}
     rows, total_row = tables[filters.band]
@@ -316,6 +349,8 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         is_estimate=base_year is not None and base_year != year,
         facilities=selectors.facility_counts(municipality),
         generated_at=timezone.localtime(),
+        figures_as_of=timezone.localtime(demand.as_of),
+        figures_outdated=demand.outdated,
     )
 
 

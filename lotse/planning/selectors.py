@@ -5,6 +5,7 @@ district and age band reach Python, never a row per child or application.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 
 from django.db.models import (
@@ -15,6 +16,7 @@ from django.db.models import (
     Exists,
     FloatField,
     Func,
+    IntegerField,
     Max,
     Min,
     OuterRef,
@@ -32,7 +34,7 @@ from lotse.accounts.selectors import organisations_for_user
 from lotse.applications.models import Application, Offer
 from lotse.directory.models import District, Facility
 
-from .models import BirthCount, PopulationCount
+from .models import BirthCount, FigureSnapshot, PopulationCount
 from .population import Group
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
@@ -48,8 +50,26 @@ def user_may_plan(user: User) -> bool:
     return bool(planning_municipalities(user))
 
 
+class StoredSize(Func):
+    """Bytes a column's value takes in storage: tells that a large value changed without
+    reading it (``pg_column_size`` on PostgreSQL, ``length`` elsewhere)."""
+
+    function = "LENGTH"
+    output_field = IntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        return self.as_sql(compiler, connection, function="pg_column_size", **extra)
+
+
 def districts(municipality: str) -> list[District]:
-    return list(District.objects.filter(municipality=municipality).order_by("name"))
+    """The municipality's districts without their boundaries (large GeoJSON, read only to draw
+    a map that is not cached yet); ``boundary_size`` says whether one changed."""
+    return list(
+        District.objects.filter(municipality=municipality)
+        .defer("boundary")
+        .annotate(boundary_size=StoredSize("boundary"))
+        .order_by("name")
+    )
 
 
 def population_groups(municipality: str) -> dict[int, dict[int, list[Group]]]:
@@ -322,6 +342,25 @@ def demand_version(municipality: str) -> tuple:
     )
     offers = Offer.objects.aggregate(n=Count("id"), last=Max("id"), answered=Max("answered_at"))
     return (*applications.values(), *offers.values())
+
+
+def data_version(municipality: str, today: dt.date) -> str:
+    """Fingerprint of what a ``FigureSnapshot`` rests on: the applications and offers (see
+    ``demand_version``) and the month of ``today`` (claims fall due when a month begins)."""
+    parts = (today.year, today.month, *demand_version(municipality))
+    return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def figure_snapshot(municipality: str, year: int) -> FigureSnapshot | None:
+    return FigureSnapshot.objects.filter(municipality=municipality, year=year).first()
+
+
+def snapshot_years(municipality: str) -> list[int]:
+    return list(
+        FigureSnapshot.objects.filter(municipality=municipality)
+        .order_by("year")
+        .values_list("year", flat=True)
+    )
 
 
 def demand_years(municipality: str) -> list[int]:

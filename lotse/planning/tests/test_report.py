@@ -159,12 +159,51 @@ def test_year_choices(testhausen):
     assert years == [2024, 2025, 2026]
 
 
-def test_cached_figures_follow_the_data(testhausen):
+def test_figures_are_computed_once_per_change_of_the_data(
+    testhausen, monkeypatch, django_capture_on_commit_callbacks
+):
     from lotse.applications.models import Application
 
+    computed = []
+    original = selectors.demand_by_district
+
+    def counting(*args, **kwargs):
+        computed.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selectors, "demand_by_district", counting)
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: TODAY)  # the worker's day
+    first = report()
+    assert first.total.applicants == 7 and not first.figures_outdated
+    assert len(computed) == 1  # the first page of a year computes and stores them
     assert report().total.applicants == 7
-    # A change of status (updated_at) invalidates the cached aggregates at once.
+    assert len(computed) == 1  # every later page reads the stored figures
+
+    # A change of status (updated_at) makes the stored figures outdated: the page says so
+    # and queues one recompute, which the worker runs after the commit.
     app = Application.objects.get(child__first_name="c3")
     app.status = Application.Status.WITHDRAWN
     app.save()
-    assert report().total.applicants == 6
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        outdated = report()
+        again = report()
+    assert outdated.figures_outdated and outdated.total.applicants == 7
+    assert again.figures_outdated
+    assert len(callbacks) == 1  # one recompute per data version, however many visits
+    fresh = report()
+    assert not fresh.figures_outdated and fresh.total.applicants == 6
+    assert fresh.figures_as_of >= first.figures_as_of
+    # the recompute covers every year with applications, once
+    assert [args[1] for args in computed] == [2025, 2024, 2025]
+
+
+def test_refresh_task_recomputes_every_stored_year(testhausen, monkeypatch):
+    from lotse.planning.models import FigureSnapshot
+    from lotse.planning.tasks import refresh_figures_task
+
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: TODAY)
+    report(year=2025)
+    report(year=2026)
+    # 2024 and 2025 have applications; 2026 has none but was shown, so it stays current too.
+    assert refresh_figures_task.call(municipality=TOWN) == [2024, 2025, 2026]
+    assert FigureSnapshot.objects.filter(municipality=TOWN).count() == 3

@@ -5,6 +5,8 @@ import io
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -92,6 +94,43 @@ def test_choropleth_of_real_districts(flensburg, make_org, make_user, client_for
     assert html.count('<path d="M') == 13
     assert "Westliche Höhe" in html
     assert "Prognose" in html or "Forecast" in html
+
+
+def test_map_is_projected_once_and_follows_new_boundaries(
+    flensburg, make_org, make_user, client_for
+):
+    from django.core.cache import cache
+
+    from lotse.directory.models import District
+    from lotse.planning.models import DistrictMap
+
+    org = make_org(Organisation.Kind.JUGENDAMT, municipality="Flensburg")
+    client = client_for(make_user(Role.PLANNER, org))
+    url = reverse("planning:dashboard")
+    first = client.get(url, {"year": "2021"}).content.decode()
+    assert DistrictMap.objects.get(municipality="Flensburg").shapes
+    cache.clear()  # a fresh web process: the projected map comes from the table
+    with CaptureQueriesContext(connection) as queries:
+        again = client.get(url, {"year": "2021"}).content.decode()
+    assert not any('"boundary" FROM' in q["sql"] for q in queries.captured_queries)
+    assert again.count('<path d="M') == 13
+
+    # A new outline (a re-import) is drawn at once: here one district moves 300 m east.
+    district = District.objects.get(municipality="Flensburg", name="Westliche Höhe")
+    polygons = district.boundary["coordinates"]
+    if district.boundary["type"] == "Polygon":
+        polygons = [polygons]
+    for ring in (ring for polygon in polygons for ring in polygon):
+        for point in ring:
+            point[0] += 0.005
+    district.save()
+    redrawn = client.get(url, {"year": "2021"}).content.decode()
+
+    def outline(html: str) -> str:
+        shape = next(p for p in html.split("<path ") if f'data-district="{district.pk}"' in p)
+        return shape.split('"')[1]
+
+    assert outline(redrawn) != outline(first)
 
 
 def test_bad_filters_are_explained(planner, client_for):
