@@ -202,7 +202,7 @@ def page(browser, live_server) -> Iterator[object]:
 
 @pytest.fixture
 def login(live_server) -> Callable[[object, str, str], None]:
-    from lotse.core.testing import TEST_PASSWORD, browser_sign_in
+    from lotse.accounts.testing import TEST_PASSWORD, browser_sign_in
 
     def do_login(pw_page, email: str, password: str = TEST_PASSWORD) -> None:
         browser_sign_in(pw_page, live_server.url, User.objects.get(email=email.lower()), password)

@@ -11,28 +11,31 @@ import datetime as dt
 import json
 import secrets
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Model
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, User
 from lotse.applications.models import Application, Offer, SeatQuota
-from lotse.applications.services import sync_free_places
+from lotse.applications.services import (
+    NewOffer,
+    applications_begin_allocation,
+    offers_publish,
+    sync_free_places,
+)
+from lotse.core.audit import bulk_audit, chunks, insert_rows
 
 from . import engine_io
 from .models import AllocationRules, Criterion, Outcome, Round, Simulation
+from .notifications import notify_outcome
 from .selectors import jugendamt_organisations
-
-BATCH = 2000
 
 
 def _require_jugendamt(actor: User | None, organisation: Organisation) -> None:
@@ -46,62 +49,6 @@ def _deadline(days: int) -> dt.datetime:
     """End of the day ``days`` days from now (Europe/Berlin)."""
     day = timezone.localdate() + dt.timedelta(days=days)
     return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59)))
-
-
-def bulk_audit(
-    model: type[Model],
-    objects: Iterable[tuple[int, str, dict[str, list[Any]]]],
-    *,
-    actor: User | None,
-    action: int = LogEntry.Action.UPDATE,
-) -> int:
-    """Audit entries for bulk writes (which bypass auditlog's signals): (pk, repr, changes)."""
-    content_type = ContentType.objects.get_for_model(model)
-    now = connection.ops.adapt_datetimefield_value(timezone.now())
-    actor_id = actor.pk if actor is not None else None
-    rows = [
-        (content_type.pk, str(pk), pk, text[:200], action, now, actor_id, "", json.dumps(changes))
-        for pk, text, changes in objects
-    ]
-    return insert_rows(
-        LogEntry,
-        [
-            "content_type_id",
-            "object_pk",
-            "object_id",
-            "object_repr",
-            "action",
-            "timestamp",
-            "actor_id",
-            "changes_text",
-            "changes",
-        ],
-        rows,
-    )
-
-
-def insert_rows(model: type[Model], columns: list[str], rows: list[tuple[Any, ...]]) -> int:
-    """Fast multi-row INSERTs: 10–20× faster than ``bulk_create`` for 100,000 rows.
-
-    PostgreSQL gets ``COPY … FROM STDIN``; SQLite ``executemany``. Values must already be
-    database-ready (adapted datetimes, JSON as text). Constraints still apply, and the
-    caller's transaction covers it all.
-    """
-    if not rows:
-        return 0
-    qn = connection.ops.quote_name
-    table = qn(model._meta.db_table)
-    names = ", ".join(qn(c) for c in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            return len(rows)
-        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
-        for chunk in _chunks(rows, 5000):
-            cursor.executemany(sql, chunk)
-    return len(rows)
 
 
 # --------------------------------------------------------------------------- rules
@@ -240,28 +187,14 @@ def round_snapshot(*, actor: User | None, round_: Round) -> Round:
         round_.organisation.municipality, round_.start_from, round_.start_until
     )
     snapshot = engine_io.take_snapshot(applications)
-    changed = list(
-        applications.filter(status=Application.Status.SUBMITTED).values_list("pk", flat=True)
-    )
-    for chunk in _chunks(changed):
-        Application.objects.filter(pk__in=chunk).update(
-            status=Application.Status.IN_ALLOCATION, updated_at=timezone.now()
-        )
-    bulk_audit(
-        Application,
-        ((pk, f"#{pk}", {"status": ["submitted", "in_allocation"]}) for pk in changed),
-        actor=actor,
+    applications_begin_allocation(
+        actor=actor, municipality=round_.organisation.municipality, applications=applications
     )
     round_.snapshot = snapshot
     round_.snapshot_at = timezone.now()
     round_.status = Round.Status.SNAPSHOT
     round_.save(update_fields=["snapshot", "snapshot_at", "status"])
     return round_
-
-
-def _chunks(items: Sequence[Any], size: int = BATCH) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 @transaction.atomic
@@ -328,6 +261,16 @@ def round_publish(
     return round_
 
 
+@dataclass
+class _RunPlan:
+    """What one run changes: new offers, replaced offers, waiting children, wish obtained."""
+
+    new: list[NewOffer] = field(default_factory=list)
+    superseded: list[Offer] = field(default_factory=list)
+    waiting: list[int] = field(default_factory=list)
+    wish_of: dict[int, int | None] = field(default_factory=dict)
+
+
 def _write_run(
     round_: Round,
     rules: AllocationRules,
@@ -343,184 +286,133 @@ def _write_run(
     ``previous`` maps application id → its open offer from this round (re-runs): unchanged
     offers stay, better ones replace them (the old one becomes "superseded").
     """
+    plan = _plan_offers(round_.snapshot, prepared, result, previous)
+    published = offers_publish(
+        actor=actor,
+        municipality=round_.organisation.municipality,
+        new=plan.new,
+        superseded=plan.superseded,
+        waiting=plan.waiting,
+        deadline=_deadline(rules.answer_days),
+    )
+    _write_outcomes(round_, prepared, result, plan, published.offer_ids, previous)
+    notify_ids = list(published.offer_ids) + ([] if previous else plan.waiting)
+    _after_commit(round_, prepared, notify_ids if notify else [])
+    return {
+        "offers": len(plan.new),
+        "superseded": len(plan.superseded),
+        "waiting": len(plan.waiting),
+    }
+
+
+def _plan_offers(
+    snapshot: dict[str, Any],
+    prepared: engine_io.Prepared,
+    result: Any,
+    previous: dict[int, Offer],
+) -> _RunPlan:
+    """Turn the engine's assignment into offers: keep an unchanged open offer, else a new one."""
     inst = prepared.instance
-    aw = result.assigned_wish
-    explanations = result.explanations
-    waiting = engine_io.waiting_positions(prepared, result)
-    snapshot = round_.snapshot
-    desired = snapshot["desired_start"]
-    bands = snapshot["band"]
     quota_start = dict(zip(snapshot["quota"]["id"], snapshot["quota"]["start"], strict=True))
-    deadline = connection.ops.adapt_datetimefield_value(_deadline(rules.answer_days))
-    stamp = timezone.now()
-    now = connection.ops.adapt_datetimefield_value(stamp)
-    fac_ids = inst.facility_ids
-    offer_rows: list[tuple[Any, ...]] = []
-    new_offer_facility: dict[int, int] = {}
-    superseded: list[Offer] = []
-    to_offered: list[int] = []
-    to_waiting: list[int] = []
-    wish_of: dict[int, int | None] = {}
+    plan = _RunPlan()
     for child in range(inst.n_children):
         app_id = int(prepared.applications[child])
-        row = int(prepared.rows[child])
-        entry = int(aw[child])
-        old = previous.get(app_id)
+        entry = int(result.assigned_wish[child])
         if entry < 0:
-            wish_of[app_id] = None
-            to_waiting.append(app_id)
+            plan.wish_of[app_id] = None
+            plan.waiting.append(app_id)
             continue
-        facility_id = int(fac_ids[int(inst.wish_facility[entry])])
-        wish_of[app_id] = int(prepared.wish_rank[entry])
+        facility_id = int(inst.facility_ids[int(inst.wish_facility[entry])])
+        plan.wish_of[app_id] = int(prepared.wish_rank[entry])
+        old = previous.get(app_id)
         if old is not None and old.facility_id == facility_id:
             continue
-        quota_id = int(prepared.wish_quota[entry])
-        start = max(desired[row], quota_start[quota_id])
         if old is not None:
-            superseded.append(old)
-        offer_rows.append(
-            (
-                app_id,
-                facility_id,
-                quota_id,
-                bands[row],
-                start,
-                wish_of[app_id],
-                "offered",
-                deadline,
-                now,
+            plan.superseded.append(old)
+        row = int(prepared.rows[child])
+        quota_id = int(prepared.wish_quota[entry])
+        plan.new.append(
+            NewOffer(
+                application_id=app_id,
+                facility_id=facility_id,
+                quota_id=quota_id,
+                seat_type=snapshot["band"][row],
+                start_month=max(snapshot["desired_start"][row], quota_start[quota_id]),
+                wish_rank=plan.wish_of[app_id] or 0,
             )
         )
-        new_offer_facility[app_id] = facility_id
-        to_offered.append(app_id)
-    for chunk in _chunks([o.pk for o in superseded]):
-        Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.SUPERSEDED, answered_at=stamp)
-    insert_rows(
-        Offer,
-        [
-            "application_id",
-            "facility_id",
-            "quota_id",
-            "seat_type",
-            "start_month",
-            "wish_rank",
-            "status",
-            "deadline",
-            "created_at",
-        ],
-        offer_rows,
-    )
-    # All offers of this run share their creation time, which finds their ids again.
-    offer_by_app = dict(
-        Offer.objects.filter(created_at=stamp, status=Offer.Status.OFFERED).values_list(
-            "application_id", "pk"
-        )
-    )
-    for chunk in _chunks(to_offered):
-        Application.objects.filter(pk__in=chunk).update(
-            status=Application.Status.OFFERED, updated_at=stamp
-        )
-    waiting_changed: list[int] = []
-    for chunk in _chunks(to_waiting):
-        waiting_changed += (
-            Application.objects.filter(pk__in=chunk)
-            .exclude(status=Application.Status.WAITING)
-            .values_list("pk", flat=True)
-        )
-    for chunk in _chunks(to_waiting):
-        Application.objects.filter(pk__in=chunk).update(
-            status=Application.Status.WAITING, updated_at=stamp
-        )
+    return plan
 
-    # Outcomes: reasons (engine codes) and waiting positions for every child of the run.
-    # Rows of a re-run are replaced only where something changed.
+
+_OUTCOME_COLUMNS = [
+    "round_id",
+    "application_id",
+    "offer_id",
+    "wish_rank",
+    "reasons",
+    "waiting",
+    "run",
+    "updated_at",
+]
+
+
+def _write_outcomes(
+    round_: Round,
+    prepared: engine_io.Prepared,
+    result: Any,
+    plan: _RunPlan,
+    offer_ids: dict[int, int],
+    previous: dict[int, Offer],
+) -> None:
+    """Reasons (engine codes) and waiting positions for every child of the run. Rows of a
+    re-run are replaced only where something changed."""
     existing = {
         app_id: (pk, rank, reasons, positions, offer_id)
         for pk, app_id, rank, reasons, positions, offer_id in Outcome.objects.filter(
             round=round_
         ).values_list("pk", "application_id", "wish_rank", "reasons", "waiting", "offer_id")
     }
-    run_no = round_.reruns
-    outcome_rows: list[tuple[Any, ...]] = []
+    waiting = engine_io.waiting_positions(prepared, result)
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    rows: list[tuple[Any, ...]] = []
     replaced: list[int] = []
-    for child in range(inst.n_children):
+    for child in range(prepared.instance.n_children):
         app_id = int(prepared.applications[child])
-        reasons = _plain_reasons(explanations.for_child(child), prepared, child)
+        reasons = _plain_reasons(result.explanations.for_child(child), prepared, child)
         positions = [{"facility": f, "position": p} for f, p in waiting.get(child, [])]
-        offer_id = offer_by_app.get(app_id)
-        if offer_id is None and app_id in previous and wish_of.get(app_id) is not None:
+        offer_id = offer_ids.get(app_id)
+        if offer_id is None and app_id in previous and plan.wish_of.get(app_id) is not None:
             offer_id = previous[app_id].pk
         old_row = existing.get(app_id)
         if old_row is not None:
-            if old_row[1:] == (wish_of.get(app_id), reasons, positions, offer_id):
+            if old_row[1:] == (plan.wish_of.get(app_id), reasons, positions, offer_id):
                 continue
             replaced.append(old_row[0])
-        outcome_rows.append(
+        rows.append(
             (
                 round_.pk,
                 app_id,
                 offer_id,
-                wish_of.get(app_id),
+                plan.wish_of.get(app_id),
                 json.dumps(reasons),
                 json.dumps(positions),
-                run_no,
+                round_.reruns,
                 now,
             )
         )
-    for chunk in _chunks(replaced):
+    for chunk in chunks(replaced):
         Outcome.objects.filter(pk__in=chunk).delete()
-    insert_rows(
-        Outcome,
-        [
-            "round_id",
-            "application_id",
-            "offer_id",
-            "wish_rank",
-            "reasons",
-            "waiting",
-            "run",
-            "updated_at",
-        ],
-        outcome_rows,
-    )
+    insert_rows(Outcome, _OUTCOME_COLUMNS, rows)
 
-    bulk_audit(
-        Offer,
-        [
-            (
-                pk,
-                f"#{pk}",
-                {
-                    "status": ["", "offered"],
-                    "facility": ["", str(new_offer_facility.get(app_id, ""))],
-                },
-            )
-            for app_id, pk in offer_by_app.items()
-        ],
-        actor=actor,
-        action=LogEntry.Action.CREATE,
-    )
-    bulk_audit(
-        Offer,
-        [(o.pk, f"#{o.pk}", {"status": ["offered", "superseded"]}) for o in superseded],
-        actor=actor,
-    )
-    bulk_audit(
-        Application,
-        [(pk, f"#{pk}", {"status": ["", "offered"]}) for pk in to_offered]
-        + [(pk, f"#{pk}", {"status": ["", "waiting"]}) for pk in waiting_changed],
-        actor=actor,
-    )
-    facilities = {int(f) for f in fac_ids}
-    transaction.on_commit(lambda: sync_free_places_task.enqueue(sorted(facilities)))
-    notify_ids = list(offer_by_app)
-    if not previous:
-        notify_ids += to_waiting
-    if notify and notify_ids:
+
+def _after_commit(round_: Round, prepared: engine_io.Prepared, notify_ids: list[int]) -> None:
+    """Once the run commits: refresh the public free places and mail the families."""
+    facilities = sorted({int(f) for f in prepared.instance.facility_ids})
+    transaction.on_commit(lambda: sync_free_places_task.enqueue(facilities))
+    if notify_ids:
         transaction.on_commit(
             lambda: notify_round_task.enqueue(round_id=round_.pk, application_ids=notify_ids)
         )
-    return {"offers": len(offer_rows), "superseded": len(superseded), "waiting": len(to_waiting)}
 
 
 def _plain_reasons(
@@ -654,10 +546,8 @@ def sync_free_places_task(facility_ids: list[int]) -> None:
 @task()
 def notify_round_task(round_id: int, application_ids: list[int]) -> int:
     """Mail every family of a run: the offer with its deadline, or the waiting list."""
-    from lotse.applications.notifications import notify_outcome
-
     sent = 0
-    for chunk in _chunks(application_ids, 500):
+    for chunk in chunks(application_ids, 500):
         outcomes = Outcome.objects.filter(
             round_id=round_id, application_id__in=chunk
         ).select_related("application__child", "offer__facility")
@@ -667,7 +557,6 @@ def notify_round_task(round_id: int, application_ids: list[int]) -> int:
 
 
 __all__ = [
-    "bulk_audit",
     "round_create",
     "round_publish",
     "round_rerun",

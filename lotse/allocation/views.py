@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
+from lotse.accounts.permissions import role_required
 from lotse.applications.forms import SocialUrgencyForm
 from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
-from lotse.core.permissions import role_required
 
 from . import selectors, services
 from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm

@@ -12,8 +12,8 @@ from ninja.errors import ValidationError
 from ninja.throttling import AnonRateThrottle, AuthRateThrottle
 
 from lotse.allocation.api import router as allocation_router
-from lotse.api.schemas import ErrorOut
 from lotse.applications.api import router as applications_router
+from lotse.core.schemas import ErrorOut
 from lotse.counselling.api import router as counselling_router
 from lotse.directory.api import router as directory_router
 from lotse.events.api import router as events_router

@@ -5,8 +5,7 @@ from django.utils.translation import gettext as _
 
 from lotse.accounts.models import User
 from lotse.core.dashboard import DashboardLink
-
-from .selectors import facilities_for_staff
+from lotse.directory.selectors import facilities_for_staff
 
 
 def dashboard_links(user: User) -> list[DashboardLink]:

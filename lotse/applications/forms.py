@@ -186,23 +186,3 @@ class SeatQuotaForm(forms.Form):
 class SocialUrgencyForm(forms.Form):
     urgent = forms.BooleanField(label=_("Social urgency confirmed"), required=False)
     note = forms.CharField(label=_("Note (internal)"), max_length=300, required=False)
-
-
-class FacilityProfileForm(forms.ModelForm):
-    """The parts of a facility's public profile its staff maintain."""
-
-    class Meta:
-        model = Facility
-        fields = [
-            "description",
-            "contact_name",
-            "phone",
-            "email",
-            "website",
-            "min_weekly_hours",
-            "max_weekly_hours",
-            "inclusion",
-            "barrier_free",
-            "meals",
-        ]
-        widgets = {"description": forms.Textarea(attrs={"rows": 5})}

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from lotse.accounts.models import Role, User
 from lotse.accounts.selectors import organisation_ids_for_user
 from lotse.directory.models import Facility
+from lotse.directory.selectors import facilities_for_staff
 
 from .models import Application, Child, Offer, SeatQuota, Wish
 
@@ -62,15 +63,6 @@ def applications_for_counselling(user: User) -> QuerySet[Application]:
 
 
 # --------------------------------------------------------------------------- facilities
-
-
-def facilities_for_staff(user: User) -> QuerySet[Facility]:
-    orgs = organisation_ids_for_user(user, [Role.FACILITY_STAFF])
-    return Facility.objects.filter(organisation_id__in=orgs).order_by("name")
-
-
-def get_facility_for_staff(user: User, pk: int) -> Facility:
-    return get_object_or_404(facilities_for_staff(user), pk=pk)
 
 
 def applications_for_facility(facility: Facility) -> QuerySet[Wish]:

@@ -10,24 +10,27 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisation_ids_for_user
+from lotse.core.audit import bulk_audit, chunks, insert_rows
 from lotse.core.mail import queue_mail
 from lotse.directory.models import District, Facility
 
 from .models import Application, Child, Guardian, Offer, SeatQuota, Wish, seat_type_for
+from .ports import DEFAULT_RULES, allocation
 
-DEFAULT_MAX_WISHES = 5
-DEFAULT_ANSWER_DAYS = 14
+DEFAULT_MAX_WISHES = DEFAULT_RULES.max_wishes
 
 
 # --------------------------------------------------------------------------- helpers
@@ -44,26 +47,12 @@ def facility_municipality(facility: Facility) -> str:
     return facility.city or settings.LOTSE_MUNICIPALITY_NAME
 
 
-def _rules_for(municipality: str) -> Any:
-    """The active allocation rules of the municipality (None if the Jugendamt set none)."""
-    from lotse.allocation.selectors import active_rules_for_municipality
-
-    return active_rules_for_municipality(municipality)
-
-
 def max_wishes_for(municipality: str) -> int:
-    rules = _rules_for(municipality)
-    return rules.max_wishes if rules else DEFAULT_MAX_WISHES
-
-
-def answer_days_for(municipality: str) -> int:
-    rules = _rules_for(municipality)
-    return rules.answer_days if rules else DEFAULT_ANSWER_DAYS
+    return allocation().rules_for(municipality).max_wishes
 
 
 def application_deadline_for(municipality: str) -> dt.date | None:
-    rules = _rules_for(municipality)
-    return rules.application_deadline if rules else None
+    return allocation().rules_for(municipality).application_deadline
 
 
 def recipients(application: Application) -> list[tuple[str, str]]:
@@ -398,13 +387,7 @@ def application_set_social_urgency(
     *, actor: User, application: Application, urgent: bool, note: str = ""
 ) -> Application:
     """Only the Jugendamt of the application's municipality sets social urgency."""
-    allowed = Organisation.objects.filter(
-        pk__in=organisation_ids_for_user(actor, [Role.PLANNER, Role.ADMIN]),
-        kind=Organisation.Kind.JUGENDAMT,
-        municipality=application.municipality,
-    ).exists()
-    if not allowed:
-        raise PermissionDenied
+    _require_jugendamt_of(actor, application.municipality)
     application = Application.objects.select_for_update().get(pk=application.pk)
     application.social_urgency = urgent
     application.social_urgency_note = note.strip()[:300]
@@ -602,56 +585,26 @@ def seat_quota_delete(*, actor: User, quota: SeatQuota) -> None:
     sync_free_places([facility_id])
 
 
-PROFILE_FIELDS = (
-    "description",
-    "contact_name",
-    "phone",
-    "email",
-    "website",
-    "min_weekly_hours",
-    "max_weekly_hours",
-    "inclusion",
-    "barrier_free",
-    "meals",
-)
-
-
-@transaction.atomic
-def facility_profile_update(*, actor: User, facility: Facility, **fields: Any) -> Facility:
-    """Facility staff maintain the public profile of their facility (audit-logged)."""
-    if facility.organisation_id not in organisation_ids_for_user(actor, [Role.FACILITY_STAFF]):
-        raise PermissionDenied
-    unknown = set(fields) - set(PROFILE_FIELDS)
-    if unknown:
-        raise ValueError(f"not a profile field: {', '.join(sorted(unknown))}")
-    low, high = fields.get("min_weekly_hours"), fields.get("max_weekly_hours")
-    if low is not None and high is not None and low > high:
-        raise ValidationError(
-            {"max_weekly_hours": _("The longest care option is shorter than the shortest one.")}
-        )
-    facility = Facility.objects.select_for_update().get(pk=facility.pk)
-    for name, value in fields.items():
-        setattr(facility, name, value)
-    facility.full_clean(exclude=["organisation", "operator", "district"])
-    facility.save(update_fields=[*fields, "updated_at"])
-    return facility
-
-
 # --------------------------------------------------------------------------- offers
 
 
 def _after_seat_freed(offer: Offer) -> None:
-    """Freed seats go to the children who had priority for them: re-run the round."""
-    from lotse.allocation.services import schedule_rerun_for_offer
-
+    """Freed seats go to the children who had priority for them: the allocation side re-runs
+    the round once this transaction commits (see ``ports.py``)."""
     sync_free_places([offer.facility_id])
-    schedule_rerun_for_offer(offer)
+    allocation().seat_freed(offer)
 
 
 def _close_offer(offer: Offer, status: str) -> None:
     offer.status = status
     offer.answered_at = timezone.now()
     offer.save(update_fields=["status", "answered_at"])
+
+
+def _set_status(application: Application, status: str) -> None:
+    # save(), not .update(): the audit log records every status change of an application.
+    application.status = status
+    application.save(update_fields=["status", "updated_at"])
 
 
 def _lock_open_offer(offer: Offer) -> Offer:
@@ -683,18 +636,16 @@ def offer_accept(*, actor: User, offer: Offer) -> Offer:
         raise ValidationError(
             _("Sorry, this place is no longer available. The Jugendamt will contact you.")
         )
+    quota.taken += 1  # the row is locked; save() lets the audit log see the seat taken
     try:
         with transaction.atomic():
-            SeatQuota.objects.filter(pk=quota.pk).update(taken=F("taken") + 1)
+            quota.save(update_fields=["taken", "updated_at"])
     except IntegrityError:
         raise ValidationError(
             _("Sorry, this place is no longer available. The Jugendamt will contact you.")
         ) from None
     _close_offer(offer, Offer.Status.ACCEPTED)
-    Application.objects.filter(pk=application.pk).update(
-        status=Application.Status.PLACED, updated_at=timezone.now()
-    )
-    application.status = Application.Status.PLACED
+    _set_status(application, Application.Status.PLACED)
     sync_free_places([offer.facility_id])
     _notify(application, "accepted", offer=offer)
     _notify_facility_staff(offer, application)
@@ -738,10 +689,7 @@ def offer_decline(*, actor: User, offer: Offer) -> Offer:
     application = offer.application
     _require_guardian(actor, application)
     _close_offer(offer, Offer.Status.DECLINED)
-    Application.objects.filter(pk=application.pk).update(
-        status=Application.Status.DECLINED, updated_at=timezone.now()
-    )
-    application.status = Application.Status.DECLINED
+    _set_status(application, Application.Status.DECLINED)
     _notify(application, "declined", offer=offer)
     _after_seat_freed(offer)
     return offer
@@ -754,9 +702,7 @@ def offer_expire(*, offer: Offer) -> Offer | None:
     if offer.status != Offer.Status.OFFERED or offer.deadline >= timezone.now():
         return None
     _close_offer(offer, Offer.Status.EXPIRED)
-    Application.objects.filter(pk=offer.application_id).update(
-        status=Application.Status.DECLINED, updated_at=timezone.now()
-    )
+    _set_status(offer.application, Application.Status.DECLINED)
     _notify(offer.application, "expired", offer=offer)
     _after_seat_freed(offer)
     return offer
@@ -798,14 +744,172 @@ def offer_confirm_contract(*, actor: User, offer: Offer) -> Offer:
     return offer
 
 
-def offer_seat_usage(quota_ids: Iterable[int]) -> dict[int, int]:
-    """Open offers per quota (used when computing the seats a round may still give)."""
-    rows = (
-        Offer.objects.filter(quota_id__in=list(quota_ids), status=Offer.Status.OFFERED)
-        .values("quota_id")
-        .annotate(n=Count("id"))
+# --------------------------------------------------------------------------- allocation runs
+
+
+def _require_jugendamt_of(actor: User | None, municipality: str) -> None:
+    """Only the Jugendamt (planner or admin) of the municipality; None is a background job."""
+    if actor is None:
+        return
+    allowed = Organisation.objects.filter(
+        pk__in=organisation_ids_for_user(actor, [Role.PLANNER, Role.ADMIN]),
+        kind=Organisation.Kind.JUGENDAMT,
+        municipality=municipality,
+    ).exists()
+    if not allowed:
+        raise PermissionDenied
+
+
+def _bulk_set_status(ids: Sequence[int], status: str, stamp: dt.datetime) -> None:
+    for chunk in chunks(ids):
+        Application.objects.filter(pk__in=chunk).update(status=status, updated_at=stamp)
+
+
+@transaction.atomic
+def applications_begin_allocation(
+    *, actor: User | None, municipality: str, applications: QuerySet[Application]
+) -> list[int]:
+    """A round's snapshot froze these applications: submitted ones are now "in allocation".
+
+    One bulk UPDATE for tens of thousands of rows, audited through ``core.audit.bulk_audit``.
+    Returns the ids that changed.
+    """
+    _require_jugendamt_of(actor, municipality)
+    changed = list(
+        applications.filter(municipality=municipality, status=Application.Status.SUBMITTED)
+        .order_by()
+        .values_list("pk", flat=True)
     )
-    return {r["quota_id"]: r["n"] for r in rows}
+    _bulk_set_status(changed, Application.Status.IN_ALLOCATION, timezone.now())
+    bulk_audit(
+        Application,
+        ((pk, f"#{pk}", {"status": ["submitted", "in_allocation"]}) for pk in changed),
+        actor=actor,
+    )
+    return changed
+
+
+@dataclass(frozen=True)
+class NewOffer:
+    """One offer an allocation run makes."""
+
+    application_id: int
+    facility_id: int
+    quota_id: int
+    seat_type: str
+    start_month: dt.date
+    wish_rank: int
+
+
+@dataclass(frozen=True)
+class PublishedOffers:
+    """What :func:`offers_publish` wrote."""
+
+    #: application id → id of its new offer
+    offer_ids: dict[int, int]
+    #: applications that were not waiting before and are now
+    newly_waiting: list[int]
+
+
+_OFFER_COLUMNS = [
+    "application_id",
+    "facility_id",
+    "quota_id",
+    "seat_type",
+    "start_month",
+    "wish_rank",
+    "status",
+    "deadline",
+    "created_at",
+]
+
+
+@transaction.atomic
+def offers_publish(
+    *,
+    actor: User | None,
+    municipality: str,
+    new: Sequence[NewOffer],
+    superseded: Sequence[Offer],
+    waiting: Sequence[int],
+    deadline: dt.datetime,
+) -> PublishedOffers:
+    """Write the offers of one allocation run (publishing a round or re-running it) in bulk.
+
+    ``new`` offers open with ``deadline``; ``superseded`` open offers were replaced by a better
+    one; the applications of new offers become "offered", those in ``waiting`` "waiting". Bulk
+    statements (60,000 applications in seconds) with one audit entry per changed row.
+    """
+    _require_jugendamt_of(actor, municipality)
+    stamp = timezone.now()
+    _supersede(superseded, stamp, actor)
+    offer_ids = _insert_offers(new, deadline, stamp, actor)
+    offered = [o.application_id for o in new]
+    _bulk_set_status(offered, Application.Status.OFFERED, stamp)
+    newly_waiting: list[int] = []
+    for chunk in chunks(waiting):
+        newly_waiting += (
+            Application.objects.filter(pk__in=chunk)
+            .exclude(status=Application.Status.WAITING)
+            .values_list("pk", flat=True)
+        )
+    _bulk_set_status(waiting, Application.Status.WAITING, stamp)
+    bulk_audit(
+        Application,
+        [(pk, f"#{pk}", {"status": ["", "offered"]}) for pk in offered]
+        + [(pk, f"#{pk}", {"status": ["", "waiting"]}) for pk in newly_waiting],
+        actor=actor,
+    )
+    return PublishedOffers(offer_ids=offer_ids, newly_waiting=newly_waiting)
+
+
+def _supersede(offers: Sequence[Offer], stamp: dt.datetime, actor: User | None) -> None:
+    for chunk in chunks([o.pk for o in offers]):
+        Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.SUPERSEDED, answered_at=stamp)
+    bulk_audit(
+        Offer,
+        [(o.pk, f"#{o.pk}", {"status": ["offered", "superseded"]}) for o in offers],
+        actor=actor,
+    )
+
+
+def _insert_offers(
+    new: Sequence[NewOffer], deadline: dt.datetime, stamp: dt.datetime, actor: User | None
+) -> dict[int, int]:
+    adapt = connection.ops.adapt_datetimefield_value
+    due, created = adapt(deadline), adapt(stamp)
+    rows = [
+        (
+            o.application_id,
+            o.facility_id,
+            o.quota_id,
+            o.seat_type,
+            o.start_month,
+            o.wish_rank,
+            Offer.Status.OFFERED.value,
+            due,
+            created,
+        )
+        for o in new
+    ]
+    insert_rows(Offer, _OFFER_COLUMNS, rows)
+    # All offers of this run share their creation time, which finds their ids again.
+    offer_ids = dict(
+        Offer.objects.filter(created_at=stamp, status=Offer.Status.OFFERED).values_list(
+            "application_id", "pk"
+        )
+    )
+    facility_of = {o.application_id: o.facility_id for o in new}
+    bulk_audit(
+        Offer,
+        [
+            (pk, f"#{pk}", {"status": ["", "offered"], "facility": ["", str(facility_of[app])]})
+            for app, pk in offer_ids.items()
+        ],
+        actor=actor,
+        action=LogEntry.Action.CREATE,
+    )
+    return offer_ids
 
 
 def seats_summary(facility: Facility) -> dict[str, int]:
@@ -822,12 +926,14 @@ __all__ = [
     "application_submit",
     "application_update",
     "application_withdraw",
+    "applications_begin_allocation",
     "facility_municipality",
     "offer_accept",
     "offer_confirm_contract",
     "offer_decline",
     "offer_expire",
     "offers_expire_due",
+    "offers_publish",
     "seat_quota_delete",
     "seat_quota_save",
     "seat_type_for",

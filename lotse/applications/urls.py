@@ -15,7 +15,6 @@ urlpatterns = [
     path("facility/", views.facility_list, name="facility_list"),
     path("facility/<int:pk>/", views.facility_overview, name="facility"),
     path("facility/<int:pk>/seats/", views.facility_seats, name="facility_seats"),
-    path("facility/<int:pk>/profile/", views.facility_profile, name="facility_profile"),
     path(
         "facility/seats/<int:pk>/delete/", views.facility_seats_delete, name="facility_seats_delete"
     ),

@@ -13,12 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
-from lotse.core.permissions import role_required
-from lotse.directory.models import Facility
+from lotse.accounts.permissions import role_required
+from lotse.directory.models import Service
+from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
 from . import selectors, services
-from .forms import ApplicationEditForm, ApplicationForm, FacilityProfileForm, SeatQuotaForm
+from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
 from .models import Application, Offer
+from .ports import allocation
 
 
 def _form_error(form: Any, exc: ValidationError) -> None:
@@ -85,11 +87,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    from lotse.allocation.explain import explain_outcome
-    from lotse.allocation.selectors import latest_outcome
-
     application = selectors.get_application_for_parent(request.user, pk)
-    outcome = latest_outcome(application)
     return render(
         request,
         "applications/detail.html",
@@ -99,8 +97,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "past_offers": application.offers.exclude(
                 status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
             ).select_related("facility"),
-            "outcome": outcome,
-            "lines": explain_outcome(outcome),
+            "lines": allocation().outcome_lines(application),
             "editable": application.status in Application.EDITABLE,
             "counselling": _counselling_services(),
         },
@@ -108,9 +105,6 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _counselling_services() -> Any:
-    from lotse.directory.models import Service
-    from lotse.directory.selectors import public_services
-
     return public_services(Service.Kind.COUNSELLING)[:3]
 
 
@@ -208,7 +202,7 @@ def application_claim(request: HttpRequest, token: str) -> HttpResponse:
 
 @role_required(Role.FACILITY_STAFF)
 def facility_list(request: HttpRequest) -> HttpResponse:
-    facilities = selectors.facilities_for_staff(request.user)
+    facilities = facilities_for_staff(request.user)
     if facilities.count() == 1:
         return redirect("applications:facility", pk=facilities.get().pk)
     return render(request, "applications/facility_list.html", {"facilities": facilities})
@@ -216,7 +210,7 @@ def facility_list(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.FACILITY_STAFF)
 def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = selectors.get_facility_for_staff(request.user, pk)
+    facility = get_facility_for_staff(request.user, pk)
     wishes = list(selectors.applications_for_facility(facility))
     offers = {
         o.application_id: o
@@ -237,7 +231,7 @@ def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.FACILITY_STAFF)
 def facility_seats(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = selectors.get_facility_for_staff(request.user, pk)
+    facility = get_facility_for_staff(request.user, pk)
     form = SeatQuotaForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -255,26 +249,6 @@ def facility_seats(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@role_required(Role.FACILITY_STAFF)
-def facility_profile(request: HttpRequest, pk: int) -> HttpResponse:
-    facility = selectors.get_facility_for_staff(request.user, pk)
-    # The form validates a copy so that a failed save leaves the loaded facility untouched.
-    form = FacilityProfileForm(request.POST or None, instance=Facility.objects.get(pk=pk))
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.facility_profile_update(
-                actor=request.user,
-                facility=facility,
-                **{name: form.cleaned_data[name] for name in form.Meta.fields},
-            )
-        except ValidationError as exc:
-            _form_error(form, exc)
-        else:
-            messages.success(request, _("The profile was saved."))
-            return redirect("applications:facility", pk=facility.pk)
-    return _answer(request, "applications/profile_form.html", {"facility": facility}, form)
-
-
 @require_POST
 @role_required(Role.FACILITY_STAFF)
 def facility_seats_delete(request: HttpRequest, pk: int) -> HttpResponse:
@@ -290,7 +264,7 @@ def facility_seats_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(Role.FACILITY_STAFF)
 def facility_application(request: HttpRequest, pk: int, application_pk: int) -> HttpResponse:
-    facility = selectors.get_facility_for_staff(request.user, pk)
+    facility = get_facility_for_staff(request.user, pk)
     wish = selectors.get_wish_for_facility(facility, application_pk)
     offer = selectors.facility_offer(facility, wish.application)
     # Data minimisation: full name and contact only once the family accepted this facility.

@@ -1,232 +1,33 @@
 """Demo data for ``make run``: a realistic Flensburg.
 
-The core loads the directory (real open data) and the organisations and users every app needs;
-then every app's ``demo.py`` (``def load(context: DemoContext) -> list[str]``) adds its own data,
-in INSTALLED_APPS order. Everything is idempotent so ``make run`` can run it every time.
+Every app's ``demo.py`` (``def load(context: DemoContext) -> list[str]``) adds its own data, in
+INSTALLED_APPS order: the directory first lays the base (open data, organisations, people), the
+apps above build on it through the shared :class:`DemoContext`. Everything is idempotent so
+``make run`` can run it every time.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass, field
-from pathlib import Path
-
-from django.conf import settings
-from django.db import transaction
-
-from lotse.accounts.mfa import totp_provision
-from lotse.accounts.models import Membership, Organisation, Role, User
-from lotse.directory.importer import load_mapping, run_import
-from lotse.directory.models import District, Facility, Service
+from typing import TYPE_CHECKING
 
 from .discovery import lotse_app_modules
 
-DATA_DIR = settings.BASE_DIR / "data" / "flensburg"
-MAPPINGS_DIR = Path(__file__).resolve().parents[1] / "directory" / "mappings"
-DEMO_PASSWORD = "lotse-demo-2026"  # documented in the README; demo installations only
-
-#: (e-mail, full name, organisation slug or None, role or None)
-DEMO_USERS = [
-    ("admin@lotse.example", "Ada Admin", "jugendamt-flensburg", Role.ADMIN),
-    ("planer@lotse.example", "Paul Planer", "jugendamt-flensburg", Role.PLANNER),
-    ("kita@lotse.example", "Kira Kita", "kita-kinderhaus", Role.FACILITY_STAFF),
-    ("lotsin@lotse.example", "Leyla Lotsin", "lotsenstelle-flensburg", Role.COUNSELLOR),
-    ("beratung@lotse.example", "Bernd Berater", "familienberatung-nord", Role.COUNSELLOR),
-    ("netzwerk@lotse.example", "Nora Netzwerk", "netzwerk-kinderarmut", Role.COORDINATOR),
-    ("verband@lotse.example", "Vera Verband", "elterninitiativen-sh", Role.COORDINATOR),
-    ("foerderer@lotse.example", "Fritz Förderer", "stiftung-fruehe-bildung", Role.COORDINATOR),
-    ("eltern@lotse.example", "Elif Yılmaz", None, None),
-    ("eltern2@lotse.example", "Jonas Petersen", None, None),
-]
-
-ORGANISATIONS = [
-    ("jugendamt-flensburg", "Jugendamt der Stadt Flensburg", Organisation.Kind.JUGENDAMT),
-    ("stadt-flensburg-kitas", "Stadt Flensburg (Träger)", Organisation.Kind.OPERATOR),
-    (
-        "lotsenstelle-flensburg",
-        "Lotsenstelle Kinderbetreuung Flensburg",
-        Organisation.Kind.COUNSELLING,
-    ),
-    ("familienberatung-nord", "Familienberatung Nord e.V.", Organisation.Kind.COUNSELLING),
-    (
-        "elterninitiativen-sh",
-        "Verband der Elterninitiativen Schleswig-Holstein e.V.",
-        Organisation.Kind.ASSOCIATION,
-    ),
-    ("netzwerk-kinderarmut", "Netzwerk gegen Kinderarmut Flensburg", Organisation.Kind.NETWORK),
-    ("stiftung-fruehe-bildung", "Stiftung Frühe Bildung Nord", Organisation.Kind.FUNDER),
-]
-
-#: Kitas whose staff get a facility organisation in the demo (name, slug).
-DEMO_FACILITY_ORGS = [
-    ("Kinderhaus", "kita-kinderhaus"),
-    ("Neustadt", "kita-neustadt"),
-    ("Mürwik", "kita-muerwik"),
-]
-
-SERVICES = [
-    (
-        "Lotsenstelle Kinderbetreuung Flensburg",
-        Service.Kind.COUNSELLING,
-        "lotsenstelle-flensburg",
-        "Rathausplatz 1",
-        "24937",
-        54.7819,
-        9.4372,
-        "Flensburg",
-        "Beratung zu Kita-Suche, Rechtsanspruch und Kosten",
-    ),
-    (
-        "Familienberatung Nord",
-        Service.Kind.COUNSELLING,
-        "familienberatung-nord",
-        "Friesische Straße 40",
-        "24937",
-        54.7867,
-        9.4262,
-        "Flensburg-Nord",
-        "Erziehungs- und Familienberatung",
-    ),
-    (
-        "Jugendamt Flensburg — Kita-Platzvergabe",
-        Service.Kind.JUGENDAMT,
-        "jugendamt-flensburg",
-        "Am Pferdewasser 14",
-        "24937",
-        54.7779,
-        9.4392,
-        "Flensburg",
-        "Kita-Plätze, Gebührenermäßigung",
-    ),
-    (
-        "Familienmanagerin Mürwik",
-        Service.Kind.FAMILY_MANAGER,
-        None,
-        "Kielseng 1",
-        "24944",
-        54.8066,
-        9.4578,
-        "Mürwik, Fruerlund",
-        "zertifizierte Familienmanagerin",
-    ),
-    (
-        "Familienmanager Weiche",
-        Service.Kind.FAMILY_MANAGER,
-        None,
-        "Alter Husumer Weg 220",
-        "24941",
-        54.7596,
-        9.3925,
-        "Weiche, Sandberg",
-        "zertifizierter Familienmanager",
-    ),
-]
+if TYPE_CHECKING:  # types only: the core imports no app above it at run time
+    from lotse.accounts.models import Organisation, User
 
 
 @dataclass
 class DemoContext:
+    """What the apps' demo loaders share: organisations by slug, users by mailbox name."""
+
     organisations: dict[str, Organisation] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
 
 
-def _import(file: str, mapping: str, **filters: str) -> str:
-    report = run_import(
-        DATA_DIR / file, load_mapping(MAPPINGS_DIR / f"{mapping}.json"), filters=filters or None
-    )
-    return f"{file}: {report.summary()}"
-
-
-def load_directory() -> list[str]:
-    return [
-        _import("flensburg_stadtteile.geojson", "flensburg_districts_geojson"),
-        _import("kitas_in_flensburg.geojson", "flensburg_kitas_geojson"),
-        # Childminders (Kindertagespflege) of Flensburg from the Land's Kita-Datenbank.
-        _import(
-            "einrichtungen.json",
-            "sh_einrichtungen_json",
-            **{"address.town": "Flensburg", "type": "TPP"},
-        ),
-    ]
-
-
-@transaction.atomic
-def load_people() -> DemoContext:
-    ctx = DemoContext()
-    for slug, name, kind in ORGANISATIONS:
-        org, _ = Organisation.objects.update_or_create(
-            slug=slug, defaults={"name": name, "kind": kind, "municipality": "Flensburg"}
-        )
-        ctx.organisations[slug] = org
-    operator = ctx.organisations["stadt-flensburg-kitas"]
-    for facility_name, slug in DEMO_FACILITY_ORGS:
-        facility = Facility.objects.filter(source="flensburg", name=facility_name).first()
-        if facility is None:
-            continue
-        org, _ = Organisation.objects.update_or_create(
-            slug=slug,
-            defaults={
-                "name": f"Kita {facility.name}",
-                "kind": Organisation.Kind.FACILITY,
-                "parent": operator,
-                "municipality": "Flensburg",
-            },
-        )
-        facility.organisation = org
-        facility.save(update_fields=["organisation"])
-        ctx.organisations[slug] = org
-    for email, full_name, org_slug, role in DEMO_USERS:
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = User.objects.create_user(email, DEMO_PASSWORD, full_name=full_name)
-            _confirm_email(user)
-        if email.startswith("admin@"):
-            user.is_staff = user.is_superuser = True
-            user.save(update_fields=["is_staff", "is_superuser"])
-        if org_slug and role and org_slug in ctx.organisations:
-            Membership.objects.get_or_create(
-                user=user, organisation=ctx.organisations[org_slug], role=role
-            )
-            totp_provision(user, secret=demo_totp_secret(email))
-        ctx.users[email.split("@")[0]] = user
-    for name, kind, org_slug, street, postcode, lat, lon, area, description in SERVICES:
-        Service.objects.update_or_create(
-            name=name,
-            defaults={
-                "kind": kind,
-                "organisation": ctx.organisations.get(org_slug or ""),
-                "street": street,
-                "postcode": postcode,
-                "city": "Flensburg",
-                "latitude": lat,
-                "longitude": lon,
-                "area_of_activity": area,
-                "description": description,
-            },
-        )
-    return ctx
-
-
-def demo_totp_secret(email: str) -> str:
-    """A fixed, published secret per demo staff user (README), so the demo works at once."""
-    return base64.b32encode(hashlib.sha1(f"lotse-demo:{email}".encode()).digest()).decode()
-
-
-def _confirm_email(user: User) -> None:
-    from allauth.account.models import EmailAddress
-
-    EmailAddress.objects.update_or_create(
-        user=user, email=user.email, defaults={"verified": True, "primary": True}
-    )
-
-
 def load_demo() -> list[str]:
-    lines = load_directory()
-    ctx = load_people()
-    lines.append(
-        f"{len(ctx.organisations)} organisations, {len(ctx.users)} demo users "
-        f"(password '{DEMO_PASSWORD}'), {District.objects.count()} districts"
-    )
+    ctx = DemoContext()
+    lines: list[str] = []
     for module in lotse_app_modules("demo"):
         if module.__name__ != __name__:
             lines.extend(module.load(ctx))

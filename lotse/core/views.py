@@ -2,27 +2,18 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lotse.accounts.selectors import memberships_of, user_roles
-from lotse.directory.selectors import directory_overview
-
-from .dashboard import dashboard_links_for
+from .dashboard import dashboard_context_for, dashboard_links_for, home_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {"overview": directory_overview()})
+    return render(request, "core/home.html", home_context())
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    memberships = memberships_of(request.user)
+    context = dashboard_context_for(request.user)
     return render(
-        request,
-        "core/dashboard.html",
-        {
-            "memberships": memberships,
-            "roles": user_roles(request.user),
-            "links": dashboard_links_for(request.user),
-        },
+        request, "core/dashboard.html", {**context, "links": dashboard_links_for(request.user)}
     )
 
 

@@ -17,10 +17,10 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
+from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
 from lotse.core import exports
 from lotse.core.pdf import pdf_response, render_pdf
-from lotse.core.permissions import role_required
 from lotse.core.uploads import attachment_response
 
 from . import selectors, services

@@ -7,7 +7,7 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from lotse.api.schemas import ErrorOut
+from lotse.core.schemas import ErrorOut
 
 from .forms import FacilitySearchForm
 from .models import Facility

@@ -16,6 +16,7 @@ from .selectors import (
     geocode,
     language_choices,
 )
+from .services import PROFILE_FIELDS
 
 RADIUS_CHOICES = [(1, "1 km"), (2, "2 km"), (5, "5 km"), (10, "10 km"), (25, "25 km")]
 
@@ -123,3 +124,12 @@ class FacilitySearchForm(forms.Form):
             radius_km=float(data.get("radius") or DEFAULT_RADIUS_KM),
             free_only=bool(data.get("free")),
         )
+
+
+class FacilityProfileForm(forms.ModelForm):
+    """The parts of a facility's public profile its staff maintain."""
+
+    class Meta:
+        model = Facility
+        fields = list(PROFILE_FIELDS)
+        widgets = {"description": forms.Textarea(attrs={"rows": 5})}

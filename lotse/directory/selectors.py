@@ -12,6 +12,9 @@ from django.db.models import Avg, Count, F, FloatField, Prefetch, Q, QuerySet, S
 from django.db.models.expressions import ExpressionWrapper
 from django.shortcuts import get_object_or_404
 
+from lotse.accounts.models import Role, User
+from lotse.accounts.selectors import organisation_ids_for_user
+
 from .models import Concept, District, Facility, Language, Service, geo_cell
 
 KM_PER_DEGREE = 111.2
@@ -237,3 +240,13 @@ def directory_overview() -> dict[str, int]:
         "places": agg["places"] or 0,
         "districts": District.objects.count(),
     }
+
+
+def facilities_for_staff(user: User) -> QuerySet[Facility]:
+    """The facilities whose organisation the user works for as facility staff."""
+    orgs = organisation_ids_for_user(user, [Role.FACILITY_STAFF])
+    return Facility.objects.filter(organisation_id__in=orgs).order_by("name")
+
+
+def get_facility_for_staff(user: User, pk: int) -> Facility:
+    return get_object_or_404(facilities_for_staff(user), pk=pk)

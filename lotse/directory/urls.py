@@ -10,4 +10,5 @@ urlpatterns = [
     path("map/services.geojson", views.service_points, name="service_points"),
     path("services/", views.services, name="services"),
     path("<int:pk>/", views.facility, name="facility"),
+    path("<int:pk>/profile/", views.facility_profile, name="facility_profile"),
 ]

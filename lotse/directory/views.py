@@ -4,24 +4,32 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lotse.accounts.models import Role
+from lotse.accounts.permissions import role_required
+from lotse.core.feedback import form_add_errors, render_form
 from lotse.core.pagination import CappedPaginator
 from lotse.core.ratelimit import rate_limited
 
-from .forms import FacilitySearchForm
+from .forms import FacilityProfileForm, FacilitySearchForm
 from .jsonld import facility_jsonld
+from .models import Facility
 from .selectors import (
     distance_km,
     facility_detail,
     facility_map_points,
     facility_search,
+    get_facility_for_staff,
     public_services,
 )
+from .services import PROFILE_FIELDS, facility_profile_update
 
 PAGE_SIZE = 20
 
@@ -154,3 +162,24 @@ def _weekday_rows(hours: dict[str, list[str]]) -> list[tuple[str, str]]:
         for key, label in WEEKDAY_LABELS.items()
         if key in hours and len(hours[key]) == 2
     ]
+
+
+@role_required(Role.FACILITY_STAFF)
+def facility_profile(request: HttpRequest, pk: int) -> HttpResponse:
+    """Facility staff edit the public profile of their facility."""
+    facility = get_facility_for_staff(request.user, pk)
+    # The form validates a copy so that a failed save leaves the loaded facility untouched.
+    form = FacilityProfileForm(request.POST or None, instance=Facility.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            facility_profile_update(
+                actor=request.user,
+                facility=facility,
+                **{name: form.cleaned_data[name] for name in PROFILE_FIELDS},
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, _("The profile was saved."))
+            return redirect("applications:facility", pk=facility.pk)
+    return render_form(request, "directory/profile_form.html", {"facility": facility}, form)

@@ -14,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lotse.accounts.permissions import role_required
 from lotse.core import exports
 from lotse.core.pdf import pdf_response
-from lotse.core.permissions import role_required
 
 from . import selectors, services
 from .certificates import certificate_response, participants_pdf

@@ -12,7 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from lotse.accounts.models import Membership, Organisation, Role, User
-from lotse.core.demo import DEMO_PASSWORD, DemoContext, _confirm_email
+from lotse.core.demo import DemoContext
+from lotse.directory.demo import DEMO_PASSWORD, confirm_email
 from lotse.directory.models import Service
 
 from .models import (
@@ -70,7 +71,7 @@ def _person(email: str, name: str) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
         user = User.objects.create_user(email, DEMO_PASSWORD, full_name=name)
-        _confirm_email(user)
+        confirm_email(user)
     return user
 
 

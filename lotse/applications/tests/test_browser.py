@@ -6,9 +6,9 @@ import datetime as dt
 import pytest
 
 from lotse.accounts.models import Organisation, Role
+from lotse.accounts.testing import browser_sign_in as sign_in
 from lotse.allocation import services as allocation
 from lotse.applications.models import Application, Offer
-from lotse.core.testing import browser_sign_in as sign_in
 
 from .helpers import apply, jugendamt, next_august, rules, seats
 

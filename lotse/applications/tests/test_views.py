@@ -227,7 +227,7 @@ def test_api_shows_only_own_applications(client_for, world):
 
 def test_facility_profile(client_for, world):
     staff = client_for(world["staff"])
-    url = reverse("applications:facility_profile", args=[world["a"].pk])
+    url = reverse("directory:facility_profile", args=[world["a"].pk])
     assert staff.get(url).status_code == 200
     data = {
         "description": "Wald und Wiese",

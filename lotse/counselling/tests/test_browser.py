@@ -7,8 +7,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
+from lotse.accounts.testing import browser_sign_in as sign_in
 from lotse.applications.models import Application
-from lotse.core.testing import browser_sign_in as sign_in
 from lotse.counselling.models import Case, Referral
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

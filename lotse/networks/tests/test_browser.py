@@ -11,7 +11,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 
 from lotse.accounts.models import Organisation, Role
-from lotse.core.testing import browser_sign_in as sign_in
+from lotse.accounts.testing import browser_sign_in as sign_in
 from lotse.networks.models import (
     CallApplication,
     CallQuestion,

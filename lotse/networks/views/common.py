@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 
 from lotse.accounts.models import Organisation
-from lotse.core.permissions import View
+from lotse.accounts.permissions import View
 
 from ..selectors import applicant_organisations, funder_organisations
 

@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
+from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
-from lotse.core.permissions import role_required
 
 from .. import ical, selectors, services
 from ..forms import (

@@ -5,7 +5,7 @@ from openpyxl import load_workbook
 
 from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Role
-from lotse.core.testing import browser_sign_in as sign_in
+from lotse.accounts.testing import browser_sign_in as sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

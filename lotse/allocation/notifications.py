@@ -6,17 +6,16 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
 
+from lotse.applications.models import Application, Offer
+from lotse.applications.services import recipients
 from lotse.core.mail import queue_mail
 
-from .models import Application, Offer
-from .services import recipients
+from .explain import explain_outcome
+from .selectors import latest_outcome
 
 
 def notify_outcome(application: Application, offer: Offer | None) -> int:
     """Send "offer" (with deadline) or "waiting" to every guardian; returns mails queued."""
-    from lotse.allocation.explain import explain_outcome
-    from lotse.allocation.selectors import latest_outcome
-
     template = "applications/mail/offer" if offer and offer.is_open else "applications/mail/waiting"
     if offer is not None and not offer.is_open:
         return 0

@@ -10,8 +10,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from lotse.accounts.models import Role
-from lotse.accounts.selectors import user_has_role
+from .models import Role
+from .selectors import user_has_role
 
 View = Callable[..., HttpResponse]
 

@@ -10,7 +10,7 @@ TEST_PASSWORD = "correct-horse-9"  # the password conftest's make_user gives eve
 def browser_sign_in(page: Any, base_url: str, user: Any, password: str = TEST_PASSWORD) -> None:
     """Sign in through the real login form; staff also pass allauth's second-factor step.
     Waits until each step has really navigated, and starts from a clean session."""
-    from lotse.accounts.mfa import totp_current_code
+    from .mfa import totp_current_code
 
     page.context.clear_cookies()
     page.goto(f"{base_url}/accounts/login/")

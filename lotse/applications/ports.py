@@ -1,0 +1,70 @@
+"""The one interface between ``applications`` and the ``allocation`` app above it.
+
+``applications`` (children, applications, seats, offers) never imports ``allocation``
+(import-linter enforces the direction, see docs/architecture.md). The three things it needs
+from the side that allocates seats go through an :class:`AllocationPort`, which
+``lotse.allocation`` registers once at start-up (``AllocationConfig.ready``):
+
+- ``rules_for(municipality)`` — the municipality's wish limit and application deadline;
+- ``outcome_lines(application)`` — the explained outcome a family reads on its status page;
+- ``seat_freed(offer)`` — a declined, expired or withdrawn offer freed its seat. Called
+  inside the transaction that freed it; the receiver acts once it commits (re-run the round).
+
+Without a registered port (an installation without allocation, or a unit test) the defaults
+below apply: five wishes, no deadline, nothing to explain, a freed seat changes nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .models import Application, Offer
+
+
+@dataclass(frozen=True)
+class ApplicationRules:
+    """What a family's application must respect in one municipality."""
+
+    max_wishes: int = 5
+    application_deadline: dt.date | None = None
+
+
+DEFAULT_RULES = ApplicationRules()
+
+
+class AllocationPort(Protocol):
+    def rules_for(self, municipality: str) -> ApplicationRules: ...
+
+    def outcome_lines(self, application: Application) -> list[Any]: ...
+
+    def seat_freed(self, offer: Offer) -> None: ...
+
+
+class NoAllocation:
+    """The port's behaviour while no allocation app registered one."""
+
+    def rules_for(self, municipality: str) -> ApplicationRules:
+        return DEFAULT_RULES
+
+    def outcome_lines(self, application: Application) -> list[Any]:
+        return []
+
+    def seat_freed(self, offer: Offer) -> None:
+        return None
+
+
+_port: AllocationPort = NoAllocation()
+
+
+def register(port: AllocationPort) -> None:
+    """Install the allocation side (once, from an ``AppConfig.ready``)."""
+    global _port
+    _port = port
+
+
+def allocation() -> AllocationPort:
+    """The registered allocation side (or :class:`NoAllocation`)."""
+    return _port

@@ -1,0 +1,46 @@
+"""How a view shows a service's ``ValidationError``: the ONE place for it.
+
+Services raise ``django.core.exceptions.ValidationError`` with translated messages (per field
+where a field is at fault). Views either attach them to the form that was submitted
+(:func:`form_add_errors`, then :func:`render_form` answers 422) or, for buttons without a form,
+show them as a message on the next page (:func:`message_errors`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+def form_add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Attach the error to the form: to its field where the form has it, else to the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+    else:
+        for error in exc.messages:
+            form.add_error(None, error)
+
+
+def message_errors(request: HttpRequest, exc: ValidationError) -> None:
+    """Show the error as one message on the next page (a button that has no form)."""
+    messages.error(request, " ".join(exc.messages))
+
+
+def form_status(form: forms.BaseForm) -> int:
+    """422 for a submitted form with errors (so tests and scripts see the failure), else 200."""
+    return 422 if form.is_bound and form.errors else 200
+
+
+def render_form(
+    request: HttpRequest, template: str, context: dict[str, Any], form: forms.BaseForm
+) -> HttpResponse:
+    """Render a page with its form, answering 422 while the form has errors."""
+    return render(request, template, {**context, "form": form}, status=form_status(form))
