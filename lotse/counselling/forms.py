@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User
+from lotse.core.uploads import DOCUMENTS, UploadField
 from lotse.directory.models import District, Facility, Service
 
 from .models import (
@@ -276,7 +277,7 @@ class ConsultationForm(forms.Form):
 
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
-    file = forms.FileField(label=_("File"))
+    file = UploadField(label=_("File"), policy=DOCUMENTS)
 
 
 QUARTER_CHOICES = [

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, User
 from lotse.core.mail import queue_mail
-from lotse.core.uploads import validate_upload
+from lotse.core.uploads import DOCUMENTS
 from lotse.directory.models import District, Service
 
 from .models import (
@@ -464,7 +464,7 @@ def consultation_document_add(
     *, actor: User, consultation: Consultation, title: str, file: UploadedFile
 ) -> ConsultationDocument:
     _require_advisor(actor, consultation.advisor)
-    kind = validate_upload(file)
+    kind = DOCUMENTS.validate(file)
     extension = {"jpeg": "jpg"}.get(kind, kind)
     document = ConsultationDocument(
         consultation=consultation,

@@ -8,6 +8,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lotse.core.uploads import DOCUMENTS, UploadField
+
 from .models import Document, Event, Question, TargetGroup, Topic
 from .selectors import CalendarQuery, member_choices, organiser_choices
 from .services import RegistrationData
@@ -267,10 +269,7 @@ class QuestionForm(forms.ModelForm):
 
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("PDF, office documents, images or text; at most 20 MB."),
-    )
+    file = UploadField(label=_("File"), policy=DOCUMENTS)
     visibility = forms.ChoiceField(
         label=_("Visible to"),
         choices=Document.Visibility.choices,

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Membership, Organisation, User
 from lotse.core.mail import Attachment, queue_mail
-from lotse.core.uploads import validate_upload
+from lotse.core.uploads import DOCUMENTS
 
 from .ical import registration_calendar
 from .models import (
@@ -41,10 +41,6 @@ from .models import (
 from .tokens import OPTIN_MAX_AGE, make_token
 
 Status = Registration.Status
-
-#: Documentation after an event: documents, slides, spreadsheets and photos, up to 20 MB.
-DOCUMENT_KINDS = frozenset({"pdf", "png", "jpeg", "docx", "xlsx", "pptx", "odt", "ods", "txt"})
-DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 
 
 class RegistrationError(Exception):
@@ -652,7 +648,7 @@ def document_upload(
     *, actor: User, event: Event, title: str, upload: UploadedFile, visibility: str
 ) -> Document:
     """Store a documentation file after checking its content type and size."""
-    kind = validate_upload(upload, allowed=DOCUMENT_KINDS, max_bytes=DOCUMENT_MAX_BYTES)
+    kind = DOCUMENTS.validate(upload)
     name = Path(upload.name or "document").name[:150]
     document = Document(
         event=event,

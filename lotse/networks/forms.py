@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
+from lotse.core.uploads import DOCUMENTS, REPORTS, UploadField
 from lotse.directory.models import Service
 
 from .models import (
@@ -270,10 +271,7 @@ class TaskForm(forms.Form):
 
 class DocumentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("PDF, office documents, images or plain text; at most 10 MB."),
-    )
+    file = UploadField(label=_("File"), policy=DOCUMENTS)
     meeting = forms.ModelChoiceField(label=_("Meeting"), queryset=None, required=False)
     working_group = forms.ModelChoiceField(label=_("Working group"), queryset=None, required=False)
 
@@ -353,9 +351,7 @@ class CriterionForm(forms.Form):
 
 class CallDocumentForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
-    file = forms.FileField(
-        label=_("File"), help_text=_("PDF, office documents or images; at most 10 MB.")
-    )
+    file = UploadField(label=_("File"), policy=DOCUMENTS)
 
 
 class ApplicationForm(forms.Form):
@@ -466,9 +462,7 @@ class ReportDueForm(forms.Form):
 
 
 class ReportSubmitForm(forms.Form):
-    file = forms.FileField(
-        label=_("Report file"), help_text=_("PDF or office document; at most 20 MB.")
-    )
+    file = UploadField(label=_("Report file"), policy=REPORTS)
 
 
 class NeedsAnalysisForm(forms.ModelForm):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.core.mail import Attachment, queue_mail
-from lotse.core.uploads import DOCUMENT_KINDS, validate_upload
+from lotse.core.uploads import DOCUMENTS
 from lotse.directory.models import Service
 from lotse.directory.selectors import geocode
 
@@ -46,7 +46,6 @@ from .models import (
 from .selectors import network_access, network_managers, network_people
 
 #: Uploaded documents: office formats, PDF, images and plain text; never HTML or scripts.
-DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 #: A facilitated series over 18 months every two weeks stays well below this.
 SERIES_MAX_MEETINGS = 60
 
@@ -523,7 +522,7 @@ def document_upload(
     meeting: Meeting | None = None,
     working_group: WorkingGroup | None = None,
 ) -> Document:
-    kind = validate_upload(upload, allowed=DOCUMENT_KINDS, max_bytes=DOCUMENT_MAX_BYTES)
+    kind = DOCUMENTS.validate(upload)
     if meeting is not None and meeting.network_id != network.pk:
         raise ValidationError({"meeting": _("This meeting is not in the network.")})
     if working_group is not None and working_group.network_id != network.pk:

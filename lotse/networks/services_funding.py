@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, User
 from lotse.core.mail import queue_mail
-from lotse.core.uploads import DOCUMENT_KINDS, validate_upload
+from lotse.core.uploads import DOCUMENTS, REPORTS
 
 from .models import (
     ApplicationAnswer,
@@ -35,9 +35,6 @@ from .models import (
 )
 from .selectors import call_is_open, funder_staff, grant_recipients_to_remind, reports_open
 
-CALL_DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
-REPORT_MAX_BYTES = 20 * 1024 * 1024
-REPORT_KINDS = frozenset({"pdf", "docx", "odt", "xlsx", "ods"})
 #: Reports after a grant from a call are due this many months after the funding period ends.
 REPORT_DUE_MONTHS = 3
 
@@ -128,7 +125,7 @@ def call_criterion_remove(*, actor: User, criterion: RubricCriterion) -> None:
 def call_document_upload(
     *, actor: User, call: ProgrammeCall, title: str, upload: UploadedFile
 ) -> CallDocument:
-    kind = validate_upload(upload, allowed=DOCUMENT_KINDS, max_bytes=CALL_DOCUMENT_MAX_BYTES)
+    kind = DOCUMENTS.validate(upload)
     document = CallDocument(
         call=call,
         title=title or upload.name or "",
@@ -418,7 +415,7 @@ def report_submit(*, actor: User, report: ReportDue, upload: UploadedFile) -> Re
     report = ReportDue.objects.select_for_update().get(pk=report.pk)
     if report.submitted_on is not None:
         raise ValidationError(_("This report has already been submitted."))
-    validate_upload(upload, allowed=REPORT_KINDS, max_bytes=REPORT_MAX_BYTES)
+    REPORTS.validate(upload)
     report.file.save("upload", upload, save=False)
     report.original_name = (upload.name or "report")[-255:]
     report.submitted_on = timezone.localdate()

@@ -437,7 +437,9 @@ def test_attendance_only_for_participants(make_event, organiser):
         )
 
 
-def test_documents_upload_and_visibility(client_for, organiser, make_event, make_user, client):
+def test_documents_upload_and_visibility(
+    client_for, organiser, make_event, make_user, client, settings
+):
     event = make_event(capacity=1)
     org = client_for(organiser)
     bad = SimpleUploadedFile("slides.pdf", b"<html><script>alert(1)</script>", "application/pdf")
@@ -447,13 +449,14 @@ def test_documents_upload_and_visibility(client_for, organiser, make_event, make
         headers={"accept-language": "en"},
     )
     assert response.status_code == 422 and "not accepted" in response.content.decode()
-    with mock.patch("lotse.events.services.DOCUMENT_MAX_BYTES", 10):
-        big = SimpleUploadedFile("a.pdf", b"%PDF-1.4 " + b"x" * 100)
-        response = org.post(
-            f"/events/manage/{event.pk}/documents/",
-            {"file": big, "visibility": "public"},
-            headers={"accept-language": "en"},
-        )
+    settings.LOTSE_UPLOAD_MAX_BYTES = 10
+    big = SimpleUploadedFile("a.pdf", b"%PDF-1.4 " + b"x" * 100)
+    response = org.post(
+        f"/events/manage/{event.pk}/documents/",
+        {"file": big, "visibility": "public"},
+        headers={"accept-language": "en"},
+    )
+    settings.LOTSE_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
     assert response.status_code == 422 and "too large" in response.content.decode()
     org.post(
         f"/events/manage/{event.pk}/documents/",

@@ -245,12 +245,13 @@ def test_task_owner_must_be_member_and_done_toggles(world: World) -> None:
     assert task.status == Task.Status.OPEN and task.done_at is None
 
 
-def test_document_upload_checks_content_and_size(world: World) -> None:
+def test_document_upload_checks_content_and_size(world: World, settings) -> None:
     html = SimpleUploadedFile("notes.pdf", b"<html><script>alert(1)</script></html>")
     with pytest.raises(ValidationError) as err:
         services.document_upload(actor=world.member, network=world.network, title="X", upload=html)
     assert err.value.code == "bad_type"
-    big = SimpleUploadedFile("big.pdf", PDF + b"0" * (services.DOCUMENT_MAX_BYTES + 1))
+    settings.LOTSE_UPLOAD_MAX_BYTES = 1000
+    big = SimpleUploadedFile("big.pdf", PDF + b"0" * 1000)
     with pytest.raises(ValidationError) as err:
         services.document_upload(actor=world.member, network=world.network, title="X", upload=big)
     assert err.value.code == "too_large"
