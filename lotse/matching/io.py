@@ -563,6 +563,8 @@ def result_to_dict(
         "rounds": result.rounds,
         "assignment": result.assignment_by_id(),
     }
+    if result.exact is not None:
+        out["exact"] = result.exact
     if inst.seat_types != (ANY_SEAT_TYPE,):
         out["seat_types"] = {
             cid: inst.seat_types[t]

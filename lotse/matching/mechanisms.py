@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
@@ -42,7 +42,7 @@ __all__ = [
     "solve",
 ]
 
-Mechanism = Literal["child_da", "facility_da", "iterative"]
+Mechanism = Literal["child_da", "facility_da", "iterative", "exact"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,6 +53,8 @@ class Result:
     mechanism: str
     assigned_wish: np.ndarray  # int64 (n,): wish entry index, -1 = unassigned
     rounds: int
+    #: The exact mechanism's report (status, blocking pairs, solver, time); None for DA.
+    exact: dict[str, Any] | None = None
 
     @cached_property
     def assignment(self) -> np.ndarray:
@@ -455,15 +457,34 @@ def iterative_offers(instance: Instance) -> Result:
     )
 
 
+def exact_mechanism(instance: Instance, *, time_limit: float | None = None) -> Result:
+    """The exact mechanism on CP-SAT (:mod:`lotse.matching.exact`); ``exact`` holds its report."""
+    from dataclasses import replace
+
+    from .exact import DEFAULT_TIME_LIMIT, exact_stable
+
+    limit = DEFAULT_TIME_LIMIT if time_limit is None else time_limit
+    result, info = exact_stable(instance, time_limit=limit)
+    return replace(result, exact=info.as_dict())
+
+
 MECHANISMS = {
     "child_da": child_proposing_da,
     "facility_da": facility_proposing_da,
     "iterative": iterative_offers,
+    "exact": exact_mechanism,
 }
 
 
-def solve(instance: Instance, mechanism: Mechanism | str = "child_da") -> Result:
-    """Run ``mechanism`` (``"child_da"`` default, ``"facility_da"``, ``"iterative"``)."""
+def solve(
+    instance: Instance, mechanism: Mechanism | str = "child_da", *, time_limit: float | None = None
+) -> Result:
+    """Run ``mechanism`` (``"child_da"`` default, ``"facility_da"``, ``"iterative"``, ``"exact"``).
+
+    ``time_limit`` (seconds) applies to ``"exact"`` only (default 60).
+    """
+    if mechanism == "exact":
+        return exact_mechanism(instance, time_limit=time_limit)
     try:
         run = MECHANISMS[mechanism]
     except KeyError:

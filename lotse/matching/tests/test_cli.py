@@ -62,7 +62,7 @@ def test_module_entry_point_solves_and_checks(tmp_path: Path) -> None:
     assert json.loads(run.stdout)["blocking_pairs"] == 0
 
 
-@pytest.mark.parametrize("mechanism", ["child_da", "facility_da", "iterative"])
+@pytest.mark.parametrize("mechanism", ["child_da", "facility_da", "iterative", "exact"])
 def test_solve_writes_result(
     tmp_path: Path, mechanism: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
