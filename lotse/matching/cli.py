@@ -1,6 +1,7 @@
-"""Command line: ``python -m lotse.matching solve|check`` (documented in docs/matching.md).
+"""Command line: ``python -m lotse.matching solve|check|verify`` (see docs/matching.md).
 
-Exit codes: 0 success; 1 ``check`` found an infeasible assignment or blocking pairs;
+Exit codes: 0 success (``verify``: the certificate is confirmed); 1 ``check`` found an
+infeasible assignment or blocking pairs, or ``verify`` found the certificate wrong;
 2 bad input (the message on stderr names the offending item, never a traceback); 3 an internal
 error of the engine (a bug: the traceback follows on stderr). Code 1 is never used for errors,
 so that a script can tell "unstable" from "could not check".
@@ -14,7 +15,9 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+from .certificate import make_certificate, verify_certificate
 from .check import check
 from .instance import InstanceError
 from .io import _seed, instance_from_dict, load_json, read_assignment, result_to_dict
@@ -44,8 +47,21 @@ def _parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=None, help="lottery seed (overrides the instance's)"
     )
     p_solve.add_argument(
+        "--time-limit",
+        type=float,
+        default=60.0,
+        help="seconds for the exact mechanism (default 60)",
+    )
+    p_solve.add_argument(
         "--no-explanations", action="store_true", help="omit per-child reasons from the result"
     )
+    p_solve.add_argument(
+        "--certificate", type=Path, default=None, help="also write a fairness certificate here"
+    )
+    p_verify = sub.add_parser(
+        "verify", help="recompute a fairness certificate from its contents alone"
+    )
+    p_verify.add_argument("certificate", type=Path, help="certificate JSON file")
     p_check = sub.add_parser("check", help="verify feasibility and count blocking pairs")
     p_check.add_argument("instance", type=Path)
     p_check.add_argument("result", type=Path)
@@ -64,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "solve":
             return _solve(args)
+        if args.command == "verify":
+            return _verify(args)
         return _check(args)
     except InstanceError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -80,21 +98,38 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _solve(args: argparse.Namespace) -> int:
     if args.seed is not None:
         _seed(args.seed, "--seed")
-    instance = instance_from_dict(load_json(args.instance), seed=args.seed)
-    result = solve(instance, args.mechanism)
+    data = load_json(args.instance)
+    instance = instance_from_dict(data, seed=args.seed)
+    if not 0 < args.time_limit <= 86_400:
+        raise InstanceError("--time-limit must be between 0 and 86400 seconds")
+    result = solve(instance, args.mechanism, time_limit=args.time_limit)
     report = check(instance, result.assigned_wish)
-    data = result_to_dict(result, explanations=not args.no_explanations, check=report)
-    try:
-        args.out.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
-    except OSError as exc:
-        raise InstanceError(f"{args.out}: cannot write ({exc.strerror})") from None
+    out = result_to_dict(result, explanations=not args.no_explanations, check=report)
+    _write(args.out, out)
+    if args.certificate is not None:
+        _write(args.certificate, make_certificate(data, result))
     stats = result.stats
     print(
         f"{args.mechanism}: {stats.assigned} of {stats.children} children assigned, "
         f"{stats.by_wish[0] if stats.by_wish else 0} with their first wish, "
-        f"{result.rounds} rounds, {report.blocking_pairs} blocking pairs -> {args.out}"
+        f"{result.rounds} rounds, {report.blocking_pairs} blocking pairs"
+        + (f" ({result.exact['status']})" if result.exact else "")
+        + f" -> {args.out}"
     )
     return 0
+
+
+def _write(path: Path, data: Any) -> None:
+    try:
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", "utf-8")
+    except OSError as exc:
+        raise InstanceError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+def _verify(args: argparse.Namespace) -> int:
+    report = verify_certificate(load_json(args.certificate))
+    print(json.dumps(report.as_dict(), ensure_ascii=False, indent=1))
+    return EXIT_OK if report.confirmed else EXIT_REFUTED
 
 
 def _check(args: argparse.Namespace) -> int:
