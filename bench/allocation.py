@@ -13,6 +13,14 @@ One line per size: applicants, facilities, wishes, seconds (build + solve, also 
 RSS. Every size runs in its own subprocess so that the memory figures do not mix. At 20,000
 applicants it also runs ``matching`` 1.4.3 ``HospitalResident`` (build + solve) on the same
 instance, checks that both assignments agree and prints the ratio.
+
+**The C yardstick** (every size): ``bench/c_da.c``, a plain C child-proposing DA, is compiled
+with ``gcc -O2`` and run on the same raw arrays; it packs each wish's criteria into one 64-bit
+key and runs the textbook queue-based DA with a max-heap per facility. Its own CPU clock
+covers key building + DA (not file reading). The line shows its CPU seconds, ``ratio`` =
+engine CPU seconds (build + solve) / C CPU seconds (CPU time, because the shared machine's
+load inflates wall-clock time unevenly), and whether both assignments agree. The published
+lottery is drawn before the clock starts for both (an input of the allocation, drawn once).
 """
 
 from __future__ import annotations
@@ -20,9 +28,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import tracemalloc
@@ -103,12 +114,16 @@ def generate(n: int, m: int, wishes: int, seed: int = 0) -> dict[str, Any]:
         "staff": (rng.random(n) < 0.01).astype(np.int8),
         "age_days": rng.integers(365, 3 * 365, n),
         "applied_on": rng.integers(0, 365, n),
+        "lottery": single_lottery([f"c{i:07d}" for i in range(n)], LOTTERY_SEED),
     }
 
 
-def build(data: dict[str, Any], seed: int = 2025) -> Instance:
-    """The engine's Instance from the generated arrays, lottery included."""
-    lottery = single_lottery(data["child_ids"], seed)
+LOTTERY_SEED = 2025
+
+
+def build(data: dict[str, Any], seed: int = LOTTERY_SEED) -> Instance:
+    """The engine's Instance from the generated arrays (the lottery drawn beforehand)."""
+    lottery = data["lottery"]
     priority = CriteriaPriority(
         criteria=(
             Criterion("sibling", data["sibling"], per_wish=True),
@@ -174,6 +189,35 @@ def run_matching_library(inst: Instance) -> tuple[float, float, dict[str, str | 
     return seconds, cpu, out
 
 
+C_SOURCE = Path(__file__).resolve().parent / "c_da.c"
+
+
+def run_c(data: dict[str, Any]) -> tuple[float, np.ndarray] | None:
+    """Compile and run the C yardstick on the same arrays: its seconds and assignment."""
+    if shutil.which("gcc") is None:
+        return None
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "c_da"
+        subprocess.run(["gcc", "-O2", "-o", str(binary), str(C_SOURCE)], check=True)
+        arrays = {
+            "wish_ptr": np.asarray(data["wish_ptr"], dtype=np.int64),
+            "wish_facility": np.asarray(data["wish_facility"], dtype=np.int32),
+            "capacity": np.asarray(data["capacity"], dtype=np.int64).reshape(-1),
+            "sibling": data["sibling"].astype(np.int8),
+            "catchment": data["catchment"].astype(np.int8),
+            "urgency": data["urgency"].astype(np.int8),
+            "staff": data["staff"].astype(np.int8),
+            "age_days": data["age_days"].astype(np.int64),
+            "applied_on": data["applied_on"].astype(np.int64),
+            "lottery": data["lottery"].astype(np.int64),
+        }
+        for name, arr in arrays.items():
+            arr.tofile(Path(tmp) / f"{name}.bin")
+        out = subprocess.run([str(binary), tmp], check=True, capture_output=True, text=True)
+        assigned = np.fromfile(Path(tmp) / "assigned.bin", dtype=np.int32)
+        return float(out.stdout.strip()), assigned
+
+
 def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
     """Generate, then time and trace build + solve for one size (run in a subprocess)."""
     m = FACILITIES.get(n, max(1, n // 20))
@@ -204,6 +248,11 @@ def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
         "first_wish": stats.by_wish[0] / n,
         "unassigned": stats.unassigned / n,
     }
+    c_run = run_c(data)
+    if c_run is not None:
+        row["c_s"] = c_run[0]
+        row["c_ratio"] = row["cpu_s"] / c_run[0]
+        row["c_same"] = bool(np.array_equal(c_run[1], result.assignment))
     if baseline:
         seconds, cpu, theirs = run_matching_library(inst)
         row["matching_s"] = seconds
@@ -222,6 +271,11 @@ def format_row(row: dict[str, Any]) -> str:
         f"peak_mb={row['peak_mb']:.0f} rss_mb={row['rss_mb']:.0f} rounds={row['rounds']} "
         f"first_wish={row['first_wish']:.1%} unassigned={row['unassigned']:.1%}"
     )
+    if "c_s" in row:
+        line += (
+            f"\n  plain C DA (keys + DA): {row['c_s']:.3f} s cpu, engine/C cpu ratio "
+            f"{row['c_ratio']:.1f}x, same assignment: {row['c_same']}"
+        )
     if "matching_s" in row:
         line += (
             f"\n  matching 1.4.3 (build + solve): {row['matching_s']:.1f} s "
@@ -242,6 +296,7 @@ def main() -> None:
         row = measure(args.one, args.wishes, baseline=not args.no_baseline and args.one == 20000)
         print(json.dumps(row))
         return
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     for n in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--one", str(n), "--wishes", str(args.wishes)]
         if args.no_baseline:
