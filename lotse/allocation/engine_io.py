@@ -19,8 +19,9 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.db.models import Count, Q, QuerySet
@@ -40,11 +41,12 @@ from lotse.matching import (
 )
 
 from .models import AllocationRules
+from .snapshot import CriterionArray, QuotaArrays, Snapshot
 
 SNAPSHOT_VERSION = 1
 
 #: criterion -> (snapshot array, per_wish, higher_is_better)
-CRITERIA: dict[str, tuple[str, bool, bool]] = {
+CRITERIA: dict[str, tuple[CriterionArray, bool, bool]] = {
     "sibling": ("sibling", True, True),
     "social_urgency": ("social_urgency", False, True),
     "catchment": ("catchment", True, True),
@@ -90,116 +92,152 @@ APP_FIELDS = (
 )
 
 
-def take_snapshot(applications: QuerySet[Application]) -> dict[str, Any]:
+def take_snapshot(applications: QuerySet[Application]) -> Snapshot:
     """Read applications, wishes, priority facts and free seats into parallel arrays.
 
     ``applications`` is a queryset (not a list of ids) so that 60,000 applications are read
     with a handful of queries and no giant ``IN (...)`` lists.
     """
     apps = list(applications.order_by("pk").values_list(*APP_FIELDS))
-    index = {row[0]: i for i, row in enumerate(apps)}
-    wishes_by_app: dict[int, list[int]] = defaultdict(list)
-    wish_rows = Wish.objects.filter(application__in=applications.values("pk"))
-    for app_id, facility_id in wish_rows.order_by("application_id", "rank").values_list(
-        "application_id", "facility_id"
-    ):
-        if app_id in index:
-            wishes_by_app[app_id].append(facility_id)
+    wishes = _wishes_by_application(applications, {row[0] for row in apps})
     facility_district = dict(
         Facility.objects.filter(wishes__application__in=applications.values("pk"))
         .distinct()
         .values_list("pk", "district_id")
     )
-    siblings = _sibling_facilities(applications)
+    quotas = _quota_rows(facility_district.keys())
+    facts = _Facts(
+        wishes=wishes,
+        facility_district=facility_district,
+        siblings=_sibling_facilities(applications),
+        quota_index=_quota_index(quotas),
+    )
+    arrays = _empty_arrays()
+    for row in apps:
+        _add_application(arrays, row, facts)
+    return cast(
+        Snapshot,
+        {
+            "version": SNAPSHOT_VERSION,
+            "taken_at": timezone.now().isoformat(),
+            **arrays,
+            "quota": _quota_arrays(quotas),
+        },
+    )
 
-    # Seat quotas of the wished facilities, free seats = capacity - taken - open offers.
-    quotas = list(
-        SeatQuota.objects.filter(facility_id__in=facility_district.keys())
+
+#: A seat quota row: pk, facility, seat type (band), start month, capacity, taken, open offers.
+QuotaRow = tuple[int, int, str, dt.date, int, int, int]
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the snapshot needs besides the application rows, read once."""
+
+    wishes: dict[int, list[int]]  # application id → wished facility ids, best first
+    facility_district: dict[int, int | None]
+    siblings: dict[int, set[int]]  # child id → facilities where a sibling is placed
+    quota_index: dict[tuple[int, str], tuple[list[dt.date], list[int]]]
+
+
+def _wishes_by_application(
+    applications: QuerySet[Application], wanted: set[int]
+) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    rows = Wish.objects.filter(application__in=applications.values("pk"))
+    for app_id, facility_id in rows.order_by("application_id", "rank").values_list(
+        "application_id", "facility_id"
+    ):
+        if app_id in wanted:
+            out[app_id].append(facility_id)
+    return out
+
+
+def _quota_rows(facility_ids: Iterable[int]) -> list[QuotaRow]:
+    """Seat quotas of the wished facilities with their open offers."""
+    return list(
+        SeatQuota.objects.filter(facility_id__in=list(facility_ids))
         .annotate(open_offers=Count("offers", filter=Q(offers__status=Offer.Status.OFFERED)))
         .order_by("facility_id", "seat_type", "start_month")
         .values_list(
             "pk", "facility_id", "seat_type", "start_month", "capacity", "taken", "open_offers"
         )
     )
-    quota_index: dict[tuple[int, str], tuple[list[dt.date], list[int]]] = defaultdict(
-        lambda: ([], [])
-    )
+
+
+def _quota_index(
+    quotas: list[QuotaRow],
+) -> dict[tuple[int, str], tuple[list[dt.date], list[int]]]:
+    """(facility, band) → (start months ascending, quota ids), to find a start's quota."""
+    index: dict[tuple[int, str], tuple[list[dt.date], list[int]]] = defaultdict(lambda: ([], []))
     for pk, facility_id, band, start, *_ in quotas:
-        starts, pks = quota_index[(facility_id, band)]
+        starts, pks = index[(facility_id, band)]
         starts.append(start)
         pks.append(pk)
+    return index
 
-    snap: dict[str, list[Any]] = {
-        k: []
-        for k in (
-            "application",
-            "band",
-            "desired_start",
-            "home_district",
-            "social_urgency",
-            "employment",
-            "single_parent",
-            "birth",
-            "submitted",
-            "wish_ptr",
-            "wish_facility",
-            "wish_quota",
-            "sibling",
-            "catchment",
-            "staff",
+
+_ROW_ARRAYS = (
+    "application",
+    "band",
+    "desired_start",
+    "home_district",
+    "social_urgency",
+    "employment",
+    "single_parent",
+    "birth",
+    "submitted",
+    "wish_ptr",
+    "wish_facility",
+    "wish_quota",
+    "sibling",
+    "catchment",
+    "staff",
+)
+
+
+def _empty_arrays() -> dict[str, list[Any]]:
+    arrays: dict[str, list[Any]] = {k: [] for k in _ROW_ARRAYS}
+    arrays["wish_ptr"].append(0)
+    return arrays
+
+
+def _add_application(arrays: dict[str, list[Any]], row: tuple[Any, ...], facts: _Facts) -> None:
+    """Append one application (a row of ``APP_FIELDS``) and its wishes to the arrays."""
+    (pk, child_id, birth, expected, start, district, sib_decl, staff_fac) = row[:8]
+    urgent, employed, single, submitted, created = row[8:]
+    born = birth or expected
+    band = _band_of(born, start)
+    arrays["application"].append(pk)
+    arrays["band"].append(band)
+    arrays["desired_start"].append(start.isoformat())
+    arrays["home_district"].append(district or 0)
+    arrays["social_urgency"].append(int(urgent))
+    arrays["employment"].append(int(employed))
+    arrays["single_parent"].append(int(single))
+    arrays["birth"].append(born.toordinal())
+    arrays["submitted"].append(int((submitted or created).timestamp()))
+    sib = facts.siblings.get(child_id, set())
+    for facility_id in facts.wishes.get(pk, []):
+        arrays["wish_facility"].append(facility_id)
+        starts, pks = facts.quota_index.get((facility_id, band), ([], []))
+        pos = bisect.bisect_right(starts, start) - 1
+        arrays["wish_quota"].append(pks[pos] if pos >= 0 else 0)
+        arrays["sibling"].append(int(facility_id in sib or facility_id == sib_decl))
+        arrays["catchment"].append(
+            int(bool(district) and facts.facility_district.get(facility_id) == district)
         )
-    }
-    snap["wish_ptr"].append(0)
-    for row in apps:
-        (
-            pk,
-            child_id,
-            birth,
-            expected,
-            start,
-            district,
-            sib_decl,
-            staff_fac,
-            urgent,
-            employed,
-            single,
-            submitted,
-            created,
-        ) = row
-        born = birth or expected
-        band = _band_of(born, start)
-        snap["application"].append(pk)
-        snap["band"].append(band)
-        snap["desired_start"].append(start.isoformat())
-        snap["home_district"].append(district or 0)
-        snap["social_urgency"].append(int(urgent))
-        snap["employment"].append(int(employed))
-        snap["single_parent"].append(int(single))
-        snap["birth"].append(born.toordinal())
-        snap["submitted"].append(int((submitted or created).timestamp()))
-        sib = siblings.get(child_id, ())
-        for facility_id in wishes_by_app.get(pk, []):
-            snap["wish_facility"].append(facility_id)
-            starts, pks = quota_index.get((facility_id, band), ([], []))
-            pos = bisect.bisect_right(starts, start) - 1
-            snap["wish_quota"].append(pks[pos] if pos >= 0 else 0)
-            snap["sibling"].append(int(facility_id in sib or facility_id == sib_decl))
-            snap["catchment"].append(
-                int(bool(district) and facility_district.get(facility_id) == district)
-            )
-            snap["staff"].append(int(facility_id == staff_fac))
-        snap["wish_ptr"].append(len(snap["wish_facility"]))
+        arrays["staff"].append(int(facility_id == staff_fac))
+    arrays["wish_ptr"].append(len(arrays["wish_facility"]))
+
+
+def _quota_arrays(quotas: list[QuotaRow]) -> QuotaArrays:
     return {
-        "version": SNAPSHOT_VERSION,
-        "taken_at": timezone.now().isoformat(),
-        **snap,
-        "quota": {
-            "id": [q[0] for q in quotas],
-            "facility": [q[1] for q in quotas],
-            "band": [q[2] for q in quotas],
-            "start": [q[3].isoformat() for q in quotas],
-            "free": [max(q[4] - q[5] - q[6], 0) for q in quotas],
-        },
+        "id": [q[0] for q in quotas],
+        "facility": [q[1] for q in quotas],
+        "band": [q[2] for q in quotas],
+        "start": [q[3].isoformat() for q in quotas],
+        "free": [max(q[4] - q[5] - q[6], 0) for q in quotas],
     }
 
 
@@ -246,7 +284,7 @@ class Prepared:
 
 
 def build(
-    snapshot: dict[str, Any],
+    snapshot: Snapshot,
     rules: AllocationRules,
     *,
     rows: np.ndarray | None = None,
@@ -261,122 +299,177 @@ def build(
     the facility where it holds an offer (-1 = none) and ``free`` gives the live free seats per
     quota id.
     """
-    ptr_all = np.asarray(snapshot["wish_ptr"], dtype=np.int64)
-    fac_all = np.asarray(snapshot["wish_facility"], dtype=np.int64)
-    quota_all = np.asarray(snapshot["wish_quota"], dtype=np.int64)
-    n_all = ptr_all.size - 1
     if rows is None:
-        rows = np.arange(n_all, dtype=np.int64)
-    lengths_all = np.diff(ptr_all)
-    lengths = lengths_all[rows]
+        rows = np.arange(len(snapshot["wish_ptr"]) - 1, dtype=np.int64)
+    wishes = _kept_wishes(snapshot, rows, max_rank)
+    wish_fac_db = np.asarray(snapshot["wish_facility"], dtype=np.int64)[wishes.entry]
+    facility_ids = np.unique(wish_fac_db)
+    seat_types = _seat_types(snapshot, wishes)
+    app_ids = np.asarray(snapshot["application"], dtype=np.int64)[rows]
+    child_ids = [str(a) for a in app_ids.tolist()]
+    fac_index = np.searchsorted(facility_ids, wish_fac_db)
+    instance = build_instance(
+        child_ids=child_ids,
+        facility_ids=[str(f) for f in facility_ids.tolist()],
+        capacity=_capacity(snapshot, facility_ids, seat_types, free),
+        wish_ptr=wishes.ptr,
+        wish_facility=fac_index,
+        wish_seat_type=seat_types.of_wish,
+        seat_types=seat_types.names or ["*"],
+        priority=_priority(snapshot, rules, rows, wishes, child_ids, facility_ids, fac_index),
+        current=_current_places(current_facility, facility_ids),
+        child_type=_child_bands(snapshot, rows),
+        child_types=BANDS,
+    )
+    return Prepared(
+        instance=instance,
+        applications=app_ids,
+        rows=rows,
+        wish_quota=wishes.quota,
+        wish_rank=wishes.rank,
+    )
+
+
+BANDS = ["u3", "ue3", "school"]
+
+
+@dataclass(frozen=True)
+class _Wishes:
+    """The wish entries of the snapshot that the instance keeps (a re-run cuts some)."""
+
+    entry: np.ndarray  # snapshot wish entry per kept wish
+    ptr: np.ndarray  # CSR pointers of the kept wishes per child
+    child_row: np.ndarray  # snapshot row per kept wish
+    rank: np.ndarray  # 1-based rank in the child's full wish list
+    quota: np.ndarray  # quota id per kept wish (0 = none)
+
+
+def _kept_wishes(snapshot: Snapshot, rows: np.ndarray, max_rank: np.ndarray | None) -> _Wishes:
+    ptr_all = np.asarray(snapshot["wish_ptr"], dtype=np.int64)
+    lengths = np.diff(ptr_all)[rows]
     if max_rank is not None:
         lengths = np.where(max_rank > 0, np.minimum(lengths, max_rank), lengths)
     starts = ptr_all[rows]
     # Entries kept: for child j, ptr_all[rows[j]] .. + lengths[j].
     entry = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
     entry = entry + np.arange(int(lengths.sum()), dtype=np.int64)
-    wish_ptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    wish_child_row = np.repeat(rows, lengths)
-    wish_rank = entry - ptr_all[wish_child_row] + 1
-
-    q = snapshot["quota"]
-    quota_ids = np.asarray(q["id"], dtype=np.int64)
-    quota_free = np.asarray(
-        [free.get(int(i), 0) for i in quota_ids] if free is not None else q["free"],
-        dtype=np.int64,
+    child_row = np.repeat(rows, lengths)
+    return _Wishes(
+        entry=entry,
+        ptr=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        child_row=child_row,
+        rank=entry - ptr_all[child_row] + 1,
+        quota=np.asarray(snapshot["wish_quota"], dtype=np.int64)[entry],
     )
-    wish_quota = quota_all[entry]
-    wish_fac_db = fac_all[entry]
-    facility_ids = np.unique(wish_fac_db)
-    fac_index = np.searchsorted(facility_ids, wish_fac_db)
-    # Seat type names: band/start of the quota, or band/desired start (empty pool).
-    band = np.asarray(snapshot["band"])
-    desired = np.asarray(snapshot["desired_start"])
-    quota_pos = {int(qid): i for i, qid in enumerate(quota_ids.tolist())}
-    type_names: list[str] = []
-    type_index: dict[str, int] = {}
-    wish_type = np.empty(entry.size, dtype=np.int64)
-    child_row_of_entry = wish_child_row
+
+
+@dataclass(frozen=True)
+class _SeatTypes:
+    """Seat type names ("<band>/<YYYY-MM>") and the seat type of every kept wish."""
+
+    names: list[str]
+    index: dict[str, int]
+    of_wish: np.ndarray
+
+
+def _seat_types(snapshot: Snapshot, wishes: _Wishes) -> _SeatTypes:
+    """Band/start of the wish's quota, or band/desired start for a wish without seats (its
+    pool has capacity 0, so the engine reports "no_capacity")."""
+    q = snapshot["quota"]
+    quota_pos = {qid: i for i, qid in enumerate(q["id"])}
+    band, desired = snapshot["band"], snapshot["desired_start"]
+    names: list[str] = []
+    index: dict[str, int] = {}
+    of_wish = np.empty(wishes.entry.size, dtype=np.int64)
     for j, (qid, row) in enumerate(
-        zip(wish_quota.tolist(), child_row_of_entry.tolist(), strict=True)
+        zip(wishes.quota.tolist(), wishes.child_row.tolist(), strict=True)
     ):
         if qid:
             i = quota_pos[qid]
             name = f"{q['band'][i]}/{q['start'][i][:7]}"
         else:
             name = f"{band[row]}/{desired[row][:7]}"
-        t = type_index.get(name)
+        t = index.get(name)
         if t is None:
-            t = type_index[name] = len(type_names)
-            type_names.append(name)
-        wish_type[j] = t
-    capacity = np.zeros((facility_ids.size, max(len(type_names), 1)), dtype=np.int64)
-    if quota_ids.size:
-        qfac = np.searchsorted(facility_ids, np.asarray(q["facility"], dtype=np.int64))
-        for i in range(quota_ids.size):
-            f = int(qfac[i])
-            name = f"{q['band'][i]}/{q['start'][i][:7]}"
-            if f < facility_ids.size and facility_ids[f] == q["facility"][i] and name in type_index:
-                capacity[f, type_index[name]] = int(quota_free[i])
-    if not type_names:
-        type_names = ["*"]
+            t = index[name] = len(names)
+            names.append(name)
+        of_wish[j] = t
+    return _SeatTypes(names=names, index=index, of_wish=of_wish)
 
-    app_ids = np.asarray(snapshot["application"], dtype=np.int64)[rows]
-    child_ids = [str(a) for a in app_ids.tolist()]
+
+def _capacity(
+    snapshot: Snapshot,
+    facility_ids: np.ndarray,
+    seat_types: _SeatTypes,
+    free: dict[int, int] | None,
+) -> np.ndarray:
+    """Free seats per (facility, seat type): the snapshot's, or the live ones of a re-run."""
+    q = snapshot["quota"]
+    quota_free = [free.get(i, 0) for i in q["id"]] if free is not None else q["free"]
+    capacity = np.zeros((facility_ids.size, max(len(seat_types.names), 1)), dtype=np.int64)
+    if not q["id"]:
+        return capacity
+    qfac = np.searchsorted(facility_ids, np.asarray(q["facility"], dtype=np.int64))
+    for i in range(len(q["id"])):
+        f = int(qfac[i])
+        t = seat_types.index.get(f"{q['band'][i]}/{q['start'][i][:7]}")
+        if f < facility_ids.size and facility_ids[f] == q["facility"][i] and t is not None:
+            capacity[f, t] = int(quota_free[i])
+    return capacity
+
+
+def _priority(
+    snapshot: Snapshot,
+    rules: AllocationRules,
+    rows: np.ndarray,
+    wishes: _Wishes,
+    child_ids: list[str],
+    facility_ids: np.ndarray,
+    fac_index: np.ndarray,
+) -> CriteriaPriority:
+    """The rule set's criteria in order, then the published lottery (one or per facility)."""
     criteria = []
     for name in rules.criteria:
         if name not in CRITERIA:
             continue
         key, per_wish, higher = CRITERIA[name]
         values = np.asarray(snapshot[key], dtype=np.int64)
-        values = values[entry] if per_wish else values[rows]
+        values = values[wishes.entry] if per_wish else values[rows]
         criteria.append(
             Criterion(name=name, values=values, per_wish=per_wish, higher_is_better=higher)
         )
     seed = int(rules.lottery_seed)
     if rules.tie_breaking == "multiple":
         lottery = multiple_lottery(
-            child_ids, [str(f) for f in facility_ids.tolist()], wish_ptr, fac_index, seed
+            child_ids, [str(f) for f in facility_ids.tolist()], wishes.ptr, fac_index, seed
         )
-        priority = CriteriaPriority(
+        return CriteriaPriority(
             criteria=tuple(criteria),
             lottery=lottery,
             lottery_per_wish=True,
             seed=seed,
             tie_breaking="multiple",
         )
-    else:
-        lottery = single_lottery(child_ids, seed)
-        priority = CriteriaPriority(criteria=tuple(criteria), lottery=lottery, seed=seed)
-    band_names = ["u3", "ue3", "school"]
-    child_band = np.asarray([band_names.index(b) for b in band[rows].tolist()], dtype=np.int64)
-    current = None
-    if current_facility is not None:
-        current = np.where(
-            current_facility >= 0,
-            np.searchsorted(facility_ids, np.maximum(current_facility, 0)),
-            -1,
-        )
-    instance = build_instance(
-        child_ids=child_ids,
-        facility_ids=[str(f) for f in facility_ids.tolist()],
-        capacity=capacity,
-        wish_ptr=wish_ptr,
-        wish_facility=fac_index,
-        wish_seat_type=wish_type,
-        seat_types=type_names,
-        priority=priority,
-        current=current,
-        child_type=child_band,
-        child_types=band_names,
+    lottery = single_lottery(child_ids, seed)
+    return CriteriaPriority(criteria=tuple(criteria), lottery=lottery, seed=seed)
+
+
+def _current_places(
+    current_facility: np.ndarray | None, facility_ids: np.ndarray
+) -> np.ndarray | None:
+    """Facility index of the place each child holds in a re-run (-1 = none)."""
+    if current_facility is None:
+        return None
+    return np.where(
+        current_facility >= 0,
+        np.searchsorted(facility_ids, np.maximum(current_facility, 0)),
+        -1,
     )
-    return Prepared(
-        instance=instance,
-        applications=app_ids,
-        rows=rows,
-        wish_quota=wish_quota,
-        wish_rank=wish_rank,
-    )
+
+
+def _child_bands(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
+    band = np.asarray(snapshot["band"])[rows]
+    return np.asarray([BANDS.index(b) for b in band.tolist()], dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- result
@@ -423,9 +516,7 @@ def waiting_positions(prepared: Prepared, result: Any) -> dict[int, list[tuple[i
     return out
 
 
-def district_and_band_stats(
-    snapshot: dict[str, Any], prepared: Prepared, result: Any
-) -> dict[str, Any]:
+def district_and_band_stats(snapshot: Snapshot, prepared: Prepared, result: Any) -> dict[str, Any]:
     """Shares with 1st, 2nd, … wish and unassigned children by home district and seat type."""
     inst = prepared.instance
     aw = result.assigned_wish

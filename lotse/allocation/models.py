@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.db import models
@@ -10,6 +12,9 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
 from lotse.applications.models import Application, Offer
+
+if TYPE_CHECKING:
+    from .snapshot import Snapshot
 
 
 class Criterion(models.TextChoices):
@@ -115,7 +120,10 @@ class Round(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
     )
-    snapshot = models.JSONField(_("snapshot"), null=True, blank=True, editable=False)
+    #: The frozen input of the engine, see :class:`lotse.allocation.snapshot.Snapshot`.
+    snapshot: models.JSONField[Snapshot | None, Snapshot | None] = models.JSONField(
+        _("snapshot"), null=True, blank=True, editable=False
+    )
     snapshot_at = models.DateTimeField(_("snapshot taken"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     published_rules = models.ForeignKey(

@@ -30,12 +30,13 @@ from lotse.applications.services import (
     offers_publish,
     sync_free_places,
 )
-from lotse.core.audit import bulk_audit, chunks, insert_rows
+from lotse.core.audit import chunks, insert_rows
 
 from . import engine_io
 from .models import AllocationRules, Criterion, Outcome, Round, Simulation
 from .notifications import notify_outcome
 from .selectors import jugendamt_organisations
+from .snapshot import Snapshot
 
 
 def _require_jugendamt(actor: User | None, organisation: Organisation) -> None:
@@ -255,9 +256,6 @@ def round_publish(
     round_.last_run_at = now
     round_.save(update_fields=["status", "published_at", "published_rules", "last_run_at"])
     _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
-    bulk_audit(
-        Round, [(round_.pk, str(round_), {"status": ["snapshot", "published"]})], actor=actor
-    )
     return round_
 
 
@@ -306,7 +304,7 @@ def _write_run(
 
 
 def _plan_offers(
-    snapshot: dict[str, Any],
+    snapshot: Snapshot,
     prepared: engine_io.Prepared,
     result: Any,
     previous: dict[int, Offer],
@@ -447,32 +445,15 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     _require_jugendamt(actor, round_.organisation)
     if round_.status != Round.Status.PUBLISHED or round_.published_rules is None:
         raise ValidationError(_("Only a published round can be re-run."))
-    rules = round_.published_rules
-    snapshot = round_.snapshot
-    app_ids = np.asarray(snapshot["application"], dtype=np.int64)
-    status = dict(Application.objects.filter(outcomes__round=round_).values_list("pk", "status"))
-    open_offers = {
-        o.application_id: o
-        for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED)
-    }
-    in_play = [
-        i
-        for i, a in enumerate(app_ids.tolist())
-        if status.get(a) == Application.Status.WAITING or a in open_offers
-    ]
-    rows = np.asarray(in_play, dtype=np.int64)
-    max_rank = np.asarray(
-        [open_offers[a].wish_rank or 0 if a in open_offers else 0 for a in app_ids[rows].tolist()],
-        dtype=np.int64,
-    )
-    current = np.asarray(
-        [open_offers[a].facility_id if a in open_offers else -1 for a in app_ids[rows].tolist()],
-        dtype=np.int64,
-    )
-    held_ids = {o.pk for o in open_offers.values()}
-    free = _live_free_seats(snapshot["quota"]["id"], held_ids)
+    rules, snapshot = round_.published_rules, round_.snapshot
+    play = _in_play(round_, snapshot)
     prepared = engine_io.build(
-        snapshot, rules, rows=rows, max_rank=max_rank, current_facility=current, free=free
+        snapshot,
+        rules,
+        rows=play.rows,
+        max_rank=play.max_rank,
+        current_facility=play.current,
+        free=_live_free_seats(snapshot["quota"]["id"], {o.pk for o in play.offers.values()}),
     )
     result = engine_io.run(prepared)
     report = engine_io.stability(result)
@@ -480,16 +461,44 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         raise ValidationError(_("The re-run would not be stable; nothing was changed."))
     round_.reruns += 1
     round_.last_run_at = timezone.now()
-    round_.save(update_fields=["reruns", "last_run_at"])
-    counts = _write_run(
-        round_, rules, prepared, result, actor=actor, previous=open_offers, notify=notify
+    round_.save(update_fields=["reruns", "last_run_at"])  # audit-logged by auditlog
+    return _write_run(
+        round_, rules, prepared, result, actor=actor, previous=play.offers, notify=notify
     )
-    bulk_audit(
-        Round,
-        [(round_.pk, str(round_), {"reruns": [round_.reruns - 1, round_.reruns]})],
-        actor=actor,
+
+
+@dataclass(frozen=True)
+class _InPlay:
+    """The snapshot rows a re-run reconsiders, with what each of them holds."""
+
+    rows: np.ndarray  # snapshot rows: children still waiting or holding an open offer
+    max_rank: np.ndarray  # wishes cut at the offered one (0 = all wishes)
+    current: np.ndarray  # facility of the open offer (-1 = none)
+    offers: dict[int, Offer]  # application id → its open offer from this round
+
+
+def _in_play(round_: Round, snapshot: Snapshot) -> _InPlay:
+    app_ids = np.asarray(snapshot["application"], dtype=np.int64)
+    status = dict(Application.objects.filter(outcomes__round=round_).values_list("pk", "status"))
+    offers = {
+        o.application_id: o
+        for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED)
+    }
+    rows = np.asarray(
+        [
+            i
+            for i, a in enumerate(app_ids.tolist())
+            if status.get(a) == Application.Status.WAITING or a in offers
+        ],
+        dtype=np.int64,
     )
-    return counts
+    held = [offers.get(a) for a in app_ids[rows].tolist()]
+    return _InPlay(
+        rows=rows,
+        max_rank=np.asarray([(o.wish_rank or 0) if o else 0 for o in held], dtype=np.int64),
+        current=np.asarray([o.facility_id if o else -1 for o in held], dtype=np.int64),
+        offers=offers,
+    )
 
 
 def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int, int]:

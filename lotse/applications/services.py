@@ -797,7 +797,7 @@ class NewOffer:
     facility_id: int
     quota_id: int
     seat_type: str
-    start_month: dt.date
+    start_month: str  # ISO date
     wish_rank: int
 
 

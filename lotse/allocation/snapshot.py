@@ -1,0 +1,59 @@
+"""The shape of ``Round.snapshot``: what the engine sees of a round, frozen as JSON.
+
+Parallel arrays, one entry per application ("row"), the wishes as a CSR list (the wishes of
+row ``i`` are entries ``wish_ptr[i]`` to ``wish_ptr[i + 1] - 1``, best first), and one entry per
+seat quota. Integers for flags (0/1) so that NumPy reads every array as one block. Written by
+``engine_io.take_snapshot``, read by ``engine_io.build`` and the round services; a published
+run can be reproduced from it, the rules and the published lottery seed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypedDict
+
+
+class QuotaArrays(TypedDict):
+    """One entry per seat quota of a wished facility."""
+
+    id: list[int]  # SeatQuota id
+    facility: list[int]  # Facility id
+    band: list[str]  # age band: "u3", "ue3" or "school"
+    start: list[str]  # first month of the seats, ISO date
+    free: list[int]  # capacity − taken − open offers when the snapshot was taken
+
+
+class Snapshot(TypedDict):
+    version: int  # SNAPSHOT_VERSION of engine_io
+    taken_at: str  # ISO datetime
+    # --- one entry per application (row), ordered by application id
+    application: list[int]  # Application id
+    band: list[str]  # age band at the desired start
+    desired_start: list[str]  # ISO date (first of the month)
+    home_district: list[int]  # District id, 0 = unknown
+    social_urgency: list[int]  # 0/1, set by the Jugendamt
+    employment: list[int]  # 0/1
+    single_parent: list[int]  # 0/1
+    birth: list[int]  # (expected) birth date as a proleptic ordinal
+    submitted: list[int]  # submission time, epoch seconds
+    wish_ptr: list[int]  # CSR pointers, len = rows + 1
+    # --- one entry per wish
+    wish_facility: list[int]  # Facility id
+    wish_quota: list[int]  # SeatQuota id the wish uses, 0 = the facility has no such seats
+    sibling: list[int]  # 0/1: a sibling attends (or was declared at) the facility
+    catchment: list[int]  # 0/1: the family lives in the facility's district
+    staff: list[int]  # 0/1: a parent works at the facility
+    # --- one entry per seat quota
+    quota: QuotaArrays
+
+
+#: The integer arrays a priority criterion can read.
+CriterionArray = Literal[
+    "sibling",
+    "social_urgency",
+    "catchment",
+    "staff",
+    "employment",
+    "single_parent",
+    "birth",
+    "submitted",
+]
