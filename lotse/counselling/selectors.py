@@ -403,48 +403,78 @@ def funder_report(*, organisation: Organisation, period: Period) -> FunderReport
     closing outcomes when they happened in it. Multi-valued fields (topics, languages) count
     each case once per value, so their rows may add up to more than the number of cases.
     """
-    from .models import LANGUAGE_CHOICES, Topic
+    facts = _report_facts(organisation, period)
+    tables = [
+        *_case_tables(facts),
+        *_contact_tables(facts),
+        _outcome_table(facts),
+        *_referral_tables(facts),
+    ]
+    return FunderReport(organisation, period, _headline(facts, period), tables)
 
+
+@dataclass(frozen=True)
+class _ReportFacts:
+    """The coded rows one report counts (read in four queries)."""
+
+    cases: list[tuple[list[str], list[str], date]]  # topics, client languages, opened on
+    closed: list[str]  # outcome of every case closed in the period
+    contacts: list[tuple[str, str, bool, int]]  # channel, language, interpreter, minutes
+    referrals: list[tuple[str, str, str, bool]]  # target name, target kind, outcome, shares data
+
+
+def _report_facts(organisation: Organisation, period: Period) -> _ReportFacts:
     start, end = period.start, period.end
     cases = Case.objects.filter(organisation=organisation, opened_on__lte=end).filter(
         Q(closed_on__isnull=True) | Q(closed_on__gte=start)
     )
-    case_rows = list(cases.values_list("topics", "client__languages", "opened_on"))
-    closed = list(cases.filter(closed_on__range=(start, end)).values_list("outcome", flat=True))
-    contacts = list(
-        Contact.objects.filter(
-            case__organisation=organisation, date__range=(start, end)
-        ).values_list("channel", "language", "interpreter", "duration_minutes")
+    return _ReportFacts(
+        cases=list(cases.values_list("topics", "client__languages", "opened_on")),
+        closed=list(cases.filter(closed_on__range=(start, end)).values_list("outcome", flat=True)),
+        contacts=list(
+            Contact.objects.filter(
+                case__organisation=organisation, date__range=(start, end)
+            ).values_list("channel", "language", "interpreter", "duration_minutes")
+        ),
+        referrals=list(
+            Referral.objects.filter(
+                case__organisation=organisation,
+                sent_at__date__range=(start, end),
+            ).values_list("target__name", "target__kind", "outcome", "shares_data")
+        ),
     )
-    referrals = list(
-        Referral.objects.filter(
-            case__organisation=organisation,
-            sent_at__date__range=(start, end),
-        ).values_list("target__name", "target__kind", "outcome", "shares_data")
-    )
-    language_labels = dict(LANGUAGE_CHOICES)
-    topic_counts = _tally([t for topics, _l, _o in case_rows for t in set(topics)])
-    language_counts = _tally([lang for _t, langs, _o in case_rows for lang in set(langs)])
-    n_cases, n_contacts, n_referrals = len(case_rows), len(contacts), len(referrals)
-    outcome_labels = {k: str(v) for k, v in Case.Outcome.choices if k}
-    outcome_labels[""] = str(_("Not recorded"))
-    yes_no = {"True": str(_("with interpreter")), "False": str(_("without interpreter"))}
-    minutes = sum(c[3] for c in contacts)
+
+
+def _headline(facts: _ReportFacts, period: Period) -> list[Cell]:
     headline = [
-        Cell(str(_("Cases in the period")), n_cases),
-        Cell(str(_("New cases")), sum(1 for *_x, o in case_rows if o >= start)),
-        Cell(str(_("Cases closed")), len(closed)),
-        Cell(str(_("Contacts")), n_contacts),
-        Cell(str(_("Referrals")), n_referrals),
+        Cell(str(_("Cases in the period")), len(facts.cases)),
+        Cell(str(_("New cases")), sum(1 for *_x, o in facts.cases if o >= period.start)),
+        Cell(str(_("Cases closed")), len(facts.closed)),
+        Cell(str(_("Contacts")), len(facts.contacts)),
+        Cell(str(_("Referrals")), len(facts.referrals)),
     ]
     suppress(headline)
-    hours = Cell(str(_("Counselling hours")), round(minutes / 60))
-    headline.append(hours)  # hours are not a count of people; never suppressed
-    tables = [
+    minutes = sum(c[3] for c in facts.contacts)
+    # Hours are not a count of people; never suppressed.
+    headline.append(Cell(str(_("Counselling hours")), round(minutes / 60)))
+    return headline
+
+
+def _language_labels() -> dict[str, str]:
+    from .models import LANGUAGE_CHOICES
+
+    return {k: str(v) for k, v in LANGUAGE_CHOICES}
+
+
+def _case_tables(facts: _ReportFacts) -> list[StatTable]:
+    from .models import Topic
+
+    n_cases = len(facts.cases)
+    return [
         _table(
             "topic",
             str(_("Cases by topic")),
-            topic_counts,
+            _tally([t for topics, _l, _o in facts.cases for t in set(topics)]),
             {k: str(v) for k, v in Topic.choices},
             n_cases,
             partition=False,  # a case may have several topics
@@ -452,52 +482,70 @@ def funder_report(*, organisation: Organisation, period: Period) -> FunderReport
         _table(
             "language",
             str(_("Cases by client language")),
-            language_counts,
-            {k: str(v) for k, v in language_labels.items()},
+            _tally([lang for _t, langs, _o in facts.cases for lang in set(langs)]),
+            _language_labels(),
             n_cases,
             all_labels=False,
             partition=False,  # a client may speak several languages
         ),
+    ]
+
+
+def _outcome_table(facts: _ReportFacts) -> StatTable:
+    labels = {k: str(v) for k, v in Case.Outcome.choices if k}
+    labels[""] = str(_("Not recorded"))
+    return _table(
+        "outcome",
+        str(_("Closed cases by outcome")),
+        _tally(facts.closed),
+        labels,
+        len(facts.closed),
+    )
+
+
+def _contact_tables(facts: _ReportFacts) -> list[StatTable]:
+    n_contacts = len(facts.contacts)
+    yes_no = {"True": str(_("with interpreter")), "False": str(_("without interpreter"))}
+    return [
         _table(
             "channel",
             str(_("Contacts by channel")),
-            _tally([c[0] for c in contacts]),
+            _tally([c[0] for c in facts.contacts]),
             {k: str(v) for k, v in Contact.Channel.choices},
             n_contacts,
         ),
         _table(
             "contact_language",
             str(_("Contacts by language used")),
-            _tally([c[1] for c in contacts]),
-            {k: str(v) for k, v in language_labels.items()},
+            _tally([c[1] for c in facts.contacts]),
+            _language_labels(),
             n_contacts,
             all_labels=False,
         ),
         _table(
             "interpreter",
             str(_("Contacts with an interpreter")),
-            _tally([c[2] for c in contacts]),
+            _tally([c[2] for c in facts.contacts]),
             yes_no,
             n_contacts,
         ),
-        _table(
-            "outcome",
-            str(_("Closed cases by outcome")),
-            _tally(closed),
-            outcome_labels,
-            len(closed),
-        ),
+    ]
+
+
+def _referral_tables(facts: _ReportFacts) -> list[StatTable]:
+    n_referrals = len(facts.referrals)
+    return [
         _table(
             "referral_target",
             str(_("Referrals by target")),
-            _tally([r[0] for r in referrals]),
+            _tally([r[0] for r in facts.referrals]),
             {},
             n_referrals,
         ),
         _table(
             "referral_kind",
             str(_("Referrals by kind of target")),
-            _tally([r[1] for r in referrals]),
+            _tally([r[1] for r in facts.referrals]),
             {k: str(v) for k, v in Service.Kind.choices},
             n_referrals,
             all_labels=False,
@@ -505,9 +553,8 @@ def funder_report(*, organisation: Organisation, period: Period) -> FunderReport
         _table(
             "referral_outcome",
             str(_("Referrals by outcome")),
-            _tally([r[2] for r in referrals]),
+            _tally([r[2] for r in facts.referrals]),
             {k: str(v) for k, v in Referral.Outcome.choices},
             n_referrals,
         ),
     ]
-    return FunderReport(organisation, period, headline, tables)
