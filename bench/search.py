@@ -44,11 +44,10 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from lotse.core.pagination import CappedPaginator  # noqa: E402
 from lotse.directory.forms import FacilitySearchForm  # noqa: E402
 from lotse.directory.importer import load_mapping, run_import  # noqa: E402
-from lotse.directory.models import Facility, geo_cell  # noqa: E402
-from lotse.directory.selectors import facility_search  # noqa: E402
+from lotse.directory.models import Facility  # noqa: E402
+from lotse.directory.selectors import SearchPaginator, facility_search  # noqa: E402
 
 COPIES = 20  # 3,298 importable records × 20 ≈ 66,000 facilities
 REPEAT = 40
@@ -87,12 +86,11 @@ def build() -> None:
                 }
             )
             clone.external_id = f"{f.external_id}-copy{copy}"
-            clone.search_text = clone.build_search_text()
-            clone.geo_cell = geo_cell(clone.latitude, clone.longitude) if clone.latitude else None
             clone.free_places = (f.pk * 7 + copy) % 4  # some facilities report free places
             if clone.latitude is not None:  # spread copies over the Land, a few km apart
                 clone.latitude += (copy % 5) * 0.03
                 clone.longitude += (copy // 5) * 0.05
+            clone.derive_search_fields()
             clones.append(clone)
         created = Facility.objects.bulk_create(clones, batch_size=2000)
         Through.objects.bulk_create(
@@ -125,7 +123,7 @@ def one_search(params: dict) -> str:
     page = data.pop("page", "1")
     form = FacilitySearchForm(data)
     assert form.is_valid(), form.errors
-    results = CappedPaginator(facility_search(form.to_query()), 20).get_page(page)
+    results = SearchPaginator(facility_search(form.to_query()), 20).get_page(page)
     list(results.object_list)
     paginator = results.paginator
     return ">1,000" if paginator.capped else f"{paginator.count:,}"

@@ -11,7 +11,13 @@ from lotse.core.schemas import ErrorOut
 
 from .forms import FacilitySearchForm
 from .models import Facility
-from .selectors import distance_km, district_choices, facility_detail, facility_search
+from .selectors import (
+    distance_km,
+    district_choices,
+    facility_detail,
+    facility_search,
+    nearest_rows,
+)
 
 router = Router(tags=["directory"])
 
@@ -124,7 +130,7 @@ def list_facilities(request: HttpRequest, filters: Query[FacilityFilter]) -> obj
     count = qs.count()
     pages = max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     page = min(max(filters.page, 1), pages)
-    rows = qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    rows = nearest_rows(qs, page * PAGE_SIZE)[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     return {
         "count": count,
         "page": page,

@@ -20,6 +20,8 @@ class AgeBand(models.TextChoices):
     SCHOOL = "school", _("School children")
 
 
+#: Columns derived from a facility's own fields in ``Facility.derive_search_fields``.
+DERIVED_FIELDS = ("search_text", "geo_cell", "geo_x", "geo_y", "geo_z")
 GEO_CELL_DEGREES = 0.05  # ≈ 5.6 km north–south, ≈ 3.3 km east–west at 54° N
 
 
@@ -28,6 +30,14 @@ def geo_cell(latitude: float, longitude: float) -> int:
     row = math.floor((latitude + 90) / GEO_CELL_DEGREES)
     col = math.floor((longitude + 180) / GEO_CELL_DEGREES)
     return row * 10_000 + col
+
+
+def unit_vector(latitude: float, longitude: float) -> tuple[float, float, float]:
+    """The point on the unit sphere (x, y, z). The straight-line distance between two such
+    points orders places exactly as the distance along the earth does, with plain arithmetic
+    (SQLite) or a nearest-neighbour index (PostgreSQL's ``cube``)."""
+    lat, lon = math.radians(latitude), math.radians(longitude)
+    return math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)
 
 
 class District(models.Model):
@@ -173,6 +183,11 @@ class Facility(models.Model):
     # trigram-indexed on PostgreSQL. Derived from the row itself, so it is kept in save().
     search_text = models.TextField(editable=False, blank=True, default="")
     geo_cell = models.IntegerField(editable=False, null=True, db_index=True)
+    # The location on the unit sphere (``unit_vector``), for distances; GiST-indexed on
+    # PostgreSQL. Derived from latitude and longitude in save(), like ``geo_cell``.
+    geo_x = models.FloatField(editable=False, null=True)
+    geo_y = models.FloatField(editable=False, null=True)
+    geo_z = models.FloatField(editable=False, null=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -215,9 +230,20 @@ class Facility(models.Model):
         return self.name
 
     def save(self, *args: object, **kwargs: object) -> None:
-        self.search_text = self.build_search_text()
-        self.geo_cell = geo_cell(self.latitude, self.longitude) if self.has_location else None
+        self.derive_search_fields()
+        if kwargs.get("update_fields") is not None:
+            # A partial save (e.g. a profile edit of the address) keeps them in step too.
+            kwargs["update_fields"] = {*kwargs["update_fields"], *DERIVED_FIELDS}  # type: ignore[misc]
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def derive_search_fields(self) -> None:
+        """Fill the columns the search reads (also for ``bulk_create``, which skips save())."""
+        self.search_text = self.build_search_text()
+        if self.has_location:
+            self.geo_cell = geo_cell(self.latitude, self.longitude)  # type: ignore[arg-type]
+            self.geo_x, self.geo_y, self.geo_z = unit_vector(self.latitude, self.longitude)  # type: ignore[arg-type]
+        else:
+            self.geo_cell = self.geo_x = self.geo_y = self.geo_z = None
 
     def build_search_text(self) -> str:
         parts = [self.name, self.operator_name, self.street, self.postcode, self.city]

@@ -6,18 +6,36 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Avg, Count, F, FloatField, Prefetch, Q, QuerySet, Sum, Value
-from django.db.models.expressions import ExpressionWrapper
+from django.core.paginator import Page
+from django.db import connection
+from django.db.models import (
+    Avg,
+    BooleanField,
+    Count,
+    F,
+    FloatField,
+    Func,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from lotse.accounts.models import Role, User
 from lotse.accounts.selectors import organisation_ids_for_user
+from lotse.core.pagination import CappedPaginator
 
-from .models import Concept, District, Facility, Language, Service, geo_cell
+from .models import Concept, District, Facility, Language, Service, geo_cell, unit_vector
 
 KM_PER_DEGREE = 111.2
+EARTH_RADIUS_KM = 6371.0
 DEFAULT_RADIUS_KM = 10.0
 
 
@@ -60,7 +78,8 @@ def facility_search(query: FacilityQuery) -> QuerySet[Facility]:
     Distances use an equirectangular approximation (exact to well under 1% within a city),
     computed in SQL so that SQLite and PostgreSQL order and page identically.
     """
-    qs = Facility.objects.select_related("district")
+    # The district's boundary (large GeoJSON) is not shown in results.
+    qs = Facility.objects.select_related("district").defer("district__boundary")
     if query.text:
         qs = qs.filter(search_text__contains=query.text.lower())
     if query.kinds:
@@ -89,22 +108,156 @@ def facility_search(query: FacilityQuery) -> QuerySet[Facility]:
     return _within_radius(qs, query.near, query.radius_km)
 
 
+GEO_COLUMNS = ("geo_x", "geo_y", "geo_z")
+
+
+class SphereDistance(Func):
+    """Order by distance from a point: the straight line between unit vectors (``geo_x`` …),
+    which orders places exactly as the distance along the earth does.
+
+    PostgreSQL: ``cube <-> cube``, the form its GiST index answers nearest-first (KNN).
+    SQLite: the square of the same length (plain arithmetic, same order). Compare it with
+    ``Within``, not with a number, since the two backends give different powers.
+    """
+
+    output_field = FloatField()
+
+    def __init__(self, point: tuple[float, float, float], radius_chord: float = 2.0) -> None:
+        super().__init__(*(F(name) for name in GEO_COLUMNS), *(Value(c) for c in point))
+        self.point, self.radius_chord = point, radius_chord
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        parts = [compiler.compile(e) for e in self.source_expressions]
+        columns, point = parts[:3], parts[3:]
+        sql = " + ".join(
+            f"({c} - {p}) * ({c} - {p})" for (c, _), (p, _) in zip(columns, point, strict=True)
+        )
+        params = [
+            v for (_, cp), (_, pp) in zip(columns, point, strict=True) for v in (*cp, *pp) * 2
+        ]
+        return f"({sql})", params
+
+    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        cube, cube_params = _cube(compiler, self.source_expressions[:3])
+        center, center_params = _cube(compiler, self.source_expressions[3:])
+        return f"({cube} <-> {center})", [*cube_params, *center_params]
+
+
+class Within(Func):
+    """True for facilities at most ``chord`` (straight line on the unit sphere) from a point.
+
+    Not indexable by itself: on PostgreSQL ``NearBox`` adds the index condition where the
+    plan wants one (``nearest_rows``); the grid cells narrow the rows first.
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, point: tuple[float, float, float], chord: float) -> None:
+        super().__init__(*(F(name) for name in GEO_COLUMNS), *(Value(c) for c in point))
+        self.chord = chord
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        distance = SphereDistance((0.0, 0.0, 0.0))
+        distance.set_source_expressions(self.source_expressions)
+        sql, params = distance.as_sql(compiler, connection)
+        return f"({sql} <= %s)", [*params, self.chord * self.chord]
+
+    def as_postgresql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        cube, cube_params = _cube(compiler, self.source_expressions[:3])
+        center, center_params = _cube(compiler, self.source_expressions[3:])
+        return f"({cube} <-> {center} <= %s)", [*cube_params, *center_params, self.chord]
+
+
+class NearBox(Func):
+    """PostgreSQL only: the facility lies in the cube of half-width ``chord`` around a point,
+    a condition the GiST index answers (a superset of ``Within`` for the same chord).
+    ``chord`` may be a subquery (``nearest_rows``)."""
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, point: tuple[float, float, float], chord: Any) -> None:
+        chord = chord if hasattr(chord, "resolve_expression") else Value(float(chord))
+        super().__init__(*(F(name) for name in GEO_COLUMNS), *(Value(c) for c in point), chord)
+
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+        cube, cube_params = _cube(compiler, self.source_expressions[:3])
+        center, center_params = _cube(compiler, self.source_expressions[3:6])
+        chord, chord_params = compiler.compile(self.source_expressions[6])
+        return (
+            f"({cube} <@ cube_enlarge({center}, {chord}, 3))",
+            [*cube_params, *center_params, *chord_params],
+        )
+
+
+def _cube(compiler: Any, expressions: list[Any]) -> tuple[str, list[Any]]:
+    """A 3-D point for ``cube``. For the columns exactly the indexed expression (migration
+    0003): nested ``cube(cube, float8)`` calls, which are NULL for a facility without a
+    location where ``cube(ARRAY[…])`` would raise an error."""
+    parts = [compiler.compile(e) for e in expressions]
+    params = [p for _, ps in parts for p in ps]
+    if all(isinstance(e, Value) for e in expressions):
+        return f"cube(ARRAY[{', '.join(f'{sql}::float8' for sql, _ in parts)}])", params
+    (x, _), (y, _), (z, _) = parts
+    return f"cube(cube(cube({x}), {y}), {z})", params
+
+
 def _within_radius(qs: QuerySet[Facility], place: Place, radius_km: float) -> QuerySet[Facility]:
     lat0, lon0 = place.latitude, place.longitude
+    point = unit_vector(lat0, lon0)
+    chord = 2 * math.sin(radius_km / EARTH_RADIUS_KM / 2)
+    # Grid cells covering the bounding box first (indexed, and with statistics that tell the
+    # planner how many facilities are near), then the exact circle.
     scale = math.cos(math.radians(lat0))
     dlat = radius_km / KM_PER_DEGREE
     dlon = radius_km / (KM_PER_DEGREE * max(scale, 0.01))
-    # Grid cells covering the bounding box first (indexed), then the exact circle.
-    qs = qs.filter(geo_cell__in=cells_covering(lat0 - dlat, lat0 + dlat, lon0 - dlon, lon0 + dlon))
-    dy = F("latitude") - Value(lat0)
-    dx = (F("longitude") - Value(lon0)) * Value(scale)
-    squared = ExpressionWrapper(dy * dy + dx * dx, output_field=FloatField())
-    limit = (radius_km / KM_PER_DEGREE) ** 2
+    cells = cells_covering(lat0 - dlat, lat0 + dlat, lon0 - dlon, lon0 + dlon)
     return (
-        qs.annotate(distance_sq=squared)
-        .filter(distance_sq__lte=limit)
-        .order_by("distance_sq", "id")
+        qs.filter(geo_cell__in=cells)
+        .filter(Within(point, chord))
+        .annotate(distance=SphereDistance(point, radius_chord=chord))
+        .order_by("distance", "id")
     )
+
+
+def _distance(qs: QuerySet[Facility]) -> SphereDistance | None:
+    # Only PostgreSQL needs the help below; SQLite reads the grid cells' rows.
+    distance = qs.query.annotations.get("distance")
+    if connection.vendor != "postgresql" or not isinstance(distance, SphereDistance):
+        return None
+    return distance
+
+
+def nearest_rows(qs: QuerySet[Facility], stop: int) -> QuerySet[Facility]:
+    """A search ordered by distance, cut to what its rows ``[:stop]`` can contain.
+
+    On PostgreSQL the GiST index walks nearest-first to the ``stop``-th matching facility
+    (it never needs more: ``stop`` is at most the count), and only facilities in the box
+    around that distance are then read and ordered by (distance, id). Every facility at
+    most that far lies in the box, so the rows are exactly those of the full ordering, ties
+    included. Elsewhere, and for searches not ordered by distance: ``qs`` unchanged.
+    """
+    distance = _distance(qs)
+    if distance is None or stop < 1:
+        return qs
+    nth = qs.order_by("distance").values("distance")[stop - 1 : stop]
+    chord = Coalesce(Subquery(nth), Value(distance.radius_chord))
+    return qs.filter(NearBox(distance.point, chord))
+
+
+class SearchPaginator(CappedPaginator):
+    """Pages of a facility search (count capped at 1,000). A nearest-first page reads only
+    the facilities up to its last row (``nearest_rows``), not every one in the radius."""
+
+    def page(self, number: int | str) -> Page:  # type: ignore[override]
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        rows = nearest_rows(self.object_list, top) if top > bottom else self.object_list
+        return self._get_page(rows[bottom:top], number, self)
 
 
 def cells_covering(south: float, north: float, west: float, east: float) -> list[int]:
@@ -139,9 +292,12 @@ def geocode(text: str) -> Place | None:
         if agg["lat"] is not None:
             return Place(agg["lat"], agg["lon"], text)
         return None
+    districts = District.objects.filter(latitude__isnull=False).only(
+        "name", "latitude", "longitude"
+    )
     district = (
-        District.objects.filter(name__iexact=text, latitude__isnull=False).first()
-        or District.objects.filter(name__istartswith=text, latitude__isnull=False).first()
+        districts.filter(name__iexact=text).first()
+        or districts.filter(name__istartswith=text).first()
     )
     if district:
         return Place(district.latitude, district.longitude, district.name)  # type: ignore[arg-type]

@@ -15,13 +15,13 @@ from django.utils.translation import gettext_lazy
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.core.feedback import form_add_errors, render_form
-from lotse.core.pagination import CappedPaginator
 from lotse.core.ratelimit import rate_limited
 
 from .forms import FacilityProfileForm, FacilitySearchForm
 from .jsonld import facility_jsonld
 from .models import Facility
 from .selectors import (
+    SearchPaginator,
     distance_km,
     facility_detail,
     facility_map_points,
@@ -47,7 +47,7 @@ def search(request: HttpRequest) -> HttpResponse:
     form, results = _search(request)
     page = None
     if results is not None:
-        page = CappedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = SearchPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
         if form.place:
             for facility in page.object_list:
                 facility.distance = distance_km(facility, form.place)
@@ -60,7 +60,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
     form, results = _search(request)
     page = None
     if results is not None:
-        page = CappedPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = SearchPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     config = {
         "tileUrl": settings.LOTSE_MAP_TILE_URL,
         "attribution": settings.LOTSE_MAP_ATTRIBUTION,

@@ -79,3 +79,42 @@ def test_detail_page_links_to_the_application_with_the_facility_chosen(client, m
     body = client.get(f"/facilities/{open_for_applications.pk}/").content.decode()
     assert f"/applications/new/?facility={open_for_applications.pk}" in body
     assert "/applications/new/" not in client.get(f"/facilities/{not_online.pk}/").content.decode()
+
+
+def test_nearest_first_pages_are_exact_with_ties(make_facility):
+    """Pages of a distance search, read nearest-first (KNN index on PostgreSQL), are exactly
+    the slices of the full (distance, id) ordering: facilities at the same address (ties)
+    are neither repeated nor skipped across pages."""
+    from lotse.directory.selectors import SearchPaginator
+
+    centre = make_facility(name="Centre", postcode="24939", latitude=54.79, longitude=9.43)
+    same_place = [
+        make_facility(name=f"Same {n}", postcode="24000", latitude=54.80, longitude=9.44)
+        for n in range(7)
+    ]
+    ring = [
+        make_facility(
+            name=f"Ring {n}", postcode="24000", latitude=54.79 + 0.002 * n, longitude=9.45
+        )
+        for n in range(9)
+    ]
+    make_facility(name="Far away", postcode="24000", latitude=55.5, longitude=10.5)
+    form = FacilitySearchForm({"near": "24939", "radius": "10"})
+    assert form.is_valid(), form.errors
+    results = facility_search(form.to_query())
+    full = list(results)
+    assert full[0] == centre and len(full) == 1 + len(same_place) + len(ring)
+    paginator = SearchPaginator(results, 4)
+    pages = [list(paginator.page(n).object_list) for n in paginator.page_range]
+    assert [f for page in pages for f in page] == full
+    tied = [f for f in full if f.name.startswith("Same")]
+    assert tied == sorted(tied, key=lambda f: f.pk)  # ties in id order on every database
+
+
+def test_partial_save_keeps_the_search_columns_in_step(make_facility):
+    facility = make_facility(name="Alt", latitude=54.79, longitude=9.43)
+    facility.name, facility.latitude, facility.longitude = "Neu", 54.5, 9.9
+    facility.save(update_fields=["name", "latitude", "longitude"])
+    stored = Facility.objects.get(pk=facility.pk)
+    assert "neu" in stored.search_text
+    assert stored.geo_z == pytest.approx(0.8141, abs=1e-3)  # sin(54.5°)
