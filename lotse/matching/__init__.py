@@ -25,7 +25,13 @@ from .instance import (
     ListPriority,
     build_instance,
 )
-from .io import instance_from_dict, load_json, read_assignment, result_to_dict
+from .io import (
+    instance_from_dict,
+    instance_to_dict,
+    load_json,
+    read_assignment,
+    result_to_dict,
+)
 from .lottery import multiple_lottery, single_lottery
 from .mechanisms import (
     MECHANISMS,
@@ -59,6 +65,7 @@ __all__ = [
     "exact_mechanism",
     "facility_proposing_da",
     "instance_from_dict",
+    "instance_to_dict",
     "iterative_offers",
     "load_json",
     "multiple_lottery",

@@ -39,6 +39,7 @@ from .mechanisms import Result
 __all__ = [
     "MAX_JSON_BYTES",
     "instance_from_dict",
+    "instance_to_dict",
     "load_json",
     "read_assignment",
     "result_to_dict",
@@ -631,3 +632,104 @@ def read_assignment(instance: Instance, data: Any) -> tuple[np.ndarray, list[dic
             continue
         assigned[c] = matches[0]
     return assigned, violations
+
+
+# --------------------------------------------------------------------------- instance → JSON
+
+
+def instance_to_dict(instance: Instance) -> dict[str, Any]:
+    """The JSON form of an instance built from arrays (e.g. by the allocation app), such that
+    :func:`instance_from_dict` rebuilds the same priority ranks: every criterion value is
+    written explicitly, the lottery as its published seed and tie-breaking.
+
+    Seat types keep their names (a wish names its full seat type, e.g. ``"u3/2025-08"``).
+    Explicit priority lists need one position per child and facility.
+    """
+    inst = instance
+    plain = inst.seat_types == (ANY_SEAT_TYPE,)
+    facilities = [
+        {
+            "id": fid,
+            "capacity": int(inst.capacity[f, 0])
+            if plain
+            else {t: int(inst.capacity[f, k]) for k, t in enumerate(inst.seat_types)},
+        }
+        for f, fid in enumerate(inst.facility_ids)
+    ]
+    children = [_child_to_dict(inst, c) for c in range(inst.n_children)]
+    out: dict[str, Any] = {"facilities": facilities, "children": children}
+    if inst.has_groups:
+        gptr, members = inst.group_members
+        out["sibling_groups"] = [
+            {
+                "children": [inst.child_ids[c] for c in members[gptr[g] : gptr[g + 1]].tolist()],
+                "together": "preferred" if inst.group_preferred[g] else "required",
+            }
+            for g in range(inst.n_groups)
+        ]
+    prio = inst.priority
+    if isinstance(prio, ListPriority):
+        out["priorities"] = _lists_to_dict(inst, prio)
+        return out
+    if prio.seed is None:
+        raise InstanceError("instance_to_dict: the lottery needs its published seed")
+    out["criteria"] = [
+        {"name": c.name, "better": "higher" if c.higher_is_better else "lower"}
+        for c in prio.criteria
+    ]
+    out["lottery"] = {"seed": prio.seed, "tie_breaking": prio.tie_breaking}
+    for c, child in enumerate(children):
+        child["criteria"] = _criteria_of(inst, prio, c)
+    return out
+
+
+def _wish_to_dict(inst: Instance, e: int) -> Any:
+    fid = inst.facility_ids[int(inst.wish_facility[e])]
+    if inst.seat_types == (ANY_SEAT_TYPE,):
+        return fid
+    return {"facility": fid, "seat_type": inst.seat_types[int(inst.wish_seat_type[e])]}
+
+
+def _child_to_dict(inst: Instance, c: int) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "id": inst.child_ids[c],
+        "wishes": [_wish_to_dict(inst, e) for e in inst.wishes_of(c)],
+    }
+    if inst.weight[c] != 1:
+        item["weight"] = int(inst.weight[c])
+    held = int(inst.current_entry[c])
+    if held >= 0:
+        item["current"] = _wish_to_dict(inst, held)
+        if isinstance(item["current"], str):
+            item["current"] = {"facility": item["current"]}
+    return item
+
+
+def _plain_number(value: Any) -> int | float:
+    number = value.item() if hasattr(value, "item") else value
+    return int(number) if isinstance(number, bool) else number
+
+
+def _criteria_of(inst: Instance, prio: CriteriaPriority, c: int) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for crit in prio.criteria:
+        if crit.per_wish:
+            values[crit.name] = {
+                inst.facility_ids[int(inst.wish_facility[e])]: _plain_number(crit.values[e])
+                for e in inst.wishes_of(c)
+            }
+        else:
+            values[crit.name] = _plain_number(crit.values[c])
+    return values
+
+
+def _lists_to_dict(inst: Instance, prio: ListPriority) -> dict[str, list[str]]:
+    listed: dict[int, list[tuple[int, int]]] = {}
+    for e in range(inst.n_wishes):
+        pos = int(prio.position[e])
+        if pos >= 0:
+            listed.setdefault(int(inst.wish_facility[e]), []).append((pos, int(inst.wish_child[e])))
+    return {
+        inst.facility_ids[f]: list(dict.fromkeys(inst.child_ids[c] for _, c in sorted(pairs)))
+        for f, pairs in listed.items()
+    }

@@ -11,10 +11,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from lotse.matching import instance_from_dict, solve
+from lotse.matching import instance_from_dict, instance_to_dict, solve
 from lotse.matching.certificate import instance_digest, make_certificate, verify_certificate
 from lotse.matching.cli import main
+
+from .strategies import build, instance_dicts
 
 ROOT = Path(__file__).resolve().parents[3]
 REGRESSIONS = Path(__file__).parent / "regressions"
@@ -147,3 +150,60 @@ def test_solve_writes_a_certificate_anyone_can_verify(tmp_path: Path) -> None:
     run = subprocess.run([*cmd, "verify", str(cert)], cwd=ROOT, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert json.loads(run.stdout)["certificate"] == "confirmed"
+
+
+def _same_instance(a: Any, b: Any) -> None:
+    import numpy as np
+
+    assert a.child_ids == b.child_ids and a.facility_ids == b.facility_ids
+    np.testing.assert_array_equal(a.wish_rank, b.wish_rank)
+    np.testing.assert_array_equal(a.wish_facility, b.wish_facility)
+    np.testing.assert_array_equal(a.pool_capacity, b.pool_capacity)
+    np.testing.assert_array_equal(a.current_entry, b.current_entry)
+    np.testing.assert_array_equal(a.weight, b.weight)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instance_dicts(max_children=8, seat_types=True, groups=True, current=True, weights=True))
+def test_instance_to_dict_round_trip_lists(data: dict[str, Any]) -> None:
+    inst = build(data)
+    again = instance_from_dict(json.loads(json.dumps(instance_to_dict(inst))))
+    _same_instance(inst, again)
+
+
+def test_instance_to_dict_round_trip_arrays_and_certificate() -> None:
+    """What the allocation app does: arrays → Instance → JSON → certificate → verified."""
+    import numpy as np
+
+    from lotse.matching import CriteriaPriority, Criterion, build_instance, multiple_lottery
+
+    rng = np.random.default_rng(4)
+    n, m, k = 60, 5, 3
+    ptr = np.arange(0, n * k + 1, k)
+    fac = np.concatenate([rng.choice(m, k, replace=False) for _ in range(n)])
+    ids = [f"a{i}" for i in range(n)]
+    fids = [f"{j}" for j in range(m)]
+    inst = build_instance(
+        child_ids=ids,
+        facility_ids=fids,
+        seat_types=["u3/2025-08", "ue3/2025-08"],
+        capacity=rng.integers(0, 8, (m, 2)),
+        wish_ptr=ptr,
+        wish_facility=fac,
+        wish_seat_type=np.repeat(rng.integers(0, 2, n), k),
+        weight=rng.integers(1, 3, n),
+        priority=CriteriaPriority(
+            criteria=(
+                Criterion("sibling", rng.integers(0, 2, n * k), per_wish=True),
+                Criterion("age", rng.normal(0, 100, n), higher_is_better=False),
+            ),
+            lottery=multiple_lottery(ids, fids, ptr, fac, 7),
+            lottery_per_wish=True,
+            seed=7,
+            tie_breaking="multiple",
+        ),
+    )
+    data = json.loads(json.dumps(instance_to_dict(inst)))
+    _same_instance(inst, instance_from_dict(data))
+    cert = make_certificate(data, solve(inst))
+    assert verify_certificate(json.loads(json.dumps(cert))).confirmed
