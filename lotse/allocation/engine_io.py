@@ -35,10 +35,12 @@ from lotse.matching import (
     Instance,
     build_instance,
     check,
+    instance_to_dict,
     multiple_lottery,
     single_lottery,
     solve,
 )
+from lotse.matching.certificate import make_certificate
 
 from .models import AllocationRules
 from .snapshot import CriterionArray, QuotaArrays, Snapshot
@@ -477,6 +479,19 @@ def _child_bands(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
 
 def run(prepared: Prepared) -> Any:
     return solve(prepared.instance, "child_da")
+
+
+def certificate(snapshot: dict[str, Any], rules: AllocationRules) -> dict[str, Any]:
+    """The fairness certificate of the published run (docs/matching.md): the instance compiled
+    from the stored snapshot with the published rules and seed, the assignment, the stability
+    result. Children appear by application id, facilities by directory id (no names).
+
+    The run is deterministic, so recomputing it gives the published assignment; anyone can
+    check it with ``python -m lotse.matching verify``. (Re-runs depend on the live state of
+    the offers and are not covered yet.)
+    """
+    prepared = build(snapshot, rules)
+    return make_certificate(instance_to_dict(prepared.instance), run(prepared))
 
 
 def stability(result: Any) -> dict[str, Any]:

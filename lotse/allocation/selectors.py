@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from lotse.accounts.models import Organisation, Role, User
@@ -121,3 +122,14 @@ def snapshot_summary(round_: Round) -> dict[str, int] | None:
         "applications": len(snapshot.get("application", [])),
         "seats": sum(snapshot.get("quota", {}).get("free", [])),
     }
+
+
+def round_certificate(user: User, pk: int) -> tuple[Round, dict[str, object]]:
+    """A published round of the user's Jugendamt and its fairness certificate (404 otherwise)."""
+    from . import engine_io
+
+    round_ = get_round_for_user(user, pk, with_snapshot=True)
+    published = round_.status == Round.Status.PUBLISHED
+    if not published or round_.published_rules is None or round_.snapshot is None:
+        raise Http404
+    return round_, engine_io.certificate(round_.snapshot, round_.published_rules)

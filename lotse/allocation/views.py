@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -229,6 +229,17 @@ def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The round is published; the families are informed."))
     return redirect("allocation:round", pk=round_.pk)
+
+
+@jugendamt_required
+def round_certificate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Download the fairness certificate of a published round (JSON)."""
+    round_, cert = selectors.round_certificate(request.user, pk)
+    response = JsonResponse(cert, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = (
+        f'attachment; filename="lotse-certificate-round-{round_.pk}.json"'
+    )
+    return response
 
 
 @require_POST

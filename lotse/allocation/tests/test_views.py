@@ -66,6 +66,7 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
     with committed():
         client.post(reverse("allocation:round_publish", args=[round_.pk]), {"rules": by_age.pk})
     assert Offer.objects.count() == 2
+    _certificate_is_downloadable_and_verifies(client, round_, make_org, make_user, client_for)
     with committed():
         response = client.post(reverse("allocation:round_rerun", args=[round_.pk]))
     assert response.status_code == 302
@@ -132,3 +133,26 @@ def test_access(client_for, make_org, make_user, make_facility):
         role=Role.FACILITY_STAFF, organisation=make_org(kind=Organisation.Kind.FACILITY)
     )
     assert client_for(staff).get(reverse("allocation:index")).status_code == 403
+
+
+def _certificate_is_downloadable_and_verifies(client, round_, make_org, make_user, client_for):
+    """The published run's certificate: a JSON download that the standalone verifier confirms
+    and that names no family; another Jugendamt gets a 404."""
+    import json
+
+    from lotse.matching.certificate import verify_certificate
+
+    url = reverse("allocation:round_certificate", args=[round_.pk])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    cert = json.loads(response.content)
+    report = verify_certificate(cert)
+    assert report.confirmed, report.problems
+    assert report.facts["reproduced"] is True
+    placed = {c for c, f in cert["assignment"].items() if f is not None}
+    offered = {str(pk) for pk in Offer.objects.values_list("application_id", flat=True)}
+    assert placed == offered
+    assert "@" not in response.content.decode()  # no e-mail addresses, ids only
+    _, other_planner = jugendamt(make_org, make_user, municipality="Kiel")
+    assert client_for(other_planner).get(url).status_code == 404
