@@ -14,7 +14,7 @@ DEV    := LOTSE_ENVIRONMENT=development
 # The address in e-mail links of `make run` follows HOST and PORT (make run PORT=8101).
 LOTSE_SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run serve test test-fast lint typecheck format bench messages demo install clean browser totp lock
+.PHONY: run prod serve test test-fast lint typecheck format bench messages demo install clean browser totp lock
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -45,13 +45,27 @@ demo: install messages
 	DJANGO_DEBUG=true $(MANAGE) migrate --noinput -v 0
 	DJANGO_DEBUG=true $(MANAGE) demo_load
 
-# Development: DEBUG on, Django's development server, e-mails on the console.
+# Development: DEBUG on, Django's development server, e-mails on the console; the task worker
+# and the scheduler run beside it as in production.
 run: demo
 	@echo "Lotse runs on http://$(HOST):$(PORT)/ (logins: see README). Ctrl-C stops it."
 	@export DJANGO_DEBUG=true LOTSE_SITE_URL="$(LOTSE_SITE_URL)"; \
-	  $(MANAGE) db_worker & worker=$$!; \
-	  trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	  $(MANAGE) worker & worker=$$!; \
+	  $(MANAGE) scheduler & scheduler=$$!; \
+	  trap "kill $$worker $$scheduler 2>/dev/null" EXIT INT TERM; \
 	  $(MANAGE) runserver $(HOST):$(PORT)
+
+# Production on this host: production dependencies only, migrations, collectstatic, then
+# gunicorn + task worker + scheduler from the environment (docs/deploy.md, scripts/prod).
+prod: $(VENV)/.installed-prod node_modules/.installed
+	@HOST=$(HOST) PORT=$(PORT) scripts/prod
+
+$(VENV)/.installed-prod: requirements-prod.lock scripts/find-python
+	@PYTHON=$$(scripts/find-python) || exit 1; \
+	  [ -x $(PY) ] || $$PYTHON -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-prod.lock 2>&1 | grep -v '^WARNING: Location' || true
+	@$(PY) -c 'import django, gunicorn, whitenoise, redis' || { echo 'Installing the production dependencies failed (see above).'; exit 1; }
+	@touch $@
 
 test: install messages browser
 	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q $(PYTEST_ARGS)

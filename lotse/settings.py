@@ -119,6 +119,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: every later part (rate limits, allauth, axes, HTTPS detection) sees the real client.
     "lotse.core.proxy.TrustedProxyMiddleware",
+    # /healthz and /readyz: before the host check and the HTTPS redirect (load balancers).
+    "lotse.core.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -248,7 +250,6 @@ USE_TZ = True
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
 # Third-party front-end code comes from npm at set-up (make), never copied into the repo.
 STATICFILES_DIRS = [
     ("vendor/leaflet", BASE_DIR / "node_modules" / "leaflet" / "dist"),
@@ -347,3 +348,46 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOTSE_LOG_LEVEL", "WARNING")},
 }
+
+# --- Serving (prod): shared cache, sessions, static files, background processes -----------------
+# Production shares one Redis between all app servers and workers: rate limits, allauth's
+# login limits, cached figures and sessions hold across processes, not per process.
+REDIS_URL = _production_requires("REDIS_URL", "redis://127.0.0.1:6379/0")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("LOTSE_CACHE_KEY_PREFIX", "lotse"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    # Sessions in Redis, written through to the database (they survive a Redis restart).
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Without REDIS_URL (development, tests): Django's per-process memory cache.
+
+# Static files: `collectstatic` writes hashed, pre-compressed files that WhiteNoise serves with
+# far-future cache headers from the app server itself (no separate static server needed).
+STATIC_ROOT = Path(env_str("LOTSE_STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+if PRODUCTION:
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
+
+# Background processes: `manage.py worker` (tasks) and one `manage.py scheduler` (periodic
+# jobs from every app's periodic.py). /readyz is unhealthy when either was not seen for
+# LOTSE_HEARTBEAT_MAX_AGE seconds.
+LOTSE_HEARTBEAT_MAX_AGE = env_int("LOTSE_HEARTBEAT_MAX_AGE", 120)
+LOTSE_SCHEDULER_TICK = env_int("LOTSE_SCHEDULER_TICK", 10)
+LOTSE_BACKUP_DIR = Path(env_str("LOTSE_BACKUP_DIR", str(BASE_DIR / "backups")))
+LOTSE_BACKUP_KEEP = env_int("LOTSE_BACKUP_KEEP", 14)
+# --- end of serving (prod) ----------------------------------------------------------------------

@@ -13,6 +13,7 @@ import io
 import json
 import tarfile
 import tempfile
+from datetime import datetime
 from pathlib import Path
 
 from auditlog.context import disable_auditlog
@@ -107,3 +108,77 @@ def backup_restore(source: Path) -> dict[str, int]:
     if differences:
         raise BackupError(f"restored row counts differ from the backup: {differences}")
     return counts
+
+
+# --- The scheduled backup (prod) --------------------------------------------------------------
+
+
+def backup_scheduled(
+    directory: Path | None = None, keep: int | None = None, now: datetime | None = None
+) -> str:
+    """The daily backup job: on PostgreSQL ``pg_dump`` (custom format, for ``pg_restore``) plus
+    the uploaded files as ``.tar.gz``; on SQLite the portable archive of ``backup_create``.
+    Keeps the newest ``keep`` backups of each kind in ``directory`` and deletes older ones."""
+    directory = Path(directory or settings.LOTSE_BACKUP_DIR)
+    keep = keep or settings.LOTSE_BACKUP_KEEP
+    stamp = f"{timezone.localtime(now):%Y%m%d-%H%M%S}"
+    directory.mkdir(parents=True, exist_ok=True)
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        written = [_pg_dump(directory / f"lotse-{stamp}.dump"), _media_archive(directory, stamp)]
+        patterns = ["lotse-*.dump", "lotse-*-media.tar.gz"]
+    else:
+        written = [directory / f"lotse-{stamp}.tar.gz"]
+        backup_create(written[0])
+        patterns = ["lotse-*[0-9].tar.gz"]
+    removed = sum(_rotate(directory, pattern, keep) for pattern in patterns)
+    return f"wrote {', '.join(path.name for path in written)}; removed {removed} old file(s)"
+
+
+def _pg_dump(target: Path) -> Path:
+    import os
+    import shutil
+    import subprocess
+
+    db = settings.DATABASES["default"]
+    if not shutil.which("pg_dump"):
+        raise BackupError("pg_dump is not installed (Debian: postgresql-client)")
+    # The password goes through the environment, never the command line (visible in ps).
+    env = {
+        **os.environ,
+        "PGHOST": str(db.get("HOST") or ""),
+        "PGPORT": str(db.get("PORT") or ""),
+        "PGUSER": str(db.get("USER") or ""),
+        "PGPASSWORD": str(db.get("PASSWORD") or ""),
+        "PGDATABASE": str(db["NAME"]),
+    }
+    partial = target.with_suffix(".partial")
+    result = subprocess.run(
+        ["pg_dump", "--format=custom", "--no-owner", f"--file={partial}"],
+        env={key: value for key, value in env.items() if value},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise BackupError(f"pg_dump failed: {result.stderr.strip()[-500:]}")
+    partial.rename(target)  # only a complete dump carries the final name
+    return target
+
+
+def _media_archive(directory: Path, stamp: str) -> Path:
+    target = directory / f"lotse-{stamp}-media.tar.gz"
+    partial = target.with_suffix(".partial")
+    with tarfile.open(partial, "w:gz") as archive:
+        media = Path(settings.MEDIA_ROOT)
+        if media.exists():
+            archive.add(media, arcname="media")
+    partial.rename(target)
+    return target
+
+
+def _rotate(directory: Path, pattern: str, keep: int) -> int:
+    old = sorted(directory.glob(pattern), reverse=True)[keep:]
+    for path in old:
+        path.unlink()
+    return len(old)

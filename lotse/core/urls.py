@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import health, views
 
 app_name = "core"
 urlpatterns = [
@@ -8,5 +8,7 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("privacy/", views.privacy, name="privacy"),
     path("data-sources/", views.about_data, name="about_data"),
-    path("healthz", views.healthz, name="healthz"),
+    # Answered by core.health.HealthCheckMiddleware first; here for reverse() and the docs.
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
 ]

@@ -23,7 +23,3 @@ def privacy(request: HttpRequest) -> HttpResponse:
 
 def about_data(request: HttpRequest) -> HttpResponse:
     return render(request, "core/about_data.html")
-
-
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")

@@ -46,6 +46,12 @@ def planning_municipalities(user: User) -> list[str]:
     return sorted({m for m in orgs.values_list("municipality", flat=True) if m})
 
 
+def planned_municipalities() -> list[str]:
+    """Every municipality that has a Jugendamt in Lotse (the periodic refresh of the figures)."""
+    orgs = Organisation.objects.filter(kind=Organisation.Kind.JUGENDAMT).exclude(municipality="")
+    return sorted(set(orgs.values_list("municipality", flat=True)))
+
+
 def user_may_plan(user: User) -> bool:
     return bool(planning_municipalities(user))
 

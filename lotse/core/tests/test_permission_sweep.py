@@ -48,6 +48,7 @@ PUBLIC_VIEWS = {
     "core:privacy",
     "core:about_data",
     "core:healthz",
+    "core:readyz",
     "directory:search",
     "directory:map",
     "directory:map_points",
@@ -85,6 +86,7 @@ TOKEN_VIEWS = {
 NOT_CRAWLED: dict[str, str] = {
     **TOKEN_VIEWS,
     "core:healthz": "plain-text health check; test_healthz",
+    "core:readyz": "readiness check; core/tests/test_scheduler.py",
     "set_language": "POST only; test_translations.test_pages_switch_language",
     "directory:map_points": "fetched by map.js; directory/tests/test_search.py",
     "directory:service_points": "fetched by map.js; directory/tests/test_browser.py",

@@ -1,4 +1,5 @@
-"""Run daily (cron or systemd timer, see docs/privacy.md): apply the data-retention policy."""
+"""Apply the data-retention policy by hand (the scheduler runs it daily as ``core.retention``;
+see docs/privacy.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Run daily (cron or systemd timer): anonymise or erase cases past their retention date."""
+"""Anonymise or erase cases past their retention date, by hand (the scheduler's daily
+``core.retention`` job runs this as part of the whole retention policy)."""
 
 from __future__ import annotations
 

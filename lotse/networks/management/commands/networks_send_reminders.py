@@ -1,7 +1,8 @@
 """Remind grant recipients of reports due (Sachbericht, Verwendungsnachweis).
 
-Run daily, e.g. from cron: ``manage.py networks_send_reminders``; ``--enqueue`` hands the
-work to the task worker instead. Each reminder stage is sent once per report.
+The scheduler runs this daily (``networks.report_reminders`` in ``periodic.py``); the command
+runs it by hand. ``--enqueue`` hands the work to the task worker instead. Each reminder stage
+is sent once per report.
 """
 
 from __future__ import annotations
