@@ -33,10 +33,12 @@ from lotse.matching import (
     CriteriaPriority,
     Criterion,
     Instance,
+    Result,
     build_instance,
     check,
     instance_to_dict,
     multiple_lottery,
+    read_assignment,
     single_lottery,
     solve,
 )
@@ -477,21 +479,56 @@ def _child_bands(snapshot: Snapshot, rows: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- result
 
 
-def run(prepared: Prepared) -> Any:
-    return solve(prepared.instance, "child_da")
+#: Allocation methods a rule set may choose (lotse.matching mechanisms).
+MECHANISMS = ("child_da", "exact")
+#: Seconds the exact mechanism may search in one run.
+EXACT_TIME_LIMIT = 60.0
 
 
-def certificate(snapshot: dict[str, Any], rules: AllocationRules) -> dict[str, Any]:
+def run(prepared: Prepared, mechanism: str = "child_da") -> Any:
+    return solve(prepared.instance, mechanism, time_limit=EXACT_TIME_LIMIT)
+
+
+def published_assignment(result: Any) -> dict[str, Any]:
+    """What a certificate certifies: the assignment by id, seat types, the exact report."""
+    inst = result.instance
+    return {
+        "mechanism": result.mechanism,
+        "assignment": result.assignment_by_id(),
+        "seat_types": {
+            cid: inst.seat_types[t]
+            for cid, t in zip(inst.child_ids, result.assigned_seat_type.tolist(), strict=True)
+            if t >= 0
+        },
+        "exact": result.exact,
+    }
+
+
+def certificate(
+    snapshot: Snapshot, rules: AllocationRules, published: dict[str, Any] | None
+) -> dict[str, Any]:
     """The fairness certificate of the published run (docs/matching.md): the instance compiled
-    from the stored snapshot with the published rules and seed, the assignment, the stability
-    result. Children appear by application id, facilities by directory id (no names).
+    from the stored snapshot with the published rules and seed, the assignment stored when it
+    was published, the stability result. Children appear by application id, facilities by
+    directory id (no names). Anyone can check it with ``python -m lotse.matching verify``.
 
-    The run is deterministic, so recomputing it gives the published assignment; anyone can
-    check it with ``python -m lotse.matching verify``. (Re-runs depend on the live state of
-    the offers and are not covered yet.)
+    Rounds published before the assignment was stored: the (deterministic) DA run is
+    recomputed. Re-runs depend on the live state of the offers and are not covered yet.
     """
     prepared = build(snapshot, rules)
-    return make_certificate(instance_to_dict(prepared.instance), run(prepared))
+    if published is None:
+        return make_certificate(instance_to_dict(prepared.instance), run(prepared))
+    assigned, not_wished = read_assignment(prepared.instance, published)
+    if not_wished:
+        raise ValueError("the stored assignment does not fit the snapshot")
+    result = Result(
+        instance=prepared.instance,
+        mechanism=published.get("mechanism", "child_da"),
+        assigned_wish=assigned,
+        rounds=0,
+        exact=published.get("exact"),
+    )
+    return make_certificate(instance_to_dict(prepared.instance), result)
 
 
 def stability(result: Any) -> dict[str, Any]:

@@ -33,6 +33,21 @@ class RulesForm(forms.Form):
     tie_breaking = forms.ChoiceField(
         label=_("Lottery"), choices=AllocationRules.TieBreaking.choices
     )
+    mechanism = forms.ChoiceField(
+        label=_("Allocation method"),
+        choices=[
+            ("child_da", _("Deferred acceptance (fast; stable without siblings or mixed groups)")),
+            (
+                "exact",
+                _(
+                    "Exact (a stable allocation with siblings and mixed groups when one exists, "
+                    "else the fewest blocking pairs; up to a minute)"
+                ),
+            ),
+        ],
+        initial="child_da",
+        required=False,
+    )
     is_active = forms.BooleanField(label=_("Applies to new applications"), required=False)
 
     def __init__(self, *args: Any, organisations: Any, **kwargs: Any) -> None:

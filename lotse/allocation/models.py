@@ -64,6 +64,10 @@ class AllocationRules(models.Model):
     tie_breaking = models.CharField(
         _("tie-breaking"), max_length=10, choices=TieBreaking.choices, default=TieBreaking.SINGLE
     )
+    #: ``child_da`` (deferred acceptance) or ``exact`` (CP-SAT, lotse.matching.exact).
+    mechanism = models.CharField(
+        _("allocation method"), max_length=12, default="child_da", editable=False
+    )
     is_active = models.BooleanField(_("applies to new applications"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -133,6 +137,11 @@ class Round(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="published_rounds",
+    )
+    #: What was published: {"assignment": {application id: facility id | None},
+    #: "seat_types": {...}, "exact": report | None} (the certificate certifies exactly this).
+    published_assignment = models.JSONField(
+        _("published assignment"), null=True, blank=True, editable=False
     )
     reruns = models.PositiveIntegerField(_("re-runs"), default=0)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)

@@ -132,4 +132,6 @@ def round_certificate(user: User, pk: int) -> tuple[Round, dict[str, object]]:
     published = round_.status == Round.Status.PUBLISHED
     if not published or round_.published_rules is None or round_.snapshot is None:
         raise Http404
-    return round_, engine_io.certificate(round_.snapshot, round_.published_rules)
+    return round_, engine_io.certificate(
+        round_.snapshot, round_.published_rules, round_.published_assignment
+    )

@@ -85,6 +85,7 @@ def rules_save(
     tie_breaking: str = AllocationRules.TieBreaking.SINGLE,
     is_active: bool = False,
     rules: AllocationRules | None = None,
+    mechanism: str = "child_da",
 ) -> AllocationRules:
     """Create or change a rule set. The lottery seed is drawn once and never changes after it
     has been published."""
@@ -114,6 +115,9 @@ def rules_save(
     rules.application_deadline = application_deadline
     rules.answer_days = answer_days
     rules.tie_breaking = tie_breaking
+    if mechanism not in engine_io.MECHANISMS:
+        raise ValidationError({"mechanism": _("Please choose an allocation method.")})
+    rules.mechanism = mechanism
     rules.is_active = is_active
     rules.save()
     return rules
@@ -209,7 +213,7 @@ def round_simulate(*, actor: User | None, round_: Round, rules: AllocationRules)
         raise ValidationError(_("Take a snapshot of the applications first."))
     started = time.perf_counter()
     prepared = engine_io.build(round_.snapshot, rules)
-    result = engine_io.run(prepared)
+    result = engine_io.run(prepared, rules.mechanism)
     stats = engine_io.district_and_band_stats(round_.snapshot, prepared, result)
     stats["stability"] = engine_io.stability(result)
     stats["seats"] = int(prepared.instance.capacity.sum())
@@ -248,13 +252,22 @@ def round_publish(
     rules = AllocationRules.objects.get(pk=rules.pk)
     _check_publishable(round_, rules)
     prepared = engine_io.build(round_.snapshot, rules)
-    result = engine_io.run(prepared)
+    result = engine_io.run(prepared, rules.mechanism)
     now = timezone.now()
     round_.status = Round.Status.PUBLISHED
     round_.published_at = now
     round_.published_rules = rules
     round_.last_run_at = now
-    round_.save(update_fields=["status", "published_at", "published_rules", "last_run_at"])
+    round_.published_assignment = engine_io.published_assignment(result)
+    round_.save(
+        update_fields=[
+            "status",
+            "published_at",
+            "published_rules",
+            "last_run_at",
+            "published_assignment",
+        ]
+    )
     _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
     return round_
 
@@ -455,7 +468,7 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         current_facility=play.current,
         free=_live_free_seats(snapshot["quota"]["id"], {o.pk for o in play.offers.values()}),
     )
-    result = engine_io.run(prepared)
+    result = engine_io.run(prepared, rules.mechanism)
     report = engine_io.stability(result)
     if report["blocking_pairs"] or not report["feasible"]:
         raise ValidationError(_("The re-run would not be stable; nothing was changed."))

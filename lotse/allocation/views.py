@@ -75,6 +75,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     application_deadline=data.get("application_deadline"),
                     answer_days=data["answer_days"],
                     tie_breaking=data["tie_breaking"],
+                    mechanism=data["mechanism"] or "child_da",
                     is_active=data["is_active"],
                     rules=rules,
                 )
@@ -93,6 +94,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "application_deadline": rules.application_deadline,
                 "answer_days": rules.answer_days,
                 "tie_breaking": rules.tie_breaking,
+                "mechanism": rules.mechanism,
                 "is_active": rules.is_active,
             } | {f"criterion_{i}": c for i, c in enumerate(rules.criteria, 1)}
         form = RulesForm(initial=initial, organisations=organisations)

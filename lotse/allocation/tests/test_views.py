@@ -156,3 +156,48 @@ def _certificate_is_downloadable_and_verifies(client, round_, make_org, make_use
     assert "@" not in response.content.decode()  # no e-mail addresses, ids only
     _, other_planner = jugendamt(make_org, make_user, municipality="Kiel")
     assert client_for(other_planner).get(url).status_code == 404
+
+
+def test_exact_method_is_published_stored_and_certified(
+    client_for, make_org, make_user, make_facility
+):
+    """A rule set may choose the exact method; what it publishes is stored on the round and
+    the certificate certifies exactly that (verified, not re-run)."""
+    import json
+
+    from lotse.allocation import services
+    from lotse.applications.tests.helpers import rules
+    from lotse.matching.certificate import verify_certificate
+
+    org, planner = jugendamt(make_org, make_user)
+    f, g = make_facility(name="Kita Nord"), make_facility(name="Kita Süd")
+    start = next_august()
+    seats(f, 1, start)
+    seats(g, 2, start)
+    for i in range(4):
+        apply(make_user(), [f, g], birth_date=dt.date(start.year - 5, 1 + i, 1))
+    rule_set = rules(org, planner, mechanism="exact")
+    assert rule_set.mechanism == "exact"
+    round_ = services.round_create(
+        actor=planner,
+        organisation=org,
+        name="R",
+        rules=rule_set,
+        start_from=start,
+        start_until=start,
+    )
+    services.round_snapshot(actor=planner, round_=round_)
+    with committed():
+        services.round_publish(actor=planner, round_=round_, rules=rule_set, notify=False)
+    round_.refresh_from_db()
+    stored = round_.published_assignment
+    assert stored["mechanism"] == "exact"
+    assert stored["exact"]["status"] == "stable"
+    offered = {str(a) for a in Offer.objects.values_list("application_id", flat=True)}
+    assert {c for c, fac in stored["assignment"].items() if fac is not None} == offered
+    response = client_for(planner).get(reverse("allocation:round_certificate", args=[round_.pk]))
+    cert = json.loads(response.content)
+    assert cert["rules"]["mechanism"] == "exact"
+    report = verify_certificate(cert)
+    assert report.confirmed, report.problems
+    assert report.facts["reproduced"] is None
