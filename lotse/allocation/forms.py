@@ -110,3 +110,20 @@ class RulesChoiceForm(forms.Form):
     def __init__(self, *args: Any, rules: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["rules"].queryset = rules
+
+
+class WhatIfForm(forms.Form):
+    """ "+20 under-3 seats at Kita X": a facility and age band of the snapshot, and seats."""
+
+    quota = forms.ChoiceField(label=_("Facility and age group"))
+    seats = forms.IntegerField(
+        label=_("Additional seats"),
+        min_value=-500,
+        max_value=500,
+        initial=10,
+        help_text=_("A negative number takes seats away."),
+    )
+
+    def __init__(self, *args: Any, quotas: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quota"].choices = quotas

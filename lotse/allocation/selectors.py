@@ -135,3 +135,25 @@ def round_certificate(user: User, pk: int) -> tuple[Round, dict[str, object]]:
     return round_, engine_io.certificate(
         round_.snapshot, round_.published_rules, round_.published_assignment
     )
+
+
+def snapshot_quota_choices(round_: Round) -> list[tuple[str, str]]:
+    """(facility id:band, "Name – band") for every facility and age band in the snapshot."""
+    from lotse.directory.models import Facility
+
+    if round_.snapshot is None:
+        return []
+    q = round_.snapshot["quota"]
+    pairs = sorted(set(zip(q["facility"], q["band"], strict=True)))
+    names = dict(Facility.objects.filter(pk__in={f for f, _ in pairs}).values_list("pk", "name"))
+    return [(f"{f}:{b}", f"{names.get(f, f)} – {b}") for f, b in pairs]
+
+
+def round_what_if(round_: Round, *, facility: int, band: str, seats: int) -> object:
+    """The what-if re-run (engine_io.what_if) with the round's published or chosen rules."""
+    from . import engine_io
+
+    if round_.snapshot is None:
+        raise Http404
+    rules = round_.published_rules or round_.rules
+    return engine_io.what_if(round_.snapshot, rules, facility=facility, band=band, seats=seats)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("rounds/<int:pk>/publish/", views.round_publish, name="round_publish"),
     path("rounds/<int:pk>/rerun/", views.round_rerun, name="round_rerun"),
     path("rounds/<int:pk>/certificate/", views.round_certificate, name="round_certificate"),
+    path("rounds/<int:pk>/what-if/", views.round_what_if, name="round_what_if"),
     path("applications/", views.application_list, name="applications"),
     path("applications/<int:pk>/urgency/", views.application_urgency, name="urgency"),
 ]

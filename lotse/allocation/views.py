@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -20,7 +20,7 @@ from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
 
 from . import selectors, services
-from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm
+from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm, WhatIfForm
 from .models import AllocationRules, Round
 
 jugendamt_required = role_required(Role.PLANNER, Role.ADMIN)
@@ -231,6 +231,26 @@ def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The round is published; the families are informed."))
     return redirect("allocation:round", pk=round_.pk)
+
+
+@jugendamt_required
+def round_what_if(request: HttpRequest, pk: int) -> HttpResponse:
+    """What if a facility had more seats of an age group? Runs on the snapshot, writes nothing."""
+    round_ = selectors.get_round_for_user(request.user, pk, with_snapshot=True)
+    if round_.snapshot is None:
+        raise Http404
+    form = WhatIfForm(request.GET or None, quotas=selectors.snapshot_quota_choices(round_))
+    outcome = None
+    if form.is_valid():
+        facility, band = form.cleaned_data["quota"].split(":")
+        outcome = selectors.round_what_if(
+            round_, facility=int(facility), band=band, seats=form.cleaned_data["seats"]
+        )
+    return render(
+        request,
+        "allocation/what_if.html",
+        {"round": round_, "form": form, "outcome": outcome},
+    )
 
 
 @jugendamt_required

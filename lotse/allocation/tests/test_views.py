@@ -51,6 +51,14 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
     assert response.status_code == 302
     client.post(reverse("allocation:round_snapshot", args=[round_.pk]))
     assert Application.objects.filter(status="in_allocation").count() == 3
+    # What if Kita Nord had one more place? All three children get one; nothing is written.
+    what_if = reverse("allocation:round_what_if", args=[round_.pk])
+    response = client.get(what_if, {"quota": f"{f.pk}:ue3", "seats": 1})
+    outcome = response.context["outcome"]
+    assert (outcome.placed, outcome.more_placed) == ((2, 3), 1)
+    assert "+1" in response.content.decode()
+    assert client.get(what_if, {"quota": "nonsense", "seats": 1}).context["outcome"] is None
+    assert not Offer.objects.exists()
     client.post(reverse("allocation:round_simulate", args=[round_.pk]), {"rules": by_age.pk})
     client.post(reverse("allocation:round_simulate", args=[round_.pk]), {"rules": by_date.pk})
     html = client.get(reverse("allocation:round_compare", args=[round_.pk])).content.decode()
