@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "lotse.events",
     "lotse.networks",
     "lotse.planning",
+    "lotse.infopages",
     "lotse.api",
     "django.contrib.admin",
     "django.contrib.auth",

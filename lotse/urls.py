@@ -18,6 +18,7 @@ urlpatterns = [
     path("events/", include("lotse.events.urls")),
     path("networks/", include("lotse.networks.urls")),
     path("planning/", include("lotse.planning.urls")),
+    path("info/", include("lotse.infopages.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

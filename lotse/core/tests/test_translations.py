@@ -57,12 +57,12 @@ def test_no_two_apps_translate_the_same_text_differently():
     import gettext
     from collections import defaultdict
 
-    seen: dict[str, dict[str, str]] = defaultdict(dict)
-    for po in CATALOGUES:
+    seen: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)
+    for po in sorted(LOTSE.glob("*/locale/*/LC_MESSAGES/django.po")):
         catalogue = gettext.GNUTranslations(po.with_suffix(".mo").open("rb"))
         for msgid, msgstr in catalogue._catalog.items():  # noqa: SLF001 - no public accessor
             if isinstance(msgid, str) and msgid and "\x04" not in msgid:
-                seen[msgid][po.parts[-5]] = msgstr
+                seen[(po.parts[-3], msgid)][po.parts[-5]] = msgstr
     conflicts = {k: v for k, v in seen.items() if len(set(v.values())) > 1}
     assert conflicts == {}
 
