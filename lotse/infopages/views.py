@@ -13,6 +13,8 @@ from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lotse.accounts.models import Role
+from lotse.core.permissions import role_required
 from lotse.core.ratelimit import rate_limited
 
 from . import selectors, services
@@ -64,15 +66,12 @@ def feedback(request: HttpRequest) -> HttpResponse:
 # --- The Jugendamt's editor (planners and administrators) -----------------------------------
 
 
-def _editor(request: HttpRequest) -> None:
-    if not request.user.is_authenticated:
-        raise Http404
-    if not selectors.can_edit(request.user):
-        raise Http404
+#: Anonymous visitors are sent to the sign-in, other signed-in people get 403.
+editor_required = role_required(Role.PLANNER, Role.ADMIN)
 
 
+@editor_required
 def manage(request: HttpRequest) -> HttpResponse:
-    _editor(request)
     rows = []
     for info_page in InfoPage.objects.all():
         cells = []
@@ -84,8 +83,8 @@ def manage(request: HttpRequest) -> HttpResponse:
     return render(request, "infopages/manage.html", {"rows": rows})
 
 
+@editor_required
 def edit(request: HttpRequest, slug: str, language: str) -> HttpResponse:
-    _editor(request)
     info_page = get_object_or_404(InfoPage, slug=slug)
     if language not in dict(settings.LANGUAGES):
         raise Http404
@@ -131,6 +130,7 @@ def _diff(old: str, new: str) -> list[tuple[str, str]]:
     return rows
 
 
+@editor_required
 def version(request: HttpRequest, pk: int) -> HttpResponse:
     """Preview of a version as the public would see it, its changes and its history."""
     shown = selectors.editable_version(request.user, pk)
@@ -151,6 +151,7 @@ def version(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "infopages/version.html", context)
 
 
+@editor_required
 @require_POST
 def publish(request: HttpRequest, pk: int) -> HttpResponse:
     shown = selectors.editable_version(request.user, pk)
@@ -159,6 +160,7 @@ def publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("infopages:version", pk=shown.pk)
 
 
+@editor_required
 @require_POST
 def restore(request: HttpRequest, pk: int) -> HttpResponse:
     old: PageVersion = selectors.editable_version(request.user, pk)

@@ -89,8 +89,8 @@ def test_editor_pages_preview_diff_and_publish(planner, costs, client_for):
 
 
 def test_editor_pages_are_hidden_from_others(make_user, client_for, costs):
-    assert client_for(make_user()).get(reverse("infopages:manage")).status_code == 404
-    assert client_for(None).get(reverse("infopages:manage")).status_code == 404
+    assert client_for(make_user()).get(reverse("infopages:manage")).status_code == 403
+    assert client_for(None).get(reverse("infopages:manage")).status_code == 302  # to sign-in
 
 
 def test_page_falls_back_to_german_and_says_so(planner, costs, client):
@@ -152,3 +152,14 @@ def test_demo_content_exists_in_every_language():
             PageVersion.objects.filter(page__slug=slug).values_list("language", flat=True)
         )
         assert languages == {code for code, _ in settings.LANGUAGES}, slug
+
+
+def test_index_lists_published_pages_in_the_readers_language(planner, costs, client):
+    v = services.page_version_save(
+        actor=planner, page=costs, language="uk", title="Витрати", body="x"
+    )
+    services.page_version_publish(actor=planner, version=v)
+    html = client.get(
+        reverse("infopages:index"), headers={"accept-language": "uk"}
+    ).content.decode()
+    assert "Витрати" in html
