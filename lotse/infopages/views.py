@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
-from lotse.core.permissions import role_required
+from lotse.accounts.permissions import role_required
 from lotse.core.ratelimit import rate_limited
 
 from . import selectors, services
