@@ -139,14 +139,15 @@ def round_certificate(user: User, pk: int) -> tuple[Round, dict[str, object]]:
 
 def snapshot_quota_choices(round_: Round) -> list[tuple[str, str]]:
     """(facility id:band, "Name – band") for every facility and age band in the snapshot."""
-    from lotse.directory.models import Facility
+    from lotse.directory.models import AgeBand, Facility
 
     if round_.snapshot is None:
         return []
     q = round_.snapshot["quota"]
     pairs = sorted(set(zip(q["facility"], q["band"], strict=True)))
     names = dict(Facility.objects.filter(pk__in={f for f, _ in pairs}).values_list("pk", "name"))
-    return [(f"{f}:{b}", f"{names.get(f, f)} – {b}") for f, b in pairs]
+    bands = dict(AgeBand.choices)
+    return [(f"{f}:{b}", f"{names.get(f, f)} – {bands.get(b, b)}") for f, b in pairs]
 
 
 def round_what_if(round_: Round, *, facility: int, band: str, seats: int) -> object:
