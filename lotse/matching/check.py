@@ -87,7 +87,7 @@ def _feasibility(inst: Instance, aw: np.ndarray) -> list[dict[str, Any]]:
     for c in unacc[:MAX_EXAMPLES].tolist():
         violations.append({"code": "not_acceptable", "child": inst.child_ids[c]})
     pools = inst.wish_pool[aw[own]]
-    load = np.bincount(pools, weights=inst.weight[own], minlength=inst.pool_capacity.size)
+    load = np.bincount(pools, weights=inst.wish_weight[aw[own]], minlength=inst.pool_capacity.size)
     for q in np.flatnonzero(load > inst.pool_capacity)[:MAX_EXAMPLES].tolist():
         violations.append(
             {
@@ -132,7 +132,7 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
     pool_of = inst.wish_pool
     rank = inst.wish_rank.astype(np.int64)
     cap = inst.pool_capacity
-    w = inst.weight
+    ww = inst.wish_weight
 
     valid = (aw >= 0) & (aw >= ptr[:-1]) & (aw < ptr[1:])
     assigned = aw[valid]
@@ -151,14 +151,14 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
     order = np.lexsort((kind, rank[items], pool_of[items]))
     items, kind = items[order], kind[order]
     ipool = pool_of[items]
-    own = np.where(kind == 0, w[child_of[items]], 0)
+    own = np.where(kind == 0, ww[items], 0)
     seen = np.cumsum(own)
     is_start = np.ones(items.size, dtype=bool)
     is_start[1:] = ipool[1:] != ipool[:-1]
     run = np.cumsum(is_start) - 1
     before_pool = (seen - own)[is_start]
     weight_ahead = seen - before_pool[run]  # candidates add 0, so this is the weight above
-    blocks = (kind == 1) & (weight_ahead + w[child_of[items]] <= cap[ipool])
+    blocks = (kind == 1) & (weight_ahead + ww[items] <= cap[ipool])
     single = items[blocks]
     examples = [
         {"children": [inst.child_ids[int(child_of[e])]], **_pool_name(inst, int(pool_of[e]))}
@@ -225,9 +225,7 @@ class _AssignedIndex:
         inst = self.inst
         if q not in self.by_pool:
             mine = self.assigned[inst.wish_pool[self.assigned] == q]
-            pairs = sorted(
-                (int(inst.wish_rank[e]), int(inst.weight[inst.wish_child[e]])) for e in mine
-            )
+            pairs = sorted((int(inst.wish_rank[e]), int(inst.wish_weight[e])) for e in mine)
             prefix = [0]
             for _, wt in pairs:
                 prefix.append(prefix[-1] + wt)
@@ -246,11 +244,11 @@ class _AssignedIndex:
             r = int(inst.wish_rank[e])
             if r < 0:
                 return False
-            need.setdefault(int(inst.wish_pool[e]), []).append((r, int(inst.weight[c])))
+            need.setdefault(int(inst.wish_pool[e]), []).append((r, int(inst.wish_weight[e])))
         for q, lst in need.items():
             # The group's own seats (members placed alone in q) do not count against it.
             own = [
-                (int(inst.wish_rank[aw[c]]), int(inst.weight[c]))
+                (int(inst.wish_rank[aw[c]]), int(inst.wish_weight[aw[c]]))
                 for c in ms
                 if aw[c] >= 0 and int(inst.wish_pool[aw[c]]) == q
             ]

@@ -94,7 +94,7 @@ class _Model:
         self.model = cp_model.CpModel()
         self.hint_aw = hint
         cap = inst.pool_capacity
-        w = inst.weight[inst.wish_child]
+        w = inst.wish_weight
         self.usable = np.flatnonzero((inst.wish_rank >= 0) & (w <= cap[inst.wish_pool]))
         self.x: dict[int, Any] = {}
         for e in self.usable.tolist():
@@ -139,7 +139,7 @@ class _Model:
             load: Any = 0
             used = 0
             for e in entries:
-                wt = int(inst.weight[inst.wish_child[e]])
+                wt = int(inst.wish_weight[e])
                 s = m.new_int_var(0, cap, f"S{e}")
                 m.add(s == load)
                 m.add_hint(s, min(used, cap))
@@ -216,7 +216,7 @@ class _Model:
             g = int(inst.group[c])
             if g >= 0 and not inst.group_preferred[g]:
                 continue  # members of a required group never block alone
-            wt = int(inst.weight[c])
+            wt = int(inst.wish_weight[e])
             cap = int(inst.pool_capacity[inst.wish_pool[e]])
             got_it = [self.x[d] for d in range(int(inst.wish_ptr[c]), e + 1) if d in self.x]
             full = self._full_literal(e, cap - wt + 1, hint_load[e])
@@ -261,15 +261,15 @@ class _Model:
             cap = int(inst.pool_capacity[q])
             # Members in the same pool up to this one (by rank) come in with it.
             mine = sum(
-                int(inst.weight[d])
-                for d, f in zip(ms, entries, strict=True)
+                int(inst.wish_weight[f])
+                for f in entries
                 if int(inst.wish_pool[f]) == q and int(inst.wish_rank[f]) <= r
             )
             need = cap - mine + 1
             if need <= 0:
                 return None
             own = [
-                (int(inst.weight[d]), f)
+                (int(inst.wish_weight[f]), f)
                 for d in ms
                 for f in inst.wishes_of(d)
                 if f in self.x and int(inst.wish_pool[f]) == q and int(inst.wish_rank[f]) < r
@@ -289,7 +289,7 @@ def _hint_loads(inst: Instance, aw: np.ndarray, by_pool: dict[int, list[int]]) -
             loads[e] = used
             c = int(inst.wish_child[e])
             if aw[c] == e:
-                used += int(inst.weight[c])
+                used += int(inst.wish_weight[e])
     return loads
 
 
@@ -302,7 +302,7 @@ def _hint_single_blocking(inst: Instance, aw: np.ndarray, loads: dict[int, int])
             continue
         if 0 <= aw[c] <= e:
             continue
-        if load + int(inst.weight[c]) <= int(inst.pool_capacity[inst.wish_pool[e]]):
+        if load + int(inst.wish_weight[e]) <= int(inst.pool_capacity[inst.wish_pool[e]]):
             out.add(e)
     return out
 

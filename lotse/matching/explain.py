@@ -77,7 +77,7 @@ def _admitted_index(
     keys = instance.wish_pool[entries] * span + instance.wish_rank[entries]
     order = np.argsort(keys, kind="stable")
     entries, keys = entries[order], keys[order]
-    cum_weight = np.concatenate([[0], np.cumsum(instance.weight[instance.wish_child[entries]])])
+    cum_weight = np.concatenate([[0], np.cumsum(instance.wish_weight[entries])])
     return entries, keys, cum_weight, span
 
 
@@ -133,7 +133,7 @@ class Explanations:
                 reason["higher_priority_count"] = int(self.higher_priority_count[j])
                 reason["room_left"] = int(self.room_left[j])
             if code == DOES_NOT_FIT:
-                reason["weight"] = int(inst.weight[child])
+                reason["weight"] = int(inst.wish_weight[e])
             if code == OUTRANKED and self.cutoff_entry[q] >= 0:
                 reason.update(_deciding_criterion(inst, e, int(self.cutoff_entry[q])))
             out.append(reason)
@@ -169,14 +169,13 @@ def explain(instance: Instance, assigned_wish: np.ndarray) -> Explanations:
     above = _above_entries(inst, assigned_wish)
     pool = inst.wish_pool[above]
     rank = inst.wish_rank[above].astype(np.int64)
-    child = inst.wish_child[above]
     cap = inst.pool_capacity[pool]
     lo = np.searchsorted(keys, pool * span)
     at = np.searchsorted(keys, pool * span + np.maximum(rank, 0))
     count = at - lo
     ahead = cum_w[at] - cum_w[lo]
     room = cap - ahead
-    wt = inst.weight[child]
+    wt = inst.wish_weight[above]
     code = np.full(above.size, JUSTIFIED_ENVY, dtype=np.int8)
     code[wt > room] = DOES_NOT_FIT
     code[room <= 0] = OUTRANKED
@@ -269,7 +268,7 @@ def cutoffs(instance: Instance, assigned_wish: np.ndarray) -> Cutoffs:
     adm = assigned_wish[assigned_wish >= 0]
     pools = inst.wish_pool[adm]
     n_pools = inst.pool_capacity.size
-    used = np.bincount(pools, weights=inst.weight[inst.wish_child[adm]], minlength=n_pools)
+    used = np.bincount(pools, weights=inst.wish_weight[adm], minlength=n_pools)
     last = np.full(n_pools, -1, dtype=np.int64)
     if adm.size:
         span = int(inst.wish_rank.max()) + 1

@@ -125,7 +125,8 @@ class Instance:
     wish_facility: np.ndarray  # int32 (nnz,)
     wish_seat_type: np.ndarray  # int32 (nnz,)
     wish_rank: np.ndarray  # int32 (nnz,), -1 = not acceptable
-    weight: np.ndarray  # int64 (n,), seats a child occupies
+    weight: np.ndarray  # int64 (n,), seats a child occupies (its default)
+    wish_weight: np.ndarray  # int64 (nnz,), seats the child occupies in that wish's pool
     group: np.ndarray  # int32 (n,), sibling group index or -1
     current: np.ndarray  # int32 (n,), facility where the child holds a place now, or -1
     current_entry: np.ndarray  # int64 (n,), wish entry of the seat it holds now, or -1
@@ -169,7 +170,7 @@ class Instance:
 
     @cached_property
     def unit_weights(self) -> bool:
-        return bool(np.all(self.weight == 1))
+        return bool(np.all(self.wish_weight == 1))
 
     @cached_property
     def has_groups(self) -> bool:
@@ -412,6 +413,7 @@ def build_instance(
     child_type: np.ndarray | Sequence[int] | None = None,
     child_types: Sequence[str] | None = None,
     group_preferred: np.ndarray | Sequence[bool] | None = None,
+    wish_weight: np.ndarray | Sequence[int] | None = None,
 ) -> Instance:
     """Validate the arrays and compute the effective priority rank of every wish entry.
 
@@ -422,7 +424,9 @@ def build_instance(
     lists naming the same facilities in the same order); ``current`` is the facility where the
     child holds a place now (-1 = none) and ``current_seat_type`` the seat type of that place
     (-1 or omitted: the child's last wish at that facility); the held seat must be among the
-    child's wishes. ``group_preferred`` has one flag per group: ``True`` = together is
+    child's wishes. ``wish_weight`` gives the weight per wish entry where it depends on the
+    pool (e.g. an under-3 child counts 2 in a mixed group, 1 in a crèche; default: the child's
+    ``weight``). ``group_preferred`` has one flag per group: ``True`` = together is
     preferred (apart, each member applies alone), ``False`` (default) = together is required.
 
     Steps:
@@ -448,6 +452,11 @@ def build_instance(
     if np.any((w < 1) | (w > MAX_UNITS)):
         bad = int(np.argmax((w < 1) | (w > MAX_UNITS)))
         raise InstanceError(f"child {child_ids[bad]!r}: weight must be between 1 and {MAX_UNITS}")
+    ww = w[np.repeat(np.arange(n), np.diff(ptr))] if wish_weight is None else None
+    if ww is None:
+        ww = _as_int_array(wish_weight, int(ptr[-1]), "wish_weight", 1)
+        if np.any((ww < 1) | (ww > MAX_UNITS)):
+            raise InstanceError(f"wish_weight must be between 1 and {MAX_UNITS}")
     grp = _as_int_array(group, n, "group", -1).astype(np.int32)
     ctype = _as_int_array(child_type, n, "child_type", 0).astype(np.int32)
     ctypes = tuple(child_types) if child_types is not None else tuple(seat_types)
@@ -459,7 +468,7 @@ def build_instance(
     if np.any(cur >= m) or np.any(cur < -1):
         raise InstanceError("current contains an unknown facility index")
     held = _held_entries(cur, current_seat_type, ptr, fac, stype, child_ids)
-    _check_holders_fit(held, pool, w, cap.reshape(-1), facility_ids, seat_types)
+    _check_holders_fit(held, pool, ww, cap.reshape(-1), facility_ids, seat_types)
     is_current = np.zeros(fac.size, dtype=bool)
     is_current[held[held >= 0]] = True
 
@@ -486,6 +495,7 @@ def build_instance(
         wish_seat_type=stype,
         wish_rank=rank,
         weight=w,
+        wish_weight=ww,
         group=grp,
         current=cur.astype(np.int32),
         current_entry=held,
@@ -575,7 +585,7 @@ def _check_holders_fit(
     holders = np.flatnonzero(held >= 0)
     if not holders.size:
         return
-    load = np.bincount(pool[held[holders]], weights=w[holders], minlength=cap.size)
+    load = np.bincount(pool[held[holders]], weights=w[held[holders]], minlength=cap.size)
     over = np.flatnonzero(load > cap)
     if over.size:
         q = int(over[0])

@@ -202,6 +202,7 @@ def instance_from_dict(data: Any, *, seed: int | None = None) -> Instance:
         wish_facility=fac_arr,
         wish_seat_type=np.asarray(children.wish_type, dtype=np.int32),
         weight=children.weights,
+        wish_weight=children.wish_weight,
         group=groups,
         group_preferred=preferred,
         current=children.current,
@@ -280,6 +281,7 @@ class _Children:
     wish_ptr: list[int] = field(default_factory=lambda: [0])
     wish_fac: list[int] = field(default_factory=list)
     wish_type: list[int] = field(default_factory=list)
+    wish_weight: list[int] = field(default_factory=list)
     weights: list[int] = field(default_factory=list)
     current: list[int] = field(default_factory=list)
     current_type: list[int] = field(default_factory=list)
@@ -317,26 +319,37 @@ def _read_child(cid: str, item: Mapping[str, Any], facilities: _Facilities, out:
     own_scope = _text_or_none(item.get("care_scope"), f"{what}: 'care_scope'")
     weight = _count(item.get("weight", 1), f"{what}: weight", minimum=1)
     pools: list[tuple[int, int]] = []
+    pool_weights: list[int] = []
     for j, wish in enumerate(wishes):
         pool = _wish_pool(wish, own_type, own_scope, facilities, f"{what}: wish {j + 1}")
         if pool in pools:
             raise InstanceError(f"{what}: facility {facilities.ids[pool[0]]!r} is wished twice")
         pools.append(pool)
+        pool_weights.append(_wish_weight(wish, weight, f"{what}: wish {j + 1}"))
     held = (-1, -1)
     if item.get("current") is not None:
         held = _wish_pool(item["current"], own_type, own_scope, facilities, f"{what}: current")
         if held not in pools:
             pools.append(held)  # the place held now is kept as the last wish
+            pool_weights.append(_wish_weight(item["current"], weight, f"{what}: current"))
     out.index[cid] = len(out.ids)
     out.ids.append(cid)
     out.wish_fac.extend(f for f, _ in pools)
     out.wish_type.extend(t for _, t in pools)
+    out.wish_weight.extend(pool_weights)
     out.wish_ptr.append(len(out.wish_fac))
     out.weights.append(weight)
     out.current.append(held[0])
     out.current_type.append(held[1])
     out.type_names.append(own_type if own_type is not None else ANY_SEAT_TYPE)
     out.raw.append(item)
+
+
+def _wish_weight(wish: Any, default: int, what: str) -> int:
+    """A wish object may give the child's weight in that pool (e.g. 2 in a mixed group)."""
+    if isinstance(wish, Mapping) and "weight" in wish:
+        return _count(wish["weight"], f"{what}: weight", minimum=1)
+    return default
 
 
 def _wish_pool(
@@ -685,9 +698,15 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
 
 def _wish_to_dict(inst: Instance, e: int) -> Any:
     fid = inst.facility_ids[int(inst.wish_facility[e])]
-    if inst.seat_types == (ANY_SEAT_TYPE,):
+    differs = inst.wish_weight[e] != inst.weight[int(inst.wish_child[e])]
+    if inst.seat_types == (ANY_SEAT_TYPE,) and not differs:
         return fid
-    return {"facility": fid, "seat_type": inst.seat_types[int(inst.wish_seat_type[e])]}
+    wish: dict[str, Any] = {"facility": fid}
+    if inst.seat_types != (ANY_SEAT_TYPE,):
+        wish["seat_type"] = inst.seat_types[int(inst.wish_seat_type[e])]
+    if differs:
+        wish["weight"] = int(inst.wish_weight[e])
+    return wish
 
 
 def _child_to_dict(inst: Instance, c: int) -> dict[str, Any]:

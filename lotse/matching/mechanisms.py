@@ -179,7 +179,7 @@ def child_proposing_da(instance: Instance) -> Result:
     n_pools = cap.size
     pool_of = inst.wish_pool
     rank = inst.wish_rank.astype(np.int64)
-    w = inst.weight
+    ww = inst.wish_weight
     unit = inst.unit_weights
     # A local copy: a sibling group that cannot be placed together is dissolved (set to -1).
     groups = inst.group.copy() if inst.has_groups else None
@@ -202,7 +202,7 @@ def child_proposing_da(instance: Instance) -> Result:
         e = ptr[free]
         p = pool_of[e]
         r = rank[e]
-        wf = w[free]
+        wf = ww[e]
         ok = (r >= 0) & (wf <= cap[p])
         if unit and groups is None:
             # Exact only without groups: a group rejected later in the round frees seats that
@@ -220,7 +220,7 @@ def child_proposing_da(instance: Instance) -> Result:
             cp = pool_of[ce]
             order = np.argsort(cp * rank_span + rank[ce], kind="stable")
             cand, ce, cp = cand[order], ce[order], cp[order]
-            cw = w[cand]
+            cw = ww[ce]
             starts, seg = _segments(cp)
             alive = np.ones(cand.size, dtype=bool)
             keep = _admit(cp, cw, alive, cap, starts, seg)
@@ -241,7 +241,7 @@ def child_proposing_da(instance: Instance) -> Result:
         rejected = np.concatenate([rejected_now, lost])
         if groups is not None and rejected.size:
             rejected = _release_partners(
-                groups, gptr, gmembers, rejected, held_entry, held_pool, used, w, pool_of, n_pools
+                groups, gptr, gmembers, rejected, held_entry, held_pool, used, ww, pool_of, n_pools
             )
         ptr[rejected] += 1
         if groups is not None and rejected.size:
@@ -325,7 +325,7 @@ def _release_partners(
         return rejected
     # The worst-rank bound of these pools may now be too high; that only weakens the early
     # rejection test of step 2 (which then leaves the decision to the exact step 3).
-    np.subtract.at(used, pool_of[held_entry[still]], w[still])
+    np.subtract.at(used, pool_of[held_entry[still]], w[held_entry[still]])
     held_entry[still] = -1
     held_pool[still] = n_pools
     return np.concatenate([rejected, still])
@@ -368,7 +368,7 @@ def facility_proposing_da(instance: Instance) -> Result:
     order, nxt, stop = _applicant_lists(instance)
     pool_of = instance.wish_pool.tolist()
     child_of = instance.wish_child.tolist()
-    w = instance.weight.tolist()
+    w = instance.wish_weight.tolist()
     room = instance.pool_capacity.tolist()
     held = [-1] * instance.n_children
     stack = [q for q in range(len(room)) if room[q] > 0 and nxt[q] < stop[q]]
@@ -378,16 +378,16 @@ def facility_proposing_da(instance: Instance) -> Result:
             e = order[nxt[q]]
             nxt[q] += 1
             c = child_of[e]
-            if w[c] > room[q]:
+            if w[e] > room[q]:
                 continue
             h = held[c]
             if h == -1 or e < h:  # smaller entry index = better wish of the same child
                 if h != -1:
                     q2 = pool_of[h]
-                    room[q2] += w[c]
+                    room[q2] += w[h]
                     stack.append(q2)
                 held[c] = e
-                room[q] -= w[c]
+                room[q] -= w[e]
     return Result(
         instance=instance,
         mechanism="facility_da",
@@ -416,7 +416,7 @@ def iterative_offers(instance: Instance) -> Result:
     order, nxt, stop = _applicant_lists(instance)
     pool_of = instance.wish_pool.tolist()
     child_of = instance.wish_child.tolist()
-    w = instance.weight.tolist()
+    w = instance.wish_weight.tolist()
     room = instance.pool_capacity.tolist()
     held = [-1] * instance.n_children
     active = {q for q in range(len(room)) if room[q] > 0 and nxt[q] < stop[q]}
@@ -428,9 +428,9 @@ def iterative_offers(instance: Instance) -> Result:
                 e = order[nxt[q]]
                 nxt[q] += 1
                 c = child_of[e]
-                if w[c] > room[q]:
+                if w[e] > room[q]:
                     continue
-                room[q] -= w[c]  # reserved for the outstanding offer
+                room[q] -= w[e]  # reserved for the outstanding offer
                 offers.append(e)
         if not offers:
             break
@@ -442,11 +442,11 @@ def iterative_offers(instance: Instance) -> Result:
             if h == -1 or e < h:
                 if h != -1:
                     release = pool_of[h]
-                    room[release] += w[c]
+                    room[release] += w[h]
                     active.add(release)
                 held[c] = e
             else:
-                room[pool_of[e]] += w[c]
+                room[pool_of[e]] += w[e]
                 active.add(pool_of[e])
         active = {q for q in active if room[q] > 0 and nxt[q] < stop[q]}
     return Result(

@@ -102,6 +102,15 @@ def instance_dicts(
                     fac["capacity"][t] = max(fac["capacity"][t], need)
             else:
                 fac["capacity"] = max(fac["capacity"], need)
+    if weights:
+        # Some wishes carry their own weight (an under-3 child counts 2 in a mixed group only).
+        for child in children:
+            child["wishes"] = [
+                {"facility": w, "weight": draw(st.integers(1, 2))}
+                if w != child.get("current") and draw(st.integers(0, 3)) == 0
+                else w
+                for w in child["wishes"]
+            ]
     return data
 
 
@@ -129,8 +138,8 @@ def naive_blocking_pairs(inst: Instance, assigned_wish: list[int]) -> int:
             for d in range(inst.n_children):
                 a = assigned_wish[d]
                 if a >= 0 and inst.wish_pool[a] == q and inst.wish_rank[a] < inst.wish_rank[e]:
-                    ahead += int(inst.weight[d])
-            if ahead + inst.weight[c] <= inst.pool_capacity[q]:
+                    ahead += int(inst.wish_weight[a])
+            if ahead + inst.wish_weight[e] <= inst.pool_capacity[q]:
                 count += 1
     return count
 
@@ -153,7 +162,7 @@ def naive_report(inst: Instance, aw: list[int]) -> tuple[int, set[str]]:
 
     def above(q: int, r: int, skip: list[int]) -> int:
         return sum(
-            int(inst.weight[d])
+            int(inst.wish_weight[aw[d]])
             for d in range(n)
             if d not in skip
             and aw[d] >= 0
@@ -182,8 +191,8 @@ def naive_report(inst: Instance, aw: list[int]) -> tuple[int, set[str]]:
                 q = int(inst.wish_pool[e])
                 r = int(inst.wish_rank[e])
                 mine = sum(
-                    int(inst.weight[d])
-                    for d, f in zip(ms, entries, strict=True)
+                    int(inst.wish_weight[f])
+                    for f in entries
                     if inst.wish_pool[f] == q and inst.wish_rank[f] <= r
                 )
                 if above(q, r, ms) + mine > inst.pool_capacity[q]:
@@ -198,7 +207,7 @@ def naive_report(inst: Instance, aw: list[int]) -> tuple[int, set[str]]:
             if inst.wish_rank[e] < 0:
                 continue
             q = int(inst.wish_pool[e])
-            if above(q, int(inst.wish_rank[e]), []) + inst.weight[c] <= inst.pool_capacity[q]:
+            if above(q, int(inst.wish_rank[e]), []) + inst.wish_weight[e] <= inst.pool_capacity[q]:
                 blocking += 1
     for c in range(n):
         held = int(inst.current_entry[c])

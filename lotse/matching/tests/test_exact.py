@@ -19,12 +19,12 @@ SLOW = settings(max_examples=80, deadline=None, suppress_health_check=[HealthChe
 
 def _feasible(inst: Any, aw: tuple[int, ...]) -> bool:
     load: dict[int, int] = {}
-    for c, e in enumerate(aw):
+    for e in aw:
         if e >= 0:
             if inst.wish_rank[e] < 0:
                 return False
             q = int(inst.wish_pool[e])
-            load[q] = load.get(q, 0) + int(inst.weight[c])
+            load[q] = load.get(q, 0) + int(inst.wish_weight[e])
     return all(v <= inst.pool_capacity[q] for q, v in load.items())
 
 

@@ -281,3 +281,29 @@ def test_internal_error_exits_3_not_1(
     path.write_text(json.dumps(_minimal()), encoding="utf-8")
     assert main(["solve", str(path), "--out", str(tmp_path / "r.json")]) == 3
     assert "internal error" in capsys.readouterr().err
+
+
+def test_weight_depends_on_the_pool() -> None:
+    """An under-3 child counts 2 in a mixed group (1–6) and 1 in a crèche."""
+    data = {
+        "facilities": [
+            {"id": "kita", "capacity": {"mixed": 3}},
+            {"id": "krippe", "capacity": {"u3": 1}},
+        ],
+        "children": [
+            {
+                "id": "a",
+                "seat_type": "u3",
+                "wishes": [{"facility": "kita", "seat_type": "mixed", "weight": 2}, "krippe"],
+            },
+            {"id": "b", "seat_type": "o3", "wishes": [{"facility": "kita", "seat_type": "mixed"}]},
+            {"id": "c", "seat_type": "o3", "wishes": [{"facility": "kita", "seat_type": "mixed"}]},
+        ],
+        "priorities": {"kita": ["b", "c", "a"], "krippe": ["a"]},
+    }
+    inst = instance_from_dict(data)
+    result = solve(inst)
+    assert result.assignment_by_id() == {"a": "krippe", "b": "kita", "c": "kita"}
+    assert check(inst, result.assigned_wish).stable
+    [reason] = result.explanations.for_child(0)
+    assert (reason["reason"], reason["weight"], reason["room_left"]) == ("does_not_fit", 2, 1)
