@@ -1,4 +1,4 @@
-"""Retention job of the accounts app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the accounts app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from .models import Membership, User
 UNCONFIRMED_DAYS: int = getattr(settings, "LOTSE_UNCONFIRMED_ACCOUNT_DAYS", 30)
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     cutoff = now - timedelta(days=UNCONFIRMED_DAYS)
     confirmed = EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
     # Only sign-ups that never did anything: never signed in, no role, some e-mail row that is

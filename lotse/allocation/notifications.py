@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from lotse.applications.models import Application, Offer
-from lotse.applications.services import recipients
+from lotse.applications.selectors import recipients
 from lotse.core.mail import queue_mail
 
 from .explain import explain_outcome

@@ -1,4 +1,4 @@
-"""Retention job of the allocation app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the allocation app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .models import Round
 SNAPSHOT_RETENTION_MONTHS: int = getattr(settings, "LOTSE_ALLOCATION_SNAPSHOT_RETENTION_MONTHS", 36)
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     cutoff = months_before(now, SNAPSHOT_RETENTION_MONTHS)
     with transaction.atomic():
         cleared = Round.objects.filter(

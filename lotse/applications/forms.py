@@ -10,8 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.directory.models import AgeBand, District, Facility
 
-from .selectors import wishable_facilities
-from .services import DEFAULT_MAX_WISHES, max_wishes_for
+from .selectors import DEFAULT_MAX_WISHES, max_wishes_for, wishable_facilities
 
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%m/%Y", "%m.%Y"]
 

@@ -1,4 +1,4 @@
-"""Retention job of the applications app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the applications app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ RETENTION_MONTHS: int = getattr(settings, "LOTSE_APPLICATIONS_RETENTION_MONTHS",
 FINISHED = (Application.Status.WITHDRAWN, Application.Status.DECLINED, Application.Status.PLACED)
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     """Anonymise children whose applications all finished before the cut-off (rows stay for
     planning); delete children without any application created before the cut-off."""
     cutoff = months_before(now, RETENTION_MONTHS)

@@ -3,8 +3,10 @@ counsellors their clients' applications, the Jugendamt its municipality (see all
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from lotse.accounts.models import Role, User
@@ -13,6 +15,7 @@ from lotse.directory.models import Facility
 from lotse.directory.selectors import facilities_for_staff
 
 from .models import Application, Child, Offer, SeatQuota, Wish
+from .ports import DEFAULT_RULES, allocation
 
 
 def applications_for_parent(user: User) -> QuerySet[Application]:
@@ -120,3 +123,41 @@ def wishable_facilities(municipality: str | None = None) -> QuerySet[Facility]:
     return Facility.objects.filter(
         Q(district__municipality=municipality) | Q(district__isnull=True, city=municipality)
     ).order_by("name", "id")
+
+
+# --------------------------------------------------------------------------- rules and people
+
+
+DEFAULT_MAX_WISHES = DEFAULT_RULES.max_wishes
+
+
+def max_wishes_for(municipality: str) -> int:
+    return allocation().rules_for(municipality).max_wishes
+
+
+def application_deadline_for(municipality: str) -> dt.date | None:
+    return allocation().rules_for(municipality).application_deadline
+
+
+def recipients(application: Application) -> list[tuple[str, str]]:
+    """(e-mail, language) of everyone to inform: the guardians, else the invited client."""
+    users = list(application.child.guardians.filter(is_active=True))
+    if users:
+        return [(u.email, u.language) for u in users]
+    if application.invitation_email:
+        # A counsellor applied for the family: write in the family's own language when the
+        # address belongs to an account (not in the counsellor's).
+        owner = User.objects.filter(email__iexact=application.invitation_email).first()
+        return [(application.invitation_email, owner.language if owner else settings.LANGUAGE_CODE)]
+    return []
+
+
+def quota_open_offers(quota: SeatQuota) -> int:
+    return quota.offers.filter(status=Offer.Status.OFFERED).count()
+
+
+def seats_summary(facility: Facility) -> dict[str, int]:
+    agg = SeatQuota.objects.filter(facility=facility).aggregate(
+        capacity=Sum("capacity"), taken=Sum("taken")
+    )
+    return {"capacity": agg["capacity"] or 0, "taken": agg["taken"] or 0}

@@ -17,7 +17,7 @@ from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,10 +28,13 @@ from lotse.core.mail import queue_mail
 from lotse.directory.models import District, Facility
 
 from .models import Application, Child, Guardian, Offer, SeatQuota, Wish, seat_type_for
-from .ports import DEFAULT_RULES, allocation
-
-DEFAULT_MAX_WISHES = DEFAULT_RULES.max_wishes
-
+from .ports import allocation
+from .selectors import (
+    application_deadline_for,
+    max_wishes_for,
+    quota_open_offers,
+    recipients,
+)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -45,27 +48,6 @@ def facility_municipality(facility: Facility) -> str:
     if facility.district_id and facility.district.municipality:
         return facility.district.municipality
     return facility.city or settings.LOTSE_MUNICIPALITY_NAME
-
-
-def max_wishes_for(municipality: str) -> int:
-    return allocation().rules_for(municipality).max_wishes
-
-
-def application_deadline_for(municipality: str) -> dt.date | None:
-    return allocation().rules_for(municipality).application_deadline
-
-
-def recipients(application: Application) -> list[tuple[str, str]]:
-    """(e-mail, language) of everyone to inform: the guardians, else the invited client."""
-    users = list(application.child.guardians.filter(is_active=True))
-    if users:
-        return [(u.email, u.language) for u in users]
-    if application.invitation_email:
-        # A counsellor applied for the family: write in the family's own language when the
-        # address belongs to an account (not in the counsellor's).
-        owner = User.objects.filter(email__iexact=application.invitation_email).first()
-        return [(application.invitation_email, owner.language if owner else settings.LANGUAGE_CODE)]
-    return []
 
 
 def _notify(application: Application, template: str, **context: Any) -> None:
@@ -525,10 +507,6 @@ def sync_free_places(facility_ids: Iterable[int]) -> None:
         )
 
 
-def quota_open_offers(quota: SeatQuota) -> int:
-    return quota.offers.filter(status=Offer.Status.OFFERED).count()
-
-
 @transaction.atomic
 def seat_quota_save(
     *, actor: User, facility: Facility, seat_type: str, start_month: dt.date, capacity: int
@@ -910,13 +888,6 @@ def _insert_offers(
         action=LogEntry.Action.CREATE,
     )
     return offer_ids
-
-
-def seats_summary(facility: Facility) -> dict[str, int]:
-    agg = SeatQuota.objects.filter(facility=facility).aggregate(
-        capacity=Sum("capacity"), taken=Sum("taken")
-    )
-    return {"capacity": agg["capacity"] or 0, "taken": agg["taken"] or 0}
 
 
 __all__ = [

@@ -1,7 +1,7 @@
 """Data retention: the scheduled job that applies ``docs/retention-policy.json``.
 
 Each Lotse app with time-limited data has a ``retention.py`` with
-``def apply_retention(now) -> list[str]`` (found like ``dashboard.py``); this module runs them
+``def retention_job(now) -> list[str]`` (found like ``dashboard.py``); this module runs them
 all and adds the housekeeping of the libraries: expired sessions, old brute-force records,
 finished background-task results (they hold mail contexts), expired e-mail confirmations and
 old audit entries. ``audit_scrub`` is shared with the GDPR erasure: the audit log must not keep
@@ -184,7 +184,7 @@ CORE_JOBS = (
 )
 
 
-def apply_retention(now: datetime | None = None) -> list[str]:
+def retention_run(now: datetime | None = None) -> list[str]:
     """Run every app's retention job, then the core housekeeping; returns summary lines.
 
     ``now`` is the reference time (tests pass a frozen one). Each app job manages its own
@@ -195,7 +195,7 @@ def apply_retention(now: datetime | None = None) -> list[str]:
     for module in lotse_app_modules("retention"):
         if module.__name__ == __name__:
             continue
-        lines.extend(module.apply_retention(now))
+        lines.extend(module.retention_job(now))
     for job in CORE_JOBS:
         with transaction.atomic():
             lines.append(job(now))

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.tasks import task
 
-from .retention import apply_retention
+from .retention import retention_run
 
 
 @task()
-def apply_retention_task() -> str:
+def retention_run_task() -> str:
     """Apply the data-retention policy (every app's job plus housekeeping); scheduled daily."""
-    return "\n".join(apply_retention())
+    return "\n".join(retention_run())
 
 
 # High priority: after a round is published thousands of mails wait in the queue; expiring

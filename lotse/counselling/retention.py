@@ -1,4 +1,4 @@
-"""Retention job of the counselling app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the counselling app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.utils import timezone
 from .services import retention_apply
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     """Anonymise or erase cases whose own retention date (``Case.retention_until``) passed."""
     report = retention_apply(today=timezone.localdate(now))
     return [f"counselling: {report.summary()}"]

@@ -8,6 +8,6 @@ from .services import retention_apply
 
 
 @task()
-def apply_retention() -> str:
+def case_retention_task() -> str:
     """Anonymise or erase counselling cases past their retention date (scheduled daily)."""
     return retention_apply().summary()

@@ -15,7 +15,8 @@ from lotse.accounts.models import User
 from lotse.core.retention import audit_scrub
 
 from .models import Attendance, Registration
-from .services import RegistrationError, _has_started, can_cancel, registration_cancel
+from .selectors import event_has_started, registration_can_cancel
+from .services import RegistrationError, registration_cancel
 
 #: What an anonymised registration is called from then on (the e-mail field must stay valid).
 ANONYMISED_EMAIL = "anonymised-{pk}@invalid.example"
@@ -75,11 +76,13 @@ def erase_user_data(user: User) -> list[str]:
     now = timezone.now()
     cancelled = 0
     for registration in _registrations(user).filter(status__in=Registration.ACTIVE):
-        if _has_started(registration.event, now):
+        if event_has_started(registration.event, now):
             continue
         try:
             registration_cancel(
-                actor=user, registration=registration, by_organiser=not can_cancel(registration)
+                actor=user,
+                registration=registration,
+                by_organiser=not registration_can_cancel(registration),
             )
             cancelled += 1
         except RegistrationError:

@@ -1,4 +1,4 @@
-"""Retention job of the events app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the events app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .models import Registration
 RETENTION_MONTHS: int = getattr(settings, "LOTSE_EVENTS_RETENTION_MONTHS", 24)
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     """Anonymise registrations (name, address, workplace, answers, account link) of events
     that ended more than ``RETENTION_MONTHS`` ago; attendance and fees stay as counts."""
     cutoff = months_before(now, RETENTION_MONTHS)

@@ -316,3 +316,31 @@ def event_stats(event: Event) -> dict[str, int]:
 
 def total_units(event: Event) -> Decimal:
     return event.sessions.aggregate(total=Sum("units"))["total"] or Decimal("0")
+
+
+# --- Dates and cancellation ------------------------------------------------------------
+
+
+def event_start(event: Event) -> datetime | None:
+    return event.sessions.aggregate(start=Min("starts_at"))["start"]
+
+
+def event_has_started(event: Event, now: datetime) -> bool:
+    start = event_start(event)
+    return start is not None and start <= now
+
+
+def event_cancellation_deadline(event: Event) -> datetime | None:
+    return event.cancellation_deadline or event_start(event)
+
+
+def registration_can_cancel(registration: Registration, now: datetime | None = None) -> bool:
+    """Whether the person may still cancel by themselves (organisers always can)."""
+    now = now or timezone.now()
+    if not registration.is_active:
+        return False
+    status = Registration.Status
+    if registration.status in (status.PENDING, status.WAITLISTED, status.OFFERED):
+        return not event_has_started(registration.event, now)
+    deadline = event_cancellation_deadline(registration.event)
+    return deadline is None or now < deadline

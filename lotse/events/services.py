@@ -38,6 +38,12 @@ from .models import (
     Registration,
     Session,
 )
+from .selectors import (
+    event_cancellation_deadline,
+    event_has_started,
+    event_start,
+    registration_can_cancel,
+)
 from .tokens import OPTIN_MAX_AGE, make_token
 
 Status = Registration.Status
@@ -67,19 +73,6 @@ class RegistrationData:
 
 def _lock(event_id: int) -> Event:
     return Event.objects.select_for_update().get(pk=event_id)
-
-
-def event_start(event: Event) -> datetime | None:
-    return event.sessions.aggregate(start=Min("starts_at"))["start"]
-
-
-def _has_started(event: Event, now: datetime) -> bool:
-    start = event_start(event)
-    return start is not None and start <= now
-
-
-def cancellation_deadline(event: Event) -> datetime | None:
-    return event.cancellation_deadline or event_start(event)
 
 
 def _absolute(name: str, token: str) -> str:
@@ -115,7 +108,7 @@ def _mail(
             "registration": registration,
             "event": event,
             "sessions": list(event.sessions.order_by("starts_at", "id")),
-            "deadline": cancellation_deadline(event),
+            "deadline": event_cancellation_deadline(event),
             **registration_links(registration),
             **(extra or {}),
         }
@@ -163,7 +156,7 @@ def check_registration_open(event: Event, now: datetime) -> None:
         raise RegistrationError("cancelled", _("This event has been cancelled."))
     if event.status != Event.Status.PUBLISHED:
         raise RegistrationError("not_published", _("This event is not open for registration."))
-    if _has_started(event, now):
+    if event_has_started(event, now):
         raise RegistrationError("started", _("This event has already begun."))
     if now < event.registration_opens:
         raise RegistrationError(
@@ -204,7 +197,7 @@ def _announce(registration: Registration) -> None:
 def _promote(event: Event, now: datetime) -> list[Registration]:
     """Offer free places to the next people on the waiting list (event locked by caller)."""
     offered: list[Registration] = []
-    if event.status != Event.Status.PUBLISHED or _has_started(event, now):
+    if event.status != Event.Status.PUBLISHED or event_has_started(event, now):
         return offered
     start = event_start(event)
     while event.seats_taken < event.capacity:
@@ -325,22 +318,11 @@ def registration_confirm_email(*, registration_id: int) -> Registration:
         return registration  # clicking the link twice is harmless
     if event.status == Event.Status.CANCELLED:
         raise RegistrationError("cancelled", _("This event has been cancelled."))
-    if _has_started(event, now):
+    if event_has_started(event, now):
         raise RegistrationError("started", _("This event has already begun."))
     _place(event, registration, now)
     _announce(registration)
     return registration
-
-
-def can_cancel(registration: Registration, now: datetime | None = None) -> bool:
-    """Whether the person may still cancel by themselves (organisers always can)."""
-    now = now or timezone.now()
-    if not registration.is_active:
-        return False
-    if registration.status in (Status.PENDING, Status.WAITLISTED, Status.OFFERED):
-        return not _has_started(registration.event, now)
-    deadline = cancellation_deadline(registration.event)
-    return deadline is None or now < deadline
 
 
 @transaction.atomic
@@ -354,7 +336,7 @@ def registration_cancel(
     registration.event = event
     if not registration.is_active:
         raise RegistrationError("not_active", _("This registration is no longer active."))
-    if not by_organiser and not can_cancel(registration, now):
+    if not by_organiser and not registration_can_cancel(registration, now):
         raise RegistrationError(
             "deadline",
             _(
@@ -374,7 +356,7 @@ def registration_cancel(
 
 
 @transaction.atomic
-def offer_accept(*, registration_id: int) -> Registration:
+def registration_offer_accept(*, registration_id: int) -> Registration:
     """Take the place offered from the waiting list, if the offer has not run out."""
     now = timezone.now()
     registration = Registration.objects.get(pk=registration_id)
@@ -416,7 +398,7 @@ def _expire_offers_of(event_id: int, now: datetime) -> int:
     return len(stale)
 
 
-def offers_expire(*, now: datetime | None = None) -> int:
+def registration_offers_expire(*, now: datetime | None = None) -> int:
     """Pass unanswered waiting-list offers on to the next person (one transaction per event)."""
     now = now or timezone.now()
     event_ids = (
@@ -428,7 +410,7 @@ def offers_expire(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def optins_expire(*, now: datetime | None = None) -> int:
+def registration_optins_expire(*, now: datetime | None = None) -> int:
     """Unconfirmed addresses hold no place; after the link's lifetime they are closed."""
     now = now or timezone.now()
     stale = Registration.objects.filter(status=Status.PENDING, created_at__lt=now - OPTIN_MAX_AGE)
@@ -440,7 +422,7 @@ def optins_expire(*, now: datetime | None = None) -> int:
     return count
 
 
-def reminders_send(*, now: datetime | None = None) -> int:
+def registration_reminders_send(*, now: datetime | None = None) -> int:
     """Remind confirmed participants ``reminder_days`` before the first date (once each)."""
     now = now or timezone.now()
     sent = 0
@@ -614,7 +596,7 @@ def question_delete(*, actor: User, question: Question) -> None:
 
 
 @transaction.atomic
-def attendance_record(*, actor: User, session: Session, present_ids: Iterable[int]) -> int:
+def session_attendance_record(*, actor: User, session: Session, present_ids: Iterable[int]) -> int:
     """Set who was present at ``session``; only confirmed participants can be marked."""
     present = set(present_ids)
     confirmed = list(
@@ -644,7 +626,7 @@ def attendance_record(*, actor: User, session: Session, present_ids: Iterable[in
 
 
 @transaction.atomic
-def document_upload(
+def event_document_upload(
     *, actor: User, event: Event, title: str, upload: UploadedFile, visibility: str
 ) -> Document:
     """Store a documentation file after checking its content type and size."""
@@ -665,14 +647,14 @@ def document_upload(
 
 
 @transaction.atomic
-def document_delete(*, actor: User, document: Document) -> None:
+def event_document_delete(*, actor: User, document: Document) -> None:
     storage, path = document.file.storage, document.file.name
     document.delete()
     transaction.on_commit(lambda: storage.delete(path))
 
 
 @transaction.atomic
-def member_add(
+def association_member_add(
     *, actor: User, association: Organisation, member: Organisation
 ) -> MemberOrganisation:
     if member.pk == association.pk:
@@ -684,5 +666,5 @@ def member_add(
 
 
 @transaction.atomic
-def member_remove(*, actor: User, link: MemberOrganisation) -> None:
+def association_member_remove(*, actor: User, link: MemberOrganisation) -> None:
     link.delete()

@@ -224,7 +224,7 @@ def offer(request: HttpRequest, registration: Registration, token: str) -> HttpR
                 services.registration_cancel(actor=None, registration=registration)
                 messages.info(request, _("You have declined the place. Thank you for telling us."))
             else:
-                services.offer_accept(registration_id=registration.pk)
+                services.registration_offer_accept(registration_id=registration.pk)
                 messages.success(request, _("Your place is confirmed."))
         except services.RegistrationError as error:
             return _link_problem(
@@ -255,7 +255,7 @@ def _registration_context(registration: Registration, token: str) -> dict[str, A
         "token": token,
         "sessions": list(event.sessions.order_by("starts_at", "id")),
         "position": selectors.waiting_position(registration),
-        "can_cancel": services.can_cancel(registration),
+        "can_cancel": selectors.registration_can_cancel(registration),
         "deadline": services.cancellation_deadline(event),
         "documents": selectors.registration_documents(registration),
         "summary": summary,

@@ -104,7 +104,7 @@ def _overview(request: HttpRequest, event: Event, status: int = 200, **forms: An
         "question_form": forms.get("question_form") or QuestionForm(),
         "document_form": forms.get("document_form") or DocumentForm(),
         "units": selectors.total_units(event),
-        "deadline": services.cancellation_deadline(event),
+        "deadline": selectors.event_cancellation_deadline(event),
     }
     return render(request, "events/manage/event.html", context, status=status)
 
@@ -207,7 +207,7 @@ def attendance(request: HttpRequest, pk: int, session_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _run(
             request,
-            services.attendance_record,
+            services.session_attendance_record,
             _("Attendance has been saved."),
             session=session,
             present_ids=form.present_ids(),
@@ -310,7 +310,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     form = DocumentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
-            services.document_upload(
+            services.event_document_upload(
                 actor=request.user,
                 event=event,
                 title=form.cleaned_data["title"],
@@ -330,7 +330,7 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 def document_delete(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
     event = selectors.event_for_organiser(request.user, pk)
     doc = get_object_or_404(event.documents, pk=doc_id)
-    services.document_delete(actor=request.user, document=doc)
+    services.event_document_delete(actor=request.user, document=doc)
     messages.success(request, _("The document has been removed."))
     return redirect("events:manage_event", pk)
 
@@ -343,7 +343,7 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         if _run(
             request,
-            services.member_add,
+            services.association_member_add,
             _("The member facility has been added."),
             association=association,
             member=form.cleaned_data["member"],
@@ -366,6 +366,6 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
 def member_remove(request: HttpRequest, org_id: int, link_id: int) -> HttpResponse:
     association = get_object_or_404(selectors.organiser_organisations(request.user), pk=org_id)
     link = get_object_or_404(selectors.members_for_association(association), pk=link_id)
-    services.member_remove(actor=request.user, link=link)
+    services.association_member_remove(actor=request.user, link=link)
     messages.success(request, _("The member facility has been removed."))
     return redirect("events:members", org_id)

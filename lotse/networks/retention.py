@@ -1,4 +1,4 @@
-"""Retention job of the networks app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the networks app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from lotse.accounts.models import Membership
 from .models import CalendarToken, NetworkMember
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     """Delete calendar feeds of people who are no longer members of the network: the secret
     address would otherwise keep exposing the meeting dates to them."""
     # Members are people with a NetworkMember row or an accounts membership in the network's

@@ -129,7 +129,7 @@ def network_update(
 
 
 @transaction.atomic
-def member_add(
+def network_member_add(
     *,
     actor: User,
     network: Network,
@@ -179,7 +179,7 @@ def _ensure_a_manager_remains(network: Network, *, leaving: NetworkMember | None
 
 
 @transaction.atomic
-def member_update(
+def network_member_update(
     *,
     actor: User,
     member: NetworkMember,
@@ -197,7 +197,7 @@ def member_update(
 
 
 @transaction.atomic
-def member_remove(*, actor: User, member: NetworkMember) -> None:
+def network_member_remove(*, actor: User, member: NetworkMember) -> None:
     network = member.network
     # Lock the network's member rows so two removals cannot both leave it without coordinator.
     list(NetworkMember.objects.select_for_update().filter(network=network))
@@ -433,7 +433,7 @@ def invitation_respond(*, actor: User, meeting: Meeting, response: str) -> Invit
 
 
 @transaction.atomic
-def attendance_record(*, actor: User, meeting: Meeting, present: Iterable[User]) -> None:
+def meeting_attendance_record(*, actor: User, meeting: Meeting, present: Iterable[User]) -> None:
     """Record who attended (everyone invited but not ticked is absent); the meeting is held."""
     present_ids = {u.pk for u in present}
     invited = {i.user_id: i for i in meeting.invitations.select_for_update()}
@@ -513,7 +513,7 @@ def task_set_done(*, actor: User, task: Task, done: bool) -> Task:
 
 
 @transaction.atomic
-def document_upload(
+def network_document_upload(
     *,
     actor: User,
     network: Network,
@@ -544,7 +544,7 @@ def document_upload(
 
 
 @transaction.atomic
-def document_delete(*, actor: User, document: Document) -> None:
+def network_document_delete(*, actor: User, document: Document) -> None:
     file = document.file
     document.delete()
     transaction.on_commit(lambda: file.delete(save=False))

@@ -186,7 +186,7 @@ def _check_amount(call: ProgrammeCall, amount: Decimal) -> None:
 
 
 @transaction.atomic
-def application_save(
+def funding_application_save(
     *,
     actor: User,
     call: ProgrammeCall,
@@ -224,7 +224,7 @@ def application_save(
 
 
 @transaction.atomic
-def application_submit(*, actor: User, application: CallApplication) -> CallApplication:
+def funding_application_submit(*, actor: User, application: CallApplication) -> CallApplication:
     application = (
         CallApplication.objects.select_for_update().select_related("call").get(pk=application.pk)
     )
@@ -257,7 +257,7 @@ def application_submit(*, actor: User, application: CallApplication) -> CallAppl
 
 
 @transaction.atomic
-def application_withdraw(*, actor: User, application: CallApplication) -> CallApplication:
+def funding_application_withdraw(*, actor: User, application: CallApplication) -> CallApplication:
     application = CallApplication.objects.select_for_update().get(pk=application.pk)
     if application.status not in (CallApplication.Status.DRAFT, CallApplication.Status.SUBMITTED):
         raise ValidationError(_("A decided application cannot be withdrawn."))
@@ -300,7 +300,7 @@ def review_save(
 
 
 @transaction.atomic
-def application_decide(
+def funding_application_decide(
     *,
     actor: User,
     application: CallApplication,

@@ -90,7 +90,7 @@ def test_mails_for_an_application_a_counsellor_made_use_the_family_language(make
     import datetime as dt
 
     from lotse.applications.models import Application, Child
-    from lotse.applications.services import recipients
+    from lotse.applications.selectors import recipients
 
     make_user(email="mutter@test.example", language="uk")
     child = Child.objects.create(first_name="Olena", last_name="K", birth_date=dt.date(2025, 1, 5))

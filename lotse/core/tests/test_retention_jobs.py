@@ -20,12 +20,12 @@ from django_tasks_db.models import DBTaskResult
 from lotse.accounts.models import Organisation, Role, User
 from lotse.applications.models import Application, Child
 from lotse.applications.tests.helpers import apply
-from lotse.core.retention import apply_retention, months_before
-from lotse.core.tasks import apply_retention_task
+from lotse.core.retention import months_before, retention_run
+from lotse.core.tasks import retention_run_task
 from lotse.counselling import services as counselling
 from lotse.counselling.models import Case
 from lotse.events.models import Event, Registration, Session
-from lotse.events.retention import apply_retention as events_retention
+from lotse.events.retention import retention_job as events_retention
 from lotse.networks.models import CalendarToken, Network, NetworkMember
 
 pytestmark = pytest.mark.django_db
@@ -105,7 +105,7 @@ def test_applications_anonymise_finished_ones_after_the_period(make_user, make_f
     Child.objects.filter(pk=orphan.pk).update(created_at=NOW - timedelta(days=800))
     count = Application.objects.count()
 
-    apply_retention(NOW)
+    retention_run(NOW)
 
     assert Application.objects.count() == count
     child = Child.objects.get(pk=finished.child_id)
@@ -136,7 +136,7 @@ def test_counselling_cases_past_their_date_are_anonymised(make_user, make_org, s
 
     due = case(NOW.date() - timedelta(days=3 * 365 + 5))
     kept = case(NOW.date() - timedelta(days=3 * 365 - 5))
-    apply_retention(NOW)
+    retention_run(NOW)
     due.refresh_from_db()
     kept.refresh_from_db()
     assert due.is_anonymised and due.notes == ""
@@ -183,7 +183,7 @@ def test_core_housekeeping_keeps_what_is_still_within_its_period(make_user):
     user = make_user()
     LogEntry.objects.filter(object_pk=str(user.pk)).update(timestamp=NOW - timedelta(days=1100))
 
-    apply_retention(NOW)
+    retention_run(NOW)
 
     assert list(DjangoSession.objects.values_list("session_key", flat=True)) == [fresh.session_key]
     assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["u89@test.example"]
@@ -203,7 +203,7 @@ def test_unconfirmed_sign_ups_are_deleted_after_30_days(make_user):
     new = sign_up("neu@test.example", 29)
     confirmed = make_user()
     User.objects.filter(pk=confirmed.pk).update(date_joined=NOW - timedelta(days=400))
-    apply_retention(NOW)
+    retention_run(NOW)
     assert set(User.objects.values_list("pk", flat=True)) == {new.pk, confirmed.pk}
     assert not User.objects.filter(pk=old.pk).exists()
 
@@ -216,7 +216,7 @@ def test_calendar_feeds_of_former_members_are_deleted(make_user, make_org):
     NetworkMember.objects.create(network=network, user=member)
     for user in (member, former, coordinator):
         CalendarToken.objects.create(network=network, user=user)
-    apply_retention(NOW)
+    retention_run(NOW)
     kept = set(CalendarToken.objects.values_list("user_id", flat=True))
     assert kept == {member.pk, coordinator.pk}
 
@@ -226,5 +226,5 @@ def test_command_and_task_run_the_same_jobs(capsys):
     out = capsys.readouterr().out
     for prefix in ("accounts:", "applications:", "counselling:", "events:", "core:"):
         assert prefix in out
-    result = apply_retention_task.enqueue()
+    result = retention_run_task.enqueue()
     assert "core:" in result.return_value

@@ -144,7 +144,7 @@ def test_cancellation_offers_the_place_to_the_next_person(make_event, commits):
     assert link and read_token(link[1], "offer") == second.pk
     event.refresh_from_db()
     assert event.seats_taken == 1  # the offer holds the place
-    services.offer_accept(registration_id=second.pk)
+    services.registration_offer_accept(registration_id=second.pk)
     second.refresh_from_db()
     assert second.status == S.CONFIRMED
 
@@ -155,14 +155,14 @@ def test_unanswered_offer_passes_to_the_next_person(make_event, commits):
     second = register(event, 2)
     third = register(event, 3)
     services.registration_cancel(actor=None, registration=first)
-    assert services.offers_expire(now=timezone.now() + timedelta(hours=1)) == 0
+    assert services.registration_offers_expire(now=timezone.now() + timedelta(hours=1)) == 0
     with commits():
-        assert services.offers_expire(now=timezone.now() + timedelta(hours=25)) == 1
+        assert services.registration_offers_expire(now=timezone.now() + timedelta(hours=25)) == 1
     second.refresh_from_db()
     third.refresh_from_db()
     assert second.status == S.EXPIRED and third.status == S.OFFERED
     with pytest.raises(RegistrationError) as error:
-        services.offer_accept(registration_id=second.pk)
+        services.registration_offer_accept(registration_id=second.pk)
     assert error.value.code == "no_offer"
     assert any(m.to == [second.email] for m in mail.outbox)
 
@@ -175,7 +175,7 @@ def test_accepting_an_expired_offer_is_refused(make_event):
         offer_expires_at=timezone.now() - timedelta(minutes=1)
     )
     with pytest.raises(RegistrationError) as error:
-        services.offer_accept(registration_id=second.pk)
+        services.registration_offer_accept(registration_id=second.pk)
     assert error.value.code == "offer_expired"
 
 
@@ -277,18 +277,18 @@ def test_reminders_are_sent_once(make_event, commits):
     event = make_event(reminder_days=3, starts_in=timedelta(days=10))
     register(event, 1)
     mail.outbox.clear()
-    assert services.reminders_send() == 0  # too early
+    assert services.registration_reminders_send() == 0  # too early
     later = timezone.now() + timedelta(days=8)
     with commits():
-        assert services.reminders_send(now=later) == 1
-    assert services.reminders_send(now=later) == 0
+        assert services.registration_reminders_send(now=later) == 1
+    assert services.registration_reminders_send(now=later) == 0
     assert len(mail.outbox) == 1 and mail.outbox[0].attachments
 
 
 def test_unconfirmed_registrations_expire(make_event):
     event = make_event()
     registration, _ = services.registration_create(actor=None, event=event, data=data(1))
-    assert services.optins_expire(now=timezone.now() + timedelta(hours=49)) == 1
+    assert services.registration_optins_expire(now=timezone.now() + timedelta(hours=49)) == 1
     registration.refresh_from_db()
     assert registration.status == S.EXPIRED
     # The address may register again.

@@ -420,7 +420,7 @@ def test_certificate_in_english_for_english_registrant(make_event, organiser):
 
     event = make_event()
     registration = confirmed(event, 1, language="en")
-    services.attendance_record(
+    services.session_attendance_record(
         actor=organiser, session=event.sessions.first(), present_ids=[registration.pk]
     )
     text = pdf_text(certificate_pdf(registration))
@@ -432,7 +432,7 @@ def test_attendance_only_for_participants(make_event, organiser):
     confirmed(event, 1)
     waiting = confirmed(event, 2)
     with pytest.raises(services.RegistrationError):
-        services.attendance_record(
+        services.session_attendance_record(
             actor=organiser, session=event.sessions.first(), present_ids=[waiting.pk]
         )
 
@@ -562,7 +562,7 @@ def scene(make_event, organiser, association):
         event=event,
         fields={"label": "Q", "kind": "text", "choices": "", "required": False},
     )
-    doc = services.document_upload(
+    doc = services.event_document_upload(
         actor=organiser,
         event=event,
         title="Doc",

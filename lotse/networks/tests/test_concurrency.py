@@ -19,7 +19,7 @@ from .conftest import World
 def _decide(world: World, results: list[str], barrier: threading.Barrier) -> None:
     try:
         barrier.wait()
-        funding.application_decide(
+        funding.funding_application_decide(
             actor=world.funder,
             application=world.application,
             approve=True,
@@ -60,7 +60,7 @@ def test_sequential_second_decision_is_refused(world: World) -> None:
         starts_on=date(2026, 1, 1),
         ends_on=date(2026, 12, 31),
     )
-    funding.application_decide(**kwargs)
+    funding.funding_application_decide(**kwargs)
     with pytest.raises(ValidationError):
-        funding.application_decide(**kwargs)
+        funding.funding_application_decide(**kwargs)
     assert Grant.objects.filter(application=world.application).count() == 1

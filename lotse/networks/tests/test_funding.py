@@ -76,7 +76,7 @@ def test_application_draft_submit_and_rules(world: World, django_capture_on_comm
     call = world.call
     planner_org = world.planner.memberships.get().organisation
     with pytest.raises(ValidationError) as err:
-        funding.application_save(
+        funding.funding_application_save(
             actor=world.planner,
             call=call,
             applicant=planner_org,
@@ -85,7 +85,7 @@ def test_application_draft_submit_and_rules(world: World, django_capture_on_comm
             answers={},
         )
     assert "requested_amount" in err.value.error_dict
-    app = funding.application_save(
+    app = funding.funding_application_save(
         actor=world.planner,
         call=call,
         applicant=planner_org,
@@ -94,10 +94,10 @@ def test_application_draft_submit_and_rules(world: World, django_capture_on_comm
         answers={world.question.pk: "  "},
     )
     with pytest.raises(ValidationError) as err:
-        funding.application_submit(actor=world.planner, application=app)
+        funding.funding_application_submit(actor=world.planner, application=app)
     assert "Bedarf?" in err.value.messages[0]
     with pytest.raises(ValidationError):
-        funding.application_save(
+        funding.funding_application_save(
             actor=world.planner,
             call=call,
             applicant=planner_org,
@@ -105,7 +105,7 @@ def test_application_draft_submit_and_rules(world: World, django_capture_on_comm
             requested_amount=Decimal("1"),
             answers={},
         )
-    funding.application_save(
+    funding.funding_application_save(
         actor=world.planner,
         call=call,
         applicant=planner_org,
@@ -115,12 +115,12 @@ def test_application_draft_submit_and_rules(world: World, django_capture_on_comm
         answers={world.question.pk: "Viele Kinder ohne Platz."},
     )
     with django_capture_on_commit_callbacks(execute=True):
-        app = funding.application_submit(actor=world.planner, application=app)
+        app = funding.funding_application_submit(actor=world.planner, application=app)
     assert app.status == CallApplication.Status.SUBMITTED
     assert app.requested_amount == Decimal("39999.99")
     assert [m.to for m in mail.outbox] == [[world.funder.email]]
     with pytest.raises(ValidationError):
-        funding.application_save(
+        funding.funding_application_save(
             actor=world.planner,
             call=call,
             applicant=planner_org,
@@ -135,7 +135,7 @@ def test_no_application_after_deadline(world: World) -> None:
     world.call.deadline = timezone.now() - timedelta(minutes=1)
     world.call.save()
     with pytest.raises(ValidationError):
-        funding.application_save(
+        funding.funding_application_save(
             actor=world.planner,
             call=world.call,
             applicant=world.planner.memberships.get().organisation,
@@ -168,7 +168,7 @@ def test_review_scores_against_rubric(world: World) -> None:
 
 def test_approval_creates_grant_and_reports(world: World, django_capture_on_commit_callbacks):
     with pytest.raises(ValidationError):
-        funding.application_decide(
+        funding.funding_application_decide(
             actor=world.funder,
             application=world.application,
             approve=True,
@@ -177,7 +177,7 @@ def test_approval_creates_grant_and_reports(world: World, django_capture_on_comm
             ends_on=date(2027, 9, 30),
         )
     with django_capture_on_commit_callbacks(execute=True):
-        app = funding.application_decide(
+        app = funding.funding_application_decide(
             actor=world.funder,
             application=world.application,
             approve=True,
@@ -197,11 +197,11 @@ def test_approval_creates_grant_and_reports(world: World, django_capture_on_comm
     assert world.coordinator.email in {m.to[0] for m in mail.outbox}
     assert "18.000,50" in mail.outbox[0].body
     with pytest.raises(ValidationError):
-        funding.application_decide(actor=world.funder, application=app, approve=False)
+        funding.funding_application_decide(actor=world.funder, application=app, approve=False)
 
 
 def test_rejection(world: World) -> None:
-    app = funding.application_decide(
+    app = funding.funding_application_decide(
         actor=world.funder, application=world.application, approve=False, note="Budget erschöpft"
     )
     assert app.status == CallApplication.Status.REJECTED

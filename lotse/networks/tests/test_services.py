@@ -55,7 +55,7 @@ def test_access_levels(world: World) -> None:
 
 def test_member_add_needs_an_account_and_mails_in_their_language(world: World, make_user):
     with pytest.raises(ValidationError) as err:
-        services.member_add(
+        services.network_member_add(
             actor=world.coordinator,
             network=world.network,
             email="nobody@test.example",
@@ -63,7 +63,7 @@ def test_member_add_needs_an_account_and_mails_in_their_language(world: World, m
         )
     assert "email" in err.value.error_dict
     person = make_user(email="new@test.example", language="en")
-    services.member_add(
+    services.network_member_add(
         actor=world.coordinator,
         network=world.network,
         email="NEW@test.example",
@@ -72,7 +72,7 @@ def test_member_add_needs_an_account_and_mails_in_their_language(world: World, m
     )
     assert NetworkMember.objects.filter(network=world.network, user=person).exists()
     with pytest.raises(ValidationError):
-        services.member_add(
+        services.network_member_add(
             actor=world.coordinator,
             network=world.network,
             email="new@test.example",
@@ -83,7 +83,7 @@ def test_member_add_needs_an_account_and_mails_in_their_language(world: World, m
 def test_mails_are_sent_after_commit(world: World, make_user, django_capture_on_commit_callbacks):
     person = make_user(email="en@test.example", language="en")
     with django_capture_on_commit_callbacks(execute=True):
-        services.member_add(
+        services.network_member_add(
             actor=world.coordinator,
             network=world.network,
             email=person.email,
@@ -98,9 +98,9 @@ def test_last_coordinator_cannot_leave(world: World) -> None:
     Membership.objects.filter(organisation=world.network.organisation).delete()
     coordinator = world.network.members.get(user=world.coordinator)
     with pytest.raises(ValidationError):
-        services.member_remove(actor=world.coordinator, member=coordinator)
+        services.network_member_remove(actor=world.coordinator, member=coordinator)
     with pytest.raises(ValidationError):
-        services.member_update(
+        services.network_member_update(
             actor=world.coordinator,
             member=coordinator,
             role=NetworkRole.MEMBER,
@@ -110,7 +110,7 @@ def test_last_coordinator_cannot_leave(world: World) -> None:
     assert world.network.members.filter(
         user=world.coordinator, role=NetworkRole.COORDINATOR
     ).exists()
-    services.member_remove(actor=world.coordinator, member=world.plain_member)
+    services.network_member_remove(actor=world.coordinator, member=world.plain_member)
     assert not world.network.members.filter(user=world.member).exists()
 
 
@@ -222,7 +222,7 @@ def test_rsvp_and_attendance(world: World) -> None:
     services.invitation_respond(
         actor=world.member, meeting=world.meeting, response=Invitation.Response.ACCEPTED
     )
-    services.attendance_record(
+    services.meeting_attendance_record(
         actor=world.coordinator, meeting=world.meeting, present=[world.facilitator]
     )
     invitations = {i.user_id: i for i in world.meeting.invitations.all()}
@@ -248,14 +248,18 @@ def test_task_owner_must_be_member_and_done_toggles(world: World) -> None:
 def test_document_upload_checks_content_and_size(world: World, settings) -> None:
     html = SimpleUploadedFile("notes.pdf", b"<html><script>alert(1)</script></html>")
     with pytest.raises(ValidationError) as err:
-        services.document_upload(actor=world.member, network=world.network, title="X", upload=html)
+        services.network_document_upload(
+            actor=world.member, network=world.network, title="X", upload=html
+        )
     assert err.value.code == "bad_type"
     settings.LOTSE_UPLOAD_MAX_BYTES = 1000
     big = SimpleUploadedFile("big.pdf", PDF + b"0" * 1000)
     with pytest.raises(ValidationError) as err:
-        services.document_upload(actor=world.member, network=world.network, title="X", upload=big)
+        services.network_document_upload(
+            actor=world.member, network=world.network, title="X", upload=big
+        )
     assert err.value.code == "too_large"
-    doc = services.document_upload(
+    doc = services.network_document_upload(
         actor=world.member,
         network=world.network,
         title="",
@@ -282,7 +286,7 @@ def test_calendar_token_reset_invalidates_old(world: World) -> None:
 
 
 def test_calendar_token_stops_when_membership_ends(world: World) -> None:
-    services.member_remove(actor=world.coordinator, member=world.plain_member)
+    services.network_member_remove(actor=world.coordinator, member=world.plain_member)
     from django.http import Http404
 
     with pytest.raises(Http404):

@@ -284,7 +284,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = DecisionOnApplicationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            funding.application_decide(
+            funding.funding_application_decide(
                 actor=request.user, application=application, **form.cleaned_data
             )
         except ValidationError as exc:
@@ -318,7 +318,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            application = funding.application_save(
+            application = funding.funding_application_save(
                 actor=request.user,
                 call=call,
                 applicant=data["applicant"],
@@ -379,7 +379,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("networks:application", application.pk)
         if form.is_valid():
             try:
-                funding.application_save(
+                funding.funding_application_save(
                     actor=request.user,
                     call=call,
                     applicant=application.applicant,
@@ -415,7 +415,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
     require_applicant(request)
     application = selectors.get_application_for_applicant(request.user, pk)
     try:
-        funding.application_submit(actor=request.user, application=application)
+        funding.funding_application_submit(actor=request.user, application=application)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -429,7 +429,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     require_applicant(request)
     application = selectors.get_application_for_applicant(request.user, pk)
     try:
-        funding.application_withdraw(actor=request.user, application=application)
+        funding.funding_application_withdraw(actor=request.user, application=application)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

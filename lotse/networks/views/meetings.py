@@ -199,7 +199,7 @@ def attendance(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     form = AttendanceForm(request.POST, people=selectors.network_people(meeting.network))
     if form.is_valid():
         present = User.objects.filter(pk__in=form.cleaned_data["present"])
-        services.attendance_record(actor=request.user, meeting=meeting, present=present)
+        services.meeting_attendance_record(actor=request.user, meeting=meeting, present=present)
         messages.success(request, _("Attendance has been recorded."))
     else:
         _form_errors(request, form)
@@ -407,7 +407,7 @@ def document_list(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.document_upload(
+            services.network_document_upload(
                 actor=request.user,
                 network=network,
                 title=data["title"],
@@ -447,6 +447,6 @@ def document_delete(request: HttpRequest, pk: int, document_pk: int) -> HttpResp
     document = selectors.get_document(network, document_pk)
     if not (access.manager or document.uploaded_by_id == request.user.pk):
         raise PermissionDenied
-    services.document_delete(actor=request.user, document=document)
+    services.network_document_delete(actor=request.user, document=document)
     messages.success(request, _("The document has been deleted."))
     return redirect("networks:documents", network.pk)

@@ -108,7 +108,9 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         if add_form.is_valid():
             try:
-                services.member_add(actor=request.user, network=network, **add_form.cleaned_data)
+                services.network_member_add(
+                    actor=request.user, network=network, **add_form.cleaned_data
+                )
             except ValidationError as exc:
                 add_errors(add_form, exc)
             else:
@@ -143,7 +145,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.member_update(actor=request.user, member=member, **form.cleaned_data)
+            services.network_member_update(actor=request.user, member=member, **form.cleaned_data)
         except ValidationError as exc:
             add_errors(form, exc)
         else:
@@ -167,7 +169,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
     network, _access = selectors.get_network_for_manager(request.user, pk)
     member = get_object_or_404(network.members, pk=member_pk)
     try:
-        services.member_remove(actor=request.user, member=member)
+        services.network_member_remove(actor=request.user, member=member)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

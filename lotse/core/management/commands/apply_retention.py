@@ -9,8 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from lotse.core.retention import apply_retention
-from lotse.core.tasks import apply_retention_task
+from lotse.core.retention import retention_run
+from lotse.core.tasks import retention_run_task
 
 
 class Command(BaseCommand):
@@ -32,7 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, enqueue: bool = False, now: str | None = None, **options: Any):
         if enqueue:
-            result = apply_retention_task.enqueue()
+            result = retention_run_task.enqueue()
             self.stdout.write(f"Enqueued retention task {result.id}.")
             return
         reference = None
@@ -43,5 +43,5 @@ class Command(BaseCommand):
                 raise CommandError(f"--now: {exc}") from None
             if timezone.is_naive(reference):
                 reference = timezone.make_aware(reference)
-        for line in apply_retention(reference):
+        for line in retention_run(reference):
             self.stdout.write(line)

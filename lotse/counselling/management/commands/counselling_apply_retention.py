@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from lotse.counselling.services import retention_apply
-from lotse.counselling.tasks import apply_retention
+from lotse.counselling.tasks import case_retention_task
 
 
 class Command(BaseCommand):
@@ -23,7 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, enqueue: bool = False, **options: Any) -> None:
         if enqueue:
-            result = apply_retention.enqueue()
+            result = case_retention_task.enqueue()
             self.stdout.write(f"Enqueued retention task {result.id}.")
             return
         self.stdout.write(retention_apply().summary())

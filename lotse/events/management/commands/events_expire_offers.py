@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from lotse.events.services import offers_expire, optins_expire
+from lotse.events.services import registration_offers_expire, registration_optins_expire
 
 
 class Command(BaseCommand):
@@ -10,6 +10,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: object, **options: object) -> None:
-        offers = offers_expire()
-        optins = optins_expire()
+        offers = registration_offers_expire()
+        optins = registration_optins_expire()
         self.stdout.write(f"{offers} offers expired, {optins} unconfirmed registrations closed")
