@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from .backup import backup_scheduled
 from .models import Heartbeat
-from .retention import apply_retention
+from .retention import retention_run
 from .scheduler import Job
 
 
@@ -23,10 +23,10 @@ def forget_stale_heartbeats() -> str:
 JOBS = [
     Job(
         name="core.retention",
-        run=apply_retention,
+        run=retention_run,
         daily_at=dt.time(3, 0),
         lease=dt.timedelta(hours=2),
-        # counselling's own retention is one of the app jobs apply_retention runs
+        # counselling's own retention is one of the app jobs retention_run runs
         covers=("apply_retention", "counselling_apply_retention"),
         description="Delete or anonymise data past its retention period (every app's job).",
     ),

@@ -6,11 +6,16 @@ import datetime as dt
 
 from lotse.core.scheduler import Job
 
-from .services import offers_expire, optins_expire, reminders_send
+from .services import (
+    registration_offers_expire,
+    registration_optins_expire,
+    registration_reminders_send,
+)
 
 
 def expire_offers_and_optins() -> str:
-    return f"{offers_expire()} offers expired, {optins_expire()} unconfirmed registrations closed"
+    offers, optins = registration_offers_expire(), registration_optins_expire()
+    return f"{offers} offers expired, {optins} unconfirmed registrations closed"
 
 
 JOBS = [
@@ -23,7 +28,7 @@ JOBS = [
     ),
     Job(
         name="events.send_reminders",
-        run=reminders_send,
+        run=registration_reminders_send,
         every=dt.timedelta(hours=1),
         covers=("events_send_reminders",),
         description="Remind confirmed participants before their event (once each).",
