@@ -28,3 +28,16 @@ def jsonld(value: object) -> SafeString:
     escaped, so a name containing ``</script>`` cannot end the block (stored XSS)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return mark_safe(text.translate(JSON_SCRIPT_ESCAPES))  # noqa: S308 - escaped above
+
+
+@register.filter
+def count(value: object) -> str:
+    """A :class:`~lotse.core.disclosure.Figure` on a page: the number, or the privacy mark
+    with its explanation as a tooltip (and for screen readers)."""
+    from django.utils.html import format_html
+
+    from lotse.core.disclosure import HIDDEN_TITLE, Figure
+
+    if isinstance(value, Figure) and value.hidden:
+        return format_html('<abbr class="suppressed" title="{}">{}</abbr>', HIDDEN_TITLE, value)
+    return str(value)
