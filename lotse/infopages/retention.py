@@ -1,4 +1,4 @@
-"""Retention job of the information pages (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the information pages (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .models import AccessibilityFeedback
 RETENTION_MONTHS: int = getattr(settings, "LOTSE_ACCESSIBILITY_FEEDBACK_RETENTION_MONTHS", 24)
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     cutoff = months_before(now, RETENTION_MONTHS)
     pks = list(
         AccessibilityFeedback.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)
