@@ -89,7 +89,8 @@ def _catalogue(app: str, language: str) -> dict:
     po = LOTSE / app / "locale" / language / "LC_MESSAGES" / "django.po"
     assert po.exists(), f"{po} missing: run scripts/add-language {language}"
     result = subprocess.run(
-        ["msgfmt", "--check-format", "--statistics", "-o", "-", str(po)],
+        # --check: formats, and the header's plural count against every plural entry.
+        ["msgfmt", "--check", "--statistics", "-o", "-", str(po)],
         capture_output=True,
         check=False,
     )
