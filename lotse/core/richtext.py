@@ -4,15 +4,23 @@ Markdown (with tables, so a fee table needs no code change) is rendered by Pytho
 the result is cleaned by nh3 with an allow-list: raw HTML in the input is allowed only as far as
 the allow-list goes, so a pasted ``<script>``, an ``onclick`` or a ``javascript:`` link never
 reaches a page. Headings are shifted down one level because the page's own title is the ``<h1>``.
+
+``validate_markdown`` is for forms and services that store such text: rendering would silently
+drop what the allow-list forbids, so the writer gets a clear message instead (a ``<script>``,
+an event handler, a ``javascript:`` link, an over-long text) and nothing is stored.
 """
 
 from __future__ import annotations
 
+import html as html_lib
 import xml.etree.ElementTree as etree
+from html.parser import HTMLParser
 
 import markdown
 import nh3
+from django.core.exceptions import ValidationError
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext_lazy as _
 from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
@@ -69,4 +77,53 @@ def render_markdown(text: str) -> SafeString:
 def plain_text(text: str) -> str:
     """The words of a Markdown text without markup (search snippets, e-mail previews)."""
     html = markdown.markdown(text or "", extensions=["tables"])
-    return " ".join(nh3.clean(html, tags=set()).split())
+    # nh3 escapes "&" and "<" in the text it keeps; plain text wants the characters.
+    return " ".join(html_lib.unescape(nh3.clean(html, tags=set())).split())
+
+
+#: Upper limit of a stored text (characters): long enough for a report, short of abuse.
+MAX_LENGTH = 50_000
+
+
+class _Forbidden(HTMLParser):
+    """Collects what the sanitiser would drop: unknown tags, attributes, script URLs."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.found.add(f"<{tag}>")
+            return
+        allowed = ALLOWED_ATTRIBUTES.get(tag, set()) | ALLOWED_ATTRIBUTES["*"]
+        for name, value in attrs:
+            if name not in allowed:
+                self.found.add(f"{name}=")
+            elif name == "href" and value and ":" in value.split("/", 1)[0]:
+                scheme = value.split(":", 1)[0].strip().lower()
+                if scheme not in URL_SCHEMES:
+                    self.found.add(f"{scheme}:")
+
+
+def validate_markdown(text: str, *, max_length: int = MAX_LENGTH) -> None:
+    """Raise ``ValidationError`` if the text is too long or uses HTML the pages would drop."""
+    if len(text or "") > max_length:
+        raise ValidationError(
+            _("The text is too long (%(length)s characters). The limit is %(limit)s."),
+            code="too_long",
+            params={"length": len(text), "limit": max_length},
+        )
+    parser = _Forbidden()
+    extensions = ["tables", "sane_lists", "def_list", _ShiftHeadingsExtension()]
+    parser.feed(markdown.markdown(text or "", extensions=extensions))
+    parser.close()
+    if parser.found:
+        raise ValidationError(
+            _(
+                "The text contains HTML that is not allowed (%(found)s). Please use Markdown "
+                "for formatting: **bold**, *italic*, [link](https://…), lists with -."
+            ),
+            code="html_not_allowed",
+            params={"found": ", ".join(sorted(parser.found))},
+        )

@@ -1,8 +1,10 @@
 """User-written Markdown becomes clean HTML: formatting and tables stay, active content goes."""
 
+import pytest
+from django.core.exceptions import ValidationError
 from django.template import Context, Template
 
-from lotse.core.richtext import plain_text, render_markdown
+from lotse.core.richtext import plain_text, render_markdown, validate_markdown
 
 
 def test_formatting_links_and_tables_survive():
@@ -32,3 +34,30 @@ def test_template_filter_and_plain_text():
     )
     assert "<em>kursiv</em>" in rendered
     assert plain_text("## Title\n\nSome *words*.") == "Title Some words."
+
+
+def test_plain_text_keeps_characters():
+    assert plain_text("Kita & Hort <3") == "Kita & Hort <3"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "<script>alert(1)</script>",
+        '<p onclick="x()">hi</p>',
+        "[click](javascript:alert(1))",
+        '<img src="x" onerror="alert(1)">',
+        '<p style="color:red">s</p>',
+        "x" * 50_001,
+    ],
+)
+def test_validate_markdown_refuses_what_the_page_would_drop(text):
+    with pytest.raises(ValidationError):
+        validate_markdown(text)
+
+
+def test_validate_markdown_accepts_ordinary_writing():
+    validate_markdown(
+        "# Titel\n\n**fett**, *kursiv*, [Link](https://example.org), <https://example.org>, "
+        "[Mail](mailto:a@example.org)\n\n- eins\n- zwei\n\n| a | b |\n|---|---|\n| 1 | 2 |"
+    )
