@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "lotse.networks",
     "lotse.planning",
     "lotse.infopages",
+    "lotse.news",
     "lotse.api",
     "django.contrib.admin",
     "django.contrib.auth",

@@ -19,6 +19,7 @@ urlpatterns = [
     path("networks/", include("lotse.networks.urls")),
     path("planning/", include("lotse.planning.urls")),
     path("info/", include("lotse.infopages.urls")),
+    path("news/", include("lotse.news.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -46,6 +46,7 @@ APP_TITLES: dict[str, Promise] = {
     "counselling": gettext_lazy("Counselling"),
     "events": gettext_lazy("Events and trainings"),
     "networks": gettext_lazy("Networks"),
+    "news": gettext_lazy("News subscriptions"),
 }
 
 #: Who sees the data of each area (shown on the data page).
@@ -64,6 +65,7 @@ APP_AUDIENCE: dict[str, Promise] = {
     ),
     "events": gettext_lazy("You and the organiser of the event."),
     "networks": gettext_lazy("The members and coordinators of the network."),
+    "news": gettext_lazy("Only the organisation whose news you subscribed to, for sending them."),
 }
 
 #: Categories deliberately left out of the export, with the reason given to the person.
@@ -228,6 +230,8 @@ LABELS: dict[str, Promise] = {
     "comment": gettext_lazy("Comment"),
     "updated_at": gettext_lazy("Updated"),
     "calendar_feeds": gettext_lazy("Calendar feeds"),
+    "subscriptions": gettext_lazy("Subscriptions"),
+    "subscribed_at": gettext_lazy("Subscribed"),
 }
 
 

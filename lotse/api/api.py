@@ -18,6 +18,7 @@ from lotse.counselling.api import router as counselling_router
 from lotse.directory.api import router as directory_router
 from lotse.events.api import router as events_router
 from lotse.networks.api import router as networks_router
+from lotse.news.api import router as news_router
 from lotse.planning.api import router as planning_router
 
 
@@ -91,6 +92,7 @@ api.add_router("/v1/counselling", counselling_router)
 api.add_router("/v1/events", events_router)
 api.add_router("/v1/networks", networks_router)
 api.add_router("/v1/planning", planning_router)
+api.add_router("/v1/news", news_router)
 
 
 @api.exception_handler(ValidationError)

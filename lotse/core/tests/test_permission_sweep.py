@@ -70,6 +70,15 @@ PUBLIC_VIEWS = {
     "networks:calls",
     "networks:call",
     "networks:call_document",
+    "news:index",
+    "news:feed",
+    "news:topic_feed",
+    "news:detail",
+    "news:image",
+    "news:file",
+    "news:organisation",
+    "news:organisation_feed",
+    "news:subscribe",
 }
 #: Views opened through a secret link from an e-mail (no sign-in; the token is the key).
 TOKEN_VIEWS = {
@@ -82,6 +91,8 @@ TOKEN_VIEWS = {
     "events:registration_document": "events/tests (documents for participants)",
     "networks:ical_feed": "networks/tests (secret per-member calendar feed)",
     "applications:claim": "applications and counselling tests (invitation to take over)",
+    "news:subscription_confirm": "news/tests/test_subscriptions.py (double opt-in)",
+    "news:unsubscribe": "news/tests/test_subscriptions.py (one-click unsubscribe)",
 }
 
 #: URL names the crawl cannot reach by following links, with where they are tested instead.
@@ -111,6 +122,7 @@ NOT_CRAWLED: dict[str, str] = {
     "networks:document": "networks/tests/test_access.py",
     "networks:document_delete": "networks/tests/test_access.py",
     "networks:report": "networks/tests/test_access.py",
+    "news:topic_feed": "news/tests/test_feeds.py (read with feedparser)",
 }
 #: URL prefixes outside this sweep: allauth's own pages and the Django admin (both have their
 #: own permission systems), the API (tests/test_fuzz.py and each app's API tests).
