@@ -24,6 +24,15 @@ PUBLIC_FILES: dict[str, tuple[str, ...]] = {
     # The explanation of an outcome on the status page and in the offer mail; published rules
     # and their criteria (model choices).
     "allocation": ("explain.py", "models.py", "templates/allocation/public_rules.html"),
+    # The public news pages, feeds, subscription pages and mails; not the editors' pages.
+    "news": (
+        "views.py",
+        "feeds.py",
+        "forms_public.py",
+        "topics.py",
+        "templates/news/*.html",
+        "templates/news/mail/*.txt",
+    ),
 }
 
 #: German and English are complete for every app; these two are the base of every catalogue.

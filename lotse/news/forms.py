@@ -17,39 +17,6 @@ from .services import FileData, PostData
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class NewsFilterForm(forms.Form):
-    """Filters of the combined news page; every field optional, the query string is the
-    state (so a filtered page can be bookmarked and its feed subscribed)."""
-
-    organisation = forms.TypedChoiceField(
-        label=_("Organisation"), required=False, coerce=int, empty_value=None
-    )
-    topic = forms.ChoiceField(label=_("Topic"), required=False)
-    district = forms.TypedChoiceField(
-        label=_("District"), required=False, coerce=int, empty_value=None
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["organisation"].choices = [
-            ("", _("All organisations")),
-            *((o.pk, o.name) for o in selectors.publishing_organisations()),
-        ]
-        self.fields["topic"].choices = [("", _("All topics")), *Topic.choices]
-        self.fields["district"].choices = [
-            ("", _("All districts")),
-            *District.objects.order_by("name").values_list("pk", "name"),
-        ]
-
-    def to_query(self) -> selectors.NewsQuery:
-        data = self.cleaned_data if self.is_valid() else {}
-        return selectors.NewsQuery(
-            organisation=data.get("organisation"),
-            topic=data.get("topic") or "",
-            district=data.get("district"),
-        )
-
-
 class PostForm(forms.Form):
     """Writing a post. The lengths are checked here and again by the service and the
     database, so a 10,000-character title gets a clear message, never an error page."""
@@ -282,10 +249,3 @@ class EventFileForm(FileForm):
         super().__init__(*args, **kwargs)
         del self.fields["is_documentation"]
         self.fields["event"].choices = [(e.pk, e.title) for e in selectors.events_for_editor(user)]
-
-
-class SubscribeForm(forms.Form):
-    email = forms.EmailField(
-        label=_("E-mail address"),
-        help_text=_("We send a link to this address; news arrive only after you confirm."),
-    )

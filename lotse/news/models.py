@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
 
+from .topics import Topic
+
 models.CharField.register_lookup(Length)
 
 #: Languages a post can be written or translated in: the languages of the families Lotse
@@ -38,16 +40,6 @@ RTL_LANGUAGES = frozenset({"ar", "fa"})
 
 TITLE_MAX = 200
 TEASER_MAX = 400
-
-
-class Topic(models.TextChoices):
-    CHILDCARE = "childcare", _("Childcare places and Kita")
-    FAMILIES = "families", _("Families and parents")
-    TRAINING = "training", _("Trainings and events")
-    NETWORKS = "networks", _("Networks and child poverty")
-    FUNDING = "funding", _("Programmes and funding")
-    POLICY = "policy", _("Policy and lobbying")
-    DOCUMENTATION = "documentation", _("Documentation and reports")
 
 
 def _image_path(instance: Post, filename: str) -> str:

@@ -20,7 +20,7 @@ from lotse.core.ratelimit import rate_limited
 from lotse.core.uploads import attachment_response
 
 from . import selectors, services
-from .forms import NewsFilterForm, SubscribeForm
+from .forms_public import NewsFilterForm, SubscribeForm
 from .jsonld import post_jsonld
 from .models import POST_LANGUAGES, RTL_LANGUAGES
 

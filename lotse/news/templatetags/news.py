@@ -1,4 +1,4 @@
-"""Template helpers of the news app: rendered Markdown, the text in the page's language, and
+"""Template helpers of the news app: the text in the page's language, and
 the news boxes other pages include (home page, events, programme calls, networks)."""
 
 from __future__ import annotations
@@ -6,19 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils.safestring import SafeString
-
-from lotse.core.richtext import render_markdown
 
 from .. import selectors
 from ..models import Post, PostTranslation
 
 register = template.Library()
-
-
-@register.filter(name="markdown")
-def markdown_filter(text: str) -> SafeString:
-    return render_markdown(text or "")
 
 
 @register.filter

@@ -33,7 +33,7 @@ def test_write_publish_and_read_a_post(page, live_server, login, editor, associa
     page.click("text=Neuen Beitrag schreiben")
     page.fill("input[name=title]", "Neue Fortbildungen im Frühjahr")
     page.fill("textarea[name=teaser]", "Kinderschutz, Sprache und Vorstandsarbeit.")
-    page.fill("textarea[name=body]", "## Programm\n\n- Kinderschutz\n- **Sprache**")
+    page.fill("textarea[name=body]", "# Programm\n\n- Kinderschutz\n- **Sprache**")
     page.check("input[name=topics][value=training]")
     page.set_input_files("input[name=image]", str(image))
     page.click("button:has-text('Entwurf speichern')")

@@ -135,9 +135,7 @@ def test_translation_and_file_urls_of_another_organisation_are_404(
     services.translation_save(actor=editor, post=post, language="en", title="T", teaser="x")
     other = client_for(other_editor)
     assert other.get(reverse("news:translation_edit", args=[post.pk, "en"])).status_code == 404
-    assert (
-        other.post(reverse("news:translation_delete", args=[post.pk, "en"])).status_code == 404
-    )
+    assert other.post(reverse("news:translation_delete", args=[post.pk, "en"])).status_code == 404
 
 
 def test_writing_through_the_form_with_bad_input_shows_errors(client_for, editor, association):
@@ -180,7 +178,7 @@ def test_write_preview_publish_through_the_pages(client_for, editor, association
             "organisation": association.pk,
             "title": "Neue Fortbildungen",
             "teaser": "Das Programm für das Frühjahr.",
-            "body": "## Programm\n\n- Kinderschutz\n- Sprache",
+            "body": "# Programm\n\n- Kinderschutz\n- Sprache",
             "language": "de",
             "audience": "professionals",
             "topics": ["training"],
