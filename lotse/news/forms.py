@@ -8,11 +8,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, User
+from lotse.core.uploads import UploadField
 from lotse.directory.models import District
 
 from . import selectors
 from .models import POST_LANGUAGES, TEASER_MAX, TITLE_MAX, File, Post, Topic
-from .services import FileData, PostData
+from .services import FILE_POLICY, IMAGE_POLICY, FileData, PostData
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -53,11 +54,11 @@ class PostForm(forms.Form):
         empty_value=None,
         help_text=_("Empty: the post concerns the whole municipality."),
     )
-    image = forms.FileField(
+    image = UploadField(
+        policy=IMAGE_POLICY,
         label=_("Image"),
         required=False,
         help_text=_("PNG or JPEG, up to 5 MB. Location and camera data are removed."),
-        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg"}),
     )
     image_alt = forms.CharField(
         label=_("Image description (alternative text)"),
@@ -198,10 +199,7 @@ class TranslationForm(forms.Form):
 class FileForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200, required=False)
     kind = forms.ChoiceField(label=_("Kind"), choices=File.Kind.choices)
-    upload = forms.FileField(
-        label=_("File"),
-        help_text=_("PDF, office documents, images or text, up to 20 MB."),
-    )
+    upload = UploadField(policy=FILE_POLICY, label=_("File"))
     is_documentation = forms.BooleanField(
         label=_("Part of the documentation (listed in the archive by year)"), required=False
     )

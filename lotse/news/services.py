@@ -32,19 +32,18 @@ from django.utils.translation import gettext_lazy as _
 from lotse.accounts.models import Organisation, User
 from lotse.core.mail import queue_mail
 from lotse.core.richtext import validate_markdown
-from lotse.core.uploads import DOCUMENT_KINDS, validate_upload
+from lotse.core.uploads import DOCUMENTS, IMAGES, MB, UploadPolicy, validate_upload
 
 from . import selectors
 from .models import POST_LANGUAGES, TITLE_MAX, File, Mailing, Post, PostTopic, PostTranslation
 
 #: Images are shown on the page: PNG or JPEG up to 5 MB and 40 megapixels. They are decoded
 #: and stored anew, which also removes camera metadata (place, time, device) from photos.
-IMAGE_KINDS = frozenset({"png", "jpeg"})
-IMAGE_MAX_BYTES = 5 * 1024 * 1024
+IMAGE_POLICY = UploadPolicy(IMAGES.kinds, 5 * MB)
 IMAGE_MAX_PIXELS = 40_000_000
-#: Attachments and documentation: office documents, PDF, images, text; up to 20 MB.
-FILE_KINDS = frozenset(DOCUMENT_KINDS) - {"csv"}
-FILE_MAX_BYTES = 20 * 1024 * 1024
+#: Attachments and documentation: the project's document policy (office documents, PDF,
+#: images, text; 20 MB), without CSV (a data export is no publication).
+FILE_POLICY = DOCUMENTS.only(DOCUMENTS.kinds - {"csv"})
 #: Subscribers per batch of the mail worker; the next batch is a new task.
 BATCH_SIZE = 50
 LANGUAGE_CODES = frozenset(code for code, _name in POST_LANGUAGES)
@@ -111,7 +110,7 @@ def prepare_image(upload: UploadedFile) -> tuple[ContentFile, str]:
     """Check an uploaded image and store it anew without metadata; (file, kind)."""
     from PIL import Image, ImageOps, UnidentifiedImageError
 
-    kind = validate_upload(upload, allowed=IMAGE_KINDS, max_bytes=IMAGE_MAX_BYTES)
+    kind = validate_upload(upload, IMAGE_POLICY)
     try:
         upload.seek(0)
         with Image.open(upload) as probe:
@@ -349,7 +348,7 @@ def file_add(
         raise ValueError("a file belongs to a post or to an event")
     organisation = post.organisation if post is not None else event.organiser
     _require_editor(actor, organisation)
-    file_type = validate_upload(upload, allowed=FILE_KINDS, max_bytes=FILE_MAX_BYTES)
+    file_type = validate_upload(upload, FILE_POLICY)
     if data.kind == File.Kind.PHOTO and not data.consent_note.strip():
         raise ValidationError(
             {"consent_note": _("Photos of people need a note on their consent to publication.")}

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lotse.core.permissions import role_required
+from lotse.accounts.permissions import role_required
 
 from . import selectors, services
 from .forms import EventFileForm, FileForm, PostForm, PublishForm, TranslationForm
