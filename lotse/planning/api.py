@@ -11,7 +11,7 @@ from ninja.errors import HttpError
 from ninja.security import django_auth
 
 from .forms import PlanningFilterForm
-from .report import Row, build_report, default_year, year_choices
+from .report import Row, build_report, year_choices
 from .selectors import planning_municipalities
 
 router = Router(tags=["planning"])
@@ -87,7 +87,7 @@ def figures(request: HttpRequest, params: Query[FigureQuery]) -> dict:
     form = PlanningFilterForm(data, municipalities=municipalities, years_for=year_choices)
     if not form.is_valid():
         raise HttpError(422, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
-    report = build_report(form.to_filters(default_year(form.years)))
+    report = build_report(form.to_filters(form.default_year))
     return {
         "municipality": report.filters.municipality,
         "year": report.filters.year,

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.directory.models import District
 
-from .report import ALL, BAND_LABELS, DEFAULT_DEMAND, Filters, default_year
+from .report import ALL, BAND_LABELS, DEFAULT_DEMAND, Filters, opening_year
 
 
 class PlanningFilterForm(forms.Form):
@@ -52,11 +52,14 @@ class PlanningFilterForm(forms.Form):
         self.chosen_municipality = self._chosen_municipality()
         self.years: list[int] = years_for(self.chosen_municipality)  # type: ignore[operator]
         self.fields["year"].choices = [(y, str(y)) for y in self.years]
+        self.default_year = (
+            opening_year(self.chosen_municipality, self.years) if self.years else None
+        )
         # Show the defaults the report uses, not the first option of each list.
         if hasattr(self.data, "copy") and self.years:
             self.data = self.data.copy()
             if not self.data.get("year"):
-                self.data["year"] = str(default_year(self.years))
+                self.data["year"] = str(self.default_year)
             if not self.data.get("band"):
                 self.data["band"] = ALL
         # only(): the boundaries are large and not needed for the choice.

@@ -117,10 +117,9 @@ class Row:
     @classmethod
     def from_raw(cls, key: str, name: str, raw: Raw, **extra: object) -> Row:
         enough_children = round(raw.children) >= MIN_COUNT
-        if raw.waited >= MIN_COUNT:
-            wait: Shown = round(raw.wait_total / raw.waited, 1)
-        else:
-            wait = SUPPRESSED if raw.waited else None
+        # A mean of days resting on fewer than 3 children is not shown at all ("–"): "<3" in
+        # a column of days would read as "under three days".
+        wait: Shown = round(raw.wait_total / raw.waited, 1) if raw.waited >= MIN_COUNT else None
         return cls(
             key=key,
             name=name,
@@ -471,3 +470,19 @@ def year_choices(municipality: str, today: dt.date | None = None) -> list[int]:
 def default_year(choices: list[int], today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     return today.year if today.year in choices else choices[-1]
+
+
+def opening_year(municipality: str, choices: list[int], today: dt.date | None = None) -> int:
+    """The year the dashboard opens on: one that has data.
+
+    The year with applications nearest to today (the later one on a tie: the coming round);
+    without applications, the latest year with population figures; else this year.
+    """
+    today = today or timezone.localdate()
+    applied = [y for y in selectors.application_years(municipality) if y in choices]
+    if applied:
+        return min(applied, key=lambda y: (abs(y - today.year), -y))
+    counted = [y for y in selectors.population_years(municipality) if y in choices]
+    if counted:
+        return max(counted)
+    return default_year(choices, today)

@@ -369,6 +369,12 @@ def snapshot_years(municipality: str) -> list[int]:
     )
 
 
+def application_years(municipality: str) -> list[int]:
+    """Years in which submitted applications of the municipality want to start."""
+    starts = Application.objects.filter(municipality=municipality, submitted_at__isnull=False)
+    return [day.year for day in starts.order_by().dates("desired_start", "year")]
+
+
 def demand_years(municipality: str) -> list[int]:
     """Years from the earliest to the latest desired start (Min/Max: one cheap aggregate)."""
     span = Application.objects.filter(

@@ -27,7 +27,6 @@ from .report import (
     DEFAULT_DEMAND,
     Report,
     build_report,
-    default_year,
     year_choices,
 )
 from .selectors import planning_municipalities
@@ -62,7 +61,7 @@ def _report(request: HttpRequest) -> tuple[PlanningFilterForm, Report | None]:
     )
     if not form.is_valid():
         return form, None
-    return form, build_report(form.to_filters(default_year(form.years)))
+    return form, build_report(form.to_filters(form.default_year))
 
 
 def _charts(report: Report) -> dict[str, Any]:

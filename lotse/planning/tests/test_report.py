@@ -88,7 +88,9 @@ def test_district_rows_all_bands(testhausen):
     assert (sued.seats, sued.children, sued.demand, sued.balance) == (52, 140, 79, -27)
     assert sued.coverage == 37.1
     assert (sued.applicants, sued.unmet, sued.placements) == (SUPPRESSED, 0, SUPPRESSED)
-    assert sued.wait_days == SUPPRESSED  # one child waited
+    # One child waited: a mean of days on fewer than 3 children is not shown ("–"), never
+    # as "<3", which in a column of days would read as "under three days".
+    assert sued.wait_days is None
     unknown = row(rep, "unknown")  # no home district given
     assert (unknown.seats, unknown.children, unknown.applicants) == (0, 0, SUPPRESSED)
     total = rep.total
@@ -207,3 +209,14 @@ def test_refresh_task_recomputes_every_stored_year(testhausen, monkeypatch):
     # 2024 and 2025 have applications; 2026 has none but was shown, so it stays current too.
     assert refresh_figures_task.call(municipality=TOWN) == [2024, 2025, 2026]
     assert FigureSnapshot.objects.filter(municipality=TOWN).count() == 3
+
+
+def test_dashboard_opens_on_a_year_with_data(testhausen):
+    from lotse.planning.report import opening_year
+
+    choices = year_choices(TOWN, today=dt.date(2027, 3, 1))
+    assert 2027 in choices
+    # Testhausen's applications start in 2024 and 2025; 2027 (today) has none.
+    assert opening_year(TOWN, choices, today=dt.date(2027, 3, 1)) == 2025
+    assert opening_year(TOWN, choices, today=dt.date(2024, 6, 1)) == 2024
+    assert opening_year("Nowhere", [2026], today=dt.date(2026, 1, 1)) == 2026

@@ -167,8 +167,9 @@ def test_csv_export(testhausen, planner, client_for):
         "<3",
         "<3",
         "0",
-        "<3",
+        "",  # mean days of fewer than 3 children: empty, never "<3"
     ]
+    assert all(r[-1] != "<3" for r in rows)  # the column of days
     total = next(
         r for r in rows if r[1].startswith("Whole municipality") and r[2] == "All age bands"
     )
@@ -189,7 +190,7 @@ def test_xlsx_export(testhausen, planner, client_for):
     assert sheet[0][:3] == ("Jahr", "Stadtteil", "Altersgruppe")
     # Nord, 3 to school entry: c3, c4, c5 apply; c4 was placed in Süd; c3, c4 unmet.
     assert sheet[1:] == [
-        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, 3, 0, "<3", "<3")
+        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, 3, 0, "<3", None)
     ]
     forecast = list(book["Prognose"].values)
     # 2026: ages 2–4 of 2025 = 12 + 10 + 10 children; demand 90 % = 28.8; 30 − 28.8 ≈ 1.
