@@ -7,7 +7,8 @@ from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
-from .selectors import Period, counselling_services_for_user, funder_report
+from .selectors import counselling_services_for_user
+from .statistics import Period, funder_report
 
 router = Router(tags=["counselling"])
 
@@ -42,7 +43,7 @@ class ReportOut(Schema):
     "/statistics",
     response=ReportOut,
     auth=django_auth,
-    summary="Funder statistics of a counselling service (counts below 3 shown as <3)",
+    summary="Funder statistics of a counselling service (hidden counts shown as •)",
 )
 def statistics(request: HttpRequest, params: Query[ReportQuery]) -> dict:
     if not 2000 <= params.year <= 2100 or params.quarter not in (None, 1, 2, 3, 4):

@@ -21,7 +21,8 @@ from .models import (
     Referral,
     Topic,
 )
-from .selectors import CaseFilter, Period, counsellors_of, facility_choices
+from .selectors import CaseFilter, counsellors_of, facility_choices
+from .statistics import Period
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 

@@ -20,10 +20,11 @@ from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
 from lotse.core import exports
+from lotse.core.disclosure import LEGEND
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 
-from . import selectors, services
+from . import selectors, services, statistics
 from .forms import (
     ApplyOnBehalfForm,
     CaseCreateForm,
@@ -352,14 +353,14 @@ def incoming_referral(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Statistics for funders ---------------------------------------------------------------
 
 
-def _report(request: HttpRequest) -> tuple[ReportForm, selectors.FunderReport | None]:
+def _report(request: HttpRequest) -> tuple[ReportForm, statistics.FunderReport | None]:
     services_qs = selectors.counselling_services_for_user(request.user)
     if not services_qs.exists():
         raise PermissionDenied
     form = ReportForm(request.GET, services=services_qs)
     if not form.is_valid():
         return form, None
-    report = selectors.funder_report(
+    report = statistics.funder_report(
         organisation=form.cleaned_data["service"], period=form.period()
     )
     return form, report
@@ -371,7 +372,7 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "counselling/report.html",
-        {"form": form, "report": report, "query": request.GET.urlencode()},
+        {"form": form, "report": report, "query": request.GET.urlencode(), "legend": LEGEND},
         status=200 if report else 400,
     )
 
@@ -384,12 +385,13 @@ def report_csv(request: HttpRequest) -> HttpResponse:
     rows = [
         [_("Counselling service"), report.organisation.name, ""],
         [_("Period"), report.period.start, report.period.end],
-        *([_("Overview"), cell.label, cell.display] for cell in report.headline),
+        *([_("Overview"), cell.label, cell.figure.export] for cell in report.headline),
     ]
     for table in report.tables:
-        rows += [[table.title, cell.label, cell.display] for cell in table.rows]
+        rows += [[table.title, cell.label, cell.figure.export] for cell in table.rows]
         if table.total is not None:
-            rows.append([table.title, table.total.label, table.total.display])
+            rows.append([table.title, table.total.label, table.total.figure.export])
+    rows.append([_("Note"), str(LEGEND), ""])
     return exports.csv_response(
         f"counselling-statistics-{report.period.slug}.csv",
         [_("Table"), _("Category"), _("Count")],
@@ -402,7 +404,7 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _report(request)
     if report is None:
         return render(request, "counselling/report.html", {"form": form}, status=400)
-    content = render_pdf("counselling/report_pdf.html", {"report": report})
+    content = render_pdf("counselling/report_pdf.html", {"report": report, "legend": LEGEND})
     return pdf_response(content, f"counselling-statistics-{report.period.slug}.pdf")
 
 
