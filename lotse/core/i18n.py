@@ -33,6 +33,22 @@ PUBLIC_FILES: dict[str, tuple[str, ...]] = {
         "templates/news/*.html",
         "templates/news/mail/*.txt",
     ),
+    # Public calendar, event pages, registration (form, confirmation, waiting list, offer,
+    # cancellation), the participants' e-mails and the certificate of attendance.
+    "events": (
+        "forms.py",
+        "templates/events/calendar.html",
+        "templates/events/detail.html",
+        "templates/events/registration.html",
+        "templates/events/registered.html",
+        "templates/events/confirm_email.html",
+        "templates/events/cancel.html",
+        "templates/events/link_problem.html",
+        "templates/events/offer.html",
+        "templates/events/_*.html",
+        "templates/events/mail/*.txt",
+        "templates/events/pdf/certificate.html",
+    ),
 }
 
 #: German and English are complete for every app; these two are the base of every catalogue.

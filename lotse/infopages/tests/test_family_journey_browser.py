@@ -91,6 +91,10 @@ def test_family_journey_in_their_language(
     # 2. Find a Kita and open its page.
     page.goto(f"{base}/facilities/?q=Regenbogen")
     check_page(page, language, shots, "2-search", german)
+    page.goto(f"{base}/facilities/map/?q=Regenbogen")
+    page.wait_for_selector(".leaflet-marker-icon, .leaflet-interactive")
+    check_page(page, language, shots, "2b-map", german)
+    page.goto(f"{base}/facilities/?q=Regenbogen")
     page.click("text=Kita Regenbogen")
     page.wait_for_selector(f"a[href*='facility={kita.pk}']")
     check_page(page, language, shots, "3-facility", german)
