@@ -53,6 +53,10 @@ class CheckReport:
     blocking_pairs: int
     sibling_blocking_pairs: int
     examples: tuple[dict[str, Any], ...] = field(default=())
+    #: The wish entries of single children that block (for repair heuristics; not in as_dict).
+    blocking_entries: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, dtype=np.int64), repr=False, compare=False
+    )
 
     @property
     def stable(self) -> bool:
@@ -159,7 +163,7 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
     before_pool = (seen - own)[is_start]
     weight_ahead = seen - before_pool[run]  # candidates add 0, so this is the weight above
     blocks = (kind == 1) & (weight_ahead + ww[items] <= cap[ipool])
-    single = items[blocks]
+    single = items[blocks]  # the blocking wish entries of single children
     examples = [
         {"children": [inst.child_ids[int(child_of[e])]], **_pool_name(inst, int(pool_of[e]))}
         for e in single[:MAX_EXAMPLES].tolist()
@@ -176,6 +180,7 @@ def check(instance: Instance, assigned_wish: np.ndarray) -> CheckReport:
         blocking_pairs=int(single.size) + group_pairs,
         sibling_blocking_pairs=group_pairs,
         examples=tuple(examples),
+        blocking_entries=single,
     )
 
 

@@ -146,7 +146,9 @@ def _admit(
     return keep
 
 
-def child_proposing_da(instance: Instance) -> Result:
+def child_proposing_da(
+    instance: Instance, *, resume: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> Result:
     """Child-proposing deferred acceptance in simultaneous rounds (the default mechanism).
 
     Steps:
@@ -172,6 +174,11 @@ def child_proposing_da(instance: Instance) -> Result:
 
     Each round is a handful of vectorised NumPy operations, and the number of rounds (the
     longest rejection chain) is small for real instances, so 10^6 children run in seconds.
+
+    ``resume=(held_entry, ptr, groups)`` continues from a state instead of the start: children
+    holding entries keep them (``ptr`` at the held entry), children without one propose from
+    ``ptr`` on, ``groups`` is the group per child with dissolved groups as -1 (used by the exact
+    mechanism to let children of blocking pairs propose again).
     """
     inst = instance
     n = inst.n_children
@@ -183,6 +190,8 @@ def child_proposing_da(instance: Instance) -> Result:
     unit = inst.unit_weights
     # A local copy: a sibling group that cannot be placed together is dissolved (set to -1).
     groups = inst.group.copy() if inst.has_groups else None
+    if resume is not None and groups is not None:
+        groups = resume[2].copy()
     if groups is not None:
         gptr, gmembers = inst.group_members
     rank_span = int(rank.max()) + 1 if rank.size else 1
@@ -194,7 +203,13 @@ def child_proposing_da(instance: Instance) -> Result:
     held_pool = np.full(n, n_pools, dtype=np.int64)
     used = np.zeros(n_pools, dtype=np.int64)
     worst = np.full(n_pools, -1, dtype=np.int64)
-    free = np.flatnonzero(ptr < end)
+    if resume is not None:
+        held_entry, ptr = resume[0].copy(), resume[1].copy()
+        held = np.flatnonzero(held_entry >= 0)
+        held_pool[held] = pool_of[held_entry[held]]
+        np.add.at(used, held_pool[held], ww[held_entry[held]])
+        np.maximum.at(worst, held_pool[held], rank[held_entry[held]])
+    free = np.flatnonzero((held_entry < 0) & (ptr < end))
     rounds = 0
 
     while free.size:

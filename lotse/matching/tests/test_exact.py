@@ -129,3 +129,21 @@ def test_together_preferred_group_does_not_block_alone() -> None:
     assert da.assignment_by_id() == {"a": "f2", "b": "f2"}
     assert check(inst, da.assigned_wish).blocking_pairs == 0
     assert model_blocking_pairs(inst, da.assigned_wish) == 0
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    instance_dicts(
+        max_children=10, max_facilities=4, max_capacity=3, groups=True, current=True, weights=True
+    )
+)
+def test_repair_is_feasible_and_never_worse_than_da(data: dict[str, Any]) -> None:
+    from lotse.matching.exact import repair
+
+    inst = build(data)
+    da = child_proposing_da(inst)
+    before = check(inst, da.assigned_wish)
+    aw, report = repair(inst, da.assigned_wish, before)
+    assert report.feasible, report.violations  # no current place lost, groups whole
+    assert report.blocking_pairs <= before.blocking_pairs
+    assert check(inst, aw).blocking_pairs == report.blocking_pairs
