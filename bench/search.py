@@ -1,7 +1,9 @@
 """Search benchmark: the Schleswig-Holstein data replicated to ~66,000 facilities.
 
 Prints p50/p95 of five typical searches through the same code path as the search page
-(form → selector → count + first page). Target: p95 ≤ 50 ms on SQLite and PostgreSQL.
+(form → selector → capped count + one page). Target (issue 20, PostgreSQL): p95 ≤ 20 ms and
+p50 ≤ 10 ms for every search. The command and the machine's load (``uptime``) are printed
+beside the figures: on a shared machine wall-clock times say little without them.
 
     .venv/bin/python bench/search.py                      # SQLite (temporary file)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/lotse_bench .venv/bin/python bench/search.py
@@ -139,8 +141,10 @@ def main() -> None:
         f"database: {connection.vendor}; facilities: {total:,}; "
         f"built in {time.perf_counter() - started:.1f} s"
     )
+    print(f"command: {' '.join(sys.argv)}; DATABASE_URL={os.environ.get('DATABASE_URL', '')}")
+    print(f"uptime at start: {os.popen('uptime').read().strip()}")
     print(f"{'search':45} {'hits':>7} {'p50 ms':>8} {'p95 ms':>8} {'cpu p50':>8}")
-    worst = 0.0
+    worst = worst_p50 = 0.0
     for name, params in SEARCHES.items():
         one_search(params)  # warm-up
         timings, cpu = [], []
@@ -152,10 +156,11 @@ def main() -> None:
         timings.sort()
         p50 = statistics.median(timings)
         p95 = timings[int(len(timings) * 0.95) - 1]
-        worst = max(worst, p95)
+        worst, worst_p50 = max(worst, p95), max(worst_p50, p50)
         print(f"{name:45} {hits:>7} {p50:>8.1f} {p95:>8.1f} {statistics.median(cpu):>8.1f}")
-    verdict = "OK" if worst <= 50 else "ABOVE TARGET"
-    print(f"worst p95: {worst:.1f} ms (target ≤ 50 ms): {verdict}")
+    print(f"uptime at end: {os.popen('uptime').read().strip()} ({os.cpu_count()} cores)")
+    verdict = "OK" if worst <= 20 and worst_p50 <= 10 else "ABOVE TARGET"
+    print(f"worst p95 {worst:.1f} ms, worst p50 {worst_p50:.1f} ms (target ≤ 20 / ≤ 10): {verdict}")
 
 
 if __name__ == "__main__":
