@@ -11,8 +11,9 @@ from lotse.core.retention import months_before
 
 from .models import Round
 
-#: A closed round's snapshot (application ids, birth dates, priority facts) is the proof of the
-#: published allocation; it is cleared this many months after publication.
+#: A closed round's snapshot (application ids, birth dates, priority facts) and its published
+#: assignment are the proof of the published allocation; both are cleared this many months
+#: after publication.
 SNAPSHOT_RETENTION_MONTHS: int = getattr(settings, "LOTSE_ALLOCATION_SNAPSHOT_RETENTION_MONTHS", 36)
 
 
@@ -21,7 +22,7 @@ def retention_job(now: datetime) -> list[str]:
     with transaction.atomic():
         cleared = Round.objects.filter(
             status=Round.Status.CLOSED, published_at__lt=cutoff, snapshot__isnull=False
-        ).update(snapshot=None)
+        ).update(snapshot=None, published_assignment=None)
     return [
         f"allocation: snapshots of {cleared} closed round(s) published before "
         f"{cutoff:%Y-%m-%d} cleared"
