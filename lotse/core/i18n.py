@@ -34,9 +34,11 @@ PUBLIC_FILES: dict[str, tuple[str, ...]] = {
         "templates/news/mail/*.txt",
     ),
     # Public calendar, event pages, registration (form, confirmation, waiting list, offer,
-    # cancellation), the participants' e-mails and the certificate of attendance.
+    # cancellation), the participants' e-mails, the certificate of attendance; the labels of
+    # kinds, topics, target groups and statuses (models).
     "events": (
         "forms.py",
+        "models.py",
         "templates/events/calendar.html",
         "templates/events/detail.html",
         "templates/events/registration.html",
