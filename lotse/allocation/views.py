@@ -18,30 +18,13 @@ from lotse.accounts.permissions import role_required
 from lotse.applications.forms import SocialUrgencyForm
 from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
+from lotse.core.feedback import form_add_errors, form_status, message_errors
 
 from . import selectors, services
 from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm, WhatIfForm
 from .models import AllocationRules, Round
 
 jugendamt_required = role_required(Role.PLANNER, Role.ADMIN)
-
-
-def _errors_to_messages(request: HttpRequest, exc: ValidationError) -> None:
-    messages.error(request, " ".join(exc.messages))
-
-
-def _form_error(form: Any, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
-def _status(form: Any) -> int:
-    return 422 if form.is_bound and form.errors else 200
 
 
 @jugendamt_required
@@ -80,7 +63,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     rules=rules,
                 )
             except ValidationError as exc:
-                _form_error(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("The rules were saved."))
                 return redirect("allocation:rules", pk=saved.pk)
@@ -102,7 +85,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         request,
         "allocation/rules_form.html",
         {"form": form, "rules": rules, "n_criteria": MAX_CRITERIA},
-        status=_status(form),
+        status=form_status(form),
     )
 
 
@@ -125,11 +108,11 @@ def round_new(request: HttpRequest) -> HttpResponse:
         try:
             round_ = services.round_create(actor=request.user, **data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The round was created. Take a snapshot next."))
             return redirect("allocation:round", pk=round_.pk)
-    return render(request, "allocation/round_form.html", {"form": form}, status=_status(form))
+    return render(request, "allocation/round_form.html", {"form": form}, status=form_status(form))
 
 
 def _district_names() -> dict[str, str]:
@@ -173,7 +156,7 @@ def round_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.round_snapshot(actor=request.user, round_=round_)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        message_errors(request, exc)
     else:
         messages.success(request, _("Snapshot taken: the applications are now in allocation."))
     return redirect("allocation:round", pk=round_.pk)
@@ -197,7 +180,7 @@ def round_simulate(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.round_simulate(actor=request.user, round_=round_, rules=rules)
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            message_errors(request, exc)
         else:
             messages.success(request, _("Simulation finished; nothing was published."))
     return redirect("allocation:round", pk=round_.pk)
@@ -227,7 +210,7 @@ def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.round_publish(actor=request.user, round_=round_, rules=rules)
         except ValidationError as exc:
-            _errors_to_messages(request, exc)
+            message_errors(request, exc)
         else:
             messages.success(request, _("The round is published; the families are informed."))
     return redirect("allocation:round", pk=round_.pk)
@@ -271,7 +254,7 @@ def round_rerun(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         counts = services.round_rerun(actor=request.user, round_=round_)
     except ValidationError as exc:
-        _errors_to_messages(request, exc)
+        message_errors(request, exc)
     else:
         messages.success(
             request,
@@ -328,7 +311,7 @@ def application_urgency(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "allocation/urgency.html",
         {"application": application, "form": form, "wishes": wishes},
-        status=_status(form),
+        status=form_status(form),
     )
 
 

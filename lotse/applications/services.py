@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -206,80 +206,130 @@ def _apply_fields(application: Application, **fields: Any) -> None:
 # --------------------------------------------------------------------------- applications
 
 
-@transaction.atomic
-def application_submit(
-    *,
-    actor: User,
-    first_name: str,
-    last_name: str,
-    birth_date: dt.date | None = None,
-    expected_birth_date: dt.date | None = None,
-    wishes: Sequence[Facility],
-    desired_start: dt.date,
-    weekly_hours: int,
-    home_district: District | None = None,
-    home_postcode: str = "",
-    sibling_facility: Facility | None = None,
-    staff_facility: Facility | None = None,
-    employment: bool = False,
-    single_parent: bool = False,
-    consent: bool = False,
-) -> Application:
-    """A family applies once for a child with ranked wishes.
+class ApplicationFields(TypedDict, total=False):
+    """What a family (or a counsellor for it) states in a new application: one list for
+    :func:`application_submit` and :func:`application_create_on_behalf`."""
 
-    The same child registered again by the same guardian (name + birth date) is merged into the
-    existing child record; if that child already has an active application, it is refused.
-    """
-    first, last = _clean_child(first_name, last_name, birth_date, expected_birth_date)
-    wishes = list(wishes)
-    desired_start = month_start(desired_start)
+    first_name: Required[str]
+    last_name: Required[str]
+    birth_date: dt.date | None
+    expected_birth_date: dt.date | None  # for an unborn child
+    wishes: Required[Sequence[Facility]]  # ranked, best first
+    desired_start: Required[dt.date]
+    weekly_hours: Required[int]
+    home_district: District | None
+    home_postcode: str
+    sibling_facility: Facility | None
+    staff_facility: Facility | None
+    employment: bool
+    single_parent: bool
+    consent: bool
+
+
+@dataclass(frozen=True)
+class _CheckedApplication:
+    first_name: str
+    last_name: str
+    wishes: list[Facility]
+    desired_start: dt.date
+    municipality: str
+
+
+def _check_new_application(fields: ApplicationFields) -> _CheckedApplication:
+    """Validate child and application; raises ValidationError with every problem at once."""
+    birth, expected = fields.get("birth_date"), fields.get("expected_birth_date")
+    first, last = _clean_child(fields["first_name"], fields["last_name"], birth, expected)
+    wishes = list(fields["wishes"])
+    desired_start = month_start(fields["desired_start"])
     municipality = facility_municipality(wishes[0]) if wishes else ""
     _clean_application(
         municipality=municipality,
         wishes=wishes,
         desired_start=desired_start,
-        weekly_hours=weekly_hours,
-        birth_date=birth_date or expected_birth_date,  # type: ignore[arg-type]
-        consent=consent,
+        weekly_hours=fields["weekly_hours"],
+        birth_date=birth or expected,  # type: ignore[arg-type]  # _clean_child needs one
+        consent=fields.get("consent", False),
     )
-    child = _find_same_child(actor, first, last, birth_date, expected_birth_date)
-    if child is None:
-        child = Child.objects.create(
-            first_name=first,
-            last_name=last,
-            birth_date=birth_date,
-            expected_birth_date=expected_birth_date,
-        )
-        Guardian.objects.create(child=child, user=actor)
-    else:
-        _refuse_duplicate(child)
-        if birth_date and not child.birth_date:
-            child.birth_date = birth_date
-            child.save(update_fields=["birth_date"])
+    return _CheckedApplication(first, last, wishes, desired_start, municipality)
+
+
+def _new_child(checked: _CheckedApplication, fields: ApplicationFields) -> Child:
+    return Child.objects.create(
+        first_name=checked.first_name,
+        last_name=checked.last_name,
+        birth_date=fields.get("birth_date"),
+        expected_birth_date=fields.get("expected_birth_date"),
+    )
+
+
+def _application_create(
+    *,
+    actor: User,
+    child: Child,
+    checked: _CheckedApplication,
+    fields: ApplicationFields,
+    **extra: Any,
+) -> Application:
+    """The one place that creates an application with its wishes (submitted, consent now)."""
     now = timezone.now()
+    application = Application.objects.create(
+        child=child,
+        status=Application.Status.SUBMITTED,
+        municipality=checked.municipality,
+        desired_start=checked.desired_start,
+        weekly_hours=fields["weekly_hours"],
+        home_district=fields.get("home_district"),
+        home_postcode=fields.get("home_postcode", "").strip(),
+        sibling_facility=fields.get("sibling_facility"),
+        staff_facility=fields.get("staff_facility"),
+        employment=fields.get("employment", False),
+        single_parent=fields.get("single_parent", False),
+        consent_at=now,
+        submitted_at=now,
+        created_by=actor,
+        **extra,
+    )
+    _write_wishes(application, checked.wishes)
+    return application
+
+
+def _child_of_guardian(
+    actor: User, checked: _CheckedApplication, fields: ApplicationFields
+) -> Child:
+    """The guardian's record of this child (same name and birth date), else a new one."""
+    birth = fields.get("birth_date")
+    child = _find_same_child(
+        actor, checked.first_name, checked.last_name, birth, fields.get("expected_birth_date")
+    )
+    if child is None:
+        child = _new_child(checked, fields)
+        Guardian.objects.create(child=child, user=actor)
+        return child
+    _refuse_duplicate(child)
+    if birth and not child.birth_date:
+        child.birth_date = birth
+        child.save(update_fields=["birth_date"])
+    return child
+
+
+@transaction.atomic
+def application_submit(*, actor: User, **fields: Unpack[ApplicationFields]) -> Application:
+    """A family applies once for a child with ranked wishes.
+
+    The same child registered again by the same guardian (name + birth date) is merged into the
+    existing child record; if that child already has an active application, it is refused.
+    """
+    checked = _check_new_application(fields)
+    child = _child_of_guardian(actor, checked, fields)
     try:
         with transaction.atomic():
-            application = Application.objects.create(
-                child=child,
-                status=Application.Status.SUBMITTED,
-                municipality=municipality,
-                desired_start=desired_start,
-                weekly_hours=weekly_hours,
-                home_district=home_district,
-                home_postcode=home_postcode.strip(),
-                sibling_facility=sibling_facility,
-                staff_facility=staff_facility,
-                employment=employment,
-                single_parent=single_parent,
-                consent_at=now,
-                submitted_at=now,
-                created_by=actor,
+            application = _application_create(
+                actor=actor, child=child, checked=checked, fields=fields
             )
     except IntegrityError:
         # A concurrent submission for the same child won the race.
         _refuse_duplicate(child)
         raise
-    _write_wishes(application, wishes)
     _notify(application, "submitted")
     return application
 
@@ -382,20 +432,8 @@ def application_create_on_behalf(
     *,
     actor: User,
     counselling_organisation: Organisation,
-    first_name: str,
-    last_name: str,
-    birth_date: dt.date | None = None,
-    expected_birth_date: dt.date | None = None,
-    wishes: Sequence[Facility],
-    desired_start: dt.date,
-    weekly_hours: int,
-    home_district: District | None = None,
-    home_postcode: str = "",
-    sibling_facility: Facility | None = None,
-    employment: bool = False,
-    single_parent: bool = False,
-    consent: bool = False,
     invitation_email: str = "",
+    **fields: Unpack[ApplicationFields],
 ) -> Application:
     """A counsellor applies for a client (with the client's consent).
 
@@ -405,44 +443,16 @@ def application_create_on_behalf(
     """
     if counselling_organisation.pk not in organisation_ids_for_user(actor, [Role.COUNSELLOR]):
         raise PermissionDenied
-    first, last = _clean_child(first_name, last_name, birth_date, expected_birth_date)
-    wishes = list(wishes)
-    desired_start = month_start(desired_start)
-    municipality = facility_municipality(wishes[0]) if wishes else ""
-    _clean_application(
-        municipality=municipality,
-        wishes=wishes,
-        desired_start=desired_start,
-        weekly_hours=weekly_hours,
-        birth_date=birth_date or expected_birth_date,  # type: ignore[arg-type]
-        consent=consent,
-    )
-    child = Child.objects.create(
-        first_name=first,
-        last_name=last,
-        birth_date=birth_date,
-        expected_birth_date=expected_birth_date,
-    )
-    now = timezone.now()
-    application = Application.objects.create(
-        child=child,
-        status=Application.Status.SUBMITTED,
-        municipality=municipality,
-        desired_start=desired_start,
-        weekly_hours=weekly_hours,
-        home_district=home_district,
-        home_postcode=home_postcode.strip(),
-        sibling_facility=sibling_facility,
-        employment=employment,
-        single_parent=single_parent,
-        consent_at=now,
-        submitted_at=now,
-        created_by=actor,
+    checked = _check_new_application(fields)
+    application = _application_create(
+        actor=actor,
+        child=_new_child(checked, fields),
+        checked=checked,
+        fields=fields,
         counselling_organisation=counselling_organisation,
         invitation_token=secrets.token_urlsafe(32),
         invitation_email=invitation_email.strip().lower(),
     )
-    _write_wishes(application, wishes)
     if application.invitation_email:
         _notify(application, "invitation", organisation=counselling_organisation)
     return application

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
+from lotse.core.feedback import form_add_errors, message_errors, render_form
 from lotse.directory.models import Service
 from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
@@ -21,26 +22,6 @@ from . import selectors, services
 from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
 from .models import Application, Offer
 from .ports import allocation
-
-
-def _form_error(form: Any, exc: ValidationError) -> None:
-    """Attach a service's ValidationError to the form (field errors where the field exists)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        for error in exc.messages:
-            form.add_error(None, error)
-
-
-def _answer(
-    request: HttpRequest, template: str, context: dict[str, Any], form: Any
-) -> HttpResponse:
-    status = 422 if form.is_bound and form.errors else 200
-    return render(request, template, {**context, "form": form}, status=status)
-
 
 # --------------------------------------------------------------------------- parents
 
@@ -71,7 +52,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
                     **form.fact_values(),
                 )
             except ValidationError as exc:
-                _form_error(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Thank you: your application was received."))
                 return redirect("applications:detail", pk=application.pk)
@@ -82,7 +63,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
             if pk.isdigit()
         }
         form = ApplicationForm(initial=initial)
-    return _answer(request, "applications/form.html", {"editing": False}, form)
+    return render_form(request, "applications/form.html", {"editing": False}, form)
 
 
 @login_required
@@ -125,7 +106,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     **form.fact_values(),
                 )
             except ValidationError as exc:
-                _form_error(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Your changes were saved."))
                 return redirect("applications:detail", pk=application.pk)
@@ -140,7 +121,7 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "single_parent": application.single_parent,
         } | {f"wish_{w.rank}": w.facility_id for w in application.wishes.all()}
         form = ApplicationEditForm(initial=initial)
-    return _answer(
+    return render_form(
         request, "applications/form.html", {"editing": True, "application": application}, form
     )
 
@@ -152,7 +133,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.application_withdraw(actor=request.user, application=application)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            message_errors(request, exc)
         else:
             messages.success(request, _("The application was withdrawn."))
         return redirect("applications:detail", pk=application.pk)
@@ -166,7 +147,7 @@ def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.offer_accept(actor=request.user, offer=offer)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("You accepted the place. Congratulations!"))
     return redirect("applications:detail", pk=offer.application_id)
@@ -179,7 +160,7 @@ def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.offer_decline(actor=request.user, offer=offer)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("You declined the place; it goes to the next child."))
     return redirect("applications:detail", pk=offer.application_id)
@@ -237,11 +218,11 @@ def facility_seats(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.seat_quota_save(actor=request.user, facility=facility, **form.cleaned_data)
         except ValidationError as exc:
-            _form_error(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The seats were saved."))
             return redirect("applications:facility", pk=facility.pk)
-    return _answer(
+    return render_form(
         request,
         "applications/seats_form.html",
         {"facility": facility, "quotas": selectors.seat_quotas_for(facility)},
@@ -256,7 +237,7 @@ def facility_seats_delete(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.seat_quota_delete(actor=request.user, quota=quota)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("The seats were deleted."))
     return redirect("applications:facility", pk=quota.facility_id)
@@ -291,7 +272,7 @@ def offer_confirm_contract(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.offer_confirm_contract(actor=request.user, offer=offer)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("The care contract is confirmed."))
     return redirect(

@@ -3,11 +3,13 @@
 Services raise ``django.core.exceptions.ValidationError`` with translated messages (per field
 where a field is at fault). Views either attach them to the form that was submitted
 (:func:`form_add_errors`, then :func:`render_form` answers 422) or, for buttons without a form,
-show them as a message on the next page (:func:`message_errors`).
+show them as a message on the next page (:func:`message_errors`); a small form inside a larger
+page shows its own errors as messages (:func:`message_form_errors`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django import forms
@@ -17,10 +19,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
-def form_add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Attach the error to the form: to its field where the form has it, else to the form."""
+def form_add_errors(
+    form: forms.BaseForm, exc: ValidationError, rename: Mapping[str, str] | None = None
+) -> None:
+    """Attach the error to the form: to its field where the form has it, else to the form.
+
+    ``rename`` maps a service's argument name to the form field that holds it."""
     if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
+        for key, errors in exc.message_dict.items():
+            field = (rename or {}).get(key, key)
             target = field if field in form.fields else None
             for error in errors:
                 form.add_error(target, error)
@@ -32,6 +39,14 @@ def form_add_errors(form: forms.BaseForm, exc: ValidationError) -> None:
 def message_errors(request: HttpRequest, exc: ValidationError) -> None:
     """Show the error as one message on the next page (a button that has no form)."""
     messages.error(request, " ".join(exc.messages))
+
+
+def message_form_errors(request: HttpRequest, form: forms.BaseForm) -> None:
+    """Show an invalid form's errors as messages (a small form inside a larger page)."""
+    for field, errors in form.errors.items():
+        label = form.fields[field].label if field in form.fields else ""
+        text = " ".join(errors)
+        messages.error(request, f"{label}: {text}" if label else text)
 
 
 def form_status(form: forms.BaseForm) -> int:

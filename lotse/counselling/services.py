@@ -21,8 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, User
+from lotse.core.documents import document_store, upload_check
 from lotse.core.mail import queue_mail
-from lotse.core.uploads import DOCUMENTS
 from lotse.directory.models import District, Service
 
 from .models import (
@@ -464,17 +464,14 @@ def consultation_document_add(
     *, actor: User, consultation: Consultation, title: str, file: UploadedFile
 ) -> ConsultationDocument:
     _require_advisor(actor, consultation.advisor)
-    kind = DOCUMENTS.validate(file)
-    extension = {"jpeg": "jpg"}.get(kind, kind)
+    kind = upload_check(file).kind
     document = ConsultationDocument(
         consultation=consultation,
         title=title.strip(),
-        extension=extension,
+        extension={"jpeg": "jpg"}.get(kind, kind),
         uploaded_by=actor,
     )
-    document.file.save("upload", file, save=False)
-    document.save()
-    return document
+    return document_store(document, file)
 
 
 # --- Retention ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
 from lotse.core import exports
 from lotse.core.disclosure import LEGEND
+from lotse.core.feedback import form_add_errors, message_errors
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 
@@ -56,14 +57,7 @@ def _call(
     try:
         return action()
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            for key, errors in exc.message_dict.items():
-                field = (field_map or {}).get(key, key)
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
-        else:
-            for message in exc.messages:
-                form.add_error(None, message)
+        form_add_errors(form, exc, field_map)
         return None
 
 
@@ -227,7 +221,7 @@ def consent_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.consent_withdraw(actor=request.user, consent=consent)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("The withdrawal of the consent was recorded."))
     return redirect("counselling:case", pk=consent.case_id)
@@ -261,7 +255,7 @@ def referral_outcome(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            message_errors(request, exc)
         else:
             messages.success(request, _("The outcome of the referral was saved."))
     else:

@@ -12,7 +12,7 @@ from lotse.core.uploads import DOCUMENTS, UploadField
 
 from .models import Document, Event, Question, TargetGroup, Topic
 from .selectors import CalendarQuery, member_choices, organiser_choices
-from .services import RegistrationData
+from .services import EVENT_FIELDS, RegistrationData
 
 DATETIME_WIDGET = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -154,26 +154,8 @@ class EventForm(forms.ModelForm):
 
     class Meta:
         model = Event
-        fields = [
-            "organiser",
-            "kind",
-            "title",
-            "summary",
-            "description",
-            "topic",
-            "speaker",
-            "contact_email",
-            "capacity",
-            "waitlist_enabled",
-            "fee",
-            "member_fee",
-            "registration_opens",
-            "registration_closes",
-            "cancellation_deadline",
-            "offer_hours",
-            "reminder_days",
-            "attendance_threshold",
-        ]
+        # The organiser is chosen here; the rest is what event_create/event_update write.
+        fields = ["organiser", *EVENT_FIELDS]
         widgets = {
             "registration_opens": DATETIME_WIDGET,
             "registration_closes": DATETIME_WIDGET,

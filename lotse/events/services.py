@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -24,8 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Membership, Organisation, User
+from lotse.core.documents import document_remove, document_store, upload_check
 from lotse.core.mail import Attachment, queue_mail
-from lotse.core.uploads import DOCUMENTS
 
 from .ical import registration_calendar
 from .models import (
@@ -630,27 +629,23 @@ def event_document_upload(
     *, actor: User, event: Event, title: str, upload: UploadedFile, visibility: str
 ) -> Document:
     """Store a documentation file after checking its content type and size."""
-    kind = DOCUMENTS.validate(upload)
-    name = Path(upload.name or "document").name[:150]
+    checked = upload_check(upload)
+    name = checked.name[:150]
     document = Document(
         event=event,
         title=title.strip() or name,
         filename=name,
-        kind=kind,
-        size=upload.size or 0,
+        kind=checked.kind,
+        size=checked.size,
         visibility=visibility,
         uploaded_by=actor,
     )
-    document.file.save(name, upload, save=False)
-    document.save()
-    return document
+    return document_store(document, upload, file_name=name)
 
 
 @transaction.atomic
 def event_document_delete(*, actor: User, document: Document) -> None:
-    storage, path = document.file.storage, document.file.name
-    document.delete()
-    transaction.on_commit(lambda: storage.delete(path))
+    document_remove(document)
 
 
 @transaction.atomic

@@ -21,8 +21,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Membership, Organisation, Role, User
+from lotse.core.documents import document_remove, document_store, upload_check
 from lotse.core.mail import Attachment, queue_mail
-from lotse.core.uploads import DOCUMENTS
 from lotse.directory.models import Service
 from lotse.directory.selectors import geocode
 
@@ -522,7 +522,7 @@ def network_document_upload(
     meeting: Meeting | None = None,
     working_group: WorkingGroup | None = None,
 ) -> Document:
-    kind = DOCUMENTS.validate(upload)
+    checked = upload_check(upload)
     if meeting is not None and meeting.network_id != network.pk:
         raise ValidationError({"meeting": _("This meeting is not in the network.")})
     if working_group is not None and working_group.network_id != network.pk:
@@ -531,23 +531,18 @@ def network_document_upload(
         network=network,
         meeting=meeting,
         working_group=working_group,
-        title=title or upload.name or "",
-        original_name=(upload.name or "document")[-255:],
-        kind=kind,
-        size=upload.size or 0,
+        title=title or checked.name,
+        original_name=checked.name[-255:],
+        kind=checked.kind,
+        size=checked.size,
         uploaded_by=actor,
     )
-    # Everything is checked before the file is written, so a failed upload leaves no file.
-    document.file.save("upload", upload, save=False)
-    document.save()
-    return document
+    return document_store(document, upload)
 
 
 @transaction.atomic
 def network_document_delete(*, actor: User, document: Document) -> None:
-    file = document.file
-    document.delete()
-    transaction.on_commit(lambda: file.delete(save=False))
+    document_remove(document)
 
 
 # --- Calendar feed -----------------------------------------------------------------------------

@@ -18,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, User
+from lotse.core.documents import document_remove, document_store, upload_check
 from lotse.core.mail import queue_mail
-from lotse.core.uploads import DOCUMENTS, REPORTS
+from lotse.core.uploads import REPORTS
 
 from .models import (
     ApplicationAnswer,
@@ -125,24 +126,20 @@ def call_criterion_remove(*, actor: User, criterion: RubricCriterion) -> None:
 def call_document_upload(
     *, actor: User, call: ProgrammeCall, title: str, upload: UploadedFile
 ) -> CallDocument:
-    kind = DOCUMENTS.validate(upload)
+    checked = upload_check(upload)
     document = CallDocument(
         call=call,
-        title=title or upload.name or "",
-        original_name=(upload.name or "document")[-255:],
-        kind=kind,
-        size=upload.size or 0,
+        title=title or checked.name,
+        original_name=checked.name[-255:],
+        kind=checked.kind,
+        size=checked.size,
     )
-    document.file.save("upload", upload, save=False)
-    document.save()
-    return document
+    return document_store(document, upload)
 
 
 @transaction.atomic
 def call_document_delete(*, actor: User, document: CallDocument) -> None:
-    file = document.file
-    document.delete()
-    transaction.on_commit(lambda: file.delete(save=False))
+    document_remove(document)
 
 
 @transaction.atomic

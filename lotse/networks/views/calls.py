@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lotse.core.feedback import form_add_errors, message_errors
 from lotse.core.uploads import attachment_response
 
 from .. import selectors
@@ -26,7 +27,6 @@ from ..forms import (
 )
 from ..models import CallApplication, ProgrammeCall
 from .common import (
-    add_errors,
     applicant_choices,
     funder_choices,
     login_required,
@@ -95,7 +95,7 @@ def call_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         try:
             call = funding.call_save(actor=request.user, call=call, **form.cleaned_data)
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The call has been saved."))
             return redirect("networks:call_manage", call.pk)
@@ -131,7 +131,7 @@ def _run(request: HttpRequest, action: object, **kwargs: object) -> None:
     try:
         action(actor=request.user, **kwargs)  # type: ignore[operator]
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("Saved."))
 
@@ -256,7 +256,7 @@ def funder_application(request: HttpRequest, pk: int) -> HttpResponse:
                 comment=review_form.cleaned_data["comment"],
             )
         except ValidationError as exc:
-            add_errors(review_form, exc)
+            form_add_errors(review_form, exc)
         else:
             messages.success(request, _("Your review has been saved."))
             return redirect("networks:funder_application", application.pk)
@@ -288,7 +288,7 @@ def application_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, application=application, **form.cleaned_data
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The decision has been saved and the applicant informed."))
             return redirect("networks:call_applications", application.call_id)
@@ -327,7 +327,7 @@ def apply(request: HttpRequest, pk: int) -> HttpResponse:
                 answers=form.answers(),
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(
                 request, _("Your draft has been saved. Submit it when it is complete.")
@@ -389,7 +389,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     answers=form.answers(),
                 )
             except ValidationError as exc:
-                add_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("Your draft has been saved."))
                 return redirect("networks:application", application.pk)
@@ -417,7 +417,7 @@ def application_submit(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         funding.funding_application_submit(actor=request.user, application=application)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("Your application has been submitted."))
     return redirect("networks:application", application.pk)
@@ -431,7 +431,7 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         funding.funding_application_withdraw(actor=request.user, application=application)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("Your application has been withdrawn."))
     return redirect("networks:application", application.pk)

@@ -3,26 +3,14 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
-from django import forms
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 from lotse.accounts.models import Organisation
 from lotse.accounts.permissions import View
 
 from ..selectors import applicant_organisations, funder_organisations
-
-
-def add_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Show a service's validation error on the form (field errors where the field exists)."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            target = field if field in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-    else:
-        form.add_error(None, exc)
 
 
 def login_required(view: View) -> View:

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lotse.core.feedback import form_add_errors, message_errors
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 from lotse.directory.models import Service
@@ -18,7 +19,7 @@ from lotse.directory.models import Service
 from .. import selectors, services
 from .. import services_funding as funding
 from ..forms import GrantForm, NeedsAnalysisForm, ReportDueForm, ReportSubmitForm
-from .common import add_errors, applicant_choices, login_required, require_applicant
+from .common import applicant_choices, login_required, require_applicant
 
 
 def _require_funding_role(request: HttpRequest) -> None:
@@ -48,7 +49,7 @@ def grant_create(request: HttpRequest) -> HttpResponse:
         try:
             grant = funding.grant_record(actor=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The grant has been recorded."))
             return redirect("networks:grant", grant.pk)
@@ -109,7 +110,7 @@ def report_submit(request: HttpRequest, pk: int, report_pk: int) -> HttpResponse
                 actor=request.user, report=report, upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            message_errors(request, exc)
         else:
             messages.success(request, _("The report has been submitted."))
     else:

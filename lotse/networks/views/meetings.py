@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import User
+from lotse.core.feedback import form_add_errors, message_errors, message_form_errors
 from lotse.core.uploads import attachment_response
 
 from .. import selectors, services
@@ -29,7 +30,7 @@ from ..forms import (
     TaskForm,
 )
 from ..models import Meeting, Task
-from .common import add_errors, login_required
+from .common import login_required
 
 
 @login_required
@@ -70,7 +71,7 @@ def meeting_edit(request: HttpRequest, pk: int, meeting_pk: int | None = None) -
                 actor=request.user, network=network, meeting=meeting, **form.cleaned_data
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The meeting has been saved."))
             return redirect("networks:meeting", network.pk, meeting.pk)
@@ -126,12 +127,6 @@ def _back(meeting: Meeting) -> HttpResponse:
     return redirect("networks:meeting", meeting.network_id, meeting.pk)
 
 
-def _form_errors(request: HttpRequest, form: object) -> None:
-    for field, errors in form.errors.items():  # type: ignore[attr-defined]
-        label = form.fields[field].label if field in form.fields else ""  # type: ignore[attr-defined]
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
-
-
 @login_required
 @require_POST
 def agenda_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
@@ -141,7 +136,7 @@ def agenda_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         services.agenda_item_add(actor=request.user, meeting=meeting, **form.cleaned_data)
         messages.success(request, _("The agenda item has been added."))
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return _back(meeting)
 
 
@@ -164,7 +159,7 @@ def invite(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         try:
             n = services.meeting_invite(actor=request.user, meeting=meeting, users=users)
         except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
+            message_errors(request, exc)
         else:
             messages.success(
                 request,
@@ -172,7 +167,7 @@ def invite(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
                 % {"n": n},
             )
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return _back(meeting)
 
 
@@ -188,7 +183,7 @@ def rsvp(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         )
         messages.success(request, _("Thank you, your answer has been saved."))
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return _back(meeting)
 
 
@@ -202,7 +197,7 @@ def attendance(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         services.meeting_attendance_record(actor=request.user, meeting=meeting, present=present)
         messages.success(request, _("Attendance has been recorded."))
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return _back(meeting)
 
 
@@ -235,7 +230,7 @@ def decision_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
         services.decision_add(actor=request.user, meeting=meeting, **form.cleaned_data)
         messages.success(request, _("The decision has been recorded."))
     else:
-        _form_errors(request, form)
+        message_form_errors(request, form)
     return _back(meeting)
 
 
@@ -263,7 +258,7 @@ def series_create(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, network=network, **form.cleaned_data
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -326,7 +321,7 @@ def task_list(request: HttpRequest, pk: int) -> HttpResponse:
                 return _back(meeting)
             return redirect("networks:tasks", network.pk)
         if meeting is not None:
-            _form_errors(request, form)
+            message_form_errors(request, form)
             return _back(meeting)
     status = request.GET.get("status")
     status = status if status in Task.Status.values else None
@@ -416,7 +411,7 @@ def document_list(request: HttpRequest, pk: int) -> HttpResponse:
                 working_group=data["working_group"],
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The document has been uploaded."))
             return redirect("networks:documents", network.pk)

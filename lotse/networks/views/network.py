@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
+from lotse.core.feedback import form_add_errors, message_errors
 
 from .. import ical, selectors, services
 from ..forms import (
@@ -25,7 +26,7 @@ from ..forms import (
     ServiceForm,
     WorkingGroupForm,
 )
-from .common import add_errors, login_required
+from .common import login_required
 
 #: Roles that may found a network: coordinators, Jugendamt planners and administrators.
 FOUNDER_ROLES = (Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
@@ -112,7 +113,7 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user, network=network, **add_form.cleaned_data
                 )
             except ValidationError as exc:
-                add_errors(add_form, exc)
+                form_add_errors(add_form, exc)
             else:
                 messages.success(request, _("The person has been added to the network."))
                 return redirect("networks:members", network.pk)
@@ -147,7 +148,7 @@ def member_edit(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse:
         try:
             services.network_member_update(actor=request.user, member=member, **form.cleaned_data)
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The member has been saved."))
             return redirect("networks:members", network.pk)
@@ -171,7 +172,7 @@ def member_remove(request: HttpRequest, pk: int, member_pk: int) -> HttpResponse
     try:
         services.network_member_remove(actor=request.user, member=member)
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
     else:
         messages.success(request, _("The member has been removed."))
     return redirect("networks:members", network.pk)
@@ -188,7 +189,7 @@ def organisation_add(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, network=network, **form.cleaned_data
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The organisation has been added."))
             return redirect("networks:members", network.pk)
@@ -233,7 +234,7 @@ def groups(request: HttpRequest, pk: int) -> HttpResponse:
                     actor=request.user, network=network, **form.cleaned_data
                 )
             except ValidationError as exc:
-                add_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("The working group has been saved."))
                 return redirect("networks:groups", network.pk)
@@ -274,7 +275,7 @@ def group_detail(request: HttpRequest, pk: int, group_pk: int) -> HttpResponse:
                     actor=request.user, network=network, group=group, **form.cleaned_data
                 )
             except ValidationError as exc:
-                add_errors(form, exc)
+                form_add_errors(form, exc)
             else:
                 messages.success(request, _("The working group has been saved."))
                 return redirect("networks:group", network.pk, group.pk)
@@ -316,7 +317,7 @@ def service_edit(request: HttpRequest, pk: int, service_pk: int | None = None) -
                 actor=request.user, network=network, data=form.cleaned_data, service=service
             )
         except ValidationError as exc:
-            add_errors(form, exc)
+            form_add_errors(form, exc)
         else:
             messages.success(request, _("The entry has been saved."))
             return redirect("networks:services", network.pk)
