@@ -18,7 +18,7 @@ from lotse.accounts.permissions import role_required
 from lotse.applications.forms import SocialUrgencyForm
 from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
-from lotse.core.feedback import form_add_errors, form_status, message_errors
+from lotse.core.feedback import form_add_errors, form_status, message_errors, run_button
 
 from . import selectors, services
 from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm, WhatIfForm
@@ -153,12 +153,11 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @jugendamt_required
 def round_snapshot(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.get_round_for_user(request.user, pk)
-    try:
-        services.round_snapshot(actor=request.user, round_=round_)
-    except ValidationError as exc:
-        message_errors(request, exc)
-    else:
-        messages.success(request, _("Snapshot taken: the applications are now in allocation."))
+    run_button(
+        request,
+        lambda: services.round_snapshot(actor=request.user, round_=round_),
+        success=_("Snapshot taken: the applications are now in allocation."),
+    )
     return redirect("allocation:round", pk=round_.pk)
 
 
@@ -177,12 +176,11 @@ def round_simulate(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.get_round_for_user(request.user, pk)
     rules = _chosen_rules(request, round_)
     if rules is not None:
-        try:
-            services.round_simulate(actor=request.user, round_=round_, rules=rules)
-        except ValidationError as exc:
-            message_errors(request, exc)
-        else:
-            messages.success(request, _("Simulation finished; nothing was published."))
+        run_button(
+            request,
+            lambda: services.round_simulate(actor=request.user, round_=round_, rules=rules),
+            success=_("Simulation finished; nothing was published."),
+        )
     return redirect("allocation:round", pk=round_.pk)
 
 
@@ -207,12 +205,11 @@ def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.get_round_for_user(request.user, pk)
     rules = _chosen_rules(request, round_)
     if rules is not None:
-        try:
-            services.round_publish(actor=request.user, round_=round_, rules=rules)
-        except ValidationError as exc:
-            message_errors(request, exc)
-        else:
-            messages.success(request, _("The round is published; the families are informed."))
+        run_button(
+            request,
+            lambda: services.round_publish(actor=request.user, round_=round_, rules=rules),
+            success=_("The round is published; the families are informed."),
+        )
     return redirect("allocation:round", pk=round_.pk)
 
 

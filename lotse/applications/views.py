@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
-from lotse.core.feedback import form_add_errors, message_errors, render_form
+from lotse.core.feedback import form_add_errors, render_form, run_button
 from lotse.directory.models import Service
 from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
@@ -130,12 +130,11 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
     if request.method == "POST":
-        try:
-            services.application_withdraw(actor=request.user, application=application)
-        except ValidationError as exc:
-            message_errors(request, exc)
-        else:
-            messages.success(request, _("The application was withdrawn."))
+        run_button(
+            request,
+            lambda: services.application_withdraw(actor=request.user, application=application),
+            success=_("The application was withdrawn."),
+        )
         return redirect("applications:detail", pk=application.pk)
     return render(request, "applications/withdraw.html", {"application": application})
 
@@ -144,12 +143,11 @@ def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_offer_for_parent(request.user, pk)
-    try:
-        services.offer_accept(actor=request.user, offer=offer)
-    except ValidationError as exc:
-        message_errors(request, exc)
-    else:
-        messages.success(request, _("You accepted the place. Congratulations!"))
+    run_button(
+        request,
+        lambda: services.offer_accept(actor=request.user, offer=offer),
+        success=_("You accepted the place. Congratulations!"),
+    )
     return redirect("applications:detail", pk=offer.application_id)
 
 
@@ -157,12 +155,11 @@ def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_offer_for_parent(request.user, pk)
-    try:
-        services.offer_decline(actor=request.user, offer=offer)
-    except ValidationError as exc:
-        message_errors(request, exc)
-    else:
-        messages.success(request, _("You declined the place; it goes to the next child."))
+    run_button(
+        request,
+        lambda: services.offer_decline(actor=request.user, offer=offer),
+        success=_("You declined the place; it goes to the next child."),
+    )
     return redirect("applications:detail", pk=offer.application_id)
 
 
@@ -234,12 +231,11 @@ def facility_seats(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.FACILITY_STAFF)
 def facility_seats_delete(request: HttpRequest, pk: int) -> HttpResponse:
     quota = selectors.get_quota_for_staff(request.user, pk)
-    try:
-        services.seat_quota_delete(actor=request.user, quota=quota)
-    except ValidationError as exc:
-        message_errors(request, exc)
-    else:
-        messages.success(request, _("The seats were deleted."))
+    run_button(
+        request,
+        lambda: services.seat_quota_delete(actor=request.user, quota=quota),
+        success=_("The seats were deleted."),
+    )
     return redirect("applications:facility", pk=quota.facility_id)
 
 
@@ -269,12 +265,11 @@ def facility_application(request: HttpRequest, pk: int, application_pk: int) -> 
 @role_required(Role.FACILITY_STAFF)
 def offer_confirm_contract(request: HttpRequest, pk: int) -> HttpResponse:
     offer = selectors.get_offer_for_staff(request.user, pk)
-    try:
-        services.offer_confirm_contract(actor=request.user, offer=offer)
-    except ValidationError as exc:
-        message_errors(request, exc)
-    else:
-        messages.success(request, _("The care contract is confirmed."))
+    run_button(
+        request,
+        lambda: services.offer_confirm_contract(actor=request.user, offer=offer),
+        success=_("The care contract is confirmed."),
+    )
     return redirect(
         "applications:facility_application",
         pk=offer.facility_id,

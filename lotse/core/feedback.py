@@ -3,13 +3,14 @@
 Services raise ``django.core.exceptions.ValidationError`` with translated messages (per field
 where a field is at fault). Views either attach them to the form that was submitted
 (:func:`form_add_errors`, then :func:`render_form` answers 422) or, for buttons without a form,
-show them as a message on the next page (:func:`message_errors`); a small form inside a larger
+show them as a message on the next page (:func:`message_errors`, or :func:`run_button` for the
+whole try/except/success of a button); a small form inside a larger
 page shows its own errors as messages (:func:`message_form_errors`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -39,6 +40,18 @@ def form_add_errors(
 def message_errors(request: HttpRequest, exc: ValidationError) -> None:
     """Show the error as one message on the next page (a button that has no form)."""
     messages.error(request, " ".join(exc.messages))
+
+
+def run_button(request: HttpRequest, action: Callable[[], object], *, success: str) -> bool:
+    """Run a service behind a button (no form): its ValidationError becomes a message on the
+    next page, else ``success`` does. Returns whether the service succeeded."""
+    try:
+        action()
+    except ValidationError as exc:
+        message_errors(request, exc)
+        return False
+    messages.success(request, success)
+    return True
 
 
 def message_form_errors(request: HttpRequest, form: forms.BaseForm) -> None:
