@@ -1,4 +1,4 @@
-"""Retention job of the news app (run by ``lotse.core.retention.apply_retention``)."""
+"""Retention job of the news app (run by ``lotse.core.retention.retention_run``)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from .models import Subscription
 PENDING_DAYS: int = getattr(settings, "LOTSE_NEWS_PENDING_SUBSCRIPTION_DAYS", 7)
 
 
-def apply_retention(now: datetime) -> list[str]:
+def retention_job(now: datetime) -> list[str]:
     """Delete subscriptions whose address was never confirmed. Confirmed ones are kept until
     the person unsubscribes (one click in every mail) or erases their data."""
     cutoff = now - timedelta(days=PENDING_DAYS)

@@ -149,7 +149,7 @@ def test_retention_deletes_unconfirmed_subscriptions(association):
     Subscription.objects.create(
         organisation=association, email="kept@example.org", confirmed_at=timezone.now()
     )
-    retention.apply_retention(timezone.now())
+    retention.retention_job(timezone.now())
     assert set(Subscription.objects.values_list("email", flat=True)) == {
         "new@example.org",
         "kept@example.org",
