@@ -104,3 +104,12 @@ def test_mails_for_an_application_a_counsellor_made_use_the_family_language(make
     assert recipients(application) == [("Mutter@test.example", "uk")]
     application.invitation_email = "noch-kein-konto@test.example"
     assert recipients(application) == [("noch-kein-konto@test.example", "de")]
+
+
+def test_family_pdfs_are_right_to_left_in_arabic():
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    with translation.override("ar"):
+        html = render_to_string("accounts/data_export_pdf.html", {"export": {}, "overview": []})
+    assert '<html lang="ar" dir="rtl">' in html
