@@ -392,4 +392,13 @@ LOTSE_HEARTBEAT_MAX_AGE = env_int("LOTSE_HEARTBEAT_MAX_AGE", 120)
 LOTSE_SCHEDULER_TICK = env_int("LOTSE_SCHEDULER_TICK", 10)
 LOTSE_BACKUP_DIR = Path(env_str("LOTSE_BACKUP_DIR", str(BASE_DIR / "backups")))
 LOTSE_BACKUP_KEEP = env_int("LOTSE_BACKUP_KEEP", 14)
+# Argon2id with OWASP's parameters (lotse/core/hashers.py): ~25 ms per sign-in instead of
+# ~300 ms with PBKDF2, so offers day is not spent hashing. Older hashes still verify and are
+# upgraded at the next sign-in.
+PASSWORD_HASHERS = [
+    "lotse.core.hashers.Argon2idHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 # --- end of serving (prod) ----------------------------------------------------------------------
