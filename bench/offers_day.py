@@ -76,6 +76,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--max-users", type=int, default=200, help="families on the site at once")
     parser.add_argument("--web-concurrency", type=int, default=0, help="default: 2 × cores + 1")
     parser.add_argument("--threads", type=int, default=2, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--warmup", type=int, default=20, help="families before the measurement (not counted)"
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--only-baseline", action="store_true")
     parser.add_argument("--reuse", action="store_true", help="keep the database of the last run")
@@ -230,6 +233,22 @@ class Server:
                 total += (int(parts[11]) + int(parts[12])) / tick
         return total
 
+    def database_cpu_seconds(self, database: str) -> float:
+        """CPU time of the PostgreSQL backends serving the benchmark database (their process
+        titles name it); a backend that ends during a step loses its share."""
+        total = 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                title = (proc / "cmdline").read_bytes()
+                if not title.startswith(b"postgres:") or f" {database} ".encode() not in title:
+                    continue
+                parts = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(parts[11]) + int(parts[12])) / tick
+        return total
+
     def stop(self) -> None:
         for process in self.processes:
             with contextlib.suppress(ProcessLookupError):
@@ -272,6 +291,17 @@ def server_env(args: argparse.Namespace, production: bool) -> dict[str, str]:
     return env
 
 
+#: Every server started, stopped at exit whatever happens (Ctrl-C, a failed start).
+STARTED: list[Server] = []
+
+
+def port_is_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) != 0
+
+
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         command,
@@ -289,6 +319,9 @@ def start_production(args: argparse.Namespace, out: Path) -> Server:
         [PY, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
     )
     server = Server("production (gunicorn + WhiteNoise + Redis)", args.port)
+    if not port_is_free(args.port):
+        raise SystemExit(f"port {args.port} is in use (--port)")
+    STARTED.append(server)
     server.processes = [
         start(
             [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "lotse.wsgi"],
@@ -306,6 +339,9 @@ def start_baseline(args: argparse.Namespace, out: Path) -> Server:
     env = server_env(args, production=False)
     port = args.port + 1
     server = Server("baseline (make run: runserver, DEBUG)", port, scheme="http")
+    if not port_is_free(port):
+        raise SystemExit(f"port {port} is in use (--port + 1)")
+    STARTED.append(server)
     server.processes = [
         start(
             [PY, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],
@@ -469,6 +505,7 @@ class Step:
     families: int = 0
     answered: list[Family] = field(default_factory=list)
     cpu_seconds: float = 0.0
+    db_cpu_seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def record(self, page: str, seconds: float, error: str | None) -> None:
@@ -499,6 +536,9 @@ class Step:
             "late_start_p95_s": round(lag, 3),
             "errors": dict(self.errors),
             "cpu_seconds_per_family": round(self.cpu_seconds / max(1, self.families), 3),
+            "database_cpu_seconds_per_family": round(
+                self.db_cpu_seconds / max(1, self.families), 3
+            ),
             "pages": {
                 page: {
                     "requests": len(values),
@@ -516,13 +556,16 @@ def replay(server: Server, queue: Iterator[Family], args: argparse.Namespace) ->
     ``queue`` (shared by the runs: each family answers once)."""
     rates = [float(r) for r in args.rates.split(",")]
     rng = random.Random(args.seed)
+    database = args.database_url.rsplit("/", 1)[1]
     slots = threading.Semaphore(args.max_users)
     steps: list[Step] = []
+    warm(server, queue, args)
     print(f"\n== {server.label} on port {server.port}; {uptime()}", flush=True)
     for rate in rates:
         step = Step(rate)
         threads: list[threading.Thread] = []
         cpu_before = server.cpu_seconds()
+        db_before = server.database_cpu_seconds(database)
         began = time.perf_counter()
         due = began
         while True:
@@ -555,11 +598,30 @@ def replay(server: Server, queue: Iterator[Family], args: argparse.Namespace) ->
         for thread in threads:
             thread.join(timeout=120)
         step.cpu_seconds = server.cpu_seconds() - cpu_before
+        step.db_cpu_seconds = server.database_cpu_seconds(database) - db_before
         steps.append(step)
         print_step(step)
         if not step.sustained:
             break
     return steps
+
+
+def warm(server: Server, queue: Iterator[Family], args: argparse.Namespace) -> None:
+    """A few families first, four at a time, not counted: every app-server process compiles
+    its templates and opens its connections once, as it would long before the peak."""
+    throwaway = Step(0)
+    families = [f for f, _ in zip(queue, range(args.warmup), strict=False)]
+    for start_at in range(0, len(families), 4):
+        threads = [
+            threading.Thread(
+                target=journey, args=(f, server, 0.0, random.Random(i), throwaway.record)
+            )
+            for i, f in enumerate(families[start_at : start_at + 4])
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
 
 def print_step(step: Step) -> None:
@@ -570,7 +632,8 @@ def print_step(step: Step) -> None:
         f"{'sustained' if step.sustained else 'NOT sustained'}; p95 ms: {pages}; "
         f"late starts p95 {s['late_start_p95_s']} s; errors {sum(step.errors.values())} "
         f"{dict(step.errors) if step.errors else ''}; "
-        f"server CPU {s['cpu_seconds_per_family']} s/family",
+        f"CPU per family: app {s['cpu_seconds_per_family']} s, "
+        f"PostgreSQL {s['database_cpu_seconds_per_family']} s",
         flush=True,
     )
 
@@ -601,18 +664,20 @@ def check_database(answered: list[Family]) -> dict[str, int]:
 
 
 def profile(families: list[Family], count: int) -> dict:
-    """Journeys in-process (Django's test client, same database and hasher) under cProfile:
-    where the time goes, and the database queries per page."""
+    """Journeys in-process (Django's test client, same database and hasher) under cProfile
+    counting CPU time (not waiting): what dominates the app server's work, the CPU and database
+    time per page and the queries per page. Two journeys first, unprofiled (cold caches)."""
     import cProfile
     import pstats
 
+    from django.contrib.auth.hashers import get_hasher
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    queries: dict[str, list[int]] = defaultdict(list)
-    profiler = cProfile.Profile()
-    for family in families[:count]:
+    pages: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+    profiler = cProfile.Profile(time.process_time)
+    for number, family in enumerate(families[: count + 2]):
         client = Client(HTTP_HOST="127.0.0.1")
         status_path = f"/applications/{family.application}/"
         steps = [
@@ -627,17 +692,24 @@ def profile(families: list[Family], count: int) -> dict:
             )
         for page, method, path, data in steps:
             with CaptureQueriesContext(connection) as captured:
-                profiler.enable()
+                cpu = time.process_time()
+                if number >= 2:
+                    profiler.enable()
                 getattr(client, method)(path, data) if data is not None else client.get(path)
                 profiler.disable()
-            queries[page].append(len(captured))
+                cpu = time.process_time() - cpu
+            if number >= 2:
+                pages[page]["cpu"].append(cpu)
+                pages[page]["db"].append(sum(float(q["time"]) for q in captured.captured_queries))
+                pages[page]["queries"].append(len(captured))
     stats = pstats.Stats(profiler)
-    total = sum(v[2] for v in stats.stats.values())  # total time of functions themselves
+    total = sum(v[2] for v in stats.stats.values())  # CPU in the functions themselves
     buckets = {
         "password hashing": ("hashers.py", "argon2", "_hashlib", "pbkdf2"),
-        "database (psycopg)": ("psycopg",),
+        "database driver (psycopg)": ("psycopg",),
         "templates": ("django/template",),
         "ORM and SQL compilation": ("django/db/models", "django/db/backends"),
+        "translations": ("gettext", "django/utils/translation"),
     }
     shares: dict[str, float] = defaultdict(float)
     for (filename, _, name), (_, _, tottime, _, _) in stats.stats.items():
@@ -645,20 +717,41 @@ def profile(families: list[Family], count: int) -> dict:
         bucket = next((b for b, keys in buckets.items() if any(k in where for k in keys)), "other")
         shares[bucket] += tottime
     top = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:12]
+    hasher = get_hasher()
+    encoded = hasher.encode(PASSWORD, hasher.salt())
+    cpu = time.process_time()
+    for _ in range(10):
+        hasher.verify(PASSWORD, encoded)
     return {
-        "journeys": min(count, len(families)),
-        "share_of_time": {
+        "journeys": min(count, max(0, len(families) - 2)),
+        "cpu_share": {
             k: round(v / total, 3) for k, v in sorted(shares.items(), key=lambda kv: -kv[1])
         },
-        "top_functions": [
+        "password_check_cpu_ms": round((time.process_time() - cpu) * 100, 1),
+        "hasher": hasher.algorithm,
+        "top_functions_cpu": [
             f"{Path(f).name}:{line} {name} {tt:.2f}s" for (f, line, name), (_, _, tt, _, _) in top
         ],
-        "queries_per_page": {page: max(v) for page, v in queries.items()},
+        "per_page": {
+            page: {
+                "app_cpu_ms": round(1000 * statistics.mean(v["cpu"]), 1),
+                "db_ms": round(1000 * statistics.mean(v["db"]), 1),
+                "queries": max(v["queries"]),
+            }
+            for page, v in pages.items()
+        },
     }
 
 
 def main() -> None:
-    args = parse_args()
+    try:
+        run(parse_args())
+    finally:
+        for server in STARTED:
+            server.stop()
+
+
+def run(args: argparse.Namespace) -> None:
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     print(f"offers day: {args.families} families; {uptime()}", flush=True)

@@ -174,7 +174,9 @@ DATABASE_URL = _production_requires("DATABASE_URL", "postgres://lotse@db.interna
 if PRODUCTION and not DATABASE_URL.startswith(("postgres://", "postgresql://")):
     raise ImproperlyConfigured("Production needs PostgreSQL: DATABASE_URL=postgres://…")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
 else:
     DATABASES = {
         "default": {
