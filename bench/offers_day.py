@@ -233,10 +233,10 @@ class Server:
                 total += (int(parts[11]) + int(parts[12])) / tick
         return total
 
-    def database_cpu_seconds(self, database: str) -> float:
-        """CPU time of the PostgreSQL backends serving the benchmark database (their process
-        titles name it); a backend that ends during a step loses its share."""
-        total = 0.0
+    def database_cpu_seconds(self, database: str) -> dict[int, float]:
+        """CPU time of each PostgreSQL backend serving the benchmark database (their process
+        titles name it), by process id; see ``cpu_delta``."""
+        found = {}
         tick = os.sysconf("SC_CLK_TCK")
         for proc in Path("/proc").glob("[0-9]*"):
             try:
@@ -246,8 +246,8 @@ class Server:
                 parts = (proc / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            total += (int(parts[11]) + int(parts[12])) / tick
-        return total
+            found[int(proc.name)] = (int(parts[11]) + int(parts[12])) / tick
+        return found
 
     def stop(self) -> None:
         for process in self.processes:
@@ -598,7 +598,11 @@ def replay(server: Server, queue: Iterator[Family], args: argparse.Namespace) ->
         for thread in threads:
             thread.join(timeout=120)
         step.cpu_seconds = server.cpu_seconds() - cpu_before
-        step.db_cpu_seconds = server.database_cpu_seconds(database) - db_before
+        # backends that ended during the step are missing: a lower bound
+        step.db_cpu_seconds = sum(
+            cpu - db_before.get(pid, 0.0)
+            for pid, cpu in server.database_cpu_seconds(database).items()
+        )
         steps.append(step)
         print_step(step)
         if not step.sustained:

@@ -77,6 +77,9 @@ def latest_outcome(application: Application) -> Outcome | None:
     return (
         Outcome.objects.filter(application=application, round__status__in=["published", "closed"])
         .select_related("round", "offer")
+        # The round's snapshot is the engine's whole input (megabytes for a city); every
+        # family's status page loaded and decoded it (docs/performance.md, offers day).
+        .defer("round__snapshot")
         .order_by("-round__published_at", "-pk")
         .first()
     )
