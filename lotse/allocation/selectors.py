@@ -120,10 +120,12 @@ def snapshot_summary(round_: Round) -> dict[str, int] | None:
     """Applications and free seats in a round's snapshot, or None before the snapshot."""
     if not round_.snapshot_at:
         return None
-    snapshot = Round.objects.filter(pk=round_.pk).values_list("snapshot", flat=True).first() or {}
+    snapshot = Round.objects.filter(pk=round_.pk).values_list("snapshot", flat=True).first()
+    if snapshot is None:
+        return {"applications": 0, "seats": 0}
     return {
-        "applications": len(snapshot.get("application", [])),
-        "seats": sum(snapshot.get("quota", {}).get("free", [])),
+        "applications": len(snapshot["application"]),
+        "seats": sum(snapshot["quota"]["free"]),
     }
 
 

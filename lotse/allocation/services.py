@@ -13,6 +13,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -100,9 +101,10 @@ def rules_save(
     if clash.exists():
         raise ValidationError({"name": _("A rule set with this name already exists.")})
     if is_active:
-        AllocationRules.objects.filter(organisation=organisation, is_active=True).exclude(
-            pk=getattr(rules, "pk", None)
-        ).update(is_active=False)
+        others = AllocationRules.objects.filter(organisation=organisation, is_active=True)
+        if rules is not None:
+            others = others.exclude(pk=rules.pk)
+        others.update(is_active=False)
     if rules is None:
         rules = AllocationRules(organisation=organisation, lottery_seed=secrets.randbits(48))
     else:
@@ -175,6 +177,13 @@ def round_create(
     )
 
 
+def _frozen(round_: Round) -> Snapshot:
+    """The round's snapshot; a round without one cannot be simulated, published or re-run."""
+    if round_.snapshot is None:
+        raise ValidationError(_("Take a snapshot of the applications first."))
+    return round_.snapshot
+
+
 def _lock_round(round_: Round) -> Round:
     return (
         Round.objects.select_for_update().select_related("organisation", "rules").get(pk=round_.pk)
@@ -209,12 +218,11 @@ def round_simulate(*, actor: User | None, round_: Round, rules: AllocationRules)
     _require_jugendamt(actor, round_.organisation)
     if rules.organisation_id != round_.organisation_id:
         raise PermissionDenied
-    if round_.snapshot is None:
-        raise ValidationError(_("Take a snapshot of the applications first."))
+    snapshot = _frozen(round_)
     started = time.perf_counter()
-    prepared = engine_io.build(round_.snapshot, rules)
+    prepared = engine_io.build(snapshot, rules)
     result = engine_io.run(prepared, rules.mechanism)
-    stats = engine_io.district_and_band_stats(round_.snapshot, prepared, result)
+    stats = engine_io.district_and_band_stats(snapshot, prepared, result)
     stats["stability"] = engine_io.stability(result)
     stats["seats"] = int(prepared.instance.capacity.sum())
     return Simulation.objects.create(
@@ -251,7 +259,7 @@ def round_publish(
     _require_jugendamt(actor, round_.organisation)
     rules = AllocationRules.objects.get(pk=rules.pk)
     _check_publishable(round_, rules)
-    prepared = engine_io.build(round_.snapshot, rules)
+    prepared = engine_io.build(_frozen(round_), rules)
     result = engine_io.run(prepared, rules.mechanism)
     now = timezone.now()
     round_.status = Round.Status.PUBLISHED
@@ -297,7 +305,7 @@ def _write_run(
     ``previous`` maps application id → its open offer from this round (re-runs): unchanged
     offers stay, better ones replace them (the old one becomes "superseded").
     """
-    plan = _plan_offers(round_.snapshot, prepared, result, previous)
+    plan = _plan_offers(_frozen(round_), prepared, result, previous)
     published = offers_publish(
         actor=actor,
         municipality=round_.organisation.municipality,
@@ -458,7 +466,7 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     _require_jugendamt(actor, round_.organisation)
     if round_.status != Round.Status.PUBLISHED or round_.published_rules is None:
         raise ValidationError(_("Only a published round can be re-run."))
-    rules, snapshot = round_.published_rules, round_.snapshot
+    rules, snapshot = round_.published_rules, _frozen(round_)
     play = _in_play(round_, snapshot)
     prepared = engine_io.build(
         snapshot,
@@ -546,7 +554,7 @@ def schedule_rerun_for_offer(offer: Offer) -> None:
         )
     )
     for round_id in round_ids:
-        transaction.on_commit(lambda rid=round_id: rerun_round_task.enqueue(round_id=rid))
+        transaction.on_commit(partial(rerun_round_task.enqueue, round_id=round_id))
 
 
 # --------------------------------------------------------------------------- tasks

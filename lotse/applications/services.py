@@ -45,8 +45,9 @@ def month_start(value: dt.date) -> dt.date:
 
 def facility_municipality(facility: Facility) -> str:
     """The municipality whose Jugendamt allocates this facility's seats."""
-    if facility.district_id and facility.district.municipality:
-        return facility.district.municipality
+    district = facility.district if facility.district_id else None
+    if district is not None and district.municipality:
+        return district.municipality
     return facility.city or settings.LOTSE_MUNICIPALITY_NAME
 
 

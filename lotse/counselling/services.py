@@ -293,6 +293,8 @@ def referral_send(
 
 def _notify_target(referral: Referral) -> None:
     """Tell the receiving organisation that a referral waits; the mail holds no personal data."""
+    if referral.target.organisation_id is None:
+        return  # a target without an organisation in Lotse has nobody to tell
     recipients = (
         User.objects.filter(
             memberships__organisation_id=referral.target.organisation_id,

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
 from django.core.paginator import Page
@@ -126,7 +126,7 @@ class SphereDistance(Func):
         super().__init__(*(F(name) for name in GEO_COLUMNS), *(Value(c) for c in point))
         self.point, self.radius_chord = point, radius_chord
 
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def,override]
         parts = [compiler.compile(e) for e in self.source_expressions]
         columns, point = parts[:3], parts[3:]
         sql = " + ".join(
@@ -157,7 +157,7 @@ class Within(Func):
         super().__init__(*(F(name) for name in GEO_COLUMNS), *(Value(c) for c in point))
         self.chord = chord
 
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def,override]
         distance = SphereDistance((0.0, 0.0, 0.0))
         distance.set_source_expressions(self.source_expressions)
         sql, params = distance.as_sql(compiler, connection)
@@ -181,7 +181,7 @@ class NearBox(Func):
         chord = chord if hasattr(chord, "resolve_expression") else Value(float(chord))
         super().__init__(*(F(name) for name in GEO_COLUMNS), *(Value(c) for c in point), chord)
 
-    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def]
+    def as_sql(self, compiler, connection, **extra):  # type: ignore[no-untyped-def,override]
         cube, cube_params = _cube(compiler, self.source_expressions[:3])
         center, center_params = _cube(compiler, self.source_expressions[3:6])
         chord, chord_params = compiler.compile(self.source_expressions[6])
@@ -241,7 +241,8 @@ def nearest_rows(qs: QuerySet[Facility], stop: int) -> QuerySet[Facility]:
     distance = _distance(qs)
     if distance is None or stop < 1:
         return qs
-    nth = qs.order_by("distance").values("distance")[stop - 1 : stop]
+    # "distance" is an annotation, which django-stubs cannot see.
+    nth = qs.order_by("distance").values("distance")[stop - 1 : stop]  # type: ignore[misc]
     chord = Coalesce(Subquery(nth), Value(distance.radius_chord))
     return qs.filter(NearBox(distance.point, chord))
 
@@ -256,8 +257,9 @@ class SearchPaginator(CappedPaginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        rows = nearest_rows(self.object_list, top) if top > bottom else self.object_list
-        return self._get_page(rows[bottom:top], number, self)
+        facilities = cast("QuerySet[Facility]", self.object_list)
+        rows = nearest_rows(facilities, top) if top > bottom else facilities
+        return self._get_page(rows[bottom:top], number, self)  # type: ignore[attr-defined]
 
 
 def cells_covering(south: float, north: float, west: float, east: float) -> list[int]:
@@ -321,18 +323,21 @@ def facility_detail(pk: int) -> Facility:
 
 
 def facility_map_points(qs: QuerySet[Facility], limit: int = 5000) -> list[dict[str, object]]:
-    return list(
-        qs.filter(latitude__isnull=False).values(
-            "id",
-            "name",
-            "kind",
-            "latitude",
-            "longitude",
-            "street",
-            "postcode",
-            "city",
-            "free_places",
-        )[:limit]
+    return cast(
+        "list[dict[str, object]]",
+        list(
+            qs.filter(latitude__isnull=False).values(
+                "id",
+                "name",
+                "kind",
+                "latitude",
+                "longitude",
+                "street",
+                "postcode",
+                "city",
+                "free_places",
+            )[:limit]
+        ),
     )
 
 
@@ -348,9 +353,8 @@ CHOICES_CACHE_SECONDS = 60
 
 def _cached(key: str, build: Callable[[], list]) -> list:
     # Choice lists change only on import; caching them keeps every search to two queries.
-    return cache.get_or_set(
-        f"directory:{key}:{cache.get_or_set('directory:version', 1)}", build, CHOICES_CACHE_SECONDS
-    )
+    version = cache.get_or_set("directory:version", 1)
+    return cast(list, cache.get_or_set(f"directory:{key}:{version}", build, CHOICES_CACHE_SECONDS))
 
 
 def invalidate_choices() -> None:

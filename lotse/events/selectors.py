@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Exists, F, Max, Min, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -80,7 +80,7 @@ def public_events(query: CalendarQuery | None = None) -> QuerySet[Event]:
         _with_dates(qs)
         .select_related("organiser")
         .prefetch_related(_session_prefetch(), "audiences")
-        .order_by("first_start", "id")
+        .order_by(F("first_start").asc(), "id")  # F(): an annotation, not a field
     )
 
 
@@ -135,7 +135,7 @@ def events_for_organiser(user: User) -> QuerySet[Event]:
                 distinct=True,
             )
         )
-        .order_by("-first_start", "-id")
+        .order_by(F("first_start").desc(), "-id")
     )
 
 
@@ -205,7 +205,7 @@ def registrations_for_user(user: User) -> QuerySet[Registration]:
         Registration.objects.filter(Q(user=user) | Q(user__isnull=True, email__iexact=user.email))
         .select_related("event", "event__organiser")
         .annotate(first_start=Min("event__sessions__starts_at"))
-        .order_by("-first_start", "-id")
+        .order_by(F("first_start").desc(), "-id")
     )
 
 

@@ -248,8 +248,9 @@ def registration_create(
     now = timezone.now()
     event = _lock(event.pk)
     check_registration_open(event, now)
-    signed_in = actor is not None and actor.is_authenticated
-    email = (actor.email if signed_in else data.email).strip().lower()
+    user = actor if actor is not None and actor.is_authenticated else None
+    signed_in = user is not None
+    email = (user.email if user else data.email).strip().lower()
     existing = event.registrations.filter(email__iexact=email, status__in=Registration.ACTIVE)
     previous = existing.first()
     if previous is not None:
@@ -272,7 +273,7 @@ def registration_create(
             and member
             and Membership.objects.filter(user=actor, organisation=member).exists()
         ),
-        language=(actor.language if signed_in else data.language) or "de",
+        language=(user.language if user else data.language) or "de",
         fee_due=_fee_for(event, member),
         answers=data.answers or {},
         status=Status.PENDING,
@@ -366,7 +367,8 @@ def registration_offer_accept(*, registration_id: int) -> Registration:
         return registration
     if registration.status != Status.OFFERED:
         raise RegistrationError("no_offer", _("There is no open offer for this registration."))
-    if registration.offer_expires_at <= now:
+    expires = registration.offer_expires_at
+    if expires is not None and expires <= now:
         raise RegistrationError(
             "offer_expired",
             _("This offer has expired and the place has been passed on to the next person."),

@@ -21,6 +21,7 @@ from auditlog.context import set_actor
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.storage import Storage
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, mailers
 from django.db import transaction
@@ -182,7 +183,7 @@ def _save_post(post: Post, data: PostData, image: UploadedFile | None, remove_im
         if prepared is not None:
             content, kind = prepared
             post.image.save(f"image.{'jpg' if kind == 'jpeg' else 'png'}", content, save=False)
-            stored = post.image.name
+            stored = post.image.name or ""
         post.save()
         _set_topics(post, data.topics)
     except Exception:
@@ -275,13 +276,12 @@ def post_delete(*, actor: User, post: Post) -> None:
     locked = Post.objects.select_for_update().get(pk=post.pk)
     if locked.status != Post.Status.DRAFT:
         raise ValidationError(_("Withdraw the post before deleting it."), code="published")
-    paths = [f.file.name for f in locked.files.all()] + (
-        [locked.image.name] if locked.image else []
-    )
+    names = [f.file.name for f in locked.files.all()] + [locked.image.name]
+    paths = [name for name in names if name]
     storage = locked.image.storage
     with set_actor(actor):
         locked.delete()
-    transaction.on_commit(lambda: [storage.delete(path) for path in paths])
+    transaction.on_commit(lambda: _delete_files(storage, paths))
 
 
 # --- Translations ------------------------------------------------------------------------------
@@ -374,18 +374,24 @@ def file_add(
         try:
             item.save()
         except Exception:
-            item.file.storage.delete(item.file.name)
+            _delete_files(item.file.storage, [item.file.name or ""])
             raise
     return item
+
+
+def _delete_files(storage: Storage, paths: list[str]) -> None:
+    for path in paths:
+        if path:
+            storage.delete(path)
 
 
 @transaction.atomic(durable=True)
 def file_delete(*, actor: User, item: File) -> None:
     _require_editor(actor, item.organisation)
-    storage, path = item.file.storage, item.file.name
+    storage, path = item.file.storage, item.file.name or ""
     with set_actor(actor):
         item.delete()
-    transaction.on_commit(lambda: storage.delete(path))
+    transaction.on_commit(lambda: _delete_files(storage, [path]))
 
 
 # --- Subscriptions -----------------------------------------------------------------------------
@@ -472,7 +478,7 @@ def _message(post: Post, subscription: Any, cache: dict[str, tuple[str, str]]) -
                 "unsubscribe_url": "{unsubscribe_url}",
             }
             subject = " ".join(text.title.split())
-            body = render_to_string("news/mail/post_body.txt", context)
+            body: str = render_to_string("news/mail/post_body.txt", context)
         cache[language] = (subject, body)
     subject, body = cache[language]
     return EmailMessage(
