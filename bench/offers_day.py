@@ -217,6 +217,7 @@ class Server:
     label: str
     port: int
     scheme: str = "https"  # what the proxy in front would forward (X-Forwarded-Proto)
+    redis: tuple[str, str] | None = None  # (url, key prefix) to clean up afterwards
     processes: list[subprocess.Popen] = field(default_factory=list)
 
     def cpu_seconds(self) -> float:
@@ -258,6 +259,15 @@ class Server:
                 process.wait(timeout=40)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
+        if self.redis:  # the run's cache keys (rate limits, sessions) go with it
+            import redis
+
+            url, prefix = self.redis
+            client = redis.Redis.from_url(url)
+            keys = list(client.scan_iter(f"{prefix}:*"))
+            if keys:
+                client.delete(*keys)
+            self.redis = None
 
 
 def server_env(args: argparse.Namespace, production: bool) -> dict[str, str]:
@@ -322,6 +332,7 @@ def start_production(args: argparse.Namespace, out: Path) -> Server:
     if not port_is_free(args.port):
         raise SystemExit(f"port {args.port} is in use (--port)")
     STARTED.append(server)
+    server.redis = (env["REDIS_URL"], env["LOTSE_CACHE_KEY_PREFIX"])
     server.processes = [
         start(
             [PY, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py", "lotse.wsgi"],
