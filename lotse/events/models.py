@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -223,6 +224,11 @@ class Session(models.Model):
     @property
     def is_online(self) -> bool:
         return bool(self.online_url) and not self.place
+
+    @property
+    def has_started(self) -> bool:
+        """Attendance can only be recorded (and certified) for a date that has begun."""
+        return self.starts_at <= timezone.now()
 
 
 class Question(models.Model):

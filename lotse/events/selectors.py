@@ -280,7 +280,8 @@ def attendance_summary(registration: Registration) -> AttendanceSummary:
     present_ids = set(
         registration.attendances.filter(present=True).values_list("session_id", flat=True)
     )
-    attended = tuple(s for s in sessions if s.pk in present_ids)
+    # Only dates that have begun count, even if a mark for a later one was ever stored.
+    attended = tuple(s for s in sessions if s.pk in present_ids and s.has_started)
     units_total = sum((s.units for s in sessions), Decimal("0"))
     units_attended = sum((s.units for s in attended), Decimal("0"))
     if units_total > 0:

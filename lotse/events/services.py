@@ -19,7 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Membership, Organisation, User
@@ -598,7 +598,18 @@ def question_delete(*, actor: User, question: Question) -> None:
 
 @transaction.atomic
 def session_attendance_record(*, actor: User, session: Session, present_ids: Iterable[int]) -> int:
-    """Set who was present at ``session``; only confirmed participants can be marked."""
+    """Set who was present at ``session``; only confirmed participants can be marked, and
+    only once the date has begun (a certificate must not attest a future date)."""
+    if not session.has_started:
+        raise RegistrationError(
+            "not_started",
+            _("Attendance can be recorded once the date has begun (%(start)s).")
+            % {
+                "start": formats.date_format(
+                    timezone.localtime(session.starts_at), "SHORT_DATETIME_FORMAT"
+                )
+            },
+        )
     present = set(present_ids)
     confirmed = list(
         session.event.registrations.filter(status=Status.CONFIRMED).values_list("pk", flat=True)

@@ -15,6 +15,7 @@ from lotse.accounts.mfa import totp_current_code
 from lotse.events import services
 from lotse.events.models import Event, Registration
 from lotse.events.services import RegistrationData
+from lotse.events.tests.conftest import begin_sessions
 from lotse.events.tokens import make_token
 
 
@@ -76,7 +77,8 @@ def test_waiting_list_to_certificate(page, live_server, login, organiser, make_e
     assert "Bestätigt" in page.locator("#registration-status").inner_text()
     berta_page = page.url
 
-    # The organiser marks her present.
+    # The date takes place; afterwards the organiser marks her present.
+    begin_sessions(event)
     login(page, organiser.email)
     page.goto(f"{base}/events/manage/{event.pk}/")
     if "/2fa/authenticate" in page.url:

@@ -17,9 +17,10 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from lotse.accounts.models import Organisation, Role
-from lotse.events import services
+from lotse.events import selectors, services
 from lotse.events.models import Attendance, Document, Event, Registration
 from lotse.events.services import RegistrationData
+from lotse.events.tests.conftest import begin_sessions
 from lotse.events.tokens import make_token
 
 pytestmark = pytest.mark.django_db
@@ -387,6 +388,7 @@ def test_capacity_below_taken_places_is_refused(client_for, organiser, make_even
 def test_participant_lists_attendance_and_certificate(client_for, organiser, make_event, client):
     event = make_event(capacity=3, sessions=2, units="4", attendance_threshold=75)
     full, half = confirmed(event, 1), confirmed(event, 2)
+    begin_sessions(event)
     org = client_for(organiser)
     first, second = event.sessions.all()
     org.post(
@@ -420,6 +422,7 @@ def test_certificate_in_english_for_english_registrant(make_event, organiser):
 
     event = make_event()
     registration = confirmed(event, 1, language="en")
+    begin_sessions(event)
     services.session_attendance_record(
         actor=organiser, session=event.sessions.first(), present_ids=[registration.pk]
     )
@@ -431,10 +434,48 @@ def test_attendance_only_for_participants(make_event, organiser):
     event = make_event(capacity=1)
     confirmed(event, 1)
     waiting = confirmed(event, 2)
+    begin_sessions(event)
     with pytest.raises(services.RegistrationError):
         services.session_attendance_record(
             actor=organiser, session=event.sessions.first(), present_ids=[waiting.pk]
         )
+
+
+def test_no_attendance_for_a_date_that_has_not_begun(make_event, organiser, client_for):
+    """Issue 17: a certificate must not attest a date in the future."""
+    event = make_event(sessions=2, units="4", attendance_threshold=50)
+    person = confirmed(event, 1)
+    first, second = event.sessions.all()
+    with pytest.raises(services.RegistrationError) as refused:
+        services.session_attendance_record(actor=organiser, session=first, present_ids=[person.pk])
+    assert refused.value.code == "not_started"
+    org = client_for(organiser)
+    page = org.get(f"/events/manage/{event.pk}/sessions/{first.pk}/attendance/")
+    assert "noch nicht begonnen" in page.content.decode()
+    org.post(f"/events/manage/{event.pk}/sessions/{first.pk}/attendance/", {"present": [person.pk]})
+    assert not Attendance.objects.filter(present=True).exists()
+    # A mark stored for a later date (e.g. before this rule) is not counted.
+    Attendance.objects.create(registration=person, session=second, present=True)
+    assert selectors.attendance_summary(person).sessions_attended == 0
+    assert not selectors.certificate_allowed(person)
+
+
+def test_certificate_lists_the_dates_and_units_attended(make_event, organiser):
+    from lotse.events.certificates import certificate_pdf
+
+    event = make_event(sessions=3, units="4", attendance_threshold=50)
+    person = confirmed(event, 1)
+    begin_sessions(event)
+    first, second, third = event.sessions.all()
+    for session in (first, third):
+        services.session_attendance_record(
+            actor=organiser, session=session, present_ids=[person.pk]
+        )
+    services.session_attendance_record(actor=organiser, session=second, present_ids=[])
+    text = pdf_text(certificate_pdf(person))
+    assert "8 von 12 Unterrichtseinheiten" in text
+    local = [timezone.localtime(s.starts_at).strftime("%d.%m.%Y") for s in (first, second, third)]
+    assert local[0] in text and local[2] in text and local[1] not in text
 
 
 def test_documents_upload_and_visibility(
