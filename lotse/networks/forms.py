@@ -20,6 +20,7 @@ from .models import (
     ReportDue,
     TargetGroup,
 )
+from .selectors import districts_of
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -480,8 +481,10 @@ class NeedsAnalysisForm(forms.ModelForm):
             "organisation",
             "title",
             "area",
+            "district",
             "children_under3",
             "children_3_to_6",
+            "children_as_of",
             "situation",
             "offers",
             "gaps",
@@ -500,7 +503,7 @@ class NeedsAnalysisForm(forms.ModelForm):
                 "partners",
                 "priorities",
             )
-        }
+        } | {"children_as_of": DATE}
         help_texts = {
             "offers": _("Kitas, family centres, counselling, health services, clubs …"),
             "gaps": _("What is missing, for whom, and where?"),
@@ -510,3 +513,11 @@ class NeedsAnalysisForm(forms.ModelForm):
     def __init__(self, *args: object, organisations: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        district = self.fields["district"]
+        district.queryset = districts_of(organisations)  # type: ignore[attr-defined]
+        district.empty_label = _("The whole municipality")  # type: ignore[attr-defined]
+        district.label_from_instance = lambda d: f"{d.name} ({d.municipality})"  # type: ignore[attr-defined]
+        district.help_text = _(
+            "The places in the report are counted for this area; give the numbers of "
+            "children for the same area."
+        )

@@ -817,11 +817,26 @@ class NeedsAnalysis(models.Model):
     area = models.CharField(
         _("area covered"), max_length=200, help_text=_("Municipality, district or quarter.")
     )
+    #: The district the figures are for; empty: the whole municipality of the organisation.
+    district = models.ForeignKey(
+        "directory.District",
+        verbose_name=_("district analysed"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     children_under3 = models.PositiveIntegerField(
         _("children under 3 in the area"), null=True, blank=True
     )
     children_3_to_6 = models.PositiveIntegerField(
         _("children from 3 to school entry in the area"), null=True, blank=True
+    )
+    children_as_of = models.DateField(
+        _("numbers of children as of"),
+        null=True,
+        blank=True,
+        help_text=_("The reference date of the population figures, e.g. 31.12.2025."),
     )
     situation = models.TextField(_("local situation"), blank=True)
     offers = models.TextField(_("existing offers"), blank=True)

@@ -17,6 +17,8 @@ An object outside the user's scope is a 404 (``get_object_or_404`` on a scoped q
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
@@ -25,7 +27,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from lotse.accounts.models import Membership, Organisation, Role, User
-from lotse.directory.models import Facility, Service
+from lotse.directory.models import District, Facility, Service
 
 from .models import (
     CalendarToken,
@@ -467,20 +469,71 @@ def get_needs_analysis(user: User, pk: int) -> NeedsAnalysis:
     return get_object_or_404(needs_analyses_for(user), pk=pk)
 
 
-def directory_figures(municipality: str) -> dict[str, int]:
-    """Facilities and places in the municipality from the public directory (report appendix)."""
-    qs = Facility.objects.filter(city__iexact=municipality) if municipality else Facility.objects
-    agg = qs.aggregate(
+@dataclass(frozen=True)
+class AreaFigures:
+    """Directory figures for the area of a needs analysis, with what they cover."""
+
+    area: str  # the district and municipality, or the municipality
+    as_of: date  # the directory is live: its figures are as of today
+    facilities: int
+    u3: int
+    ue3: int
+    school: int
+    services: int
+    children_under3: int | None
+    children_3_to_6: int | None
+    children_as_of: date | None
+
+    @staticmethod
+    def _per_100(seats: int, children: int | None) -> Decimal | None:
+        if not children:
+            return None
+        return (Decimal(100 * seats) / children).quantize(Decimal("0.1"))
+
+    @property
+    def u3_per_100(self) -> Decimal | None:
+        """Places under 3 per 100 children under 3 — both for the same area."""
+        return self._per_100(self.u3, self.children_under3)
+
+    @property
+    def ue3_per_100(self) -> Decimal | None:
+        return self._per_100(self.ue3, self.children_3_to_6)
+
+
+def needs_figures(analysis: NeedsAnalysis) -> AreaFigures:
+    """Facilities, places and services of the area analysed — the district if one is chosen,
+    else the organisation's municipality — so that places and children cover the same area."""
+    municipality = analysis.organisation.municipality
+    district = analysis.district
+    if district is not None:
+        facilities = Facility.objects.filter(district=district)
+        services = Service.objects.filter(is_public=True, district=district)
+        area = f"{district.name} ({district.municipality})"
+    else:
+        facilities = Facility.objects.filter(city__iexact=municipality)
+        services = Service.objects.filter(is_public=True, city__iexact=municipality)
+        area = municipality
+    agg = facilities.aggregate(
         n=Count("pk"), u3=Sum("seats_under3"), ue3=Sum("seats_over3"), school=Sum("seats_school")
     )
-    totals = {
-        "facilities": agg["n"] or 0,
-        "u3": agg["u3"] or 0,
-        "ue3": agg["ue3"] or 0,
-        "school": agg["school"] or 0,
-    }
-    totals["services"] = Service.objects.filter(is_public=True, city__iexact=municipality).count()
-    return totals
+    return AreaFigures(
+        area=area,
+        as_of=timezone.localdate(),
+        facilities=agg["n"] or 0,
+        u3=agg["u3"] or 0,
+        ue3=agg["ue3"] or 0,
+        school=agg["school"] or 0,
+        services=services.count(),
+        children_under3=analysis.children_under3,
+        children_3_to_6=analysis.children_3_to_6,
+        children_as_of=analysis.children_as_of,
+    )
+
+
+def districts_of(organisations: QuerySet[Organisation]) -> QuerySet[District]:
+    """The districts a needs analysis of these organisations can be about."""
+    municipalities = organisations.values_list("municipality", flat=True)
+    return District.objects.filter(municipality__in=municipalities).order_by("municipality", "name")
 
 
 # --- Public people and services ------------------------------------------------------------

@@ -615,8 +615,10 @@ def service_delete(*, actor: User, service: Service) -> None:
 NEEDS_FIELDS = (
     "title",
     "area",
+    "district",
     "children_under3",
     "children_3_to_6",
+    "children_as_of",
     "situation",
     "offers",
     "gaps",
@@ -635,6 +637,16 @@ def needs_analysis_save(
     data: dict[str, object],
     analysis: NeedsAnalysis | None = None,
 ) -> NeedsAnalysis:
+    """Create or update a needs analysis. Its district must lie in the organisation's
+    municipality: the report compares the district's places with its children."""
+    district = data.get("district")
+    if district is not None and district.municipality != organisation.municipality:  # type: ignore[attr-defined]
+        raise ValidationError(
+            {
+                "district": _("Choose a district of %(municipality)s.")
+                % {"municipality": organisation.municipality}
+            }
+        )
     if analysis is None:
         analysis = NeedsAnalysis(organisation=organisation, created_by=actor)
     for name in NEEDS_FIELDS:

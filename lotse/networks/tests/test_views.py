@@ -199,8 +199,55 @@ def test_needs_analysis_only_for_own_organisations(world: World, client_for) -> 
             "area": "X",
         },
     )
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert not NeedsAnalysis.objects.filter(title="Fremd").exists()
+
+
+def test_needs_analysis_compares_places_and_children_of_the_same_area(
+    world: World, client_for, make_facility
+) -> None:
+    """Issue 17: the whole city's places were divided by a district's children (167 per 100)."""
+    from lotse.directory.models import District
+
+    neustadt = District.objects.create(municipality="Flensburg", name="Neustadt")
+    other = District.objects.create(municipality="Flensburg", name="Mürwik")
+    make_facility(district=neustadt, seats_under3=12, seats_over3=30)
+    make_facility(district=other, seats_under3=300, seats_over3=600)
+    client = client_for(world.coordinator)
+    response = client.post(
+        reverse("networks:needs_create"),
+        {
+            "organisation": world.network.organisation_id,
+            "title": "Analyse Neustadt",
+            "area": "Neustadt",
+            "district": neustadt.pk,
+            "children_under3": "240",
+            "children_as_of": "2025-12-31",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    analysis = NeedsAnalysis.objects.get(title="Analyse Neustadt")
+    page = client.get(reverse("networks:needs", args=[analysis.pk])).content.decode()
+    assert "Neustadt (Flensburg)" in page
+    assert "5,0" in page  # 12 places per 240 children, not 312 or 942
+    assert "31.12.2025" in page and timezone.localdate().strftime("%d.%m.%Y") in page
+    pdf = client.get(reverse("networks:needs_pdf", args=[analysis.pk]))
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "5,0" in text and "Neustadt (Flensburg)" in text and "130" not in text
+
+    # A district of another municipality is refused with a clear message.
+    kiel = District.objects.create(municipality="Kiel", name="Gaarden")
+    refused = client.post(
+        reverse("networks:needs_create"),
+        {
+            "organisation": world.network.organisation_id,
+            "title": "Analyse Kiel",
+            "area": "Gaarden",
+            "district": kiel.pk,
+        },
+    )
+    assert refused.status_code == 422
+    assert not NeedsAnalysis.objects.filter(title="Analyse Kiel").exists()
 
 
 def test_people_and_services_page_links_to_map(world: World, client) -> None:
@@ -316,3 +363,19 @@ def test_public_api(world: World, client) -> None:
     services = client.get("/api/v1/networks/services", {"kind": "family_manager"}).json()
     assert services[0]["area_of_activity"] == "Nordstadt"
     assert client.get(f"/api/v1/networks/networks/{world.network.pk}").status_code == 404
+
+
+def test_needs_analysis_district_must_lie_in_the_municipality(world: World) -> None:
+    from django.core.exceptions import ValidationError
+
+    from lotse.directory.models import District
+    from lotse.networks import services
+
+    kiel = District.objects.create(municipality="Kiel", name="Gaarden")
+    with pytest.raises(ValidationError) as refused:
+        services.needs_analysis_save(
+            actor=world.coordinator,
+            organisation=world.network.organisation,
+            data={"title": "X", "area": "Gaarden", "district": kiel},
+        )
+    assert "district" in refused.value.message_dict

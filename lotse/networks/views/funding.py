@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lotse.core.feedback import form_add_errors, message_errors
+from lotse.core.feedback import form_add_errors, message_errors, render_form
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 from lotse.directory.models import Service
@@ -158,17 +158,16 @@ def needs_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         organisation = data.pop("organisation")
-        analysis = services.needs_analysis_save(
-            actor=request.user, organisation=organisation, data=data, analysis=analysis
-        )
-        messages.success(request, _("The needs analysis has been saved."))
-        return redirect("networks:needs", analysis.pk)
-    return render(
-        request,
-        "networks/needs_form.html",
-        {"form": form, "analysis": analysis},
-        status=400 if request.method == "POST" else 200,
-    )
+        try:
+            saved = services.needs_analysis_save(
+                actor=request.user, organisation=organisation, data=data, analysis=analysis
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, _("The needs analysis has been saved."))
+            return redirect("networks:needs", saved.pk)
+    return render_form(request, "networks/needs_form.html", {"analysis": analysis}, form)
 
 
 @login_required
@@ -180,7 +179,7 @@ def needs_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "networks/needs_detail.html",
         {
             "analysis": analysis,
-            "figures": selectors.directory_figures(analysis.organisation.municipality),
+            "figures": selectors.needs_figures(analysis),
         },
     )
 
@@ -193,7 +192,7 @@ def needs_pdf(request: HttpRequest, pk: int) -> HttpResponse:
         "networks/needs_report.html",
         {
             "analysis": analysis,
-            "figures": selectors.directory_figures(analysis.organisation.municipality),
+            "figures": selectors.needs_figures(analysis),
         },
         language=request.LANGUAGE_CODE,
     )
