@@ -248,6 +248,8 @@ LANGUAGES = [
 ]
 # Each app keeps its own catalogue in lotse/<app>/locale/ (found automatically).
 LOCALE_PATHS: list[Path] = []
+# Date formats a language lacks in Django (Arabic has no DATETIME_FORMAT): lotse/core/formats/.
+FORMAT_MODULE_PATH = ["lotse.core.formats"]
 TIME_ZONE = "Europe/Berlin"
 USE_I18N = True
 USE_TZ = True

@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from lotse.accounts.models import Organisation
+from lotse.accounts.models import Organisation, language_choices
 from lotse.directory.models import AgeBand, District, Facility
 
 
@@ -178,6 +178,10 @@ class Application(models.Model):
         _("invitation token"), max_length=64, null=True, blank=True, unique=True
     )
     invitation_email = models.EmailField(_("invitation sent to"), blank=True)
+    #: The family's language for mails before anyone has an account (the counsellor asks).
+    invitation_language = models.CharField(
+        _("language of the family"), max_length=8, choices=language_choices, blank=True
+    )
     claimed_at = models.DateTimeField(_("taken over by the family"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

@@ -147,8 +147,12 @@ def recipients(application: Application) -> list[tuple[str, str]]:
     if application.invitation_email:
         # A counsellor applied for the family: write in the family's own language when the
         # address belongs to an account (not in the counsellor's).
+        # The account's own choice wins; else the language the counsellor noted for the family.
         owner = User.objects.filter(email__iexact=application.invitation_email).first()
-        return [(application.invitation_email, owner.language if owner else settings.LANGUAGE_CODE)]
+        language = (
+            owner.language if owner else application.invitation_language or settings.LANGUAGE_CODE
+        )
+        return [(application.invitation_email, language)]
     return []
 
 

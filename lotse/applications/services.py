@@ -428,19 +428,25 @@ def application_set_social_urgency(
     return application
 
 
+def _known_language(code: str) -> str:
+    return code if code in dict(settings.LANGUAGES) else ""
+
+
 @transaction.atomic
 def application_create_on_behalf(
     *,
     actor: User,
     counselling_organisation: Organisation,
     invitation_email: str = "",
+    invitation_language: str = "",
     **fields: Unpack[ApplicationFields],
 ) -> Application:
     """A counsellor applies for a client (with the client's consent).
 
     The child has no guardian account yet; the returned application carries an
     ``invitation_token`` for :func:`application_claim` (link: ``applications:claim``). If
-    ``invitation_email`` is given, the invitation is mailed there.
+    ``invitation_email`` is given, the invitation is mailed there, in ``invitation_language``
+    (the family's language) unless the address already has an account with its own language.
     """
     if counselling_organisation.pk not in organisation_ids_for_user(actor, [Role.COUNSELLOR]):
         raise PermissionDenied
@@ -453,6 +459,7 @@ def application_create_on_behalf(
         counselling_organisation=counselling_organisation,
         invitation_token=secrets.token_urlsafe(32),
         invitation_email=invitation_email.strip().lower(),
+        invitation_language=_known_language(invitation_language),
     )
     if application.invitation_email:
         _notify(application, "invitation", organisation=counselling_organisation)

@@ -4,11 +4,12 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lotse.accounts.models import Organisation, User
+from lotse.accounts.models import Organisation, User, language_choices
 from lotse.core.uploads import DOCUMENTS, UploadField
 from lotse.directory.models import District, Facility, Service
 
@@ -315,6 +316,14 @@ class ReportForm(forms.Form):
         return Period(self.cleaned_data["year"], self.cleaned_data.get("quarter"))
 
 
+def _family_language(client: Any) -> str:
+    """The first of the client's languages that Lotse speaks (German otherwise)."""
+    if client.parent_user:
+        return client.parent_user.language
+    spoken = dict(settings.LANGUAGES)
+    return next((code for code in client.languages if code in spoken), settings.LANGUAGE_CODE)
+
+
 class ApplyOnBehalfForm(forms.Form):
     """The fields of the central application, filled in by the counsellor with the client."""
 
@@ -353,6 +362,11 @@ class ApplyOnBehalfForm(forms.Form):
         required=False,
         help_text=_("With this link the parent can take the application over into their account."),
     )
+    invitation_language = forms.ChoiceField(
+        label=_("Language of the invitation and of later mails"),
+        choices=language_choices,
+        help_text=_("If the parent already has an account, the language chosen there is used."),
+    )
     consent = forms.BooleanField(
         label=_("The client agreed to the processing of the application data"),
         required=False,
@@ -365,6 +379,7 @@ class ApplyOnBehalfForm(forms.Form):
             {
                 "home_district": client.district_id,
                 "invitation_email": client.parent_user.email if client.parent_user else "",
+                "invitation_language": _family_language(client),
             },
         )
         super().__init__(*args, **kwargs)

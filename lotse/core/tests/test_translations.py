@@ -189,3 +189,20 @@ def test_partial_rule_finds_the_family_texts():
     """The extraction used for PUBLIC_FILES sees template and Python strings."""
     ids = _msgids_of("allocation", ("explain.py", "templates/allocation/public_rules.html"))
     assert "How places are allocated" in ids
+
+
+def test_every_family_language_formats_datetimes_in_its_own_way():
+    """A language without DATETIME_FORMAT falls back to the American "N j, Y, P"."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.conf import settings
+    from django.utils import formats
+
+    moment = datetime(2026, 12, 14, 15, 30, tzinfo=ZoneInfo("Europe/Berlin"))
+    for code, _name in settings.LANGUAGES:
+        if code == "en":
+            continue
+        with translation.override(code):
+            shown = formats.date_format(moment, "DATETIME_FORMAT")
+        assert "14" in shown and "15:30" in shown, f"{code}: {shown}"

@@ -1,3 +1,4 @@
+import re
 from datetime import date
 
 import pytest
@@ -22,6 +23,7 @@ def _form(facility, **extra):
         "desired_start": start.isoformat(),
         "weekly_hours": 35,
         "consent": "on",
+        "invitation_language": "de",
     }
     data.update(extra)
     return data
@@ -87,3 +89,30 @@ def test_withdrawn_consent_blocks_apply(world, open_case, consent, client_for, m
     )
     assert r.status_code == 200
     assert not Application.objects.exists()
+
+
+def test_invitation_goes_out_in_the_family_language_the_counsellor_chose(
+    world,
+    open_case,
+    consent,
+    client_for,
+    make_facility,
+    mailoutbox,
+    django_capture_on_commit_callbacks,
+):
+    """The family has no account yet, so only the counsellor can say which language it reads."""
+    case = open_case(languages=["ar", "de"])
+    consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    client = client_for(world.lotsin)
+    url = reverse("counselling:apply_on_behalf", args=[case.pk])
+    form = client.get(url).context["form"]
+    assert form["invitation_language"].value() == "ar"  # the client's first language Lotse speaks
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(
+            url,
+            _form(make_facility(), invitation_email="amira@test.example", invitation_language="ar"),
+        )
+    assert r.status_code == 302, r.content.decode()
+    (mail,) = [m for m in mailoutbox if m.to == ["amira@test.example"]]
+    assert re.search("[\u0600-\u06ff]", mail.subject + mail.body), mail.body
+    assert Application.objects.get().invitation_language == "ar"

@@ -78,6 +78,7 @@ def test_parent_searches_filters_and_opens_map_and_detail(page, live_server, cit
     page.wait_for_selector("#map[data-markers]")
     assert page.locator("#map").get_attribute("data-markers") == "1"
     assert page.locator("#map path.leaflet-interactive").count() == 1
+    assert page.locator(".leaflet-top.leaflet-left .leaflet-control-zoom").count() == 1
     assert page.get_by_role("link", name="Kindergarten Regenbogen").is_visible()  # list alternative
     page.screenshot(path="/tmp/directory-map.png")
 
@@ -95,3 +96,16 @@ def test_english_and_language_switch(page, live_server, city):
     page.click(".lang-switch button")
     assert page.locator("h1").inner_text() == "Find childcare"
     assert page.locator("html").get_attribute("lang") == "en"
+
+
+def test_map_controls_follow_the_reading_direction(page, live_server, city):
+    page.goto(f"{live_server.url}/facilities/")
+    page.select_option("#language-select", "ar")
+    page.click(".lang-switch button")
+    page.goto(f"{live_server.url}/facilities/map/?q=Kindergarten")
+    page.wait_for_selector("#map[data-markers]")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator(".leaflet-top.leaflet-right .leaflet-control-zoom").count() == 1
+    assert page.locator(".leaflet-bottom.leaflet-left .leaflet-control-attribution").count() == 1
+    assert "OpenStreetMap" in page.locator(".leaflet-control-attribution").inner_text()
+    page.screenshot(path="/tmp/directory-map-ar.png")

@@ -5,7 +5,12 @@
   var configEl = document.getElementById("map-config");
   if (!el || !configEl || typeof L === "undefined") { return; }
   var config = JSON.parse(configEl.textContent);
-  var map = L.map(el, { scrollWheelZoom: false }).setView(config.center, 13);
+  // Right-to-left pages mirror the controls too: zoom at the reading start, layers at its end.
+  var rtl = document.documentElement.dir === "rtl";
+  var map = L.map(el, { scrollWheelZoom: false, zoomControl: false, attributionControl: false })
+    .setView(config.center, 13);
+  L.control.zoom({ position: rtl ? "topright" : "topleft" }).addTo(map);
+  map.attributionControl = L.control.attribution({ position: rtl ? "bottomleft" : "bottomright" }).addTo(map);
   L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
 
   function text(tag, value) {
@@ -67,7 +72,7 @@
           services.addTo(map);
           var overlays = {};
           overlays[config.labels.services] = services;
-          L.control.layers(null, overlays).addTo(map);
+          L.control.layers(null, overlays, { position: rtl ? "topleft" : "topright" }).addTo(map);
         }
       });
   }
