@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from lotse.accounts.mfa import totp_provision
+from lotse.accounts.testing import sign_in
 from lotse.accounts.models import Membership, Organisation, Role, User
 
 #: In CI (``CI=true``) a test that cannot run for want of chromium or PostgreSQL FAILS: a green
@@ -135,7 +136,8 @@ def client_for() -> Callable[[User | None], Client]:
     def make(user: User | None) -> Client:
         client = Client()
         if user is not None:
-            client.force_login(user)
+            # Signed in as after the real login: staff sessions have used their second factor.
+            sign_in(client, user)
         return client
 
     return make

@@ -228,6 +228,9 @@ AXES_FAILURE_LIMIT = env_int("LOTSE_AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = 1  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "login"
+# allauth authenticates with {"email": …}: without this every failure counted for username None,
+# so five wrong passwords for one account locked every account at that address.
+AXES_USERNAME_CALLABLE = "lotse.accounts.lockout.attempted_account"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env_bool("LOTSE_AXES_ENABLED", default=True)
 # Staff roles (facility, counselling, Jugendamt, networks, administration) must use 2FA.

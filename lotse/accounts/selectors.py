@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db.models import QuerySet
+
+from lotse.core.discovery import lotse_app_modules
 
 from .models import STAFF_ROLES, Membership, Organisation, Role, User
 
@@ -56,13 +58,26 @@ def organisation_ids_for_user(
 
 
 def user_needs_second_factor(user: User) -> bool:
-    """Staff roles handle other families' data, so they must use two-factor authentication."""
+    """Everyone who acts on other people's data must use two-factor authentication: staff
+    memberships, the admin site, and every staff-like role another app gives (an app's
+    ``selectors.holds_staff_role(user)``, e.g. network coordinators added by e-mail)."""
     if not user.is_authenticated:
         return False
-    return (
-        user.is_superuser
-        or user.memberships.filter(role__in=[str(r) for r in STAFF_ROLES]).exists()
-    )
+    if user.is_superuser or user.is_staff:
+        return True
+    if user.memberships.filter(role__in=[str(r) for r in STAFF_ROLES]).exists():
+        return True
+    return any(check(user) for check in staff_role_checks())
+
+
+def staff_role_checks() -> list[Callable[[User], bool]]:
+    """The ``holds_staff_role`` functions of every app's selectors (found by name, so accounts
+    needs to know no app above it)."""
+    return [
+        module.holds_staff_role
+        for module in lotse_app_modules("selectors")
+        if callable(getattr(module, "holds_staff_role", None))
+    ]
 
 
 def memberships_of(user: User) -> QuerySet[Membership]:

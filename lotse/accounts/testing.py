@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
+from django.test import Client
+
+from .models import User
+
 TEST_PASSWORD = "correct-horse-9"  # the password conftest's make_user gives everyone
 
 
@@ -23,3 +28,22 @@ def browser_sign_in(page: Any, base_url: str, user: Any, password: str = TEST_PA
         page.click("main form button[type=submit]")  # the header holds other forms
         page.wait_for_url(lambda url: "/2fa/authenticate" not in url)
     page.wait_for_load_state()
+
+
+def sign_in(client: Client, user: User, *, second_factor: bool = True) -> Client:
+    """``client.force_login`` plus what allauth's login step records: with ``second_factor``
+    the session counts as having used the second factor, as after a real staff login (staff
+    without one are enrolled first, as real staff must be)."""
+    from allauth.account.internal.flows.login import record_authentication
+
+    from .mfa import totp_provision
+    from .selectors import user_needs_second_factor
+
+    client.force_login(user)
+    if second_factor and user_needs_second_factor(user):
+        totp_provision(user)
+        request = HttpRequest()
+        request.session = client.session
+        record_authentication(request, user, "mfa", type="totp")
+        request.session.save()
+    return client

@@ -103,6 +103,13 @@ def public_networks() -> QuerySet[Network]:
     )
 
 
+def holds_staff_role(user: User) -> bool:
+    """Every role in a network (coordinator, facilitator, member) sees other people's data —
+    member lists, minutes, applications — so it carries the staff duty of two-factor
+    authentication, also for people added to a network by e-mail (found by accounts)."""
+    return NetworkMember.objects.filter(user=user).exists()
+
+
 def network_access(user: User, network: Network) -> Access:
     if not user.is_authenticated:
         return Access()

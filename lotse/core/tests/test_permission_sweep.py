@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
+from lotse.accounts.testing import sign_in
 from lotse.core.demo import load_demo
 
 # One worker runs the whole module: the demo city and the crawls are built once.
@@ -255,9 +256,7 @@ def all_url_names() -> set[str]:
 
 
 def logged_in(user: User) -> Client:
-    client = Client(enforce_csrf_checks=True)
-    client.force_login(user)
-    return client
+    return sign_in(Client(enforce_csrf_checks=True), user)
 
 
 @pytest.fixture(scope="module")
