@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
+
+from lotse.core.forms import MAX_INTEGER
 
 from .selectors import counselling_services_for_user
 from .statistics import Period, funder_report
@@ -14,9 +16,9 @@ router = Router(tags=["counselling"])
 
 
 class ReportQuery(Schema):
-    service: int
-    year: int
-    quarter: int | None = None
+    service: int = Field(..., ge=1, le=MAX_INTEGER)
+    year: int = Field(..., ge=2000, le=2100)
+    quarter: int | None = Field(None, ge=1, le=4)
 
 
 class CellOut(Schema):

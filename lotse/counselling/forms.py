@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User, language_choices
+from lotse.core.forms import bound_integer, bounded_formfield
 from lotse.core.uploads import DOCUMENTS, UploadField
 from lotse.directory.models import District, Facility, Service
 
@@ -175,13 +176,13 @@ class ContactForm(forms.ModelForm):
         model = Contact
         fields = ["date", "channel", "duration_minutes", "language", "interpreter", "notes"]
         widgets = {"date": DATE, "notes": forms.Textarea(attrs={"rows": 3})}
+        formfield_callback = bounded_formfield
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = timezone.localdate()
-        self.fields["duration_minutes"].min_value = 1
-        self.fields["duration_minutes"].max_value = 600
-        self.fields["duration_minutes"].widget.attrs.update(min=1, max=600)
+        # Attributes set after construction validate nothing: bound_integer adds validators.
+        bound_integer(self.fields["duration_minutes"], min_value=1, max_value=600)
 
 
 class ConsentForm(forms.ModelForm):

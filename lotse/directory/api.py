@@ -7,6 +7,7 @@ from typing import Literal
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from lotse.core.forms import MAX_INTEGER
 from lotse.core.schemas import ErrorOut
 
 from .forms import FacilitySearchForm
@@ -32,8 +33,8 @@ class FacilityFilter(Schema):
     age: int | None = Field(None, ge=0, le=14, description="Or the child's age in years")
     hours: int | None = Field(None, ge=5, le=60, description="Care hours per week")
     language: str | None = Field(None, max_length=12, description="Language code, e.g. da")
-    concept: int | None = Field(None, ge=1)
-    district: int | None = Field(None, ge=1)
+    concept: int | None = Field(None, ge=1, le=MAX_INTEGER)
+    district: int | None = Field(None, ge=1, le=MAX_INTEGER)
     near: str | None = Field(None, max_length=100, description="Postcode, district or street")
     radius: Literal[1, 2, 5, 10, 25] | None = None
     inclusion: bool | None = None

@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lotse.core.forms import IdField, bounded_formfield
+
 from .models import Facility
 from .selectors import (
     DEFAULT_RADIUS_KM,
@@ -52,12 +54,8 @@ class FacilitySearchForm(forms.Form):
     language = forms.CharField(
         label=_("Language"), required=False, max_length=12, widget=forms.Select
     )
-    concept = forms.IntegerField(
-        label=_("Pedagogical concept"), required=False, min_value=1, widget=forms.Select
-    )
-    district = forms.IntegerField(
-        label=_("District"), required=False, min_value=1, widget=forms.Select
-    )
+    concept = IdField(label=_("Pedagogical concept"), required=False, widget=forms.Select)
+    district = IdField(label=_("District"), required=False, widget=forms.Select)
     near = forms.CharField(
         label=_("Near (postcode, district or street)"), required=False, max_length=100
     )
@@ -132,4 +130,5 @@ class FacilityProfileForm(forms.ModelForm):
     class Meta:
         model = Facility
         fields = list(PROFILE_FIELDS)
+        formfield_callback = bounded_formfield
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}

@@ -52,7 +52,10 @@ def search(request: HttpRequest) -> HttpResponse:
             for facility in page.object_list:
                 facility.distance = distance_km(facility, form.place)
     template = "directory/_results.html" if request.htmx else "directory/search.html"
-    return render(request, template, {"form": form, "page": page})
+    # Bad filters are a clear 400; htmx only swaps 2xx answers into the page, so the live
+    # search gets its error message as 200.
+    status = 400 if form.errors and not request.htmx else 200
+    return render(request, template, {"form": form, "page": page}, status=status)
 
 
 @rate_limited("search")
@@ -83,6 +86,7 @@ def map_view(request: HttpRequest) -> HttpResponse:
         request,
         "directory/map.html",
         {"form": form, "page": page, "map_config": config},
+        status=400 if form.errors else 200,
     )
 
 

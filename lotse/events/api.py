@@ -6,8 +6,10 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+
+from lotse.core.forms import MAX_INTEGER
 
 from .forms import CalendarFilterForm
 from .selectors import public_event, public_events
@@ -20,10 +22,10 @@ class CalendarFilter(Schema):
     topic: str | None = None
     target_group: str | None = None
     kind: str | None = None
-    organiser: int | None = None
+    organiser: int | None = Field(None, ge=1, le=MAX_INTEGER)
     month: str | None = None
     past: bool | None = None
-    page: int = 1
+    page: int = Field(1, ge=1, le=10_000)
 
 
 class SessionOut(Schema):

@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lotse.core.forms import bounded_formfield
 from lotse.core.uploads import DOCUMENTS, UploadField
 
 from .models import Document, Event, Question, TargetGroup, Topic
@@ -154,6 +155,7 @@ class EventForm(forms.ModelForm):
 
     class Meta:
         model = Event
+        formfield_callback = bounded_formfield
         # The organiser is chosen here; the rest is what event_create/event_update write.
         fields = ["organiser", *EVENT_FIELDS]
         widgets = {

@@ -66,7 +66,9 @@ def build_calendar(events: Iterable[Event], *, name: str, private: bool = False)
     cal.add("prodid", "-//Lotse//Events//DE")
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", name)
+    # X- properties are written as they are: a line break in a title would end the line and
+    # break the whole feed, so the calendar's name is one line.
+    cal.add("x-wr-calname", " ".join(str(name).split()))
     cal.add("x-wr-timezone", "Europe/Berlin")
     for event in events:
         for session in event.sessions.all():

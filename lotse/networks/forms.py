@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
+from lotse.core.forms import bounded_formfield
 from lotse.core.uploads import DOCUMENTS, REPORTS, UploadField
 from lotse.directory.models import Service
 
@@ -477,6 +478,7 @@ class NeedsAnalysisForm(forms.ModelForm):
 
     class Meta:
         model = NeedsAnalysis
+        formfield_callback = bounded_formfield
         fields = [
             "organisation",
             "title",

@@ -35,7 +35,7 @@ def _calendar(name: str) -> Calendar:
     cal = Calendar()
     cal.add("prodid", "-//Lotse//Networks//DE")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", name)
+    cal.add("x-wr-calname", " ".join(str(name).split()))  # one line (see events.ical)
     return cal
 
 

@@ -6,9 +6,11 @@ Same filters, same report and the same suppression as the pages (counts of 1 or 
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
+
+from lotse.core.forms import MAX_INTEGER
 
 from .forms import PlanningFilterForm
 from .report import Row, build_report, year_choices
@@ -21,12 +23,12 @@ Figure = int | float | str | None
 
 class FigureQuery(Schema):
     municipality: str | None = None
-    year: int | None = None
+    year: int | None = Field(None, ge=1900, le=2200)
     band: str | None = None
-    district: int | None = None
-    demand_u3: int | None = None
-    demand_ue3: int | None = None
-    demand_school: int | None = None
+    district: int | None = Field(None, ge=1, le=MAX_INTEGER)
+    demand_u3: int | None = Field(None, ge=0, le=100)
+    demand_ue3: int | None = Field(None, ge=0, le=100)
+    demand_school: int | None = Field(None, ge=0, le=100)
 
 
 class RowOut(Schema):

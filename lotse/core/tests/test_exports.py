@@ -166,8 +166,8 @@ def test_no_module_writes_csv_or_xlsx_by_hand():
         relative = path.relative_to(LOTSE.parent).as_posix()
         if "/tests/" in relative or "/migrations/" in relative or relative in CSV_READERS:
             continue
-        if relative == "lotse/core/exports.py":
-            continue
+        if relative in {"lotse/core/exports.py", "lotse/core/uploads.py"}:
+            continue  # the writer itself; uploads only names the types of files it serves
         found = _writes_spreadsheets(ast.parse(path.read_text()))
         if found:
             offenders[relative] = found
