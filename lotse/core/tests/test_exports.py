@@ -25,7 +25,7 @@ from django.db import models
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from lotse.core import exports
@@ -70,7 +70,13 @@ def test_numbers_stay_numbers(number):
 
 
 def test_csv_uses_the_german_excel_dialect():
-    text = exports.csv_text(
+    with translation.override("de"):  # yes/no are words in the reader's language
+        text = _german_csv()
+    _check_german_csv(text)
+
+
+def _german_csv() -> str:
+    return exports.csv_text(
         ["Name", "Betrag", "Anteil", "Datum", "Zeit", "Mitglied"],
         [
             [
@@ -84,6 +90,9 @@ def test_csv_uses_the_german_excel_dialect():
             [None, -41, 0.0, None, None, False],
         ],
     )
+
+
+def _check_german_csv(text: str) -> None:
     assert text.startswith("\ufeff")  # Excel reads UTF-8 only with the byte-order mark
     rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff")), delimiter=";"))
     local = timezone.localtime(dt.datetime(2026, 3, 1, 8, 30, tzinfo=dt.UTC))

@@ -160,9 +160,10 @@ def test_sizes_are_shown_in_the_readers_style(size, german, english):
 def test_limit_is_one_setting_and_the_message_is_german(settings):
     settings.LOTSE_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
     big = upload("gross.pdf", PDF + b"0" * 31_037_849)
-    with translation.override("de"), pytest.raises(ValidationError) as error:
-        DOCUMENTS.validate(big)
-    message = error.value.messages[0]
+    with translation.override("de"):
+        with pytest.raises(ValidationError) as error:
+            DOCUMENTS.validate(big)
+        message = error.value.messages[0]  # lazy: rendered in the language active now
     assert message == "Die Datei ist zu groß (29,6 MB). Erlaubt sind höchstens 20 MB."
     settings.LOTSE_UPLOAD_MAX_BYTES = 40 * 1024 * 1024
     assert DOCUMENTS.validate(big) == "pdf"
