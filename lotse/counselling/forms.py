@@ -50,17 +50,14 @@ class ClientFieldsMixin(forms.Form):
     parent_email = forms.EmailField(
         label=_("Parent account (e-mail, optional)"),
         required=False,
-        help_text=_("Only if the parent has a Lotse account and wants it linked to this case."),
+        help_text=_(
+            "If the parent has a Lotse account with this address, they receive an e-mail and "
+            "the case is linked once they confirm. Leave empty to remove a link."
+        ),
     )
 
-    def clean_parent_email(self) -> User | None:
-        email = (self.cleaned_data.get("parent_email") or "").strip().lower()
-        if not email:
-            return None
-        user = User.objects.filter(email__iexact=email, is_active=True).first()
-        if user is None:
-            raise forms.ValidationError(_("There is no Lotse account with this e-mail address."))
-        return user
+    def clean_parent_email(self) -> str:
+        return (self.cleaned_data.get("parent_email") or "").strip().lower()
 
 
 class CaseCreateForm(ClientFieldsMixin):

@@ -13,6 +13,7 @@ from typing import Any
 
 from auditlog.context import set_extra_data
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -102,9 +103,12 @@ def case_open(
     notes: str = "",
     opened_on: date | None = None,
     retention_action: str = Case.RetentionAction.ANONYMISE,
-    parent_user: User | None = None,
+    parent_email: str = "",
 ) -> Case:
-    """Open a case for a new pseudonymous client; the actor becomes responsible by default."""
+    """Open a case for a new pseudonymous client; the actor becomes responsible by default.
+
+    ``parent_email`` only asks the account holder to confirm a link (:func:`case_link_request`).
+    """
     _require_service(actor, organisation)
     responsible = _check_counsellors(organisation, counsellors or [actor])
     opened_on = opened_on or timezone.localdate()
@@ -114,7 +118,6 @@ def case_open(
         languages=list(dict.fromkeys(languages)),
         children_count=children_count,
         district=district,
-        parent_user=parent_user,
     )
     case = Case.objects.create(
         organisation=organisation,
@@ -126,6 +129,72 @@ def case_open(
         retention_action=retention_action,
     )
     case.counsellors.set(responsible)
+    if parent_email.strip():
+        case_link_request(actor=actor, case=case, email=parent_email)
+    return case
+
+
+# --- Linking a parent account: only the account holder can confirm it ----------------------
+
+LINK_SALT = "lotse.counselling.parent-link"
+#: How long the account holder has to confirm a link request.
+LINK_MAX_AGE = timedelta(days=14)
+
+
+def parent_link_token(case: Case, email: str) -> str:
+    """The signed link request: which case, for which address (nothing is stored)."""
+    return signing.dumps({"case": case.pk, "email": email.strip().lower()}, salt=LINK_SALT)
+
+
+@transaction.atomic
+def case_link_request(*, actor: User, case: Case, email: str) -> None:
+    """Ask the holder of ``email``'s account to confirm that ``case`` is theirs.
+
+    A counsellor cannot link a case to someone's account by typing their address: the case
+    would then show up in that person's data export. The holder gets an e-mail and confirms
+    while signed in (:func:`case_link_confirm`). The counsellor learns nothing about whether
+    the address has an account: the answer and the effect are the same either way.
+    """
+    _require_service(actor, case.organisation)
+    _require_open_record(case)
+    email = email.strip().lower()
+    holder = User.objects.filter(email__iexact=email, is_active=True).first()
+    if holder is None or holder.pk == case.client.parent_user_id:
+        return
+    queue_mail(
+        to=holder.email,
+        language=holder.language,
+        template="counselling/mail/link_request",
+        context={
+            "service": case.organisation.name,
+            "path": reverse("counselling:link_confirm", args=[parent_link_token(case, email)]),
+            "days": LINK_MAX_AGE.days,
+        },
+    )
+
+
+def case_for_link_token(*, actor: User, token: str) -> Case:
+    """The case a link request is about, if it was meant for ``actor`` (else PermissionDenied:
+    a foreign or expired link reveals nothing)."""
+    try:
+        data = signing.loads(token, salt=LINK_SALT, max_age=LINK_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise PermissionDenied from exc
+    if not actor.is_authenticated or actor.email.lower() != data.get("email"):
+        raise PermissionDenied
+    case = Case.objects.select_related("client", "organisation").filter(pk=data["case"]).first()
+    if case is None or case.is_anonymised:
+        raise PermissionDenied
+    return case
+
+
+@transaction.atomic
+def case_link_confirm(*, actor: User, token: str) -> Case:
+    """The account holder confirms: the case is linked to their account (audit-logged)."""
+    case = case_for_link_token(actor=actor, token=token)
+    client = Client.objects.select_for_update().get(pk=case.client_id)
+    client.parent_user = actor
+    client.save(update_fields=["parent_user"])
     return case
 
 
@@ -138,7 +207,7 @@ def case_update(
     languages: list[str],
     children_count: int,
     district: District | None,
-    parent_user: User | None,
+    parent_email: str,
     topics: list[str],
     counsellors: Iterable[User],
     status: str,
@@ -148,7 +217,9 @@ def case_update(
     retention_action: str,
 ) -> Case:
     """Change a case and its client. Closing sets the closing date and moves the retention
-    date to at least the default period after closing."""
+    date to at least the default period after closing. An empty ``parent_email`` removes a
+    linked account; another address only asks its holder to confirm (:func:`case_link_request`).
+    """
     case = Case.objects.select_for_update().select_related("client").get(pk=case.pk)
     _require_service(actor, case.organisation)
     _require_open_record(case)
@@ -162,7 +233,9 @@ def case_update(
     client.languages = list(dict.fromkeys(languages))
     client.children_count = children_count
     client.district = district
-    client.parent_user = parent_user
+    linked = client.parent_user.email.lower() if client.parent_user else ""
+    if not parent_email.strip():
+        client.parent_user = None
     client.save()
     if status == Case.Status.CLOSED and case.status != Case.Status.CLOSED:
         case.closed_on = timezone.localdate()
@@ -177,6 +250,8 @@ def case_update(
     case.retention_action = retention_action
     case.save()
     case.counsellors.set(responsible)
+    if parent_email.strip() and parent_email.strip().lower() != linked:
+        case_link_request(actor=actor, case=case, email=parent_email)
     return case
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<int:pk>/referrals/new/", views.referral_add, name="referral_add"),
     path("cases/<int:pk>/tasks/new/", views.follow_up_add, name="follow_up_add"),
     path("cases/<int:pk>/apply/", views.apply_on_behalf, name="apply_on_behalf"),
+    path("link/<str:token>/", views.link_confirm, name="link_confirm"),
     path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("tasks/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
     path("referrals/<int:pk>/outcome/", views.referral_outcome, name="referral_outcome"),

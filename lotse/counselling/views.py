@@ -7,6 +7,7 @@ from typing import Any
 
 from auditlog.signals import accessed
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
@@ -106,13 +107,46 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 topics=data["topics"],
                 notes=data["notes"],
                 retention_action=data["retention_action"],
-                parent_user=data["parent_email"],
+                parent_email=data["parent_email"],
             ),
         )
         if case is not None:
             messages.success(request, _("The case was opened."))
+            _tell_about_link_request(request, data["parent_email"])
             return redirect("counselling:case", pk=case.pk)
     return render(request, "counselling/case_form.html", {"form": form})
+
+
+def _tell_about_link_request(request: HttpRequest, email: str) -> None:
+    # The same words whether or not the address has an account: nothing to learn from them.
+    if email:
+        messages.info(
+            request,
+            _(
+                "If a Lotse account exists for %(email)s, its holder receives an e-mail and the "
+                "case is linked once they confirm."
+            )
+            % {"email": email},
+        )
+
+
+@login_required
+def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """The parent confirms (or ignores) a counselling service's request to link a case to
+    their account. A link meant for someone else, or expired, is a 404."""
+    try:
+        case = services.case_for_link_token(actor=request.user, token=token)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    if request.method == "POST":
+        services.case_link_confirm(actor=request.user, token=token)
+        messages.success(
+            request,
+            _("Your account is now linked to the counselling by %(service)s.")
+            % {"service": case.organisation.name},
+        )
+        return redirect("accounts:data")
+    return render(request, "counselling/link_confirm.html", {"service": case.organisation})
 
 
 @role_required(COUNSELLOR)
@@ -148,7 +182,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 languages=data["languages"],
                 children_count=data["children_count"],
                 district=data["district"],
-                parent_user=data["parent_email"],
+                parent_email=data["parent_email"],
                 topics=data["topics"],
                 counsellors=data["counsellors"],
                 status=data["status"],
@@ -160,6 +194,9 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         )
         if updated is not None:
             messages.success(request, _("The case was saved."))
+            linked = case.client.parent_user.email if case.client.parent_user else ""
+            if data["parent_email"] != linked.lower():
+                _tell_about_link_request(request, data["parent_email"])
             return redirect("counselling:case", pk=case.pk)
     return _case_page(request, case, "counselling/case_edit.html", form=form)
 

@@ -243,7 +243,9 @@ def registration_create(
 
     Signed-in people (their address is verified at sign-up) are placed at once. Everybody else
     gets a double opt-in e-mail first and takes no place until they confirm. Registering again
-    with an address whose confirmation is still pending re-sends the link (created=False).
+    without signing in never says whether the address is registered (anyone could type it):
+    a pending registration gets its link again, an active one an e-mail with its own page
+    (created=False either way); only the address's owner reads the difference.
     """
     now = timezone.now()
     event = _lock(event.pk)
@@ -254,8 +256,11 @@ def registration_create(
     existing = event.registrations.filter(email__iexact=email, status__in=Registration.ACTIVE)
     previous = existing.first()
     if previous is not None:
-        if previous.status == Status.PENDING and not signed_in:
-            _send_optin(previous)
+        if not signed_in:
+            if previous.status == Status.PENDING:
+                _send_optin(previous)
+            else:
+                _mail(previous, "already_registered")
             return previous, False
         raise RegistrationError(
             "duplicate", _("This e-mail address is already registered for this event.")

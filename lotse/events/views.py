@@ -94,7 +94,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         except services.RegistrationError as error:
             form.add_error(None, error.message)
         else:
-            return redirect(_after_registration(registration, created))
+            return redirect(_after_registration(registration, request.user.is_authenticated))
     own = None
     if request.user.is_authenticated:
         own = (
@@ -122,11 +122,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _after_registration(registration: Registration, created: bool) -> str:
-    if registration.status == Registration.Status.PENDING:
-        return reverse("events:registered", args=[registration.event_id]) + (
-            "" if created else "?again=1"
-        )
+def _after_registration(registration: Registration, signed_in: bool) -> str:
+    # Without signing in, everyone sees the same "check your e-mail" page, whether the address
+    # was new, pending or already registered: the page must not tell who registered.
+    if not signed_in or registration.status == Registration.Status.PENDING:
+        return reverse("events:registered", args=[registration.event_id])
     return reverse("events:registration", args=[make_token(registration.pk, "manage")])
 
 
@@ -148,7 +148,6 @@ def registered(request: HttpRequest, pk: int) -> HttpResponse:
         "events/registered.html",
         {
             "event": event,
-            "again": bool(request.GET.get("again")),
             "valid_hours": int(OPTIN_MAX_AGE.total_seconds() // 3600),
         },
     )

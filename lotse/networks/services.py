@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import ValidationError
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +59,25 @@ def _unique_slug(name: str) -> str:
         n += 1
         slug = f"{base}-{n}"
     return slug
+
+
+# --- Who may act (every service checks its actor itself) --------------------------------------
+
+
+def require_member(actor: User, network: Network) -> None:
+    if not network_access(actor, network).member:
+        raise PermissionDenied
+
+
+def require_planner(actor: User, network: Network) -> None:
+    """Coordinators and facilitators plan meetings, agendas and tasks."""
+    if not network_access(actor, network).plans_meetings:
+        raise PermissionDenied
+
+
+def require_manager(actor: User, network: Network) -> None:
+    if not network_access(actor, network).manager:
+        raise PermissionDenied
 
 
 # --- Networks and members ----------------------------------------------------------------------
@@ -128,8 +149,31 @@ def network_update(
     return network
 
 
+INVITE_SALT = "lotse.networks.member-invitation"
+#: How long an invitation to join a network stays valid.
+INVITE_MAX_AGE = timedelta(days=14)
+
+
+def member_invitation_token(
+    network: Network,
+    email: str,
+    role: str,
+    function: str = "",
+    organisation: Organisation | None = None,
+) -> str:
+    """The signed invitation: network, address, role and function (nothing is stored)."""
+    data = {
+        "network": network.pk,
+        "email": email.strip().lower(),
+        "role": str(role),
+        "function": function,
+        "organisation": organisation.pk if organisation else None,
+    }
+    return signing.dumps(data, salt=INVITE_SALT)
+
+
 @transaction.atomic
-def network_member_add(
+def network_member_invite(
     *,
     actor: User,
     network: Network,
@@ -137,28 +181,63 @@ def network_member_add(
     role: str,
     function: str = "",
     organisation: Organisation | None = None,
-) -> NetworkMember:
-    """Add a person with a Lotse account; they get an e-mail in their language."""
-    user = User.objects.filter(email__iexact=email.strip(), is_active=True).first()
-    if user is None:
-        raise ValidationError(
-            {
-                "email": _(
-                    "Nobody has a Lotse account with this e-mail address yet. "
-                    "Please ask the person to register first."
-                )
-            }
-        )
-    if NetworkMember.objects.filter(network=network, user=user).exists():
+) -> None:
+    """Invite a person by e-mail; they become a member once they accept while signed in.
+
+    The coordinator learns nothing about whether the address has a Lotse account (the mail
+    goes out either way and explains how to create one), and nobody is made a member of a
+    network without agreeing to it.
+    """
+    require_manager(actor, network)
+    email = email.strip().lower()
+    if NetworkMember.objects.filter(network=network, user__email__iexact=email).exists():
+        # The coordinator sees the member list anyway; this tells them nothing new.
         raise ValidationError({"email": _("This person is already a member of the network.")})
-    member = NetworkMember.objects.create(
-        network=network, user=user, role=role, function=function, organisation=organisation
-    )
+    holder = User.objects.filter(email__iexact=email, is_active=True).first()
+    token = member_invitation_token(network, email, role, function, organisation)
     queue_mail(
-        to=user.email,
-        language=user.language,
-        template="networks/mail/member_added",
-        context={"network": network.name, "role": member.get_role_display, "pk": network.pk},
+        to=email,
+        language=holder.language if holder else translation.get_language() or "de",
+        template="networks/mail/member_invitation",
+        context={
+            "network": network.name,
+            "role": NetworkRole(role).label,
+            "path": reverse("networks:join", args=[token]),
+            "days": INVITE_MAX_AGE.days,
+        },
+    )
+
+
+def invitation_for(*, actor: User, token: str) -> tuple[Network, dict]:
+    """The network and terms of an invitation meant for ``actor`` (else PermissionDenied: a
+    foreign, forged or expired link reveals nothing)."""
+    try:
+        data = signing.loads(token, salt=INVITE_SALT, max_age=INVITE_MAX_AGE)
+    except signing.BadSignature as exc:
+        raise PermissionDenied from exc
+    if not actor.is_authenticated or actor.email.lower() != data.get("email"):
+        raise PermissionDenied
+    network = Network.objects.select_related("organisation").filter(pk=data["network"]).first()
+    if network is None or data.get("role") not in NetworkRole.values:
+        raise PermissionDenied
+    return network, data
+
+
+@transaction.atomic
+def network_member_join(*, actor: User, token: str) -> NetworkMember:
+    """The invited person accepts: they join with the role the coordinator chose (twice is
+    harmless). They get the staff duty of two-factor authentication with it."""
+    network, data = invitation_for(actor=actor, token=token)
+    list(NetworkMember.objects.select_for_update().filter(network=network))
+    organisation = Organisation.objects.filter(pk=data.get("organisation")).first()
+    member, _created = NetworkMember.objects.get_or_create(
+        network=network,
+        user=actor,
+        defaults={
+            "role": data["role"],
+            "function": data.get("function", "")[:200],
+            "organisation": organisation,
+        },
     )
     return member
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("people-and-services/", funding.people_and_services, name="people_and_services"),
     path("calendar/<str:token>.ics", network.ical_feed, name="ical_feed"),
     path("new/", network.network_create, name="create"),
+    path("join/<str:token>/", network.join, name="join"),
     # One network
     path(N, network.network_detail, name="detail"),
     path(N + "edit/", network.network_edit, name="edit"),

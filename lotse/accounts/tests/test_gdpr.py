@@ -96,7 +96,10 @@ def family(settings, make_user, make_org, make_facility) -> Family:
         district=district,
         topics=["finding_place"],
         notes=CASE_NOTE,
-        parent_user=parent,
+    )
+    # The parent confirms the counsellor's request to link the case to their account.
+    counselling.case_link_confirm(
+        actor=parent, token=counselling.parent_link_token(case, parent.email)
     )
     counselling.contact_log(
         actor=counsellor,

@@ -94,6 +94,8 @@ TOKEN_VIEWS = {
     "applications:claim": "applications and counselling tests (invitation to take over)",
     "news:subscription_confirm": "news/tests/test_subscriptions.py (double opt-in)",
     "news:unsubscribe": "news/tests/test_subscriptions.py (one-click unsubscribe)",
+    "counselling:link_confirm": "counselling/tests/test_parent_link.py (only the invited account)",
+    "networks:join": "networks/tests/test_access.py (invitation: only the invited address)",
 }
 
 #: URL names the crawl cannot reach by following links, with where they are tested instead.

@@ -1,8 +1,10 @@
 """End-to-end through the forms: open a case, log a contact, consent, refer, follow up."""
 
+import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ def lotsin(world, client_for):
     return client_for(world.lotsin)
 
 
-def test_open_case_through_the_form(world, lotsin):
+def test_open_case_through_the_form(world, lotsin, client_for, mailoutbox):
     response = lotsin.post(
         reverse("counselling:case_create"),
         {
@@ -35,8 +37,20 @@ def test_open_case_through_the_form(world, lotsin):
     assert response.status_code == 302 and response["Location"] == reverse(
         "counselling:case", args=[case.pk]
     )
-    assert case.client.parent_user == world.parent
     assert case.organisation == world.service_a
+    # Typing an address links nothing: the account holder is asked and must confirm.
+    assert case.client.parent_user is None
+    request = mail.outbox[-1]
+    assert request.to == [world.parent.email]
+    path = re.search(r"https?://[^/\s]+(/counselling/link/\S+)", request.body).group(1)
+    assert client_for(world.lotsin).get(path).status_code == 404  # meant for someone else
+    parent = client_for(world.parent)
+    assert "Lotsenstelle A" in parent.get(path).content.decode()
+    case.client.refresh_from_db()
+    assert case.client.parent_user is None  # looking is not confirming
+    assert parent.post(path).status_code == 302
+    case.client.refresh_from_db()
+    assert case.client.parent_user == world.parent
 
 
 def test_case_form_errors_are_clear(world, lotsin):
@@ -52,7 +66,7 @@ def test_case_form_errors_are_clear(world, lotsin):
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert "There is no Lotse account with this e-mail address." in html
+    assert "There is no Lotse account" not in html  # whether an address is registered is no answer
     assert "Select a valid choice" in html  # service B is not the user's
     assert not Case.objects.exists()
 

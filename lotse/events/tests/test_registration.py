@@ -109,12 +109,19 @@ def test_database_refuses_overbooking(make_event):
         Event.objects.filter(pk=event.pk).update(seats_taken=2)
 
 
-def test_duplicate_registration_is_refused(make_event, commits):
+def test_duplicate_registration_is_no_answer_about_who_registered(make_event, commits):
+    """Anyone can type an address: registering it again changes nothing and answers exactly as
+    for a new address; the owner of the address gets an e-mail with their registration."""
     event = make_event()
-    register(event, 1)
-    with pytest.raises(RegistrationError) as error:
-        services.registration_create(actor=None, event=event, data=data(1))
-    assert error.value.code == "duplicate"
+    first = register(event, 1)
+    sent = len(mail.outbox)
+    with commits():
+        again, created = services.registration_create(actor=None, event=event, data=data(1))
+    assert again.pk == first.pk and not created
+    assert event.registrations.count() == 1
+    assert len(mail.outbox) == sent + 1
+    assert mail.outbox[-1].to == [first.email]
+    assert "already registered" in mail.outbox[-1].subject
 
 
 def test_unconfirmed_duplicate_gets_the_link_again(make_event, commits):

@@ -30,6 +30,7 @@ APPLICANT = "applicant"  # the applicant organisation's coordinators/planners
 APPLICANT_NEW = "applicant_new"  # any applicant (lists, new objects)
 FUNDING = "funding"  # recipient's coordinators or the funder's staff (grants)
 FUNDING_LIST = "funding_list"
+INVITED = "invited"  # the person an invitation was sent to (signed in with that address)
 
 Kwargs = Callable[[World], dict[str, int | str]]
 
@@ -42,6 +43,12 @@ def meet(w: World) -> dict[str, int]:
     return {"pk": w.network.pk, "meeting_pk": w.meeting.pk}
 
 
+def invitation(w: World) -> str:
+    from lotse.networks.services import member_invitation_token
+
+    return member_invitation_token(w.network, w.parent.email, "member")
+
+
 def call(w: World) -> dict[str, int]:
     return {"pk": w.call.pk}
 
@@ -52,6 +59,7 @@ CASES: dict[str, tuple[str, Kwargs, str]] = {
     "people_and_services": ("GET", lambda w: {}, PUBLIC),
     "ical_feed": ("GET", lambda w: {"token": w.token.token}, FEED),
     "create": ("GET", lambda w: {}, FOUNDER),
+    "join": ("GET", lambda w: {"token": invitation(w)}, INVITED),
     "detail": ("GET", net, MEMBER),
     "edit": ("GET", net, MANAGER),
     "members": ("GET", net, MEMBER),
@@ -135,6 +143,12 @@ def _expectations(kind: str, w: World) -> list[tuple[str, object, object]]:
         return [("anonymous", None, "ok"), ("parent", w.parent, "ok")]
     if kind == FEED:
         return [("anonymous", None, "ok")]
+    if kind == INVITED:
+        return anon + [
+            ("other network's coordinator", w.outsider, 404),
+            ("coordinator who invited", w.coordinator, 404),
+            ("invited person", w.parent, "ok"),
+        ]
     if kind == MEMBER:
         return anon + [
             ("other network's coordinator", w.outsider, 404),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time, timedelta
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -53,26 +54,35 @@ def test_access_levels(world: World) -> None:
     assert selectors.network_access(world.parent, n) == selectors.Access(member=True)
 
 
-def test_member_add_needs_an_account_and_mails_in_their_language(world: World, make_user):
-    with pytest.raises(ValidationError) as err:
-        services.network_member_add(
-            actor=world.coordinator,
-            network=world.network,
-            email="nobody@test.example",
-            role=NetworkRole.MEMBER,
-        )
-    assert "email" in err.value.error_dict
+def _invitation_token(mailbox) -> str:
+    return re.search(r"/networks/join/(\S+)/", mailbox[-1].body).group(1)
+
+
+def test_members_join_by_invitation_and_nobody_learns_who_has_an_account(
+    world: World, make_user, django_capture_on_commit_callbacks
+):
     person = make_user(email="new@test.example", language="en")
-    services.network_member_add(
-        actor=world.coordinator,
-        network=world.network,
-        email="NEW@test.example",
-        role=NetworkRole.MEMBER,
-        function="Kita",
-    )
-    assert NetworkMember.objects.filter(network=world.network, user=person).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        for email in ["nobody@test.example", "NEW@test.example"]:
+            # Same effect for both: an invitation, no member yet, no error.
+            services.network_member_invite(
+                actor=world.coordinator,
+                network=world.network,
+                email=email,
+                role=NetworkRole.FACILITATOR,
+                function="Kita",
+            )
+    assert [m.to for m in mail.outbox[-2:]] == [["nobody@test.example"], ["new@test.example"]]
+    assert "Invitation to the network" in mail.outbox[-1].subject  # in the holder's language
+    assert not NetworkMember.objects.filter(network=world.network, user=person).exists()
+    token = _invitation_token(mail.outbox)
+    with pytest.raises(PermissionDenied):
+        services.network_member_join(actor=world.parent, token=token)  # not the invited address
+    member = services.network_member_join(actor=person, token=token)
+    assert (member.role, member.function) == (NetworkRole.FACILITATOR, "Kita")
+    assert services.network_member_join(actor=person, token=token) == member  # twice is harmless
     with pytest.raises(ValidationError):
-        services.network_member_add(
+        services.network_member_invite(
             actor=world.coordinator,
             network=world.network,
             email="new@test.example",
@@ -80,17 +90,25 @@ def test_member_add_needs_an_account_and_mails_in_their_language(world: World, m
         )
 
 
+def test_only_coordinators_invite(world: World):
+    for actor in [world.member, world.facilitator, world.outsider, world.parent]:
+        with pytest.raises(PermissionDenied):
+            services.network_member_invite(
+                actor=actor, network=world.network, email="x@test.example", role="member"
+            )
+
+
 def test_mails_are_sent_after_commit(world: World, make_user, django_capture_on_commit_callbacks):
     person = make_user(email="en@test.example", language="en")
     with django_capture_on_commit_callbacks(execute=True):
-        services.network_member_add(
+        services.network_member_invite(
             actor=world.coordinator,
             network=world.network,
             email=person.email,
             role=NetworkRole.MEMBER,
         )
     assert mail.outbox[-1].to == ["en@test.example"]
-    assert "You are now a member of Netzwerk gegen Kinderarmut" in mail.outbox[-1].subject
+    assert "Invitation to the network “Netzwerk gegen Kinderarmut”" in mail.outbox[-1].subject
 
 
 def test_last_coordinator_cannot_leave(world: World) -> None:

@@ -26,6 +26,7 @@ from ..forms import (
     ServiceForm,
     WorkingGroupForm,
 )
+from ..models import NetworkRole
 from .common import login_required
 
 #: Roles that may found a network: coordinators, Jugendamt planners and administrators.
@@ -109,13 +110,21 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
             raise PermissionDenied
         if add_form.is_valid():
             try:
-                services.network_member_add(
+                services.network_member_invite(
                     actor=request.user, network=network, **add_form.cleaned_data
                 )
             except ValidationError as exc:
                 form_add_errors(add_form, exc)
             else:
-                messages.success(request, _("The person has been added to the network."))
+                # The same words whether or not the address has an account.
+                messages.success(
+                    request,
+                    _(
+                        "We have sent an invitation to %(email)s. The person appears among the "
+                        "members once they accept it."
+                    )
+                    % {"email": add_form.cleaned_data["email"]},
+                )
                 return redirect("networks:members", network.pk)
     return render(
         request,
@@ -130,6 +139,22 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    """Accept an invitation to a network (signed in with the invited address); a link meant
+    for someone else, or expired, is a 404."""
+    try:
+        network, terms = services.invitation_for(actor=request.user, token=token)
+    except PermissionDenied as exc:
+        raise Http404 from exc
+    if request.method == "POST":
+        services.network_member_join(actor=request.user, token=token)
+        messages.success(request, _("Welcome to the network."))
+        return redirect("networks:detail", network.pk)
+    role = NetworkRole(terms["role"]).label
+    return render(request, "networks/join.html", {"network": network, "role": role})
 
 
 @login_required
