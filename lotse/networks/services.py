@@ -64,18 +64,18 @@ def _unique_slug(name: str) -> str:
 # --- Who may act (every service checks its actor itself) --------------------------------------
 
 
-def require_member(actor: User, network: Network) -> None:
+def _require_member(actor: User, network: Network) -> None:
     if not network_access(actor, network).member:
         raise PermissionDenied
 
 
-def require_planner(actor: User, network: Network) -> None:
+def _require_planner(actor: User, network: Network) -> None:
     """Coordinators and facilitators plan meetings, agendas and tasks."""
     if not network_access(actor, network).plans_meetings:
         raise PermissionDenied
 
 
-def require_manager(actor: User, network: Network) -> None:
+def _require_manager(actor: User, network: Network) -> None:
     if not network_access(actor, network).manager:
         raise PermissionDenied
 
@@ -188,7 +188,7 @@ def network_member_invite(
     goes out either way and explains how to create one), and nobody is made a member of a
     network without agreeing to it.
     """
-    require_manager(actor, network)
+    _require_manager(actor, network)
     email = email.strip().lower()
     if NetworkMember.objects.filter(network=network, user__email__iexact=email).exists():
         # The coordinator sees the member list anyway; this tells them nothing new.

@@ -18,8 +18,16 @@ def lotsin(world, client_for):
     return client_for(world.lotsin)
 
 
-def test_open_case_through_the_form(world, lotsin, client_for, mailoutbox):
-    response = lotsin.post(
+def test_open_case_through_the_form(
+    world, lotsin, client_for, mailoutbox, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _open_case(lotsin, world)
+    _check_opened_case(response, world, client_for)
+
+
+def _open_case(lotsin, world):
+    return lotsin.post(
         reverse("counselling:case_create"),
         {
             "organisation": world.service_a.pk,
@@ -33,6 +41,9 @@ def test_open_case_through_the_form(world, lotsin, client_for, mailoutbox):
             "parent_email": world.parent.email,
         },
     )
+
+
+def _check_opened_case(response, world, client_for):
     case = Case.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse(
         "counselling:case", args=[case.pk]

@@ -121,7 +121,7 @@ def test_duplicate_registration_is_no_answer_about_who_registered(make_event, co
     assert event.registrations.count() == 1
     assert len(mail.outbox) == sent + 1
     assert mail.outbox[-1].to == [first.email]
-    assert "already registered" in mail.outbox[-1].subject
+    assert "bereits angemeldet" in mail.outbox[-1].subject
 
 
 def test_unconfirmed_duplicate_gets_the_link_again(make_event, commits):
