@@ -12,8 +12,8 @@ from django.core.cache import cache
 from django.test import Client
 
 from lotse.accounts.mfa import totp_provision
-from lotse.accounts.testing import sign_in
 from lotse.accounts.models import Membership, Organisation, Role, User
+from lotse.accounts.testing import sign_in
 
 #: In CI (``CI=true``) a test that cannot run for want of chromium or PostgreSQL FAILS: a green
 #: run must mean the journeys and the row-lock tests ran. Locally they skip, loudly.
