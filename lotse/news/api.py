@@ -6,8 +6,9 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
+from lotse.core.forms import MAX_INTEGER
 from lotse.core.richtext import render_markdown
 
 from .models import Post, Topic
@@ -18,10 +19,10 @@ PAGE_SIZE = 50
 
 
 class NewsFilter(Schema):
-    organisation: int | None = None
+    organisation: int | None = Field(None, ge=1, le=MAX_INTEGER)
     topic: str | None = None
-    district: int | None = None
-    page: int = 1
+    district: int | None = Field(None, ge=1, le=MAX_INTEGER)
+    page: int = Field(1, ge=1, le=10_000)
 
 
 class TranslationOut(Schema):

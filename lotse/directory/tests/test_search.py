@@ -61,7 +61,7 @@ def test_search_page_and_map_render(client, make_facility):
 
 def test_bad_filter_answers_in_german(client, make_facility):
     response = client.get("/facilities/", {"age": "99"}, headers={"accept-language": "de"})
-    assert response.status_code == 200
+    assert response.status_code == 400  # a clear 4xx (issue 13), with the message on the page
     assert 'role="alert"' in response.content.decode()
 
 
