@@ -229,7 +229,8 @@ def network_member_join(*, actor: User, token: str) -> NetworkMember:
     harmless). They get the staff duty of two-factor authentication with it."""
     network, data = invitation_for(actor=actor, token=token)
     list(NetworkMember.objects.select_for_update().filter(network=network))
-    organisation = Organisation.objects.filter(pk=data.get("organisation")).first()
+    org_pk = data.get("organisation")
+    organisation = Organisation.objects.filter(pk=int(org_pk)).first() if org_pk else None
     member, _created = NetworkMember.objects.get_or_create(
         network=network,
         user=actor,
