@@ -98,8 +98,8 @@ def _next_august() -> dt.date:
     return dt.date(today.year + (1 if today.month >= 8 else 0), 8, 1)
 
 
-@transaction.atomic
 def load(ctx: DemoContext) -> list[str]:
+    # Not one transaction: the round services are entry points with their own (durable) ones.
     org = ctx.organisations.get("jugendamt-flensburg")
     planner = ctx.users.get("planer")
     if org is None or planner is None:

@@ -31,7 +31,7 @@ from lotse.applications.services import (
     offers_publish,
     sync_free_places,
 )
-from lotse.core.audit import chunks, insert_rows
+from lotse.core.audit import chunks, entry_point, insert_rows
 
 from . import engine_io
 from .models import AllocationRules, Criterion, Outcome, Round, Simulation
@@ -73,7 +73,7 @@ def _clean_rules(criteria: Sequence[str], max_wishes: int, answer_days: int) -> 
     return cleaned
 
 
-@transaction.atomic
+@entry_point
 def rules_save(
     *,
     actor: User,
@@ -125,7 +125,7 @@ def rules_save(
     return rules
 
 
-@transaction.atomic
+@entry_point
 def rules_publish_seed(*, actor: User, rules: AllocationRules) -> AllocationRules:
     """Publish the lottery seed; from then on it is fixed and rounds may use the rule set."""
     _require_jugendamt(actor, rules.organisation)
@@ -139,7 +139,7 @@ def rules_publish_seed(*, actor: User, rules: AllocationRules) -> AllocationRule
 # --------------------------------------------------------------------------- rounds
 
 
-@transaction.atomic
+@entry_point
 def round_create(
     *,
     actor: User,
@@ -190,7 +190,7 @@ def _lock_round(round_: Round) -> Round:
     )
 
 
-@transaction.atomic
+@entry_point
 def round_snapshot(*, actor: User | None, round_: Round) -> Round:
     """Freeze the applications and free seats of the round; applications go "in allocation"."""
     round_ = _lock_round(round_)
@@ -211,7 +211,7 @@ def round_snapshot(*, actor: User | None, round_: Round) -> Round:
     return round_
 
 
-@transaction.atomic
+@entry_point
 def round_simulate(*, actor: User | None, round_: Round, rules: AllocationRules) -> Simulation:
     """Run the engine on the snapshot with a rule set and store the statistics (not binding)."""
     round_ = Round.objects.select_related("organisation").get(pk=round_.pk)
@@ -248,7 +248,7 @@ def _check_publishable(round_: Round, rules: AllocationRules) -> None:
         )
 
 
-@transaction.atomic
+@entry_point
 def round_publish(
     *, actor: User | None, round_: Round, rules: AllocationRules, notify: bool = True
 ) -> Round:
@@ -452,7 +452,7 @@ def _plain_reasons(
 # --------------------------------------------------------------------------- re-runs
 
 
-@transaction.atomic
+@entry_point
 def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> dict[str, int]:
     """Give freed seats to the children with priority for them, keeping accepted places.
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisation_ids_for_user
-from lotse.core.audit import bulk_audit, chunks, insert_rows
+from lotse.core.audit import bulk_audit, chunks, entry_point, insert_rows
 from lotse.core.mail import queue_mail
 from lotse.directory.models import District, Facility
 
@@ -73,6 +73,12 @@ def _notify(application: Application, template: str, **context: Any) -> None:
 
 def _is_guardian(user: User, application: Application) -> bool:
     return Guardian.objects.filter(child_id=application.child_id, user_id=user.pk).exists()
+
+
+def _require_signed_in(user: User) -> None:
+    # Anyone with an active account may apply as a parent; nobody without one.
+    if not (user.is_authenticated and user.is_active):
+        raise PermissionDenied
 
 
 def _require_guardian(user: User, application: Application) -> None:
@@ -313,13 +319,14 @@ def _child_of_guardian(
     return child
 
 
-@transaction.atomic
+@entry_point
 def application_submit(*, actor: User, **fields: Unpack[ApplicationFields]) -> Application:
     """A family applies once for a child with ranked wishes.
 
     The same child registered again by the same guardian (name + birth date) is merged into the
     existing child record; if that child already has an active application, it is refused.
     """
+    _require_signed_in(actor)
     checked = _check_new_application(fields)
     child = _child_of_guardian(actor, checked, fields)
     try:
@@ -348,7 +355,7 @@ def _check_editable(application: Application) -> None:
         )
 
 
-@transaction.atomic
+@entry_point
 def application_update(
     *,
     actor: User,
@@ -396,7 +403,7 @@ def application_update(
     return application
 
 
-@transaction.atomic
+@entry_point
 def application_withdraw(*, actor: User, application: Application) -> Application:
     """Withdraw an active application; an open offer is declined so its seat moves on."""
     application = Application.objects.select_for_update().get(pk=application.pk)
@@ -415,7 +422,7 @@ def application_withdraw(*, actor: User, application: Application) -> Applicatio
     return application
 
 
-@transaction.atomic
+@entry_point
 def application_set_social_urgency(
     *, actor: User, application: Application, urgent: bool, note: str = ""
 ) -> Application:
@@ -432,7 +439,7 @@ def _known_language(code: str) -> str:
     return code if code in dict(settings.LANGUAGES) else ""
 
 
-@transaction.atomic
+@transaction.atomic  # inside the counselling service's transaction (case_apply_on_behalf)
 def application_create_on_behalf(
     *,
     actor: User,
@@ -466,13 +473,14 @@ def application_create_on_behalf(
     return application
 
 
-@transaction.atomic
+@entry_point
 def application_claim(*, actor: User, token: str) -> Application:
     """The family takes over an application a counsellor made (single-use invitation link).
 
     If the family already registered the same child, the application moves to that child
     record; if that child already has another active application, the take-over is refused.
     """
+    _require_signed_in(actor)
     application = (
         Application.objects.select_for_update()
         .filter(invitation_token=token or "-", claimed_at__isnull=True)
@@ -525,7 +533,7 @@ def sync_free_places(facility_ids: Iterable[int]) -> None:
         )
 
 
-@transaction.atomic
+@entry_point
 def seat_quota_save(
     *, actor: User, facility: Facility, seat_type: str, start_month: dt.date, capacity: int
 ) -> SeatQuota:
@@ -562,7 +570,7 @@ def seat_quota_save(
     return quota
 
 
-@transaction.atomic
+@entry_point
 def seat_quota_delete(*, actor: User, quota: SeatQuota) -> None:
     if quota.facility.organisation_id not in organisation_ids_for_user(
         actor, [Role.FACILITY_STAFF]
@@ -614,7 +622,7 @@ def _lock_open_offer(offer: Offer) -> Offer:
     return offer
 
 
-@transaction.atomic
+@entry_point
 def offer_accept(*, actor: User, offer: Offer) -> Offer:
     """Accept an open offer before its deadline; takes one seat under a row lock.
 
@@ -678,7 +686,7 @@ def _notify_facility_staff(offer: Offer, application: Application) -> None:
         )
 
 
-@transaction.atomic
+@entry_point
 def offer_decline(*, actor: User, offer: Offer) -> Offer:
     """Decline an open offer; the seat moves on to the next child with priority for it."""
     offer = _lock_open_offer(offer)
@@ -691,7 +699,7 @@ def offer_decline(*, actor: User, offer: Offer) -> Offer:
     return offer
 
 
-@transaction.atomic
+@entry_point
 def offer_expire(*, offer: Offer) -> Offer | None:
     """Expire one open offer whose deadline has passed (None if it was answered meanwhile)."""
     offer = Offer.objects.select_for_update().select_related("application__child").get(pk=offer.pk)
@@ -717,7 +725,7 @@ def offers_expire_due(now: dt.datetime | None = None) -> int:
     return count
 
 
-@transaction.atomic
+@entry_point
 def offer_confirm_contract(*, actor: User, offer: Offer) -> Offer:
     """Facility staff confirm the care contract of an accepted offer."""
     offer = (
@@ -761,7 +769,7 @@ def _bulk_set_status(ids: Sequence[int], status: str, stamp: dt.datetime) -> Non
         Application.objects.filter(pk__in=chunk).update(status=status, updated_at=stamp)
 
 
-@transaction.atomic
+@transaction.atomic  # inside round_snapshot's transaction
 def applications_begin_allocation(
     *, actor: User | None, municipality: str, applications: QuerySet[Application]
 ) -> list[int]:
@@ -820,7 +828,7 @@ _OFFER_COLUMNS = [
 ]
 
 
-@transaction.atomic
+@transaction.atomic  # inside round_publish's or round_rerun's transaction
 def offers_publish(
     *,
     actor: User | None,

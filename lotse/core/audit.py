@@ -1,4 +1,10 @@
-"""The ONE helper for audit entries of bulk writes, and the fast multi-row INSERT it uses.
+"""Transactions and audit entries of services: :func:`entry_point`, and :func:`bulk_audit` —
+the ONE helper for audit entries of bulk writes — with the fast multi-row INSERT it uses.
+
+A service that views, tasks and commands call (an *entry point*) is decorated with
+:func:`entry_point`: it runs in one ``transaction.atomic(durable=True)`` and every audit entry
+written meanwhile names its ``actor``. Services that only run inside another service's
+transaction (e.g. the offers of a round) keep ``@transaction.atomic`` and say so.
 
 django-auditlog records every ``save()`` and ``delete()`` of a registered model through
 signals. Bulk statements (``QuerySet.update``, ``insert_rows``) bypass those signals, so every
@@ -12,12 +18,15 @@ Single-row changes never use ``.update()``: they ``save()`` and auditlog sees th
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import wraps
 from typing import Any
 
+from auditlog.context import auditlog_value, set_actor
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Model
 from django.utils import timezone
 
@@ -38,6 +47,45 @@ _LOG_COLUMNS = [
     "changes_text",
     "changes",
 ]
+
+
+def entry_point[**P, R](service: Callable[P, R]) -> Callable[P, R]:
+    """Run the service in one durable transaction, its audit entries naming its ``actor``.
+
+    Durable: calling it inside another transaction is an error, so what the service changes
+    and the audit entries about it commit together, and a caller cannot widen the
+    transaction by accident (Django's test cases relax this check).
+    """
+
+    @wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with transaction.atomic(durable=True), audit_actor(kwargs.get("actor")):
+            return service(*args, **kwargs)
+
+    run.entry_point = True  # type: ignore[attr-defined]  # tests enumerate the entry points
+    return run
+
+
+@contextmanager
+def audit_actor(actor: Any) -> Iterator[None]:
+    """Name ``actor`` in the audit entries written meanwhile (auditlog's ``set_actor``).
+
+    In a request by the same person the client's address that auditlog's middleware recorded
+    is kept; afterwards the previous context is restored (auditlog's own ``set_actor`` leaves
+    its value behind, which would silence the request's context for the rest of it).
+    """
+    if actor is None:
+        yield
+        return
+    current = auditlog_value.get(None)
+    same = current is not None and current.get("actor") == actor
+    remote = {k: current.get(k) for k in ("remote_addr", "remote_port")} if same else {}
+    try:
+        with set_actor(actor, **remote):
+            yield
+    finally:
+        if current is not None:
+            auditlog_value.set(current)
 
 
 def chunks[T](items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
