@@ -18,7 +18,7 @@ from lotse.accounts.models import User
 from lotse.core.retention import audit_scrub
 
 from .models import Application, Child, Guardian, Offer, Wish
-from .services import application_withdraw
+from .services import application_withdraw_within
 
 #: What an anonymised child is called from then on.
 ANONYMISED_NAME = "anonymised"
@@ -192,7 +192,7 @@ def erase_user_data(user: User) -> list[str]:
             continue
         for application in child.applications.filter(status__in=Application.ACTIVE):
             try:
-                application_withdraw(actor=user, application=application)
+                application_withdraw_within(actor=user, application=application)
                 withdrawn += 1
             except ValidationError:
                 continue

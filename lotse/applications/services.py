@@ -406,6 +406,12 @@ def application_update(
 @entry_point
 def application_withdraw(*, actor: User, application: Application) -> Application:
     """Withdraw an active application; an open offer is declined so its seat moves on."""
+    return application_withdraw_within(actor=actor, application=application)
+
+
+@transaction.atomic  # inside application_withdraw's or gdpr_erase's transaction
+def application_withdraw_within(*, actor: User, application: Application) -> Application:
+    """:func:`application_withdraw` as a step of a caller's transaction (erasure)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_guardian(actor, application)
     if application.status not in Application.ACTIVE:
