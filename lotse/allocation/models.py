@@ -240,5 +240,7 @@ class Outcome(models.Model):
 
 
 auditlog.register(AllocationRules)
-auditlog.register(Round, exclude_fields=["snapshot"])
+# The snapshot and the published assignment are large, written once and kept on the round (the
+# certificate covers them); every offer and status change of a run has its own audit entry.
+auditlog.register(Round, exclude_fields=["snapshot", "published_assignment"])
 auditlog.register(Simulation, exclude_fields=["stats"])

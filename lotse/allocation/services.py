@@ -395,9 +395,9 @@ def _write_outcomes(
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows: list[tuple[Any, ...]] = []
     replaced: list[int] = []
-    for child in range(prepared.instance.n_children):
-        app_id = int(prepared.applications[child])
-        reasons = _plain_reasons(result.explanations.for_child(child), prepared, child)
+    all_reasons = result.explanations.for_children()
+    for child, app_id in enumerate(prepared.applications.tolist()):
+        reasons = _plain_reasons(all_reasons[child])
         positions = [{"facility": f, "position": p} for f, p in waiting.get(child, [])]
         offer_id = offer_ids.get(app_id)
         if offer_id is None and app_id in previous and plan.wish_of.get(app_id) is not None:
@@ -434,17 +434,16 @@ def _after_commit(round_: Round, prepared: engine_io.Prepared, notify_ids: list[
         )
 
 
-def _plain_reasons(
-    reasons: list[dict[str, Any]], prepared: engine_io.Prepared, child: int
-) -> list[dict[str, Any]]:
+def _plain_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Keep the engine's data codes, compacted for storage (facility ids as integers)."""
     out = []
     for r in reasons:
-        item = {k: v for k, v in r.items() if k not in ("seat_type",)}
+        item = {k: v for k, v in r.items() if k != "seat_type"}
         item["facility"] = int(r["facility"])
         for key in ("child_value", "cutoff_value"):
-            if isinstance(item.get(key), float) and float(item[key]).is_integer():
-                item[key] = int(item[key])
+            value = item.get(key)
+            if isinstance(value, float) and value.is_integer():
+                item[key] = int(value)
         out.append(item)
     return out
 

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Required, TypedDict, Unpack
 
-from auditlog.models import LogEntry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisation_ids_for_user
-from lotse.core.audit import bulk_audit, chunks, entry_point, insert_rows
+from lotse.core.audit import audit_created, entry_point, insert_rows, update_audited
 from lotse.core.mail import queue_mail
 from lotse.directory.models import District, Facility
 
@@ -770,33 +769,29 @@ def _require_jugendamt_of(actor: User | None, municipality: str) -> None:
         raise PermissionDenied
 
 
-def _bulk_set_status(ids: Sequence[int], status: str, stamp: dt.datetime) -> None:
-    for chunk in chunks(ids):
-        Application.objects.filter(pk__in=chunk).update(status=status, updated_at=stamp)
-
-
 @transaction.atomic  # inside round_snapshot's transaction
 def applications_begin_allocation(
     *, actor: User | None, municipality: str, applications: QuerySet[Application]
 ) -> list[int]:
     """A round's snapshot froze these applications: submitted ones are now "in allocation".
 
-    One bulk UPDATE for tens of thousands of rows, audited through ``core.audit.bulk_audit``.
-    Returns the ids that changed.
+    One set-based UPDATE for tens of thousands of rows, each audited
+    (``core.audit.update_audited``). Returns the ids that changed.
     """
     _require_jugendamt_of(actor, municipality)
-    changed = list(
+    candidates = list(
         applications.filter(municipality=municipality, status=Application.Status.SUBMITTED)
         .order_by()
         .values_list("pk", flat=True)
     )
-    _bulk_set_status(changed, Application.Status.IN_ALLOCATION, timezone.now())
-    bulk_audit(
+    return update_audited(
         Application,
-        ((pk, f"#{pk}", {"status": ["submitted", "in_allocation"]}) for pk in changed),
+        candidates,
+        "status",
+        Application.Status.IN_ALLOCATION,
         actor=actor,
+        also={"updated_at": timezone.now()},
     )
-    return changed
 
 
 @dataclass(frozen=True)
@@ -854,32 +849,25 @@ def offers_publish(
     stamp = timezone.now()
     _supersede(superseded, stamp, actor)
     offer_ids = _insert_offers(new, deadline, stamp, actor)
+    also = {"updated_at": stamp}
     offered = [o.application_id for o in new]
-    _bulk_set_status(offered, Application.Status.OFFERED, stamp)
-    newly_waiting: list[int] = []
-    for chunk in chunks(waiting):
-        newly_waiting += (
-            Application.objects.filter(pk__in=chunk)
-            .exclude(status=Application.Status.WAITING)
-            .values_list("pk", flat=True)
-        )
-    _bulk_set_status(waiting, Application.Status.WAITING, stamp)
-    bulk_audit(
-        Application,
-        [(pk, f"#{pk}", {"status": ["", "offered"]}) for pk in offered]
-        + [(pk, f"#{pk}", {"status": ["", "waiting"]}) for pk in newly_waiting],
-        actor=actor,
+    update_audited(
+        Application, offered, "status", Application.Status.OFFERED, actor=actor, also=also
+    )
+    newly_waiting = update_audited(
+        Application, list(waiting), "status", Application.Status.WAITING, actor=actor, also=also
     )
     return PublishedOffers(offer_ids=offer_ids, newly_waiting=newly_waiting)
 
 
 def _supersede(offers: Sequence[Offer], stamp: dt.datetime, actor: User | None) -> None:
-    for chunk in chunks([o.pk for o in offers]):
-        Offer.objects.filter(pk__in=chunk).update(status=Offer.Status.SUPERSEDED, answered_at=stamp)
-    bulk_audit(
+    update_audited(
         Offer,
-        [(o.pk, f"#{o.pk}", {"status": ["offered", "superseded"]}) for o in offers],
+        [o.pk for o in offers],
+        "status",
+        Offer.Status.SUPERSEDED,
         actor=actor,
+        also={"answered_at": stamp},
     )
 
 
@@ -909,15 +897,12 @@ def _insert_offers(
             "application_id", "pk"
         )
     )
-    facility_of = {o.application_id: o.facility_id for o in new}
-    bulk_audit(
+    audit_created(
         Offer,
-        [
-            (pk, f"#{pk}", {"status": ["", "offered"], "facility": ["", str(facility_of[app])]})
-            for app, pk in offer_ids.items()
-        ],
+        sorted(offer_ids.values()),
         actor=actor,
-        action=LogEntry.Action.CREATE,
+        fixed={"status": ["", Offer.Status.OFFERED.value]},
+        columns=["facility"],
     )
     return offer_ids
 

@@ -18,7 +18,7 @@ Single-row changes never use ``.update()``: they ``save()`` and auditlog sees th
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import wraps
 from typing import Any
@@ -137,3 +137,140 @@ def insert_rows(model: type[Model], columns: list[str], rows: list[tuple[Any, ..
         for chunk in chunks(rows, 5000):
             cursor.executemany(sql, chunk)
     return len(rows)
+
+
+def update_audited(
+    model: type[Model],
+    ids: Sequence[int],
+    field: str,
+    value: str,
+    *,
+    actor: Any,
+    also: Mapping[str, Any] | None = None,
+) -> list[int]:
+    """Set ``field`` to ``value`` on the rows ``ids`` where it differs, with one audit entry
+    per changed row naming its old and its new value (``{field: [old, new]}``, object text
+    ``#pk``). ``also`` sets further columns on the changed rows (e.g. ``updated_at``), not
+    audited. Returns the ids of the rows that changed.
+
+    PostgreSQL: one statement for any number of rows (the ids as one array parameter; read the
+    old values under a row lock, update, insert the audit entries, all set-based). SQLite:
+    the same in chunks through :func:`bulk_audit`.
+    """
+    if not ids:
+        return []
+    also = dict(also or {})
+    adapt = connection.ops.adapt_datetimefield_value
+    now = adapt(timezone.now())
+    also_db = {k: adapt(v) if hasattr(v, "tzinfo") else v for k, v in also.items()}
+    qn = connection.ops.quote_name
+    table, col = qn(model._meta.db_table), qn(model._meta.get_field(field).column)
+    pk = qn(model._meta.pk.column)
+    sets = ", ".join([f"{col} = %s", *(f"{qn(k)} = %s" for k in also_db)])
+    set_params = [value, *also_db.values()]
+    if connection.vendor == "postgresql":
+        content_type = ContentType.objects.get_for_model(model)
+        log = qn(LogEntry._meta.db_table)
+        names = ", ".join(qn(c) for c in _LOG_COLUMNS)
+        sql = f"""
+            WITH old AS (
+                SELECT {pk} AS id, {col} AS old FROM {table}
+                WHERE {pk} = ANY(%s) AND {col} IS DISTINCT FROM %s
+                ORDER BY {pk} FOR UPDATE
+            ), changed AS (
+                UPDATE {table} AS t SET {sets} FROM old WHERE t.{pk} = old.id
+                RETURNING t.{pk} AS id, old.old
+            ), logged AS (
+                INSERT INTO {log} ({names})
+                SELECT %s, changed.id::text, changed.id, '#' || changed.id, %s, %s, %s, '',
+                       jsonb_build_object(%s, jsonb_build_array(changed.old, %s::text))
+                FROM changed
+            )
+            SELECT id FROM changed ORDER BY id"""
+        params = [
+            list(ids),
+            value,
+            *set_params,
+            content_type.pk,
+            LogEntry.Action.UPDATE,
+            now,
+            actor.pk if actor is not None else None,
+            field,
+            value,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [row[0] for row in cursor.fetchall()]
+    changed: list[tuple[int, Any]] = []
+    with connection.cursor() as cursor:
+        for chunk in chunks(ids):
+            marks = ", ".join(["%s"] * len(chunk))
+            where = f"{pk} IN ({marks}) AND ({col} IS NULL OR {col} <> %s)"
+            cursor.execute(f"SELECT {pk}, {col} FROM {table} WHERE {where}", [*chunk, value])
+            rows = cursor.fetchall()
+            if rows:
+                cursor.execute(
+                    f"UPDATE {table} SET {sets} WHERE {where}", [*set_params, *chunk, value]
+                )
+                changed += rows
+    changed.sort()
+    bulk_audit(
+        model, ((pk_, f"#{pk_}", {field: [old, value]}) for pk_, old in changed), actor=actor
+    )
+    return [pk_ for pk_, _ in changed]
+
+
+def audit_created(
+    model: type[Model],
+    ids: Sequence[int],
+    *,
+    actor: Any,
+    fixed: Mapping[str, list[str]],
+    columns: Sequence[str] = (),
+) -> int:
+    """One "created" audit entry per row ``ids`` that a bulk INSERT wrote: ``fixed`` changes
+    (``{"status": ["", "offered"]}``) plus ``{field: ["", value]}`` for each of ``columns``
+    (foreign keys by their id), read from the rows themselves. PostgreSQL: one
+    ``INSERT … SELECT``; SQLite: :func:`bulk_audit`. Returns the number of entries."""
+    if not ids:
+        return 0
+    qn = connection.ops.quote_name
+    table, pk = qn(model._meta.db_table), qn(model._meta.pk.column)
+    cols = [(name, qn(model._meta.get_field(name).column)) for name in columns]
+    if connection.vendor != "postgresql":
+        select = ", ".join([pk, *(c for _, c in cols)])
+        rows: list[AuditRow] = []
+        with connection.cursor() as cursor:
+            for chunk in chunks(ids):
+                marks = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"SELECT {select} FROM {table} WHERE {pk} IN ({marks})", chunk)
+                for pk_, *values in cursor.fetchall():
+                    changes = {k: list(v) for k, v in fixed.items()}
+                    for (name, _), v in zip(cols, values, strict=True):
+                        changes[name] = ["", str(v)]
+                    rows.append((pk_, f"#{pk_}", changes))
+        rows.sort()
+        return bulk_audit(model, rows, actor=actor, action=LogEntry.Action.CREATE)
+    parts, params = [], []
+    for key, (old, new) in fixed.items():
+        parts.append("%s, jsonb_build_array(%s::text, %s::text)")
+        params += [key, old, new]
+    for name, col in cols:
+        parts.append(f"%s, jsonb_build_array('', t.{col}::text)")
+        params.append(name)
+    content_type = ContentType.objects.get_for_model(model)
+    names = ", ".join(qn(c) for c in _LOG_COLUMNS)
+    sql = f"""
+        INSERT INTO {qn(LogEntry._meta.db_table)} ({names})
+        SELECT %s, t.{pk}::text, t.{pk}, '#' || t.{pk}, %s, %s, %s, '',
+               jsonb_build_object({", ".join(parts)})
+        FROM {table} AS t WHERE t.{pk} = ANY(%s) ORDER BY t.{pk}"""
+    head = [
+        content_type.pk,
+        LogEntry.Action.CREATE,
+        connection.ops.adapt_datetimefield_value(timezone.now()),
+        actor.pk if actor is not None else None,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*head, *params, list(ids)])
+        return cursor.rowcount
