@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -566,6 +567,69 @@ def waiting_positions(prepared: Prepared, result: Any) -> dict[int, list[tuple[i
         child = int(inst.wish_child[e])
         out[child].append((int(fac_ids[int(inst.wish_facility[e])]), int(pos)))
     return out
+
+
+def pool_digests(prepared: Prepared, result: Any) -> dict[str, str]:
+    """Per seat pool ("<facility id>/<seat type>"), a digest of everything the stored outcome of
+    a child wishing it depends on there: the free seats, the admitted children in priority
+    order with their weights, the children waiting for it (wished above what they got) in
+    priority order. A re-run compares them with the last run's (:func:`changed_children`)."""
+    inst = prepared.instance
+    aw = np.asarray(result.assigned_wish, dtype=np.int64)
+    admitted = aw[aw >= 0]
+    limit = np.where(aw >= 0, aw, inst.wish_ptr[1:])
+    better = np.flatnonzero(np.arange(inst.n_wishes) < limit[inst.wish_child])
+    entries = np.concatenate([admitted, better]).astype(np.int64)
+    kind = np.concatenate([np.zeros(admitted.size, np.int64), np.ones(better.size, np.int64)])
+    pool = inst.wish_pool[entries]
+    order = np.lexsort((inst.wish_rank[entries], kind, pool))
+    entries, kind, pool = entries[order], kind[order], pool[order]
+    records = np.stack(
+        [
+            kind,
+            prepared.applications[inst.wish_child[entries]],
+            inst.wish_weight[entries],
+            inst.wish_rank[entries] >= 0,
+        ],
+        axis=1,
+    ).astype(np.int64)
+    used = np.unique(inst.wish_pool)
+    lo = np.searchsorted(pool, used, side="left")
+    hi = np.searchsorted(pool, used, side="right")
+    capacity = inst.pool_capacity[used]
+    k = inst.n_seat_types
+    out: dict[str, str] = {}
+    for q, a, b, cap in zip(
+        used.tolist(), lo.tolist(), hi.tolist(), capacity.tolist(), strict=True
+    ):
+        digest = hashlib.blake2b(records[a:b].tobytes(), digest_size=10, salt=b"pool")
+        digest.update(cap.to_bytes(8, "little", signed=True))
+        out[f"{inst.facility_ids[q // k]}/{inst.seat_types[q % k]}"] = digest.hexdigest()
+    return out
+
+
+def changed_children(prepared: Prepared, before: dict[str, str], now: dict[str, str]) -> np.ndarray:
+    """Child indices whose stored outcome may differ from the last run's: those with a wish in
+    a pool whose digest changed (or that is new), with their whole sibling group."""
+    inst = prepared.instance
+    k = inst.n_seat_types
+    used, inverse = np.unique(inst.wish_pool, return_inverse=True)
+    changed_pool = np.asarray(
+        [
+            before.get(key) != now.get(key)
+            for key in (
+                f"{inst.facility_ids[q // k]}/{inst.seat_types[q % k]}" for q in used.tolist()
+            )
+        ],
+        dtype=bool,
+    )
+    hit = np.zeros(inst.n_children, dtype=bool)
+    if changed_pool.size:
+        hit[inst.wish_child[changed_pool[inverse.reshape(-1)]]] = True
+    if inst.has_groups:
+        groups = np.unique(inst.group[hit & (inst.group >= 0)])
+        hit |= np.isin(inst.group, groups) & (inst.group >= 0)
+    return np.flatnonzero(hit)
 
 
 def district_and_band_stats(snapshot: Snapshot, prepared: Prepared, result: Any) -> dict[str, Any]:

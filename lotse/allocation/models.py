@@ -143,6 +143,10 @@ class Round(models.Model):
     published_assignment = models.JSONField(
         _("published assignment"), null=True, blank=True, editable=False
     )
+    #: Per seat pool of the latest run ("<facility id>/<seat type>"): a digest of what the
+    #: outcomes of the children wishing it depend on (engine_io.pool_digests). A re-run rewrites
+    #: only the outcomes of children with a wish in a pool whose digest changed.
+    pool_digests = models.JSONField(_("pool digests"), default=dict, blank=True, editable=False)
     reruns = models.PositiveIntegerField(_("re-runs"), default=0)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -241,6 +245,7 @@ class Outcome(models.Model):
 
 auditlog.register(AllocationRules)
 # The snapshot and the published assignment are large, written once and kept on the round (the
-# certificate covers them); every offer and status change of a run has its own audit entry.
-auditlog.register(Round, exclude_fields=["snapshot", "published_assignment"])
+# certificate covers them); every offer and status change of a run has its own audit entry. The
+# pool digests are derived bookkeeping of the re-runs.
+auditlog.register(Round, exclude_fields=["snapshot", "published_assignment", "pool_digests"])
 auditlog.register(Simulation, exclude_fields=["stats"])

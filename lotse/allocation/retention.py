@@ -22,7 +22,7 @@ def retention_job(now: datetime) -> list[str]:
     with transaction.atomic():
         cleared = Round.objects.filter(
             status=Round.Status.CLOSED, published_at__lt=cutoff, snapshot__isnull=False
-        ).update(snapshot=None, published_assignment=None)
+        ).update(snapshot=None, published_assignment=None, pool_digests={})
     return [
         f"allocation: snapshots of {cleared} closed round(s) published before "
         f"{cutoff:%Y-%m-%d} cleared"

@@ -267,6 +267,7 @@ def round_publish(
     round_.published_rules = rules
     round_.last_run_at = now
     round_.published_assignment = engine_io.published_assignment(result)
+    round_.pool_digests = engine_io.pool_digests(prepared, result)
     round_.save(
         update_fields=[
             "status",
@@ -274,6 +275,7 @@ def round_publish(
             "published_rules",
             "last_run_at",
             "published_assignment",
+            "pool_digests",
         ]
     )
     _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
@@ -299,11 +301,13 @@ def _write_run(
     actor: User | None,
     previous: dict[int, Offer],
     notify: bool = True,
+    changed: np.ndarray | None = None,
 ) -> dict[str, int]:
     """Write offers, application statuses and outcomes of one run (first or re-run).
 
     ``previous`` maps application id → its open offer from this round (re-runs): unchanged
-    offers stay, better ones replace them (the old one becomes "superseded").
+    offers stay, better ones replace them (the old one becomes "superseded"). ``changed``: the
+    child indices whose outcome may have changed (None = all).
     """
     plan = _plan_offers(_frozen(round_), prepared, result, previous)
     published = offers_publish(
@@ -314,7 +318,7 @@ def _write_run(
         waiting=plan.waiting,
         deadline=_deadline(rules.answer_days),
     )
-    _write_outcomes(round_, prepared, result, plan, published.offer_ids, previous)
+    _write_outcomes(round_, prepared, result, plan, published.offer_ids, previous, changed)
     notify_ids = list(published.offer_ids) + ([] if previous else plan.waiting)
     _after_commit(round_, prepared, notify_ids if notify else [])
     return {
@@ -382,22 +386,28 @@ def _write_outcomes(
     plan: _RunPlan,
     offer_ids: dict[int, int],
     previous: dict[int, Offer],
+    changed: np.ndarray | None = None,
 ) -> None:
-    """Reasons (engine codes) and waiting positions for every child of the run. Rows of a
-    re-run are replaced only where something changed."""
-    existing = {
-        app_id: (pk, rank, reasons, positions, offer_id)
-        for pk, app_id, rank, reasons, positions, offer_id in Outcome.objects.filter(
-            round=round_
-        ).values_list("pk", "application_id", "wish_rank", "reasons", "waiting", "offer_id")
-    }
+    """Reasons (engine codes) and waiting positions for the children of the run (``changed``:
+    only these child indices, plus every child with a new offer). Rows of a re-run are replaced
+    only where something changed; a first run writes them all."""
+    apps = prepared.applications
+    if changed is None:
+        children = np.arange(prepared.instance.n_children, dtype=np.int64)
+    else:
+        with_offer = np.flatnonzero(np.isin(apps, np.fromiter(offer_ids, np.int64)))
+        children = np.union1d(changed, with_offer).astype(np.int64)
+    # A re-run (reruns already counted) compares with the stored rows; a first run has none.
+    existing = _stored_outcomes(round_, apps[children].tolist()) if round_.reruns else {}
     waiting = engine_io.waiting_positions(prepared, result)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows: list[tuple[Any, ...]] = []
     replaced: list[int] = []
-    all_reasons = result.explanations.for_children()
-    for child, app_id in enumerate(prepared.applications.tolist()):
-        reasons = _plain_reasons(all_reasons[child])
+    all_reasons = result.explanations.for_children(children)
+    for child, app_id, child_reasons in zip(
+        children.tolist(), apps[children].tolist(), all_reasons, strict=True
+    ):
+        reasons = _plain_reasons(child_reasons)
         positions = [{"facility": f, "position": p} for f, p in waiting.get(child, [])]
         offer_id = offer_ids.get(app_id)
         if offer_id is None and app_id in previous and plan.wish_of.get(app_id) is not None:
@@ -422,6 +432,17 @@ def _write_outcomes(
     for chunk in chunks(replaced):
         Outcome.objects.filter(pk__in=chunk).delete()
     insert_rows(Outcome, _OUTCOME_COLUMNS, rows)
+
+
+def _stored_outcomes(round_: Round, app_ids: list[int]) -> dict[int, tuple[Any, ...]]:
+    """application id → (pk, wish rank, reasons, waiting, offer id) of its stored outcome."""
+    out: dict[int, tuple[Any, ...]] = {}
+    for chunk in chunks(app_ids):
+        for pk, app_id, rank, reasons, positions, offer_id in Outcome.objects.filter(
+            round=round_, application_id__in=chunk
+        ).values_list("pk", "application_id", "wish_rank", "reasons", "waiting", "offer_id"):
+            out[app_id] = (pk, rank, reasons, positions, offer_id)
+    return out
 
 
 def _after_commit(round_: Round, prepared: engine_io.Prepared, notify_ids: list[int]) -> None:
@@ -479,11 +500,27 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     report = engine_io.stability(result)
     if report["blocking_pairs"] or not report["feasible"]:
         raise ValidationError(_("The re-run would not be stable; nothing was changed."))
+    digests = engine_io.pool_digests(prepared, result)
+    # Only the freed seats' chain: children with a wish in a pool whose seats, admitted children
+    # or waiting list changed since the last run (all of them for rounds without digests).
+    changed = (
+        engine_io.changed_children(prepared, round_.pool_digests, digests)
+        if round_.pool_digests
+        else None
+    )
     round_.reruns += 1
     round_.last_run_at = timezone.now()
-    round_.save(update_fields=["reruns", "last_run_at"])  # audit-logged by auditlog
+    round_.pool_digests = digests
+    round_.save(update_fields=["reruns", "last_run_at", "pool_digests"])  # audit-logged
     return _write_run(
-        round_, rules, prepared, result, actor=actor, previous=play.offers, notify=notify
+        round_,
+        rules,
+        prepared,
+        result,
+        actor=actor,
+        previous=play.offers,
+        notify=notify,
+        changed=changed,
     )
 
 

@@ -30,21 +30,54 @@ def _log(model, pk):
 
 
 def _world(make_org, make_user, make_facility, n=4):
-    """Two kitas with one seat each, ``n`` children wishing A then B."""
+    """Two kitas with one seat each, ``n`` children wishing A then B; apart from them, kita C
+    with one seat and two children wishing only C."""
     org, planner = jugendamt(make_org, make_user)
-    a, b = make_facility(name="A"), make_facility(name="B")
-    seats(a, 1, next_august())
-    seats(b, 1, next_august())
+    a, b, c = make_facility(name="A"), make_facility(name="B"), make_facility(name="C")
+    for kita in (a, b, c):
+        seats(kita, 1, next_august())
     parents = [make_user() for _ in range(n)]
     apps = [apply(p, [a, b], name=f"Kind{i}") for i, p in enumerate(parents)]
+    for i in range(2):
+        apply(make_user(), [c], name=f"Anders{i}")
     round_ = published_round(org, planner, rules(org, planner, criteria=["age"]))
     return planner, parents, apps, round_
+
+
+def _full_recompute(round_):
+    """What a re-run computes for every child in play right now (no digests): reasons without
+    the deciding criterion (which names the state of the run that wrote it) and positions."""
+    from lotse.allocation import engine_io
+    from lotse.allocation.services import _in_play, _live_free_seats
+
+    snapshot = round_.snapshot
+    play = _in_play(round_, snapshot)
+    prepared = engine_io.build(
+        snapshot,
+        round_.published_rules,
+        rows=play.rows,
+        max_rank=play.max_rank,
+        current_facility=play.current,
+        free=_live_free_seats(snapshot["quota"]["id"], {o.pk for o in play.offers.values()}),
+    )
+    result = engine_io.run(prepared)
+    waiting = engine_io.waiting_positions(prepared, result)
+    keep = ("wish", "reason", "capacity", "higher_priority_count", "room_left")
+    out = {}
+    for child, app_id in enumerate(prepared.applications.tolist()):
+        reasons = [
+            {k: (int(r[k]) if k == "facility" else r[k]) for k in keep if k in r}
+            | {"facility": int(r["facility"])}
+            for r in result.explanations.for_child(child)
+        ]
+        out[app_id] = (reasons, [{"facility": f, "position": p} for f, p in waiting[child]])
+    return out
 
 
 def test_publish_audits_every_row_with_old_and_new_value(make_org, make_user, make_facility):
     planner, _parents, apps, _round = _world(make_org, make_user, make_facility)
     offers = list(Offer.objects.filter(status=Offer.Status.OFFERED))
-    assert len(offers) == 2
+    assert len(offers) == 3
     for offer in offers:
         [created] = [e for e in _log(Offer, offer.pk) if e.action == LogEntry.Action.CREATE]
         assert created.actor == planner
@@ -58,7 +91,7 @@ def test_publish_audits_every_row_with_old_and_new_value(make_org, make_user, ma
         assert ["submitted", "in_allocation"] in changes
         assert ["in_allocation", app.status] in changes
         assert app.status in (Application.Status.OFFERED, Application.Status.WAITING)
-    assert Outcome.objects.count() == len(apps)
+    assert Outcome.objects.count() == len(apps) + 2
 
 
 def test_rerun_writes_only_the_chain_of_the_freed_seat(make_org, make_user, make_facility):
@@ -84,6 +117,17 @@ def test_rerun_writes_only_the_chain_of_the_freed_seat(make_org, make_user, make
     # changed — not one per child of the round.
     written = LogEntry.objects.filter(pk__gt=0).count() - entries_before
     assert 0 < written < 4 + 2 * len(apps)
+    # Whatever was not rewritten still says what a full re-run would say now.
+    keep = ("wish", "reason", "capacity", "higher_priority_count", "room_left", "facility")
+    stored = {o.application_id: o for o in Outcome.objects.all()}
+    for app_id, (reasons, waiting) in _full_recompute(round_).items():
+        outcome = stored[app_id]
+        assert [{k: r[k] for k in keep if k in r} for r in outcome.reasons] == reasons
+        assert outcome.waiting == waiting
+    # Kita C's children were not part of the chain: not even compared, nothing written.
+    assert {
+        o.run for o in Outcome.objects.filter(application__child__first_name__startswith="Anders")
+    } == {0}
     for offer in Offer.objects.filter(status=Offer.Status.SUPERSEDED):
         assert any(
             e.changes_dict.get("status") == ["offered", "superseded"] for e in _log(Offer, offer.pk)
