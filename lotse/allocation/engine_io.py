@@ -105,11 +105,12 @@ def take_snapshot(applications: QuerySet[Application]) -> Snapshot:
     """
     apps = list(applications.order_by("pk").values_list(*APP_FIELDS))
     wishes = _wishes_by_application(applications, {row[0] for row in apps})
-    facility_district = dict(
-        Facility.objects.filter(wishes__application__in=applications.values("pk"))
-        .distinct()
-        .values_list("pk", "district_id")
-    )
+    wished = sorted({f for facilities in wishes.values() for f in facilities})
+    facility_district: dict[int, int | None] = {}
+    for i in range(0, len(wished), 2000):  # the wished facilities, read by primary key
+        facility_district.update(
+            Facility.objects.filter(pk__in=wished[i : i + 2000]).values_list("pk", "district_id")
+        )
     quotas = _quota_rows(facility_district.keys())
     facts = _Facts(
         wishes=wishes,

@@ -100,6 +100,15 @@ class AllocationRules(models.Model):
         return [str(labels.get(c, c)) for c in self.criteria]
 
 
+class RoundManager(models.Manager["Round"]):
+    """Rounds without their large JSON (snapshot, published assignment, pool digests) until one
+    of them is used: lists, row locks and django-auditlog's re-read of the row before each
+    ``save()`` (8 MB of snapshot for a city) stay cheap. Reading the field loads it."""
+
+    def get_queryset(self) -> models.QuerySet[Round]:
+        return super().get_queryset().defer("snapshot", "published_assignment", "pool_digests")
+
+
 class Round(models.Model):
     """An allocation round: snapshot → simulations → publish → re-runs after declines."""
 
@@ -157,6 +166,8 @@ class Round(models.Model):
         related_name="+",
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    objects = RoundManager()
 
     class Meta:
         verbose_name = _("allocation round")
