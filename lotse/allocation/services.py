@@ -539,7 +539,9 @@ def _in_play(round_: Round, snapshot: Snapshot) -> _InPlay:
     status = dict(Application.objects.filter(outcomes__round=round_).values_list("pk", "status"))
     offers = {
         o.application_id: o
-        for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED)
+        for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED).only(
+            "pk", "application_id", "facility_id", "quota_id", "wish_rank", "status"
+        )
     }
     rows = np.asarray(
         [
