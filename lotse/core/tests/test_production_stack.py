@@ -175,6 +175,13 @@ def copy_database(template: str, copy: str) -> str:
     )
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{copy}" WITH (FORCE)')
+        # Connections left by earlier tests of this worker (live servers' threads, workers)
+        # would make the template "being accessed by other users".
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = %s AND pid <> pg_backend_pid()",
+            [template],
+        )
         conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{template}"')
     return f"{base}/{copy}"
 
