@@ -538,11 +538,14 @@ def stability(result: Any) -> dict[str, Any]:
     return {"feasible": report.feasible, "blocking_pairs": report.blocking_pairs}
 
 
-def waiting_positions(prepared: Prepared, result: Any) -> dict[int, list[tuple[int, int]]]:
+def waiting_positions(
+    prepared: Prepared, result: Any, children: np.ndarray | None = None
+) -> dict[int, list[tuple[int, int]]]:
     """Per child index: (facility id, position) on the waiting list of each better wish.
 
     The waiting list of a pool is every child that prefers it to what it got, in the pool's
-    priority order; position 1 is next in line when a seat there frees up.
+    priority order; position 1 is next in line when a seat there frees up. ``children``: only
+    these child indices are listed (positions still count everyone).
     """
     inst = prepared.instance
     aw = result.assigned_wish
@@ -564,6 +567,11 @@ def waiting_positions(prepared: Prepared, result: Any) -> dict[int, list[tuple[i
     position = np.arange(sorted_pool.size) - seg_start + 1
     out: dict[int, list[tuple[int, int]]] = defaultdict(list)
     fac_ids = inst.facility_ids
+    if children is not None:
+        wanted = np.zeros(inst.n_children, dtype=bool)
+        wanted[children] = True
+        keep = wanted[inst.wish_child[sorted_entries]]
+        sorted_entries, position = sorted_entries[keep], position[keep]
     for e, pos in zip(sorted_entries.tolist(), position.tolist(), strict=True):
         child = int(inst.wish_child[e])
         out[child].append((int(fac_ids[int(inst.wish_facility[e])]), int(pos)))

@@ -239,6 +239,9 @@ class Outcome(models.Model):
     #: Waiting positions per better wish: [{"facility": id, "position": n}, …].
     waiting = models.JSONField(_("waiting positions"), default=list)
     run = models.PositiveIntegerField(_("run"), default=0)
+    #: Digest of (wish obtained, offer, reasons, waiting positions): a re-run compares it
+    #: instead of reading the JSON of every stored outcome (empty for rows written before).
+    digest = models.CharField(_("digest"), max_length=32, blank=True, default="", editable=False)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -8,6 +8,7 @@ offer. Mails go out afterwards through one background task per run.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import secrets
 import time
@@ -376,6 +377,7 @@ _OUTCOME_COLUMNS = [
     "waiting",
     "run",
     "updated_at",
+    "digest",
 ]
 
 
@@ -390,7 +392,7 @@ def _write_outcomes(
 ) -> None:
     """Reasons (engine codes) and waiting positions for the children of the run (``changed``:
     only these child indices, plus every child with a new offer). Rows of a re-run are replaced
-    only where something changed; a first run writes them all."""
+    only where something changed (compared by their digest); a first run writes them all."""
     apps = prepared.applications
     if changed is None:
         children = np.arange(prepared.instance.n_children, dtype=np.int64)
@@ -398,8 +400,8 @@ def _write_outcomes(
         with_offer = np.flatnonzero(np.isin(apps, np.fromiter(offer_ids, np.int64)))
         children = np.union1d(changed, with_offer).astype(np.int64)
     # A re-run (reruns already counted) compares with the stored rows; a first run has none.
-    existing = _stored_outcomes(round_, apps[children].tolist()) if round_.reruns else {}
-    waiting = engine_io.waiting_positions(prepared, result)
+    existing = _stored_digests(round_, apps[children].tolist()) if round_.reruns else {}
+    waiting = engine_io.waiting_positions(prepared, result, children)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows: list[tuple[Any, ...]] = []
     replaced: list[int] = []
@@ -407,41 +409,36 @@ def _write_outcomes(
     for child, app_id, child_reasons in zip(
         children.tolist(), apps[children].tolist(), all_reasons, strict=True
     ):
-        reasons = _plain_reasons(child_reasons)
-        positions = [{"facility": f, "position": p} for f, p in waiting.get(child, [])]
+        reasons = json.dumps(_plain_reasons(child_reasons))
+        positions = json.dumps([{"facility": f, "position": p} for f, p in waiting.get(child, [])])
         offer_id = offer_ids.get(app_id)
         if offer_id is None and app_id in previous and plan.wish_of.get(app_id) is not None:
             offer_id = previous[app_id].pk
+        wish_rank = plan.wish_of.get(app_id)
+        digest = hashlib.blake2b(
+            f"{wish_rank}|{offer_id}|{reasons}|{positions}".encode(), digest_size=16
+        ).hexdigest()
         old_row = existing.get(app_id)
         if old_row is not None:
-            if old_row[1:] == (plan.wish_of.get(app_id), reasons, positions, offer_id):
+            if old_row[1] == digest:
                 continue
             replaced.append(old_row[0])
         rows.append(
-            (
-                round_.pk,
-                app_id,
-                offer_id,
-                plan.wish_of.get(app_id),
-                json.dumps(reasons),
-                json.dumps(positions),
-                round_.reruns,
-                now,
-            )
+            (round_.pk, app_id, offer_id, wish_rank, reasons, positions, round_.reruns, now, digest)
         )
     for chunk in chunks(replaced):
         Outcome.objects.filter(pk__in=chunk).delete()
     insert_rows(Outcome, _OUTCOME_COLUMNS, rows)
 
 
-def _stored_outcomes(round_: Round, app_ids: list[int]) -> dict[int, tuple[Any, ...]]:
-    """application id → (pk, wish rank, reasons, waiting, offer id) of its stored outcome."""
-    out: dict[int, tuple[Any, ...]] = {}
-    for chunk in chunks(app_ids):
-        for pk, app_id, rank, reasons, positions, offer_id in Outcome.objects.filter(
+def _stored_digests(round_: Round, app_ids: list[int]) -> dict[int, tuple[int, str]]:
+    """application id → (pk, digest) of its stored outcome in the round."""
+    out: dict[int, tuple[int, str]] = {}
+    for chunk in chunks(app_ids, 10_000):
+        for pk, app_id, digest in Outcome.objects.filter(
             round=round_, application_id__in=chunk
-        ).values_list("pk", "application_id", "wish_rank", "reasons", "waiting", "offer_id"):
-            out[app_id] = (pk, rank, reasons, positions, offer_id)
+        ).values_list("pk", "application_id", "digest"):
+            out[app_id] = (pk, digest)
     return out
 
 
