@@ -176,7 +176,7 @@ def update_audited(
             WITH old AS (
                 SELECT {pk} AS id, {col} AS old FROM {table}
                 WHERE {pk} = ANY(%s) AND {col} IS DISTINCT FROM %s
-                ORDER BY {pk} FOR UPDATE
+                ORDER BY {pk} FOR NO KEY UPDATE
             ), changed AS (
                 UPDATE {table} AS t SET {sets} FROM old WHERE t.{pk} = old.id
                 RETURNING t.{pk} AS id, old.old
