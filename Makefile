@@ -26,8 +26,14 @@ $(VENV)/.installed: requirements.lock pyproject.toml scripts/find-python
 	@$(PY) -c 'import django, allauth, weasyprint, playwright' || { echo 'Installing the pinned dependencies failed (see above).'; exit 1; }
 	@touch $@
 
+# A worktree whose node_modules is a symlink to a shared folder installs beside it and copies
+# in: `npm ci` would empty the shared folder first (every other checkout loses its static files).
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@if [ -L node_modules ]; then \
+	  tmp=$$(mktemp -d) && cp package.json package-lock.json "$$tmp"/ && \
+	  (cd "$$tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error) && \
+	  cp -a "$$tmp"/node_modules/. node_modules/ && rm -rf "$$tmp"; \
+	else npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; fi
 	@touch $@
 
 # Debian's chromium for the Playwright journeys; never a downloaded browser build.
@@ -79,7 +85,7 @@ lint: install
 
 # mypy with django-stubs over the engine and every services/selectors module; CI runs it.
 # Other modules are read for their types but not reported (docs/architecture.md).
-TYPED  := lotse/matching $(wildcard lotse/*/services*.py) $(wildcard lotse/*/selectors.py)
+TYPED  := lotse/matching $(wildcard lotse/*/services*.py) $(wildcard lotse/*/selectors*.py)
 typecheck: install
 	$(DEV) $(VENV)/bin/mypy --follow-imports=silent $(TYPED)
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.directory.models import AgeBand, District, Facility
 
+from .picker import FacilityPickerField
 from .selectors import DEFAULT_MAX_WISHES, max_wishes_for, wishable_facilities
 
 MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%m/%Y", "%m.%Y"]
@@ -110,11 +111,8 @@ class ApplicationForm(forms.Form):
         self.wish_names = []
         for i in range(1, self.max_wishes + 1):
             name = f"wish_{i}"
-            self.fields[name] = FacilityChoiceField(
-                label=_("Wish %(n)d") % {"n": i},
-                queryset=facilities,
-                required=i == 1,
-                empty_label=_("— choose a facility —"),
+            self.fields[name] = FacilityPickerField(
+                label=_("Wish %(n)d") % {"n": i}, queryset=facilities, required=i == 1
             )
             self.wish_names.append(name)
         self.order_fields(
@@ -122,6 +120,9 @@ class ApplicationForm(forms.Form):
                 *self.child_fields,
                 "desired_start",
                 "weekly_hours",
+                # Home first: the picker of each wish measures distances from it.
+                "home_district",
+                "home_postcode",
                 *self.wish_names,
                 *self.fact_fields,
                 "consent",

@@ -370,3 +370,33 @@ auditlog.register(Application, exclude_fields=["invitation_token", "updated_at"]
 auditlog.register(Wish)
 auditlog.register(SeatQuota, exclude_fields=["updated_at"])
 auditlog.register(Offer)
+
+
+class ShortlistEntry(models.Model):
+    """A facility a family keeps for its wishes ("add to my wishes" in the search).
+
+    Before sign-in the list lives in the session; the first signed-in request moves it here
+    (``services_shortlist.shortlist_merge``), so it survives sign-in and sign-up.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="shortlist_entries",
+    )
+    facility = models.ForeignKey(
+        Facility, verbose_name=_("facility"), on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(_("added"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("facility on the wish list")
+        verbose_name_plural = _("facilities on the wish list")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "facility"], name="shortlist_unique_facility")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.facility)

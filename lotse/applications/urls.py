@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import views, views_shortlist
 
 app_name = "applications"
 urlpatterns = [
     path("", views.application_list, name="list"),
     path("new/", views.application_new, name="new"),
+    path("shortlist/", views_shortlist.shortlist, name="shortlist"),
+    path("shortlist/add/", views_shortlist.shortlist_add, name="shortlist_add"),
+    path("shortlist/remove/", views_shortlist.shortlist_remove, name="shortlist_remove"),
+    path("picker/", views_shortlist.picker, name="picker"),
     path("<int:pk>/", views.application_detail, name="detail"),
     path("<int:pk>/edit/", views.application_edit, name="edit"),
     path("<int:pk>/withdraw/", views.application_withdraw, name="withdraw"),

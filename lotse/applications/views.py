@@ -22,6 +22,7 @@ from . import selectors, services
 from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
 from .models import Application, Offer
 from .ports import allocation
+from .views_shortlist import shortlist_forget, shortlist_ids
 
 # --------------------------------------------------------------------------- parents
 
@@ -54,16 +55,18 @@ def application_new(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form_add_errors(form, exc)
             else:
+                shortlist_forget(request, [f.pk for f in form.wishes()])
                 messages.success(request, _("Thank you: your application was received."))
                 return redirect("applications:detail", pk=application.pk)
     else:
-        initial = {
-            f"wish_{i}": pk
-            for i, pk in enumerate(request.GET.getlist("facility")[:5], 1)
-            if pk.isdigit()
-        }
-        form = ApplicationForm(initial=initial)
+        form = ApplicationForm(initial=_initial_wishes(request))
     return render_form(request, "applications/form.html", {"editing": False}, form)
+
+
+def _initial_wishes(request: HttpRequest) -> dict[str, int]:
+    """Wishes named in the link (``?facility=…``), else the family's wish list, in order."""
+    named = [int(pk) for pk in request.GET.getlist("facility") if pk.isdigit() and len(pk) < 11]
+    return {f"wish_{i}": pk for i, pk in enumerate((named or shortlist_ids(request))[:5], 1)}
 
 
 @login_required

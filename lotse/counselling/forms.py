@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User, language_choices
+from lotse.applications.picker import FacilityPickerField
 from lotse.core.forms import bound_integer, bounded_formfield
 from lotse.core.uploads import DOCUMENTS, UploadField
 from lotse.directory.models import District, Facility, Service
@@ -334,12 +335,15 @@ class ApplyOnBehalfForm(forms.Form):
         required=False,
         help_text=_("For a child not yet born."),
     )
-    wish_1 = forms.ModelChoiceField(label=_("First wish"), queryset=Facility.objects.none())
-    wish_2 = forms.ModelChoiceField(
-        label=_("Second wish"), queryset=Facility.objects.none(), required=False
+    # The wishes' picker searches every facility: counsellors also help families moving here.
+    wish_1 = FacilityPickerField(
+        label=_("First wish"), queryset=Facility.objects.none(), scope="all"
     )
-    wish_3 = forms.ModelChoiceField(
-        label=_("Third wish"), queryset=Facility.objects.none(), required=False
+    wish_2 = FacilityPickerField(
+        label=_("Second wish"), queryset=Facility.objects.none(), required=False, scope="all"
+    )
+    wish_3 = FacilityPickerField(
+        label=_("Third wish"), queryset=Facility.objects.none(), required=False, scope="all"
     )
     desired_start = forms.DateField(
         label=_("Desired start"),

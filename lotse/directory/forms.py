@@ -78,6 +78,23 @@ class FacilitySearchForm(forms.Form):
         self.fields["radius"].choices = [("", _("10 km (default)"))] + RADIUS_CHOICES
         self.place = None
 
+    #: Shown first; the others sit behind "More filters", so that on a phone the results
+    #: follow after less than two screens.
+    MAIN_FIELDS = ("q", "near", "radius", "birth_date", "age")
+
+    def main_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.MAIN_FIELDS]
+
+    def more_fields(self) -> list[forms.BoundField]:
+        return [self[name] for name in self.fields if name not in self.MAIN_FIELDS]
+
+    def more_active(self) -> int:
+        """How many of the further filters are set (shown on the closed "More filters")."""
+        return sum(1 for field in self.more_fields() if field.data not in (None, "", [], False))
+
+    def more_open(self) -> bool:
+        return any(field.errors for field in self.more_fields())
+
     def clean_birth_date(self) -> date | None:
         value = self.cleaned_data.get("birth_date")
         today = timezone.localdate()

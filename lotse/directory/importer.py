@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,16 +44,19 @@ class ImportReport:
     unchanged: int = 0
     skipped: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
+    #: Imported rows someone should look at (e.g. a facility far outside the municipality).
+    flagged: list[tuple[int, str]] = field(default_factory=list)
 
     @property
     def ok(self) -> int:
         return self.created + self.updated + self.unchanged
 
     def summary(self) -> str:
-        return (
+        text = (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.skipped} skipped, {len(self.errors)} errors"
         )
+        return f"{text}, {len(self.flagged)} flagged" if self.flagged else text
 
 
 # --- Transforms ---------------------------------------------------------------------------
@@ -558,6 +562,70 @@ def polygon_centroid(geometry: dict[str, Any]) -> tuple[float, float]:
     )
 
 
+#: A facility more than this far outside its municipality's districts is flagged in the report
+#: (typically swapped or mistyped coordinates); it is still imported.
+FAR_OUTSIDE_KM = 10.0
+
+
+@dataclass(frozen=True)
+class Area:
+    """A municipality's extent: the box around its district boundaries."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+
+    def km_outside(self, latitude: float, longitude: float) -> float:
+        """0 inside the box, else the distance to its nearest edge (flat-earth, km)."""
+        dy = max(self.south - latitude, 0.0, latitude - self.north)
+        dx = max(self.west - longitude, 0.0, longitude - self.east)
+        return math.hypot(dy, dx * math.cos(math.radians(latitude))) * 111.2
+
+
+def municipality_area(municipality: str) -> Area | None:
+    points = [
+        point
+        for boundary in District.objects.filter(
+            municipality=municipality, boundary__isnull=False
+        ).values_list("boundary", flat=True)
+        for point in _outer_points(boundary)
+    ]
+    if not points:
+        return None
+    lons, lats = [p[0] for p in points], [p[1] for p in points]
+    return Area(min(lats), max(lats), min(lons), max(lons))
+
+
+def _outer_points(geometry: dict[str, Any]) -> list[list[float]]:
+    if geometry.get("type") == "Polygon":
+        return list(geometry["coordinates"][0])
+    if geometry.get("type") == "MultiPolygon":
+        return [pt for poly in geometry["coordinates"] for pt in poly[0]]
+    return []
+
+
+def flag_far_outside(placed: list[tuple[int, Facility, str]], report: ImportReport) -> None:
+    """Flag facilities far outside their municipality (known by its district boundaries)."""
+    areas: dict[str, Area | None] = {}
+    for line, facility, municipality in placed:
+        if municipality not in areas:
+            areas[municipality] = municipality_area(municipality)
+        area = areas[municipality]
+        if area is None or facility.latitude is None or facility.longitude is None:
+            continue
+        km = area.km_outside(facility.latitude, facility.longitude)
+        if km > FAR_OUTSIDE_KM:
+            report.flagged.append(
+                (
+                    line,
+                    f"'{facility.name}' at ({facility.latitude}, {facility.longitude}) lies "
+                    f"{km:.0f} km outside {municipality}: check the coordinates "
+                    "(latitude and longitude swapped?)",
+                )
+            )
+
+
 def run_import(
     path: Path | str,
     mapping: dict[str, Any],
@@ -571,6 +639,7 @@ def run_import(
     save = _save_facility if target == "facility" else _save_district
     state = ImportState(mapping["source"], target)
     filters = {**mapping.get("filter", {}), **(filters or {})}
+    placed: list[tuple[int, Facility, str]] = []
     for line, record in read_records(path, mapping):
         if isinstance(record, RowError):
             report.errors.append((line, str(record)))
@@ -582,11 +651,18 @@ def run_import(
             break
         try:
             values = convert(record, mapping)
+            municipality = values.get("municipality") or values.get("city") or ""
             with transaction.atomic():
                 outcome = save(values, state)
         except RowError as exc:
             report.errors.append((line, str(exc)))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
+        if target == "facility":
+            facility = state.facilities.get(values.get("external_id", ""))
+            if facility is not None:
+                placed.append((line, facility, municipality))
+    if placed:
+        flag_far_outside(placed, report)
     invalidate_choices()
     return report

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from auditlog.registry import auditlog
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,11 @@ class AgeBand(models.TextChoices):
 #: Columns derived from a facility's own fields in ``Facility.derive_search_fields``.
 DERIVED_FIELDS = ("search_text", "geo_cell", "geo_x", "geo_y", "geo_z")
 GEO_CELL_DEGREES = 0.05  # ≈ 5.6 km north–south, ≈ 3.3 km east–west at 54° N
+
+
+#: Coordinates outside these ranges are not on Earth (e.g. latitude 200): forms refuse them.
+LATITUDE_VALIDATORS = [MinValueValidator(-90.0), MaxValueValidator(90.0)]
+LONGITUDE_VALIDATORS = [MinValueValidator(-180.0), MaxValueValidator(180.0)]
 
 
 def geo_cell(latitude: float, longitude: float) -> int:
@@ -45,8 +51,12 @@ class District(models.Model):
     name = models.CharField(_("name"), max_length=120)
     code = models.CharField(_("code"), max_length=40, blank=True)
     boundary = models.JSONField(_("boundary (GeoJSON geometry)"), null=True, blank=True)
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=LATITUDE_VALIDATORS
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=LONGITUDE_VALIDATORS
+    )
 
     class Meta:
         verbose_name = _("district")
@@ -131,8 +141,12 @@ class Facility(models.Model):
         on_delete=models.SET_NULL,
         related_name="facilities",
     )
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=LATITUDE_VALIDATORS
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=LONGITUDE_VALIDATORS
+    )
     age_from_months = models.PositiveSmallIntegerField(
         _("from age (months)"), null=True, blank=True
     )
@@ -293,8 +307,12 @@ class Service(models.Model):
     district = models.ForeignKey(
         District, verbose_name=_("district"), null=True, blank=True, on_delete=models.SET_NULL
     )
-    latitude = models.FloatField(_("latitude"), null=True, blank=True)
-    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    latitude = models.FloatField(
+        _("latitude"), null=True, blank=True, validators=LATITUDE_VALIDATORS
+    )
+    longitude = models.FloatField(
+        _("longitude"), null=True, blank=True, validators=LONGITUDE_VALIDATORS
+    )
     languages = models.ManyToManyField(Language, verbose_name=_("languages"), blank=True)
     phone = models.CharField(_("phone"), max_length=60, blank=True)
     email = models.EmailField(_("e-mail address"), blank=True)

@@ -410,3 +410,76 @@ def facilities_for_staff(user: User) -> QuerySet[Facility]:
 
 def get_facility_for_staff(user: User, pk: int) -> Facility:
     return get_object_or_404(facilities_for_staff(user), pk=pk)
+
+
+#: Boundaries on the map are simplified to about this many degrees (≈ 10 m): the shape stays,
+#: the answer shrinks from ~400 kB to a few dozen kB for a city.
+MAP_SIMPLIFY_DEGREES = 0.0001
+
+
+def simplify_ring(points: list[list[float]], tolerance: float) -> list[list[float]]:
+    """Douglas–Peucker: keep the ends, then recursively the point farthest from the chord while
+    it is farther than ``tolerance``. Rounded to 5 decimals (≈ 1 m)."""
+    if len(points) < 4:
+        return [[round(p[0], 5), round(p[1], 5)] for p in points]
+    keep = [False] * len(points)
+    keep[0] = keep[-1] = True
+    stack = [(0, len(points) - 1)]
+    while stack:
+        first, last = stack.pop()
+        (x1, y1), (x2, y2) = points[first][:2], points[last][:2]
+        length = math.hypot(x2 - x1, y2 - y1)
+        best, index = 0.0, -1
+        for i in range(first + 1, last):
+            x, y = points[i][:2]
+            if length:
+                distance = abs((x2 - x1) * (y1 - y) - (x1 - x) * (y2 - y1)) / length
+            else:
+                distance = math.hypot(x - x1, y - y1)
+            if distance > best:
+                best, index = distance, i
+        if index > 0 and best > tolerance:
+            keep[index] = True
+            stack += [(first, index), (index, last)]
+    kept = [[round(p[0], 5), round(p[1], 5)] for p, k in zip(points, keep, strict=True) if k]
+    return kept if len(kept) >= 4 else [[round(p[0], 5), round(p[1], 5)] for p in points]
+
+
+def _simplify(geometry: dict[str, Any]) -> dict[str, Any] | None:
+    def polygon(rings: list[Any]) -> list[Any]:
+        return [simplify_ring(ring, MAP_SIMPLIFY_DEGREES) for ring in rings]
+
+    if geometry.get("type") == "Polygon":
+        return {"type": "Polygon", "coordinates": polygon(geometry["coordinates"])}
+    if geometry.get("type") == "MultiPolygon":
+        return {
+            "type": "MultiPolygon",
+            "coordinates": [polygon(p) for p in geometry["coordinates"]],
+        }
+    return None
+
+
+def district_shapes(municipality: str) -> list[dict[str, Any]]:
+    """GeoJSON features of the municipality's districts (simplified boundary, name and the
+    point for its label), for the map without a tile server."""
+
+    def build() -> list[dict[str, Any]]:
+        features = []
+        for district in District.objects.filter(municipality=municipality).order_by("name"):
+            geometry = _simplify(district.boundary) if district.boundary else None
+            if geometry is None:
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": geometry,
+                    "properties": {
+                        "id": district.pk,
+                        "name": district.name,
+                        "label_at": [district.latitude, district.longitude],
+                    },
+                }
+            )
+        return features
+
+    return _cached(f"shapes:{municipality}", build)

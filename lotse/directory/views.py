@@ -23,6 +23,7 @@ from .models import Facility
 from .selectors import (
     SearchPaginator,
     distance_km,
+    district_shapes,
     facility_detail,
     facility_map_points,
     facility_search,
@@ -69,6 +70,18 @@ def map_view(request: HttpRequest) -> HttpResponse:
         "attribution": settings.LOTSE_MAP_ATTRIBUTION,
         "center": settings.LOTSE_MAP_CENTER,
         "pointsUrl": reverse("directory:map_points") + "?" + request.GET.urlencode(),
+        "districtsUrl": reverse("directory:map_districts"),
+        # The searched address ("near") as its own marker, with the search radius.
+        "place": (
+            {
+                "lat": form.place.latitude,
+                "lon": form.place.longitude,
+                "label": form.place.label,
+                "radiusKm": form.cleaned_data.get("radius") or 10,
+            }
+            if getattr(form, "place", None) and not form.errors
+            else None
+        ),
         # ?service_kind=family_manager shows only that kind of service (link from networks).
         "servicesUrl": reverse("directory:service_points")
         + (
@@ -80,6 +93,8 @@ def map_view(request: HttpRequest) -> HttpResponse:
             "details": _("Details"),
             "freePlaces": _("free places"),
             "services": _("Counselling and family services"),
+            "districts": _("Districts"),
+            "searched": _("Your search"),
         },
     }
     return render(
@@ -112,6 +127,19 @@ def map_points(request: HttpRequest) -> JsonResponse:
         for p in facility_map_points(results)
     ]
     return JsonResponse({"type": "FeatureCollection", "features": features})
+
+
+def map_districts(request: HttpRequest) -> JsonResponse:
+    """The municipality's district boundaries and names: the map's own base layer, so the map
+    reads as a map when no tile server answers (offline, in tests, behind a firewall)."""
+    response = JsonResponse(
+        {
+            "type": "FeatureCollection",
+            "features": district_shapes(settings.LOTSE_MUNICIPALITY_NAME),
+        }
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def service_points(request: HttpRequest) -> JsonResponse:

@@ -80,6 +80,12 @@ PUBLIC_VIEWS = {
     "news:organisation",
     "news:organisation_feed",
     "news:subscribe",
+    # The wish list is kept in the session before sign-in (applications/views_shortlist.py).
+    "applications:shortlist",
+    "applications:shortlist_add",
+    "applications:shortlist_remove",
+    "applications:picker",
+    "directory:map_districts",
 }
 #: Views opened through a secret link from an e-mail (no sign-in; the token is the key).
 TOKEN_VIEWS = {
@@ -109,6 +115,9 @@ NOT_CRAWLED: dict[str, str] = {
     "set_language": "POST only; test_translations.test_pages_switch_language",
     "directory:map_points": "fetched by map.js; directory/tests/test_search.py",
     "directory:service_points": "fetched by map.js; directory/tests/test_browser.py",
+    "directory:map_districts": "fetched by map.js; directory/tests/test_map_and_coordinates.py",
+    "applications:picker": "fetched by htmx from the wishes' search field; "
+    "applications/tests/test_shortlist_picker.py",
     # Actions on objects the demo city has none of in the needed state (a draft to publish,
     # a document to delete, …); their apps' access tests call every one of them.
     "applications:facility_seats_delete": "applications/tests/test_views.py",

@@ -116,3 +116,20 @@ def test_invitation_goes_out_in_the_family_language_the_counsellor_chose(
     (mail,) = [m for m in mailoutbox if m.to == ["amira@test.example"]]
     assert re.search("[\u0600-\u06ff]", mail.subject + mail.body), mail.body
     assert Application.objects.get().invitation_language == "ar"
+
+
+def test_apply_on_behalf_uses_the_facility_picker(
+    world, open_case, consent, client_for, make_facility
+):
+    """Counsellors choose wishes with the same picker as families, over every facility."""
+    case = open_case()
+    consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    make_facility(name="Kita Hafen", street="Hafendamm 3", city="Kiel")
+    page = (
+        client_for(world.lotsin)
+        .get(reverse("counselling:apply_on_behalf", args=[case.pk]))
+        .content.decode()
+    )
+    assert "data-picker" in page and "applications/picker.js" in page
+    assert '"scope": "all"' in page
+    assert "Kita Hafen — Hafendamm 3" in page

@@ -50,4 +50,6 @@ class Command(BaseCommand):
         report = run_import(data_file, mapping, filters=filters, limit=options["limit"])
         for line, reason in report.errors:
             self.stderr.write(f"{data_file.name}:{line}: {reason}")
+        for line, reason in report.flagged:
+            self.stderr.write(f"{data_file.name}:{line}: check: {reason}")
         self.stdout.write(f"{data_file.name}: {report.summary()}")

@@ -13,6 +13,44 @@
   map.attributionControl = L.control.attribution({ position: rtl ? "bottomleft" : "bottomright" }).addTo(map);
   L.tileLayer(config.tileUrl, { attribution: config.attribution, maxZoom: 19 }).addTo(map);
 
+  // The municipality's districts, drawn from our own data below the markers: without a tile
+  // server (offline, tests) the map still shows where things are.
+  map.createPane("districts");
+  map.getPane("districts").style.zIndex = "350";
+  if (config.districtsUrl) {
+    fetch(config.districtsUrl, { headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { features: [] }; })
+      .then(function (data) {
+        var shapes = L.geoJSON(data, {
+          pane: "districts",
+          interactive: false,
+          style: { color: "#5b6770", weight: 1.5, dashArray: "4 3", fillColor: "#fbfaf5", fillOpacity: 0.7 }
+        }).addTo(map);
+        data.features.forEach(function (f) {
+          var at = f.properties.label_at;
+          if (!at || at[0] === null) { return; }
+          var label = document.createElement("span");
+          label.textContent = f.properties.name;
+          L.marker(at, {
+            pane: "districts", interactive: false, keyboard: false,
+            icon: L.divIcon({ className: "district-label", html: label, iconSize: null })
+          }).addTo(map);
+        });
+        el.setAttribute("data-districts", String(data.features.length));
+        if (!el.getAttribute("data-fitted") && data.features.length) { map.fitBounds(shapes.getBounds()); }
+      });
+  }
+
+  // The searched address: its own marker and the search radius.
+  if (config.place) {
+    var here = [config.place.lat, config.place.lon];
+    L.circle(here, { radius: config.place.radiusKm * 1000, color: "#b35c00", weight: 1.5, fill: false, interactive: false }).addTo(map);
+    L.circleMarker(here, { radius: 10, color: "#5c2f00", weight: 3, fillColor: "#f28c28", fillOpacity: 1 })
+      .bindTooltip(config.labels.searched + ": " + config.place.label, { permanent: true, direction: "top", offset: [0, -10] })
+      .addTo(map);
+    el.setAttribute("data-place", config.place.label);
+  }
+
   function text(tag, value) {
     var node = document.createElement(tag);
     node.textContent = value;
@@ -53,7 +91,11 @@
       });
       map.addLayer(cluster);
       el.setAttribute("data-markers", String(data.features.length));
-      if (bounds.length) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 }); }
+      if (config.place) { bounds.push([config.place.lat, config.place.lon]); }
+      if (bounds.length) {
+        map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
+        el.setAttribute("data-fitted", "1");
+      }
     });
 
   // Counselling services and people (e.g. family managers) as a second, switchable layer.
