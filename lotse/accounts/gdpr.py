@@ -151,6 +151,7 @@ LABELS: dict[str, Promise] = {
     "created_at": gettext_lazy("Created"),
     "counselling_organisation": gettext_lazy("Counselling service"),
     "wishes": gettext_lazy("Wishes"),
+    "wish_list": gettext_lazy("Wish list"),
     "rank": gettext_lazy("Rank"),
     "facility": gettext_lazy("Facility"),
     "offers": gettext_lazy("Offers"),

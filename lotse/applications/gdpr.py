@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from lotse.accounts.models import User
 from lotse.core.retention import audit_scrub
 
-from .models import Application, Child, Guardian, Offer, Wish
+from .models import Application, Child, Guardian, Offer, ShortlistEntry, Wish
 from .services import application_withdraw_within
 
 #: What an anonymised child is called from then on.
@@ -111,7 +111,11 @@ def export_user_data(user: User) -> dict[str, Any]:
                 "applications": applications,
             }
         )
-    return {"children": children, "withheld": sorted(set(withheld))}
+    wish_list = [
+        entry.facility.name
+        for entry in ShortlistEntry.objects.filter(user=user).select_related("facility")
+    ]
+    return {"children": children, "withheld": sorted(set(withheld)), "wish_list": wish_list}
 
 
 def _anonymise_child(child: Child) -> None:
@@ -179,6 +183,8 @@ def erase_user_data(user: User) -> list[str]:
       deleted.
     """
     unlinked = anonymised = deleted = withdrawn = 0
+    # The wish list is the person's own and serves nobody else: it goes entirely.
+    ShortlistEntry.objects.filter(user=user).delete()
     for child in list(_children(user)):
         others = child.guardian_links.exclude(user=user).exists()
         if others:

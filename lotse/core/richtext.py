@@ -43,12 +43,18 @@ URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 
 class _ShiftHeadings(Treeprocessor):
-    """``#`` becomes ``<h2>``: the page title is the only ``<h1>`` (one per page, WCAG)."""
+    """``#`` becomes ``<h2>``: the page title is the only ``<h1>`` (one per page, WCAG). No
+    level is skipped either (an author's ``##`` right under the title becomes ``<h2>``, not
+    ``<h3>``): the outline stays valid HTML and screen readers do not announce missing levels.
+    """
 
     def run(self, root: etree.Element) -> None:
+        previous = 1  # the page's <h1>
         for element in root.iter():
-            if element.tag in {"h1", "h2", "h3", "h4", "h5"}:
-                element.tag = f"h{int(element.tag[1]) + 1}"
+            if element.tag in {"h1", "h2", "h3", "h4", "h5", "h6"}:
+                level = min(int(element.tag[1]) + 1, previous + 1, 6)
+                element.tag = f"h{level}"
+                previous = level
 
 
 class _ShiftHeadingsExtension(Extension):

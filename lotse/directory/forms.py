@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -51,8 +52,12 @@ class FacilitySearchForm(forms.Form):
     )
     # Free values with a select widget: an unknown code in a shared link finds nothing
     # instead of failing the whole search.
+    # A length check, not max_length: that would put maxlength on the <select> (invalid HTML).
     language = forms.CharField(
-        label=_("Language"), required=False, max_length=12, widget=forms.Select
+        label=_("Language"),
+        required=False,
+        validators=[MaxLengthValidator(12)],
+        widget=forms.Select,
     )
     concept = IdField(label=_("Pedagogical concept"), required=False, widget=forms.Select)
     district = IdField(label=_("District"), required=False, widget=forms.Select)

@@ -5,6 +5,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +28,11 @@ class CalendarFilterForm(forms.Form):
     organiser = forms.TypedChoiceField(
         label=_("Organiser"), required=False, coerce=int, empty_value=None
     )
+    # No max_length: it would put maxlength on <input type="month">, which HTML forbids.
     month = forms.CharField(
         label=_("Month"),
         required=False,
-        max_length=7,
+        validators=[MaxLengthValidator(7)],
         widget=forms.DateInput(attrs={"type": "month"}),
         help_text=_("For example 2026-03."),
     )

@@ -201,3 +201,17 @@ def test_shortlist_services_check_actor_and_limit(make_user, make_facility):
         services_shortlist.shortlist_add(actor=parent, facility=facilities[-1])
     assert services_shortlist.shortlist_add(actor=parent, facility=facilities[0]) is False
     assert services_shortlist.shortlist_remove(actor=parent, facility_ids=[facilities[0].pk]) == 1
+
+
+def test_wish_list_is_in_the_data_export_and_goes_with_erasure(make_user, engelsby):
+    from lotse.accounts.gdpr import gdpr_export
+    from lotse.applications.gdpr import erase_user_data
+
+    a, _, _ = engelsby
+    parent, other = make_user(), make_user()
+    services_shortlist.shortlist_merge(actor=parent, facility_ids=[a.pk])
+    services_shortlist.shortlist_merge(actor=other, facility_ids=[a.pk])
+    assert gdpr_export(parent)["applications"]["wish_list"] == ["Kita Engelsby"]
+    erase_user_data(parent)
+    assert not ShortlistEntry.objects.filter(user=parent).exists()
+    assert ShortlistEntry.objects.filter(user=other).exists()

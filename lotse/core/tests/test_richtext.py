@@ -61,3 +61,12 @@ def test_validate_markdown_accepts_ordinary_writing():
         "# Titel\n\n**fett**, *kursiv*, [Link](https://example.org), <https://example.org>, "
         "[Mail](mailto:a@example.org)\n\n- eins\n- zwei\n\n| a | b |\n|---|---|\n| 1 | 2 |"
     )
+
+
+def test_headings_never_skip_a_level_below_the_page_title():
+    """``##`` right under the page's <h1> must not become <h3> (invalid outline, Nu checker)."""
+    html = render_markdown("## Fees\n\ntext\n\n#### Detail\n\n# Part\n\n### Sub\n")
+    assert "<h2>Fees</h2>" in html
+    assert "<h3>Detail</h3>" in html
+    assert "<h2>Part</h2>" in html and "<h3>Sub</h3>" in html
+    assert "<h1>" not in html and "<h4>" not in html

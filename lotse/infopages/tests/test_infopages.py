@@ -79,7 +79,7 @@ def test_editor_pages_preview_diff_and_publish(planner, costs, client_for):
         "infopages:version", args=[version.pk]
     )
     preview = client.get(response.url).content.decode()
-    assert "<h3>الرسوم</h3>" in preview and 'dir="rtl"' in preview
+    assert "<h2>الرسوم</h2>" in preview and 'dir="rtl"' in preview  # no level skipped
     client.post(reverse("infopages:publish", args=[version.pk]))
     client.post(url, {"title": "التكاليف", "body": "## الرسوم\n\nنص جديد", "note": "x"})
     newer = PageVersion.objects.filter(page=costs, language="ar").first()
