@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q
 from lotse.core.retention import audit_scrub, months_before
 
 from .gdpr import ANONYMISED_NAME, anonymise_child
-from .models import Application, Child
+from .models import Application, Child, ShortlistEntry
 
 #: Finished applications (withdrawn, declined, placed) are anonymised this many months after
 #: their last change: long enough for objections against the allocation (Widerspruch, one
@@ -50,7 +50,10 @@ def retention_job(now: datetime) -> list[str]:
             child.delete()
             audit_scrub(Child, [pk])
             deleted += 1
+    # Wish lists are a help for an application that was never made: they do not linger.
+    stale, _ = ShortlistEntry.objects.filter(created_at__lt=cutoff).delete()
     return [
         f"applications: {anonymised} child(ren) with applications finished before "
-        f"{cutoff:%Y-%m-%d} anonymised, {deleted} child(ren) without application deleted"
+        f"{cutoff:%Y-%m-%d} anonymised, {deleted} child(ren) without application deleted, "
+        f"{stale} wish-list entr(ies) removed"
     ]

@@ -215,3 +215,21 @@ def test_wish_list_is_in_the_data_export_and_goes_with_erasure(make_user, engels
     erase_user_data(parent)
     assert not ShortlistEntry.objects.filter(user=parent).exists()
     assert ShortlistEntry.objects.filter(user=other).exists()
+
+
+def test_retention_removes_wish_list_entries_after_24_months(make_user, engelsby):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from lotse.applications.retention import retention_job
+
+    a, b, _ = engelsby
+    parent = make_user()
+    services_shortlist.shortlist_merge(actor=parent, facility_ids=[a.pk, b.pk])
+    ShortlistEntry.objects.filter(facility=a).update(
+        created_at=timezone.now() - dt.timedelta(days=25 * 31)
+    )
+    report = retention_job(timezone.now())
+    assert "1 wish-list entr(ies) removed" in report[0]
+    assert list(ShortlistEntry.objects.values_list("facility_id", flat=True)) == [b.pk]
