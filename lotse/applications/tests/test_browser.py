@@ -9,6 +9,7 @@ from lotse.accounts.models import Organisation, Role
 from lotse.accounts.testing import browser_sign_in as sign_in
 from lotse.allocation import services as allocation
 from lotse.applications.models import Application, Offer
+from lotse.applications.testing import pick_facility
 
 from .helpers import apply, jugendamt, next_august, rules, seats
 
@@ -47,9 +48,9 @@ def test_whole_journey(page, live_server, make_org, make_user, make_facility):
     page.fill("input[name=birth_date]", f"{start.year - 4}-03-15")
     page.fill("input[name=desired_start]", f"{start:%Y-%m}")
     page.fill("input[name=weekly_hours]", "35")
-    page.select_option("select[name=wish_1]", str(sonne.pk))
-    page.select_option("select[name=wish_2]", str(mond.pk))
-    page.select_option("select[name=wish_3]", str(stern.pk))
+    pick_facility(page, "wish_1", sonne)
+    pick_facility(page, "wish_2", mond)
+    pick_facility(page, "wish_3", stern)
     page.check("input[name=consent]")
     page.click("main form button[type=submit]")
     page.wait_for_selector("[data-status=submitted]")

@@ -118,6 +118,8 @@ NOT_CRAWLED: dict[str, str] = {
     "directory:map_districts": "fetched by map.js; directory/tests/test_map_and_coordinates.py",
     "applications:picker": "fetched by htmx from the wishes' search field; "
     "applications/tests/test_shortlist_picker.py",
+    "applications:shortlist_remove": "POST, shown only for a facility on the wish list (the "
+    "demo users keep none); applications/tests/test_shortlist_picker.py",
     # Actions on objects the demo city has none of in the needed state (a draft to publish,
     # a document to delete, …); their apps' access tests call every one of them.
     "applications:facility_seats_delete": "applications/tests/test_views.py",

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from lotse.accounts.testing import browser_sign_in as sign_in
 from lotse.applications.models import Application
+from lotse.applications.testing import pick_facility
 from lotse.counselling.models import Case, Referral
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -91,7 +92,7 @@ def test_counsellor_journey(page, live_server, world, make_facility):
     page.fill("input[name=first_name]", "Amira")
     page.fill("input[name=last_name]", "R.")
     page.fill("input[name=birth_date]", date(today.year - 1, 2, 1).isoformat())
-    page.select_option("select[name=wish_1]", str(facility.pk))
+    pick_facility(page, "wish_1", facility)
     page.fill("input[name=desired_start]", date(today.year + 1, 8, 1).isoformat())
     page.fill("input[name=weekly_hours]", "30")
     page.check("input[name=consent]")

@@ -18,6 +18,7 @@ from django.core import mail
 
 from lotse.accounts.models import User
 from lotse.applications.models import Application
+from lotse.applications.testing import pick_facility
 from lotse.applications.tests.helpers import jugendamt, next_august, published_round, rules, seats
 from lotse.infopages import demo as infopages_demo
 
@@ -130,7 +131,7 @@ def test_family_journey_in_their_language(
     page.fill("input[name=birth_date]", f"{start.year - 4}-03-15")
     page.fill("input[name=desired_start]", f"{start:%Y-%m}")
     page.fill("input[name=weekly_hours]", "35")
-    page.select_option("select[name=wish_1]", str(kita.pk))
+    pick_facility(page, "wish_1", kita)
     page.check("input[name=consent]")
     page.click("main form button[type=submit]")
     page.wait_for_selector("[data-status=submitted]")

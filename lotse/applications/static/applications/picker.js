@@ -104,9 +104,26 @@
         if (options().length === 1) { choose(options()[0]); }
       }
     });
-    results.addEventListener("htmx:afterSwap", function () {
+    // A late answer replaces the list under someone walking it: keep their place.
+    function mine(event) {
+      return event.target === results || event.target === search ||
+        (event.detail && event.detail.target === results);
+    }
+    var kept = null;
+    document.addEventListener("htmx:beforeSwap", function (event) {
+      if (!mine(event)) { return; }
+      var active = document.activeElement;
+      kept = results.contains(active) ? active.getAttribute("data-value") : null;
+    });
+    document.addEventListener("htmx:afterSwap", function (event) {
+      if (!mine(event)) { return; }
       var answer = results.querySelector("[data-picker-message]");
       status.textContent = answer ? answer.getAttribute("data-picker-message") : "";
+      if (kept !== null) {
+        var again = results.querySelector('.picker-option[data-value="' + kept + '"]') || options()[0];
+        (again || search).focus();
+        kept = null;
+      }
     });
     showCurrent();
   }

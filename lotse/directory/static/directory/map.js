@@ -44,7 +44,10 @@
   // The searched address: its own marker and the search radius.
   if (config.place) {
     var here = [config.place.lat, config.place.lon];
-    L.circle(here, { radius: config.place.radiusKm * 1000, color: "#b35c00", weight: 1.5, fill: false, interactive: false }).addTo(map);
+    var reach = L.circle(here, { radius: config.place.radiusKm * 1000, color: "#b35c00", weight: 1.5, fill: false, interactive: false }).addTo(map);
+    // Show the whole search area around the place rather than only the nearest markers.
+    map.fitBounds(reach.getBounds());
+    el.setAttribute("data-fitted", "1");
     L.circleMarker(here, { radius: 10, color: "#5c2f00", weight: 3, fillColor: "#f28c28", fillOpacity: 1 })
       .bindTooltip(config.labels.searched + ": " + config.place.label, { permanent: true, direction: "top", offset: [0, -10] })
       .addTo(map);
@@ -91,8 +94,7 @@
       });
       map.addLayer(cluster);
       el.setAttribute("data-markers", String(data.features.length));
-      if (config.place) { bounds.push([config.place.lat, config.place.lon]); }
-      if (bounds.length) {
+      if (bounds.length && !config.place) {
         map.fitBounds(bounds, { padding: [20, 20], maxZoom: 15 });
         el.setAttribute("data-fitted", "1");
       }
