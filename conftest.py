@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 
 from lotse.accounts.mfa import totp_provision
 from lotse.accounts.models import Membership, Organisation, Role, User
@@ -32,6 +35,25 @@ CHROMIUM_ARGS = [
 
 
 NOT_RUN = "NOT RUN: "
+
+# Hypothesis: every run keeps its examples in .hypothesis/ (git-ignored), so a failure found
+# once is tried first next time and replays. Hypothesis' own CI profile would drop the database
+# and fix the examples (derandomize); ours keeps both and draws more examples. Tests that set
+# max_examples themselves keep their number; HYPOTHESIS_PROFILE=lotse-dev|lotse-ci chooses.
+EXAMPLES = DirectoryBasedExampleDatabase(str(Path(__file__).parent / ".hypothesis" / "examples"))
+hypothesis_settings.register_profile("lotse-dev", database=EXAMPLES, deadline=None)
+hypothesis_settings.register_profile(
+    "lotse-ci",
+    database=EXAMPLES,
+    derandomize=False,
+    deadline=None,
+    max_examples=300,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("lotse-ci" if IN_CI else "lotse-dev")
+)
 
 
 def cannot_run(reason: str) -> None:

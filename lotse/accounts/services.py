@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .models import Membership, Organisation, Role, User
+from .models import User
+
+
+def _require_own_account(actor: User) -> None:
+    """Everybody edits only their own account, and only while it is active."""
+    if not actor.is_authenticated or not actor.is_active:
+        raise PermissionDenied
 
 
 @transaction.atomic
 def user_update_profile(*, actor: User, full_name: str, language: str) -> User:
+    _require_own_account(actor)
     actor.full_name = full_name.strip()
     actor.language = language
     actor.language_chosen = True
@@ -22,6 +29,7 @@ def user_update_profile(*, actor: User, full_name: str, language: str) -> User:
 @transaction.atomic
 def user_set_language(*, actor: User, language: str) -> User:
     """The language of the account's pages, e-mails and letters (the header's switcher)."""
+    _require_own_account(actor)
     if language not in {code for code, _name in settings.LANGUAGES}:
         raise ValidationError(_("This language is not available."))
     if actor.language != language or not actor.language_chosen:
@@ -29,13 +37,3 @@ def user_set_language(*, actor: User, language: str) -> User:
         actor.language_chosen = True
         actor.save(update_fields=["language", "language_chosen"])
     return actor
-
-
-@transaction.atomic
-def membership_grant(
-    *, actor: User | None, user: User, organisation: Organisation, role: Role | str
-) -> Membership:
-    membership, _ = Membership.objects.get_or_create(
-        user=user, organisation=organisation, role=str(role)
-    )
-    return membership

@@ -616,12 +616,15 @@ def _set_status(application: Application, status: str) -> None:
     application.save(update_fields=["status", "updated_at"])
 
 
-def _lock_open_offer(offer: Offer) -> Offer:
+def _lock_open_offer(offer: Offer, actor: User) -> Offer:
+    """Lock the offer; only the child's guardian may answer it, and is told nothing about
+    someone else's offer (checked before its state)."""
     offer = (
         Offer.objects.select_for_update()
         .select_related("application__child", "facility")
         .get(pk=offer.pk)
     )
+    _require_guardian(actor, offer.application)
     if offer.status != Offer.Status.OFFERED:
         raise ValidationError(_("This offer has already been answered or has expired."))
     return offer
@@ -635,9 +638,8 @@ def offer_accept(*, actor: User, offer: Offer) -> Offer:
     ``taken <= capacity`` rejects any oversell that slipped through, so the last seat goes to
     exactly one family.
     """
-    offer = _lock_open_offer(offer)
+    offer = _lock_open_offer(offer, actor)
     application = offer.application
-    _require_guardian(actor, application)
     if offer.deadline < timezone.now():
         raise ValidationError(_("The deadline to answer this offer has passed."))
     quota = SeatQuota.objects.select_for_update().get(pk=offer.quota_id)
@@ -694,9 +696,8 @@ def _notify_facility_staff(offer: Offer, application: Application) -> None:
 @entry_point
 def offer_decline(*, actor: User, offer: Offer) -> Offer:
     """Decline an open offer; the seat moves on to the next child with priority for it."""
-    offer = _lock_open_offer(offer)
+    offer = _lock_open_offer(offer, actor)
     application = offer.application
-    _require_guardian(actor, application)
     _close_offer(offer, Offer.Status.DECLINED)
     _set_status(application, Application.Status.DECLINED)
     _notify(application, "declined", offer=offer)

@@ -45,6 +45,7 @@ from .selectors import (
     cases_past_retention,
     counselling_services_for_user,
     counsellors_of,
+    get_referral_for_outcome,
 )
 
 #: How long a case is kept after it was opened or closed, unless a counsellor sets another date.
@@ -393,6 +394,7 @@ def _notify_target(referral: Referral) -> None:
 def referral_record_outcome(
     *, actor: User, referral: Referral, outcome: str, note: str = ""
 ) -> Referral:
+    get_referral_for_outcome(user=actor, pk=referral.pk)  # the sender or the target, else 404
     referral = Referral.objects.select_for_update().select_related("case").get(pk=referral.pk)
     if referral.case.is_anonymised:
         raise ValidationError(_("This case has been anonymised and can no longer be changed."))

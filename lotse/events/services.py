@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
@@ -41,6 +42,7 @@ from .selectors import (
     event_cancellation_deadline,
     event_has_started,
     event_start,
+    organiser_organisations,
     registration_can_cancel,
 )
 from .tokens import OPTIN_MAX_AGE, make_token
@@ -65,6 +67,26 @@ class RegistrationData:
     member_organisation_id: int | None = None
     answers: dict[str, Any] | None = None
     language: str = "de"
+
+
+# --- Who may act (every service checks its actor itself) ----------------------------------
+
+
+def _require_organiser(actor: User, organisation_id: int) -> None:
+    """Coordinators and administrators of the organising organisation."""
+    if not organiser_organisations(actor).filter(pk=organisation_id).exists():
+        raise PermissionDenied
+
+
+def _may_cancel(actor: User, registration: Registration) -> bool:
+    """The registered person (signed in, or the account with the registration's address) and
+    the event's organisers. ``actor=None`` is the holder of the registration's signed link,
+    which the view has checked."""
+    if not actor.is_authenticated or not actor.is_active:
+        return False
+    if registration.user_id == actor.pk or registration.email.lower() == actor.email.lower():
+        return True
+    return organiser_organisations(actor).filter(pk=registration.event.organiser_id).exists()
 
 
 # --- Helpers -------------------------------------------------------------------------------
@@ -247,6 +269,8 @@ def registration_create(
     a pending registration gets its link again, an active one an e-mail with its own page
     (created=False either way); only the address's owner reads the difference.
     """
+    if actor is not None and actor.is_authenticated and not actor.is_active:
+        raise PermissionDenied  # a deactivated account acts for nobody
     now = timezone.now()
     event = _lock(event.pk)
     check_registration_open(event, now)
@@ -335,6 +359,8 @@ def registration_cancel(
     *, actor: User | None, registration: Registration, by_organiser: bool = False
 ) -> Registration:
     """Cancel a registration and offer the freed place to the next person waiting."""
+    if actor is not None and not _may_cancel(actor, registration):
+        raise PermissionDenied
     now = timezone.now()
     event = _lock(registration.event_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
@@ -464,6 +490,7 @@ def _remind(event_id: int, now: datetime) -> int:
 @transaction.atomic
 def event_cancel(*, actor: User, event: Event) -> Event:
     """Cancel the whole event; every active registration is told."""
+    _require_organiser(actor, event.organiser_id)
     now = timezone.now()
     locked = _lock(event.pk)
     if locked.status == Event.Status.CANCELLED:
@@ -516,6 +543,7 @@ def event_create(
     *, actor: User, organiser: Organisation, fields: dict[str, Any], target_groups: Iterable[str]
 ) -> Event:
     """A new event as a draft; it appears in the calendar once it has a date and is published."""
+    _require_organiser(actor, organiser.pk)
     event = Event(organiser=organiser, created_by=actor, status=Event.Status.DRAFT)
     for name in EVENT_FIELDS:
         if name in fields:
@@ -532,6 +560,7 @@ def event_update(
 ) -> Event:
     """Change an event. Fewer places than are taken is refused; more places go to the
     waiting list at once."""
+    _require_organiser(actor, event.organiser_id)
     now = timezone.now()
     locked = _lock(event.pk)
     capacity = fields.get("capacity", locked.capacity)
@@ -553,6 +582,7 @@ def event_update(
 
 @transaction.atomic
 def event_publish(*, actor: User, event: Event) -> Event:
+    _require_organiser(actor, event.organiser_id)
     locked = _lock(event.pk)
     if locked.status == Event.Status.CANCELLED:
         raise RegistrationError("cancelled", _("A cancelled event cannot be published again."))
@@ -567,6 +597,7 @@ def event_publish(*, actor: User, event: Event) -> Event:
 
 @transaction.atomic
 def session_add(*, actor: User, event: Event, fields: dict[str, Any]) -> Session:
+    _require_organiser(actor, event.organiser_id)
     session = Session(event=event, **fields)
     session.full_clean()
     session.save()
@@ -576,6 +607,7 @@ def session_add(*, actor: User, event: Event, fields: dict[str, Any]) -> Session
 
 @transaction.atomic
 def session_delete(*, actor: User, session: Session) -> None:
+    _require_organiser(actor, session.event.organiser_id)
     if session.attendances.filter(present=True).exists():
         raise RegistrationError(
             "has_attendance",
@@ -588,6 +620,7 @@ def session_delete(*, actor: User, session: Session) -> None:
 
 @transaction.atomic
 def question_add(*, actor: User, event: Event, fields: dict[str, Any]) -> Question:
+    _require_organiser(actor, event.organiser_id)
     position = (event.questions.aggregate(m=Max("position"))["m"] or 0) + 1
     question = Question(event=event, position=position, **fields)
     question.full_clean()
@@ -597,6 +630,7 @@ def question_add(*, actor: User, event: Event, fields: dict[str, Any]) -> Questi
 
 @transaction.atomic
 def question_delete(*, actor: User, question: Question) -> None:
+    _require_organiser(actor, question.event.organiser_id)
     # Answers already given stay in the registrations (stored with the question's label).
     question.delete()
 
@@ -605,6 +639,7 @@ def question_delete(*, actor: User, question: Question) -> None:
 def session_attendance_record(*, actor: User, session: Session, present_ids: Iterable[int]) -> int:
     """Set who was present at ``session``; only confirmed participants can be marked, and
     only once the date has begun (a certificate must not attest a future date)."""
+    _require_organiser(actor, session.event.organiser_id)
     if not session.has_started:
         raise RegistrationError(
             "not_started",
@@ -647,6 +682,7 @@ def event_document_upload(
     *, actor: User, event: Event, title: str, upload: UploadedFile, visibility: str
 ) -> Document:
     """Store a documentation file after checking its content type and size."""
+    _require_organiser(actor, event.organiser_id)
     checked = upload_check(upload)
     name = checked.name[:150]
     document = Document(
@@ -663,6 +699,7 @@ def event_document_upload(
 
 @transaction.atomic
 def event_document_delete(*, actor: User, document: Document) -> None:
+    _require_organiser(actor, document.event.organiser_id)
     document_remove(document)
 
 
@@ -670,6 +707,7 @@ def event_document_delete(*, actor: User, document: Document) -> None:
 def association_member_add(
     *, actor: User, association: Organisation, member: Organisation
 ) -> MemberOrganisation:
+    _require_organiser(actor, association.pk)
     if member.pk == association.pk:
         raise RegistrationError("self", _("An organisation cannot be its own member."))
     link, _created = MemberOrganisation.objects.get_or_create(
@@ -680,4 +718,5 @@ def association_member_add(
 
 @transaction.atomic
 def association_member_remove(*, actor: User, link: MemberOrganisation) -> None:
+    _require_organiser(actor, link.association_id)
     link.delete()

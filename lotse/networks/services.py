@@ -2,8 +2,9 @@
 and services on the public map, calendar feeds and needs analyses.
 
 Every function is keyword-only, takes the acting user, runs in one transaction and is
-audit-logged by django-auditlog (the models are registered in ``models.py``). Permission checks
-happen in the views through the scoped selectors; services check the invariants.
+audit-logged by django-auditlog (the models are registered in ``models.py``). Every service
+checks its actor itself (``PermissionDenied``) before it validates anything; the views fetch
+through the scoped selectors as well (a foreign object is a 404).
 Programme calls and funding live in ``services_funding.py``.
 """
 
@@ -23,6 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Membership, Organisation, Role, User
+from lotse.accounts.selectors import user_has_role
 from lotse.core.documents import document_remove, document_store, upload_check
 from lotse.core.mail import Attachment, queue_mail
 from lotse.directory.models import Service
@@ -45,11 +47,13 @@ from .models import (
     Task,
     WorkingGroup,
 )
-from .selectors import network_access, network_managers, network_people
+from .selectors import applicant_organisations, network_access, network_managers, network_people
 
 #: Uploaded documents: office formats, PDF, images and plain text; never HTML or scripts.
 #: A facilitated series over 18 months every two weeks stays well below this.
 SERIES_MAX_MEETINGS = 60
+#: Who may found a network.
+FOUNDER_ROLES = (Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
 
 
 def _unique_slug(name: str) -> str:
@@ -64,8 +68,18 @@ def _unique_slug(name: str) -> str:
 # --- Who may act (every service checks its actor itself) --------------------------------------
 
 
+def _is_member(actor: User, network: Network) -> bool:
+    return network_access(actor, network).member
+
+
 def _require_member(actor: User, network: Network) -> None:
-    if not network_access(actor, network).member:
+    if not _is_member(actor, network):
+        raise PermissionDenied
+
+
+def _require_part_of(network: Network, obj: WorkingGroup | Meeting | Task | None) -> None:
+    """An object being edited belongs to the network the actor was checked for."""
+    if obj is not None and obj.network_id != network.pk:
         raise PermissionDenied
 
 
@@ -97,7 +111,10 @@ def network_create(
     email: str = "",
     website: str = "",
 ) -> Network:
-    """Create the network's organisation and profile; the creator becomes its coordinator."""
+    """Create the network's organisation and profile; the creator becomes its coordinator.
+    Coordinators, Jugendamt planners and administrators may found networks."""
+    if not actor.is_active or not user_has_role(actor, FOUNDER_ROLES):
+        raise PermissionDenied
     organisation = Organisation.objects.create(
         name=name.strip(),
         slug=_unique_slug(name),
@@ -134,6 +151,7 @@ def network_update(
     email: str,
     website: str,
 ) -> Network:
+    _require_manager(actor, network)
     organisation = network.organisation
     organisation.name = name.strip()
     organisation.municipality = municipality
@@ -267,6 +285,7 @@ def network_member_update(
     function: str,
     organisation: Organisation | None,
 ) -> NetworkMember:
+    _require_manager(actor, member.network)
     list(NetworkMember.objects.select_for_update().filter(network=member.network))
     member.role = role
     member.function = function
@@ -278,6 +297,7 @@ def network_member_update(
 
 @transaction.atomic
 def network_member_remove(*, actor: User, member: NetworkMember) -> None:
+    _require_manager(actor, member.network)
     network = member.network
     # Lock the network's member rows so two removals cannot both leave it without coordinator.
     list(NetworkMember.objects.select_for_update().filter(network=network))
@@ -295,6 +315,7 @@ def member_organisation_add(
     field: str = "",
     joined_on: date | None = None,
 ) -> MemberOrganisation:
+    _require_manager(actor, network)
     name = name.strip() or (organisation.name if organisation else "")
     if not name:
         raise ValidationError({"name": _("Please enter the organisation's name.")})
@@ -307,6 +328,7 @@ def member_organisation_add(
 
 @transaction.atomic
 def member_organisation_remove(*, actor: User, member_organisation: MemberOrganisation) -> None:
+    _require_manager(actor, member_organisation.network)
     member_organisation.delete()
 
 
@@ -321,6 +343,8 @@ def working_group_save(
     members: Iterable[NetworkMember] = (),
     group: WorkingGroup | None = None,
 ) -> WorkingGroup:
+    _require_manager(actor, network)
+    _require_part_of(network, group)
     members = list(members)
     if any(m.network_id != network.pk for m in [*members, *([lead] if lead else [])]):
         raise ValidationError(_("Only members of this network can join its working groups."))
@@ -363,6 +387,8 @@ def meeting_save(
     status: str = Meeting.Status.PLANNED,
     meeting: Meeting | None = None,
 ) -> Meeting:
+    _require_planner(actor, network)
+    _require_part_of(network, meeting)
     _check_times(starts_at, ends_at)
     if not location and not online_url:
         raise ValidationError(_("Please give a place or an online meeting link."))
@@ -406,6 +432,7 @@ def meeting_series_create(
     facilitator: NetworkMember | None = None,
 ) -> MeetingSeries:
     """A facilitated series: one meeting every ``interval_weeks`` over the programme period."""
+    _require_planner(actor, network)
     if ends_on < starts_on:
         raise ValidationError({"ends_on": _("The period cannot end before it starts.")})
     if facilitator is not None and facilitator.network_id != network.pk:
@@ -455,6 +482,7 @@ def agenda_item_add(
     presenter: str = "",
     duration_minutes: int | None = None,
 ) -> AgendaItem:
+    _require_planner(actor, meeting.network)
     # Lock the meeting so two people adding items at once get different positions.
     Meeting.objects.select_for_update().get(pk=meeting.pk)
     last = meeting.agenda.aggregate(m=Max("position"))["m"] or 0
@@ -469,12 +497,14 @@ def agenda_item_add(
 
 @transaction.atomic
 def agenda_item_remove(*, actor: User, item: AgendaItem) -> None:
+    _require_planner(actor, item.meeting.network)
     item.delete()
 
 
 @transaction.atomic
 def meeting_invite(*, actor: User, meeting: Meeting, users: Iterable[User]) -> int:
     """Invite people of the network; each new invitee gets an e-mail with a calendar entry."""
+    _require_planner(actor, meeting.network)
     allowed = {u.pk for u in network_people(meeting.network)}
     created = 0
     for user in users:
@@ -500,10 +530,9 @@ def meeting_invite(*, actor: User, meeting: Meeting, users: Iterable[User]) -> i
 
 @transaction.atomic
 def invitation_respond(*, actor: User, meeting: Meeting, response: str) -> Invitation:
+    _require_member(actor, meeting.network)
     if response not in Invitation.Response.values:
         raise ValidationError(_("Please choose an answer."))
-    if not network_access(actor, meeting.network).member:
-        raise ValidationError(_("Only people of this network can answer."))
     invitation, _new = Invitation.objects.select_for_update().get_or_create(
         meeting=meeting, user=actor
     )
@@ -515,6 +544,7 @@ def invitation_respond(*, actor: User, meeting: Meeting, response: str) -> Invit
 @transaction.atomic
 def meeting_attendance_record(*, actor: User, meeting: Meeting, present: Iterable[User]) -> None:
     """Record who attended (everyone invited but not ticked is absent); the meeting is held."""
+    _require_planner(actor, meeting.network)
     present_ids = {u.pk for u in present}
     invited = {i.user_id: i for i in meeting.invitations.select_for_update()}
     allowed = {u.pk for u in network_people(meeting.network)}
@@ -532,6 +562,7 @@ def meeting_attendance_record(*, actor: User, meeting: Meeting, present: Iterabl
 
 @transaction.atomic
 def minutes_save(*, actor: User, meeting: Meeting, minutes: str) -> Meeting:
+    _require_planner(actor, meeting.network)
     meeting.minutes = minutes
     meeting.minutes_updated_at = timezone.now()
     meeting.save(update_fields=["minutes", "minutes_updated_at"])
@@ -540,6 +571,7 @@ def minutes_save(*, actor: User, meeting: Meeting, minutes: str) -> Meeting:
 
 @transaction.atomic
 def decision_add(*, actor: User, meeting: Meeting, text: str) -> Decision:
+    _require_planner(actor, meeting.network)
     if not text.strip():
         raise ValidationError({"text": _("Please write down the decision.")})
     return Decision.objects.create(meeting=meeting, text=text.strip())
@@ -547,6 +579,7 @@ def decision_add(*, actor: User, meeting: Meeting, text: str) -> Decision:
 
 @transaction.atomic
 def decision_remove(*, actor: User, decision: Decision) -> None:
+    _require_planner(actor, decision.meeting.network)
     decision.delete()
 
 
@@ -565,6 +598,8 @@ def task_save(
     meeting: Meeting | None = None,
     task: Task | None = None,
 ) -> Task:
+    _require_planner(actor, network)
+    _require_part_of(network, task)
     if owner is not None and owner.network_id != network.pk:
         raise ValidationError({"owner": _("The person responsible must be a network member.")})
     if meeting is not None and meeting.network_id != network.pk:
@@ -582,6 +617,10 @@ def task_save(
 
 @transaction.atomic
 def task_set_done(*, actor: User, task: Task, done: bool) -> Task:
+    access = network_access(actor, task.network)
+    is_owner = task.owner is not None and task.owner.user_id == actor.pk
+    if not (access.plans_meetings or (access.member and is_owner)):
+        raise PermissionDenied
     task = Task.objects.select_for_update().get(pk=task.pk)
     task.status = Task.Status.DONE if done else Task.Status.OPEN
     task.done_at = timezone.now() if done else None
@@ -602,6 +641,7 @@ def network_document_upload(
     meeting: Meeting | None = None,
     working_group: WorkingGroup | None = None,
 ) -> Document:
+    _require_member(actor, network)
     checked = upload_check(upload)
     if meeting is not None and meeting.network_id != network.pk:
         raise ValidationError({"meeting": _("This meeting is not in the network.")})
@@ -622,6 +662,11 @@ def network_document_upload(
 
 @transaction.atomic
 def network_document_delete(*, actor: User, document: Document) -> None:
+    if not (
+        network_access(actor, document.network).manager
+        or (document.uploaded_by_id == actor.pk and _is_member(actor, document.network))
+    ):
+        raise PermissionDenied
     document_remove(document)
 
 
@@ -630,6 +675,7 @@ def network_document_delete(*, actor: User, document: Document) -> None:
 
 @transaction.atomic
 def calendar_token_get_or_create(*, actor: User, network: Network) -> CalendarToken:
+    _require_member(actor, network)
     token, _new = CalendarToken.objects.get_or_create(network=network, user=actor)
     return token
 
@@ -637,6 +683,7 @@ def calendar_token_get_or_create(*, actor: User, network: Network) -> CalendarTo
 @transaction.atomic
 def calendar_token_reset(*, actor: User, network: Network) -> CalendarToken:
     """A new secret URL; the old one stops working at once (e.g. after sharing it by mistake)."""
+    _require_member(actor, network)
     CalendarToken.objects.filter(network=network, user=actor).delete()
     return CalendarToken.objects.create(network=network, user=actor)
 
@@ -668,6 +715,9 @@ def service_save(
 ) -> Service:
     """Save a family manager or service of the network; place it on the map by its address
     when no coordinates are given (offline geocoder of the directory)."""
+    _require_manager(actor, network)
+    if service is not None and service.organisation_id != network.organisation_id:
+        raise PermissionDenied
     if service is None:
         service = Service(organisation=network.organisation)
     for name in SERVICE_FIELDS:
@@ -686,6 +736,10 @@ def service_save(
 
 @transaction.atomic
 def service_delete(*, actor: User, service: Service) -> None:
+    network = Network.objects.filter(organisation__services=service).first()
+    if network is None:  # not a network's service
+        raise PermissionDenied
+    _require_manager(actor, network)
     service.delete()
 
 
@@ -719,6 +773,10 @@ def needs_analysis_save(
 ) -> NeedsAnalysis:
     """Create or update a needs analysis. Its district must lie in the organisation's
     municipality: the report compares the district's places with its children."""
+    if not applicant_organisations(actor).filter(pk=organisation.pk).exists():
+        raise PermissionDenied
+    if analysis is not None and analysis.organisation_id != organisation.pk:
+        raise PermissionDenied
     district = data.get("district")
     if district is not None and district.municipality != organisation.municipality:  # type: ignore[attr-defined]
         raise ValidationError(

@@ -1,7 +1,9 @@
 """State changes of programme calls, applications, reviews, grants and reports due.
 
 Same shape as ``services.py``: keyword-only, ``actor`` first, one transaction each, audit-logged
-by django-auditlog; mails are rendered in the recipient's language and sent after commit.
+by django-auditlog; mails are rendered in the recipient's language and sent after commit. Every
+service checks its actor first: funders' staff edit calls and decide, the applicant's people
+apply, keep grants and submit reports.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import calendar
 from datetime import date, datetime
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Max
@@ -34,7 +36,15 @@ from .models import (
     ReviewScore,
     RubricCriterion,
 )
-from .selectors import call_is_open, funder_staff, grant_recipients_to_remind, reports_open
+from .selectors import (
+    applicant_organisations,
+    call_is_open,
+    funder_organisations,
+    funder_staff,
+    grant_recipients_to_remind,
+    is_call_funder,
+    reports_open,
+)
 
 #: Reports after a grant from a call are due this many months after the funding period ends.
 REPORT_DUE_MONTHS = 3
@@ -44,6 +54,26 @@ def add_months(day: date, months: int) -> date:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+# --- Who may act (every service checks its actor itself) --------------------------------------
+
+
+def _require_funder_of(actor: User, funder: Organisation) -> None:
+    """Staff of the funding organisation (coordinators, administrators)."""
+    if not funder_organisations(actor).filter(pk=funder.pk).exists():
+        raise PermissionDenied
+
+
+def _require_funder(actor: User, call: ProgrammeCall) -> None:
+    if not is_call_funder(actor, call):
+        raise PermissionDenied
+
+
+def _require_applicant(actor: User, organisation: Organisation) -> None:
+    """People who may apply, keep grants and submit reports for the organisation."""
+    if not applicant_organisations(actor).filter(pk=organisation.pk).exists():
+        raise PermissionDenied
 
 
 # --- Calls -------------------------------------------------------------------------------------
@@ -63,6 +93,9 @@ def call_save(
     max_amount: Decimal | None = None,
     call: ProgrammeCall | None = None,
 ) -> ProgrammeCall:
+    _require_funder_of(actor, funder)
+    if call is not None and call.funder_id != funder.pk:
+        raise PermissionDenied
     if funder.kind != Organisation.Kind.FUNDER:
         raise ValidationError(_("Only funders can publish programme calls."))
     if budget is not None and max_amount is not None and max_amount > budget:
@@ -86,6 +119,7 @@ def call_save(
 def call_question_add(
     *, actor: User, call: ProgrammeCall, text: str, help_text: str = "", required: bool = True
 ) -> CallQuestion:
+    _require_funder(actor, call)
     ProgrammeCall.objects.select_for_update().get(pk=call.pk)
     if call.applications.exists():
         raise ValidationError(_("Questions cannot change once applications have been started."))
@@ -97,6 +131,7 @@ def call_question_add(
 
 @transaction.atomic
 def call_question_remove(*, actor: User, question: CallQuestion) -> None:
+    _require_funder(actor, question.call)
     if question.call.applications.exists():
         raise ValidationError(_("Questions cannot change once applications have been started."))
     question.delete()
@@ -106,6 +141,7 @@ def call_question_remove(*, actor: User, question: CallQuestion) -> None:
 def call_criterion_add(
     *, actor: User, call: ProgrammeCall, name: str, description: str = "", max_score: int = 5
 ) -> RubricCriterion:
+    _require_funder(actor, call)
     ProgrammeCall.objects.select_for_update().get(pk=call.pk)
     if Review.objects.filter(application__call=call).exists():
         raise ValidationError(_("The rubric cannot change once reviews have been written."))
@@ -117,6 +153,7 @@ def call_criterion_add(
 
 @transaction.atomic
 def call_criterion_remove(*, actor: User, criterion: RubricCriterion) -> None:
+    _require_funder(actor, criterion.call)
     if Review.objects.filter(application__call_id=criterion.call_id).exists():
         raise ValidationError(_("The rubric cannot change once reviews have been written."))
     criterion.delete()
@@ -126,6 +163,7 @@ def call_criterion_remove(*, actor: User, criterion: RubricCriterion) -> None:
 def call_document_upload(
     *, actor: User, call: ProgrammeCall, title: str, upload: UploadedFile
 ) -> CallDocument:
+    _require_funder(actor, call)
     checked = upload_check(upload)
     document = CallDocument(
         call=call,
@@ -139,11 +177,13 @@ def call_document_upload(
 
 @transaction.atomic
 def call_document_delete(*, actor: User, document: CallDocument) -> None:
+    _require_funder(actor, document.call)
     document_remove(document)
 
 
 @transaction.atomic
 def call_publish(*, actor: User, call: ProgrammeCall) -> ProgrammeCall:
+    _require_funder(actor, call)
     call = ProgrammeCall.objects.select_for_update().get(pk=call.pk)
     if call.status != ProgrammeCall.Status.DRAFT:
         raise ValidationError(_("This call has already been published."))
@@ -161,6 +201,7 @@ def call_publish(*, actor: User, call: ProgrammeCall) -> ProgrammeCall:
 
 @transaction.atomic
 def call_close(*, actor: User, call: ProgrammeCall) -> ProgrammeCall:
+    _require_funder(actor, call)
     call = ProgrammeCall.objects.select_for_update().get(pk=call.pk)
     call.status = ProgrammeCall.Status.CLOSED
     call.save(update_fields=["status"])
@@ -194,6 +235,11 @@ def funding_application_save(
     application: CallApplication | None = None,
 ) -> CallApplication:
     """Create or edit a draft; answers are keyed by question id."""
+    _require_applicant(actor, applicant)
+    if application is not None and (
+        application.applicant_id != applicant.pk or application.call_id != call.pk
+    ):
+        raise PermissionDenied
     if not call_is_open(call):
         raise ValidationError(_("This call is not open for applications."))
     _check_amount(call, requested_amount)
@@ -222,6 +268,7 @@ def funding_application_save(
 
 @transaction.atomic
 def funding_application_submit(*, actor: User, application: CallApplication) -> CallApplication:
+    _require_applicant(actor, application.applicant)
     application = (
         CallApplication.objects.select_for_update().select_related("call").get(pk=application.pk)
     )
@@ -255,6 +302,7 @@ def funding_application_submit(*, actor: User, application: CallApplication) -> 
 
 @transaction.atomic
 def funding_application_withdraw(*, actor: User, application: CallApplication) -> CallApplication:
+    _require_applicant(actor, application.applicant)
     application = CallApplication.objects.select_for_update().get(pk=application.pk)
     if application.status not in (CallApplication.Status.DRAFT, CallApplication.Status.SUBMITTED):
         raise ValidationError(_("A decided application cannot be withdrawn."))
@@ -272,6 +320,7 @@ def review_save(
     comment: str = "",
 ) -> Review:
     """One review per reviewer and application; every criterion scored from 0 to its maximum."""
+    _require_funder(actor, application.call)
     application = CallApplication.objects.select_for_update().get(pk=application.pk)
     if application.status != CallApplication.Status.SUBMITTED:
         raise ValidationError(_("Only submitted applications can be reviewed."))
@@ -309,6 +358,7 @@ def funding_application_decide(
     purpose: str = "",
 ) -> CallApplication:
     """Approve (creating the grant and its reports due) or reject; the applicant is told."""
+    _require_funder(actor, application.call)
     # Lock only the application row (PostgreSQL refuses FOR UPDATE on the nullable side of
     # the outer join to ``submitted_by``).
     application = (
@@ -386,6 +436,9 @@ def grant_record(
     funder: Organisation | None = None,
 ) -> Grant:
     """Record a grant from outside Lotse (e.g. a Land or Landschaftsverband)."""
+    _require_applicant(actor, recipient)
+    if funder is not None:
+        _require_funder_of(actor, funder)
     if amount <= 0:
         raise ValidationError({"amount": _("Please enter an amount above zero.")})
     if ends_on < starts_on:
@@ -404,11 +457,13 @@ def grant_record(
 
 @transaction.atomic
 def report_add(*, actor: User, grant: Grant, kind: str, due_on: date) -> ReportDue:
+    _require_applicant(actor, grant.recipient)
     return ReportDue.objects.create(grant=grant, kind=kind, due_on=due_on)
 
 
 @transaction.atomic
 def report_submit(*, actor: User, report: ReportDue, upload: UploadedFile) -> ReportDue:
+    _require_applicant(actor, report.grant.recipient)
     report = ReportDue.objects.select_for_update().get(pk=report.pk)
     if report.submitted_on is not None:
         raise ValidationError(_("This report has already been submitted."))

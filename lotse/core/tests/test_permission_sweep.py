@@ -465,7 +465,7 @@ def test_hostile_input_never_errors_and_never_stores_script(city, crawls, django
     failures: list[tuple[str, str, int]] = []
 
     @given(data=st.data())
-    @settings(max_examples=1, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=1, deadline=None, suppress_health_check=list(HealthCheck))
     def submit_everything(data) -> None:
         for who in HOSTILE_USERS:
             if who not in city:

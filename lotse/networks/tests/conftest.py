@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from lotse.accounts.mfa import totp_provision
-from lotse.accounts.models import Organisation, Role, User
+from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.directory.models import Service
 from lotse.networks import services
 from lotse.networks.models import (
@@ -79,6 +79,12 @@ class World:
 def make_network(make_org, make_user):
     def make(name: str = "Netzwerk A", visibility: str = Network.Visibility.MEMBERS):
         coordinator = make_user(Role.PARENT, full_name=f"Koordination {name}")
+        # Coordinators, planners and administrators found networks (services.FOUNDER_ROLES).
+        Membership.objects.create(
+            user=coordinator,
+            organisation=make_org(Organisation.Kind.NETWORK),
+            role=Role.COORDINATOR,
+        )
         network = services.network_create(
             actor=coordinator, name=name, municipality="Flensburg", visibility=visibility
         )

@@ -8,7 +8,7 @@ from io import StringIO
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
@@ -48,7 +48,7 @@ def test_publish_needs_questions_and_rubric(world: World) -> None:
 
 
 def test_only_funders_publish_calls(world: World) -> None:
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):  # a coordinator is no funder's staff
         funding.call_save(
             actor=world.coordinator,
             funder=world.network.organisation,

@@ -30,8 +30,12 @@ from .conftest import PDF, World
 pytestmark = pytest.mark.django_db
 
 
-def test_network_create_makes_organisation_and_coordinator(make_user) -> None:
+def test_network_create_makes_organisation_and_coordinator(make_user, make_org) -> None:
     user = make_user()
+    with pytest.raises(PermissionDenied):  # a parent founds no network
+        services.network_create(actor=user, name="Netzwerk Frühe Bildung")
+    jugendamt = make_org(Organisation.Kind.JUGENDAMT)
+    Membership.objects.create(user=user, organisation=jugendamt, role=Role.PLANNER)
     network = services.network_create(actor=user, name="Netzwerk Frühe Bildung")
     assert network.organisation.kind == Organisation.Kind.NETWORK
     assert network.organisation.slug == "netzwerk-fruhe-bildung"
@@ -249,7 +253,7 @@ def test_rsvp_and_attendance(world: World) -> None:
     assert invitations[world.facilitator.pk].attended is True
     world.meeting.refresh_from_db()
     assert world.meeting.status == Meeting.Status.HELD
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):  # not a member: the service refuses the person
         services.invitation_respond(actor=world.parent, meeting=world.meeting, response="accepted")
 
 

@@ -12,7 +12,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
 from lotse.core.feedback import form_add_errors, message_errors
@@ -30,7 +29,7 @@ from ..models import NetworkRole
 from .common import login_required
 
 #: Roles that may found a network: coordinators, Jugendamt planners and administrators.
-FOUNDER_ROLES = (Role.COORDINATOR, Role.PLANNER, Role.ADMIN)
+FOUNDER_ROLES = services.FOUNDER_ROLES
 
 
 def network_list(request: HttpRequest) -> HttpResponse:
