@@ -8,13 +8,15 @@ PORT   ?= 8000
 XDIST  ?= auto
 # Extra pytest arguments, e.g. make test PYTEST_ARGS='-m "not postgres"'.
 PYTEST_ARGS ?=
+# Modules for make mutation (scripts/mutation lists them); empty = all.
+MODULES ?=
 # Without DJANGO_DEBUG=true Lotse runs as production and wants production's settings
 # (docs/deploy.md); the development targets say which mode they mean.
 DEV    := LOTSE_ENVIRONMENT=development
 # The address in e-mail links of `make run` follows HOST and PORT (make run PORT=8101).
 LOTSE_SITE_URL ?= http://$(HOST):$(PORT)
 
-.PHONY: run prod serve test test-fast lint typecheck format bench messages demo install clean browser totp lock
+.PHONY: run prod serve test test-fast lint typecheck format bench messages demo install clean browser totp lock mutation
 
 install: $(VENV)/.installed node_modules/.installed
 
@@ -78,6 +80,11 @@ test: install messages browser
 
 test-fast: install messages
 	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q -m "not browser"
+
+# Mutation testing (mutmut) of the security- and money-critical modules, each against the tests
+# that cover it; low priority, one mutant at a time. make mutation MODULES="exports middleware"
+mutation: install messages
+	MODULES="$(MODULES)" scripts/mutation
 
 lint: install
 	$(VENV)/bin/ruff check .

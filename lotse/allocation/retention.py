@@ -7,6 +7,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
+from lotse.core.audit import bulk_audit
 from lotse.core.retention import months_before
 
 from .models import Round
@@ -20,9 +21,18 @@ SNAPSHOT_RETENTION_MONTHS: int = getattr(settings, "LOTSE_ALLOCATION_SNAPSHOT_RE
 def retention_job(now: datetime) -> list[str]:
     cutoff = months_before(now, SNAPSHOT_RETENTION_MONTHS)
     with transaction.atomic():
-        cleared = Round.objects.filter(
+        due = Round.objects.filter(
             status=Round.Status.CLOSED, published_at__lt=cutoff, snapshot__isnull=False
-        ).update(snapshot=None, published_assignment=None, pool_digests={})
+        )
+        ids = list(due.values_list("pk", flat=True))
+        cleared = Round.objects.filter(pk__in=ids).update(
+            snapshot=None, published_assignment=None, pool_digests={}
+        )
+        bulk_audit(
+            Round,
+            ((pk, f"#{pk}", {"published_assignment": ["…", None]}) for pk in ids),
+            actor=None,  # the retention job
+        )
     return [
         f"allocation: snapshots of {cleared} closed round(s) published before "
         f"{cutoff:%Y-%m-%d} cleared"

@@ -199,9 +199,9 @@ def _find_same_child(
 
 def _write_wishes(application: Application, wishes: Sequence[Facility]) -> None:
     application.wishes.all().delete()
-    Wish.objects.bulk_create(
-        Wish(application=application, facility=f, rank=i) for i, f in enumerate(wishes, 1)
-    )
+    # One save() per wish (a handful): the audit log records the ranked wishes.
+    for rank, facility in enumerate(wishes, 1):
+        Wish.objects.create(application=application, facility=facility, rank=rank)
 
 
 def _apply_fields(application: Application, **fields: Any) -> None:

@@ -63,6 +63,10 @@ def _call(
 
 
 def _case_page(request: HttpRequest, case: Case, template: str, **context: Any) -> HttpResponse:
+    """Every page that shows a case (detail, edit, contacts, consent, referral, tasks, apply)
+    renders through here, and every such read is recorded (auditlog's access log, the actor
+    from the middleware)."""
+    accessed.send(sender=Case, instance=case)
     return render(request, template, {"case": case, **context})
 
 
@@ -152,8 +156,6 @@ def link_confirm(request: HttpRequest, token: str) -> HttpResponse:
 @role_required(COUNSELLOR)
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = selectors.get_case_for_user(user=request.user, pk=pk)
-    # Every read of case content is recorded (auditlog access log, actor from the middleware).
-    accessed.send(sender=Case, instance=case)
     return _case_page(
         request,
         case,

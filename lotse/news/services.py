@@ -160,7 +160,8 @@ def _set_topics(post: Post, topics: Iterable[str]) -> None:
     wanted = set(topics)
     post.topics.exclude(topic__in=wanted).delete()
     have = set(post.topics.values_list("topic", flat=True))
-    PostTopic.objects.bulk_create([PostTopic(post=post, topic=t) for t in sorted(wanted - have)])
+    for topic in sorted(wanted - have):  # save() per topic: the audit log sees each
+        PostTopic.objects.create(post=post, topic=topic)
 
 
 def _save_post(post: Post, data: PostData, image: UploadedFile | None, remove_image: bool) -> None:
