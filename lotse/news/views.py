@@ -4,7 +4,6 @@ news and documentation archive, files, and the subscription links from the e-mai
 from __future__ import annotations
 
 import json
-import mimetypes
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -17,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lotse.core.ratelimit import rate_limited
-from lotse.core.uploads import attachment_response
+from lotse.core.uploads import KINDS, attachment_response, detect_kind
 
 from . import selectors, services
 from .forms_public import NewsFilterForm, SubscribeForm
@@ -114,10 +113,12 @@ def image(request: HttpRequest, pk: int) -> HttpResponse:
     """A post's image, shown inline: it was decoded and stored anew as PNG or JPEG on upload,
     so it cannot be anything else; still served with nosniff and a sandboxing policy."""
     post = selectors.get_post_with_image(request.user, pk)
-    content_type = mimetypes.guess_type(post.image.name)[0] or "application/octet-stream"
-    if content_type not in ("image/png", "image/jpeg"):
+    handle = post.image.open("rb")
+    kind = detect_kind(handle)  # typed by the checked content, never by the name
+    if kind not in ("png", "jpeg"):
+        handle.close()
         raise Http404
-    response = FileResponse(post.image.open("rb"), content_type=content_type)
+    response = FileResponse(handle, content_type=KINDS[kind][1])
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, max-age=300"  # drafts are shown to editors too

@@ -146,6 +146,26 @@ def test_the_image_is_stored_anew_without_metadata(editor, association):
         assert not image.info.get("exif")
 
 
+def test_the_image_is_served_with_the_type_of_its_content(editor, association, client):
+    """The type comes from the checked content (finding 8): a stored file that is not a
+    picture any more — whatever its name — is not served as one."""
+    post = services.post_create(
+        actor=editor,
+        organisation=association,
+        data=PostData("T", "x", image_alt="Kinder mit Bauklötzen"),
+        image=png_upload(),
+    )
+    services.post_publish(actor=editor, post=post)
+    url = f"/news/{post.pk}/image/"
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    with open(post.image.path, "wb") as stored:  # the file behind the .png name changed
+        stored.write(b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>')
+    assert client.get(url).status_code == 404
+
+
 def test_a_failing_save_removes_the_stored_image(editor, association, media_root, monkeypatch):
     before = _stored_files(media_root)
 
