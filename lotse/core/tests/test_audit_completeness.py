@@ -6,7 +6,8 @@ rounds, cases, consents, registrations and grants leaves an audit entry.
   model there without audit fails, unless it is listed in ``NOT_AUDITED`` with the reason.
 - Bulk statements bypass auditlog's signals: a function that changes an audited model with
   ``QuerySet.update``, ``bulk_create``, ``bulk_update`` or ``core.audit.insert_rows`` must write
-  the entries itself with ``core.audit.bulk_audit`` in the same function. The test reads the
+  the entries with ``core.audit`` (``bulk_audit``, ``update_audited``, ``audit_created``) in the
+  same function, or be a helper only such functions call. The test reads the
   source of every module of the project.
 - Every page that shows a counselling case writes an access entry:
   ``counselling/tests/test_case_pages_audited.py`` walks the case URLs.
@@ -84,6 +85,8 @@ def test_the_walk_finds_the_kinds():
 # --- Bulk writes carry their own audit entries --------------------------------------------
 
 BULK = {"update", "bulk_create", "bulk_update", "insert_rows"}
+#: core.audit's helpers that write the entries of bulk statements.
+AUDIT_HELPERS = {"bulk_audit", "update_audited", "audit_created"}
 #: Bulk writes of audited models that need no entry of their own, and why.
 NO_ENTRY_NEEDED = {
     "sync_free_places: Facility": "the public search's free-places counter, recomputed from "
@@ -127,7 +130,7 @@ def _auditing(tree: ast.Module) -> set[str]:
     """Functions that write bulk audit entries, and helpers called only from such functions."""
     functions = [f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)]
     called = {f.name: {_name(c) for c in ast.walk(f) if isinstance(c, ast.Call)} for f in functions}
-    auditing = {name for name, names in called.items() if "bulk_audit" in names}
+    auditing = {name for name, names in called.items() if names & AUDIT_HELPERS}
     for name in called:
         callers = {caller for caller, names in called.items() if name in names}
         if callers and callers <= auditing:
