@@ -9,6 +9,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from django.conf import settings
 
 from lotse.accounts.testing import TEST_PASSWORD
@@ -74,6 +75,15 @@ def town(make_facility):
     return {"engelsby": engelsby, "twin": twin, "sonne": sonne, "mond": mond, "start": start}
 
 
+def serious_violations(page) -> list[str]:
+    results = Axe().run(page)
+    return [
+        f"{v['id']}: {v['help']} ({len(v['nodes'])}×)"
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+
+
 def shot(page, size: str, step: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"journey-{size}-{step}.png"), full_page=True)
@@ -109,6 +119,7 @@ def test_search_shortlist_apply_status_offer(sized_page, live_server, town, make
     if size == "phone":
         assert heading.bounding_box()["y"] < 2 * SIZES["phone"][1]
     shot(page, size, "1-search")
+    assert serious_violations(page) == []
 
     # 2. "Add to my wishes" on a result (htmx swaps the button) and on a facility page.
     card = page.locator("li.card", has_text="Brahmsstraße 2")
@@ -153,6 +164,7 @@ def test_search_shortlist_apply_status_offer(sized_page, live_server, town, make
     search.press("ArrowDown")
     assert page.evaluate("document.activeElement.classList.contains('picker-option')")
     shot(page, size, "3-picker")
+    assert serious_violations(page) == []  # the picker open, an option focused
     page.keyboard.press("Enter")
     assert page.locator("select[name=wish_3]").input_value() == str(town["mond"].pk)
     assert "Kita Mond" in page.locator("#id_wish_3_current").inner_text()
