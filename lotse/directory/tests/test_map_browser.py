@@ -3,6 +3,8 @@ from our own data, the legend, the searched place — in German and in Arabic (m
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 DATA = Path(settings.BASE_DIR) / "data" / "flensburg"
 MAPPINGS = Path(settings.BASE_DIR) / "lotse" / "directory" / "mappings"
-SHOTS = Path(settings.BASE_DIR) / "docs" / "screenshots"
+#: Screenshots go to a temporary folder; ``LOTSE_SCREENSHOTS_DIR=docs/screenshots`` refreshes the
+#: ones in the repository (a normal test run must not change tracked files).
+SHOTS = Path(os.environ.get("LOTSE_SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "lotse-shots")
 
 
 @pytest.fixture
