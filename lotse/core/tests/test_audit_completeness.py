@@ -50,6 +50,8 @@ NOT_AUDITED = {
     "allocation.Outcome": "the explanation of a run (reasons, waiting positions), rewritten "
     "with each re-run; the decisions are the audited Offer and Application rows, and every "
     "run is reproducible from the round's snapshot and certificate",
+    "applications.ShortlistEntry": "a family's own bookmarks of Kitas before it applies (no "
+    "decision, nobody else's data); the wishes of an application are audited",
 }
 
 

@@ -70,6 +70,9 @@ SELF_SERVICE = {
     "invitation_for": "the invited person opens the link",
     "user_update_profile": "everybody edits their own profile",
     "user_set_language": "everybody chooses their own language",
+    "shortlist_add": "every family keeps its own shortlist of Kitas",
+    "shortlist_remove": "every family keeps its own shortlist of Kitas",
+    "shortlist_merge": "every family keeps its own shortlist of Kitas",
 }
 #: Services anonymous visitors may use as well (registering for a public event); the walker
 #: checks they refuse a deactivated account acting for someone.
