@@ -196,3 +196,49 @@ def test_search_shortlist_apply_status_offer(sized_page, live_server, town, make
     page.wait_for_selector("[data-status=placed]")
     assert Offer.objects.get(application=application).status == Offer.Status.ACCEPTED
     shot(page, size, "6-accepted")
+
+
+def test_without_javascript_the_wish_list_and_plain_selects_work(
+    browser, live_server, town, make_user
+):
+    """Progressive enhancement: with JavaScript off, "add to my wishes" is a plain form post and
+    each wish a plain, labelled select whose options tell the two "Kita Engelsby" apart."""
+    context = browser.new_context(locale="de-DE", java_script_enabled=False)
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    base = live_server.url
+    parent = make_user()
+    try:
+        page.goto(f"{base}/facilities/?q=Engelsby")
+        card = page.locator("li.card", has_text="Fruerlunder Straße 9")
+        card.get_by_role("button", name="Zu meinen Wünschen hinzufügen").click()
+        page.wait_for_selector(".messages")
+        assert "Wunschliste" in page.locator(".messages").inner_text()
+        assert page.locator(f'[data-shortlisted="{town["twin"].pk}"]').count() == 1
+
+        page.goto(f"{base}/accounts/login/?next=/applications/new/")
+        page.fill("input[name=login]", parent.email)
+        page.fill("input[name=password]", TEST_PASSWORD)
+        page.click("main form button[type=submit]")
+        page.wait_for_url("**/applications/new/")
+        wish_1 = page.get_by_label("Wunsch 1")
+        assert wish_1.is_visible() and wish_1.input_value() == str(town["twin"].pk)
+        assert page.locator(".picker-ui").first.is_hidden()
+        labels = page.locator("select[name=wish_2] option").all_inner_texts()
+        assert "Kita Engelsby — Brahmsstraße 2, 24943 · Engelsby · Kita (altersgemischt)" in labels
+        page.get_by_label("Wunsch 2").select_option(str(town["sonne"].pk))
+        start = town["start"]
+        page.fill("input[name=first_name]", "Ida")
+        page.fill("input[name=last_name]", "Petersen")
+        page.fill("input[name=birth_date]", f"{start.year - 3}-05-01")
+        page.fill("input[name=desired_start]", f"{start:%Y-%m}")
+        page.check("input[name=consent]")
+        page.click("main form button[type=submit]")
+        page.wait_for_selector("[data-status=submitted]")
+        application = Application.objects.get(child__first_name="Ida")
+        assert [w.facility_id for w in application.wishes.order_by("rank")] == [
+            town["twin"].pk,
+            town["sonne"].pk,
+        ]
+    finally:
+        context.close()
