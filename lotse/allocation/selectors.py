@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import (
+    Count,
+    Exists,
+    Field,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisations_for_user
-from lotse.applications.models import Application
-from lotse.directory.models import District
+from lotse.applications.models import Application, Offer, Wish
+from lotse.directory.models import District, Facility
 
 from .models import AllocationRules, Outcome, Round, Simulation
 
@@ -163,3 +177,207 @@ def round_what_if(round_: Round, *, facility: int, band: str, seats: int) -> obj
         raise Http404
     rules = round_.published_rules or round_.rules
     return engine_io.what_if(round_.snapshot, rules, facility=facility, band=band, seats=seats)
+
+
+# --------------------------------------------------------------------------- planner's view
+# The planner's view of a round: the municipality's applications with their current offer
+# and waiting position, one application with its history, and the facilities' offers and
+# waiting lists. Everything is scoped to the user's Jugendamt municipalities.
+
+
+def _latest_offer(field: str) -> Subquery:
+    return Subquery(
+        Offer.objects.filter(application=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values(field)[:1]
+    )
+
+
+def _latest_outcome(field: str, output: Field | None = None) -> Subquery:
+    outcomes = Outcome.objects.filter(
+        application=OuterRef("pk"), round__status__in=["published", "closed"]
+    ).order_by("-round__published_at", "-pk")
+    return Subquery(outcomes.values(field)[:1], output_field=output)
+
+
+def application_overview(user: User) -> QuerySet[Application]:
+    """The municipality's applications (not drafts), each with its newest offer (facility,
+    status) and its place on the waiting list of its best wish in the newest published round
+    (``position``/``position_facility``): one query per page, whatever the page size."""
+    return (
+        applications_for_jugendamt(user)
+        .exclude(status=Application.Status.DRAFT)
+        .annotate(
+            offer_facility=_latest_offer("facility__name"),
+            offer_facility_id=_latest_offer("facility_id"),
+            offer_status=_latest_offer("status"),
+            position=_latest_outcome("waiting__0__position", IntegerField()),
+            position_facility=_latest_outcome("waiting__0__facility", IntegerField()),
+        )
+    )
+
+
+def wishes_of(applications: Sequence[Application]) -> dict[int, list[Wish]]:
+    """The ranked wishes (with facility) of the applications on a page, in one query."""
+    wishes: dict[int, list[Wish]] = {a.pk: [] for a in applications}
+    for wish in (
+        Wish.objects.filter(application__in=list(wishes))
+        .select_related("facility")
+        .only("application_id", "rank", "facility__name")
+        .order_by("application_id", "rank")
+    ):
+        wishes[wish.application_id].append(wish)
+    return wishes
+
+
+def facility_names(ids: Iterable[int]) -> dict[int, str]:
+    return dict(Facility.objects.filter(pk__in=set(ids)).values_list("pk", "name"))
+
+
+def get_application_for_jugendamt(user: User, pk: int) -> Application:
+    """One application of the user's municipality (404 for any other)."""
+    return get_object_or_404(
+        applications_for_jugendamt(user).select_related(
+            "sibling_facility", "staff_facility", "counselling_organisation"
+        ),
+        pk=pk,
+    )
+
+
+@dataclass(frozen=True)
+class ApplicationHistory:
+    wishes: list[Wish]
+    offers: list[Offer]
+    outcomes: list[Outcome]
+    audit: list[LogEntry]
+
+
+def application_history(application: Application) -> ApplicationHistory:
+    """Wishes, every offer (newest first), the outcome of every round and the audit entries
+    of the application, its wishes and offers (newest first, at most 200)."""
+    wishes = list(application.wishes.select_related("facility").order_by("rank"))
+    offers = list(application.offers.select_related("facility").order_by("-created_at", "-pk"))
+    outcomes = list(
+        Outcome.objects.filter(application=application)
+        .select_related("round", "offer__facility")
+        .defer("round__snapshot", "round__published_assignment")
+        .order_by("-round__created_at", "-pk")
+    )
+    types = ContentType.objects.get_for_models(Application, Wish, Offer)
+    condition = Q(content_type=types[Application], object_pk=str(application.pk))
+    condition |= Q(content_type=types[Wish], object_pk__in=[str(w.pk) for w in wishes])
+    condition |= Q(content_type=types[Offer], object_pk__in=[str(o.pk) for o in offers])
+    audit = list(
+        LogEntry.objects.filter(condition)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")[:200]
+    )
+    return ApplicationHistory(wishes, offers, outcomes, audit)
+
+
+# Offer statuses as the facility view counts them (an expired offer counts as declined).
+_OFFER_COLUMNS = {
+    "accepted": [Offer.Status.ACCEPTED],
+    "open": [Offer.Status.OFFERED],
+    "declined": [Offer.Status.DECLINED, Offer.Status.EXPIRED],
+    "superseded": [Offer.Status.SUPERSEDED],
+}
+
+
+def facility_overview(user: User) -> QuerySet[Facility]:
+    """Facilities the municipality's children wished for or were offered, with the offers
+    made to those children: made, accepted, open, declined (or expired), superseded."""
+    municipalities = jugendamt_municipalities(user)
+    mine = Q(offers__application__municipality__in=municipalities)
+    counts = {
+        f"offers_{key}": Count("offers", filter=mine & Q(offers__status__in=statuses))
+        for key, statuses in _OFFER_COLUMNS.items()
+    }
+    wished = Wish.objects.filter(
+        facility=OuterRef("pk"),
+        application__municipality__in=municipalities,
+        application__status__in=Application.ACTIVE,
+    ).exclude(application__status=Application.Status.DRAFT)
+    return (
+        Facility.objects.filter(
+            Exists(
+                Wish.objects.filter(
+                    facility=OuterRef("pk"), application__municipality__in=municipalities
+                )
+            )
+            | Exists(
+                Offer.objects.filter(
+                    facility=OuterRef("pk"), application__municipality__in=municipalities
+                )
+            )
+        )
+        .annotate(
+            offers_made=Count("offers", filter=mine),
+            **counts,
+            wishing=Subquery(
+                wished.order_by().values("facility").annotate(n=Count("pk")).values("n")[:1],
+                output_field=IntegerField(),
+            ),
+        )
+        .select_related("district")
+    )
+
+
+def get_facility_for_jugendamt(user: User, pk: int) -> Facility:
+    return get_object_or_404(facility_overview(user), pk=pk)
+
+
+def facility_offers(user: User, facility: Facility) -> QuerySet[Offer]:
+    """The offers the facility made to the municipality's children, newest first."""
+    return (
+        Offer.objects.filter(
+            facility=facility, application__municipality__in=jugendamt_municipalities(user)
+        )
+        .select_related("application__child")
+        .order_by("-created_at", "-pk")
+    )
+
+
+@dataclass(frozen=True)
+class WaitingEntry:
+    position: int
+    application: Application
+    wish: int
+    round_name: str
+
+
+def facility_waiting_list(user: User, facility: Facility) -> list[WaitingEntry]:
+    """Children still waiting for a better place at the facility, by their position on its
+    list in the newest published round (the order the next re-run follows)."""
+    outcomes = (
+        Outcome.objects.filter(
+            round__status__in=["published", "closed"],
+            application__municipality__in=jugendamt_municipalities(user),
+            application__status__in=[Application.Status.OFFERED, Application.Status.WAITING],
+            application__wishes__facility=facility,
+        )
+        .select_related("application__child", "round")
+        .defer("round__snapshot", "round__published_assignment")
+        .order_by("application_id", "-round__published_at", "-pk")
+    )
+    newest: dict[int, Outcome] = {}
+    for outcome in outcomes:
+        newest.setdefault(outcome.application_id, outcome)
+    entries = []
+    for outcome in newest.values():
+        for place in outcome.waiting:
+            if int(place["facility"]) == facility.pk:
+                wish = next(
+                    (
+                        int(r.get("wish", 0))
+                        for r in outcome.reasons
+                        if int(r["facility"]) == facility.pk
+                    ),
+                    0,
+                )
+                entries.append(
+                    WaitingEntry(
+                        int(place["position"]), outcome.application, wish, outcome.round.name
+                    )
+                )
+    return sorted(entries, key=lambda e: (e.position, e.application.pk))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_overview
 
 app_name = "allocation"
 urlpatterns = [
@@ -18,6 +18,9 @@ urlpatterns = [
     path("rounds/<int:pk>/rerun/", views.round_rerun, name="round_rerun"),
     path("rounds/<int:pk>/certificate/", views.round_certificate, name="round_certificate"),
     path("rounds/<int:pk>/what-if/", views.round_what_if, name="round_what_if"),
-    path("applications/", views.application_list, name="applications"),
+    path("applications/", views_overview.application_list, name="applications"),
+    path("applications/<int:pk>/", views_overview.application_detail, name="application"),
+    path("facilities/", views_overview.facility_list, name="facilities"),
+    path("facilities/<int:pk>/", views_overview.facility_detail, name="facility"),
     path("applications/<int:pk>/urgency/", views.application_urgency, name="urgency"),
 ]

@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -261,33 +260,6 @@ def round_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @jugendamt_required
-def application_list(request: HttpRequest) -> HttpResponse:
-    qs = selectors.applications_for_jugendamt(request.user)
-    status = request.GET.get("status", "")
-    if status in Application.Status.values:
-        qs = qs.filter(status=status)
-    counts = dict(
-        selectors.applications_for_jugendamt(request.user)
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
-    )
-    page = qs.order_by("-submitted_at", "-pk")[:200]
-    return render(
-        request,
-        "allocation/applications.html",
-        {
-            "applications": page,
-            "status": status,
-            "statuses": Application.Status.choices,
-            "status_rows": [
-                (k, label, counts.get(k, 0)) for k, label in Application.Status.choices
-            ],
-        },
-    )
-
-
-@jugendamt_required
 def application_urgency(request: HttpRequest, pk: int) -> HttpResponse:
     application = get_object_or_404(selectors.applications_for_jugendamt(request.user), pk=pk)
     form = SocialUrgencyForm(
@@ -302,7 +274,7 @@ def application_urgency(request: HttpRequest, pk: int) -> HttpResponse:
             note=form.cleaned_data["note"],
         )
         messages.success(request, _("Social urgency saved."))
-        return redirect("allocation:applications")
+        return redirect("allocation:application", pk=application.pk)
     wishes = application.wishes.select_related("facility").order_by("rank")
     return render(
         request,

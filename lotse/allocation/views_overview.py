@@ -1,0 +1,160 @@
+"""The planner's view of a round: the municipality's applications (searchable, sortable,
+paginated), one application with its history, and the facilities' offers and waiting lists.
+Reads only; every object outside the user's municipality is a 404."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.signals import accessed
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from lotse.accounts.models import Role
+from lotse.accounts.permissions import role_required
+from lotse.applications.models import Application, Offer
+from lotse.core.listing import Column, listing
+from lotse.directory.models import AgeBand
+
+from . import selectors
+from .explain import reason_text
+
+jugendamt_required = role_required(Role.PLANNER, Role.ADMIN)
+
+APPLICATION_COLUMNS = [
+    Column("number", _("No."), ("pk",)),
+    Column("child", _("Child"), ("child__last_name", "child__first_name")),
+    Column("start", _("Start"), ("desired_start",)),
+    Column("wishes", _("Wishes")),
+    Column("status", _("Status"), ("status",)),
+    Column("offer", _("Offer and facility"), ("offer_facility",)),
+    Column("position", _("Position on the waiting list"), ("position",)),
+    Column("submitted", _("Received"), ("submitted_at",)),
+]
+APPLICATION_SEARCH = [
+    "child__first_name",
+    "child__last_name",
+    "wishes__facility__name",
+    "offers__facility__name",
+]
+
+
+@jugendamt_required
+def application_list(request: HttpRequest) -> HttpResponse:
+    qs = selectors.application_overview(request.user)
+    status = request.GET.get("status", "")
+    counts = dict(qs.order_by().values_list("status").annotate(n=Count("id")))
+    if status in Application.Status.values:
+        qs = qs.filter(status=status)
+    result = listing(
+        request,
+        qs,
+        columns=APPLICATION_COLUMNS,
+        search=APPLICATION_SEARCH,
+        default_sort="-submitted",
+    )
+    rows = result.rows
+    wishes = selectors.wishes_of(rows)
+    names = selectors.facility_names(a.position_facility for a in rows if a.position_facility)
+    offer_labels = dict(Offer.Status.choices)
+    return render(
+        request,
+        "allocation/applications.html",
+        {
+            "listing": result,
+            "rows": [
+                {
+                    "application": a,
+                    "wishes": wishes[a.pk],
+                    "offer_status": offer_labels.get(a.offer_status, ""),
+                    "position_facility": names.get(a.position_facility, ""),
+                }
+                for a in rows
+            ],
+            "status": status,
+            "statuses": [(k, label) for k, label in Application.Status.choices if k != "draft"],
+            "status_rows": [
+                (k, label, counts.get(k, 0))
+                for k, label in Application.Status.choices
+                if k != "draft"
+            ],
+        },
+    )
+
+
+@jugendamt_required
+def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    application = selectors.get_application_for_jugendamt(request.user, pk)
+    # Reading a child's application is a view of personal data: it goes into the audit log.
+    accessed.send(sender=Application, instance=application)
+    history = selectors.application_history(application)
+    names = selectors.facility_names(
+        int(r["facility"]) for o in history.outcomes for r in o.reasons
+    )
+    outcomes: list[dict[str, Any]] = []
+    for outcome in history.outcomes:
+        positions = {int(w["facility"]): int(w["position"]) for w in outcome.waiting}
+        outcomes.append(
+            {
+                "outcome": outcome,
+                "lines": [
+                    {
+                        "wish": int(r.get("wish", 0)),
+                        "facility": names.get(int(r["facility"]), "?"),
+                        "text": reason_text(r),
+                        "position": positions.get(int(r["facility"])),
+                    }
+                    for r in outcome.reasons
+                ],
+            }
+        )
+    return render(
+        request,
+        "allocation/application_detail.html",
+        {
+            "application": application,
+            "history": history,
+            "outcomes": outcomes,
+            "seat_type": AgeBand(application.seat_type).label,
+        },
+    )
+
+
+FACILITY_COLUMNS = [
+    Column("name", _("Facility"), ("name",)),
+    Column("district", _("District"), ("district__name",)),
+    Column("made", _("Offers made"), ("offers_made",)),
+    Column("accepted", _("Accepted"), ("offers_accepted",)),
+    Column("open", _("Open"), ("offers_open",)),
+    Column("declined", _("Declined or expired"), ("offers_declined",)),
+    Column("waiting", _("Children wishing for it"), ("wishing",)),
+]
+
+
+@jugendamt_required
+def facility_list(request: HttpRequest) -> HttpResponse:
+    result = listing(
+        request,
+        selectors.facility_overview(request.user),
+        columns=FACILITY_COLUMNS,
+        search=["name", "district__name"],
+        number=None,
+        default_sort="name",
+    )
+    return render(request, "allocation/facilities.html", {"listing": result})
+
+
+@jugendamt_required
+def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    facility = selectors.get_facility_for_jugendamt(request.user, pk)
+    return render(
+        request,
+        "allocation/facility_detail.html",
+        {
+            "facility": facility,
+            "offers": selectors.facility_offers(request.user, facility),
+            "waiting": selectors.facility_waiting_list(request.user, facility),
+        },
+    )
