@@ -641,6 +641,21 @@ def changed_children(prepared: Prepared, before: dict[str, str], now: dict[str, 
     return np.flatnonzero(hit)
 
 
+def child_results(prepared: Prepared, result: Any) -> dict[str, list[int | None]]:
+    """Per application id: [facility id, rank of that wish in the family's list] or
+    [None, None] — what a simulation keeps so two rule sets can be compared child by child."""
+    aw = result.assigned_wish.tolist()
+    fac_ids = prepared.instance.facility_ids
+    out: dict[str, list[int | None]] = {}
+    for app_id, wish in zip(prepared.applications.tolist(), aw, strict=True):
+        if wish < 0:
+            out[str(app_id)] = [None, None]
+        else:
+            facility = int(fac_ids[int(prepared.instance.wish_facility[wish])])
+            out[str(app_id)] = [facility, int(prepared.wish_rank[wish])]
+    return out
+
+
 def district_and_band_stats(snapshot: Snapshot, prepared: Prepared, result: Any) -> dict[str, Any]:
     """Shares with 1st, 2nd, … wish and unassigned children by home district and seat type."""
     inst = prepared.instance

@@ -194,6 +194,9 @@ class Simulation(models.Model):
         AllocationRules, verbose_name=_("rules"), on_delete=models.CASCADE, related_name="+"
     )
     stats = models.JSONField(_("statistics"), default=dict)
+    #: Per application id: [facility id, wish rank] or [None, None] (engine_io.child_results),
+    #: to list the children whose result differs between two rule sets.
+    results = models.JSONField(_("result per child"), default=dict, editable=False)
     seconds = models.FloatField(_("run time (s)"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -262,4 +265,4 @@ auditlog.register(AllocationRules)
 # certificate covers them); every offer and status change of a run has its own audit entry. The
 # pool digests are derived bookkeeping of the re-runs.
 auditlog.register(Round, exclude_fields=["snapshot", "published_assignment", "pool_digests"])
-auditlog.register(Simulation, exclude_fields=["stats"])
+auditlog.register(Simulation, exclude_fields=["stats", "results"])

@@ -79,7 +79,61 @@ def get_round_for_user(user: User, pk: int, *, with_snapshot: bool = False) -> R
 
 
 def simulations_of(round_: Round) -> QuerySet[Simulation]:
-    return round_.simulations.select_related("rules").order_by("-created_at", "-id")
+    # ``results`` holds one entry per child (megabytes for a city): only the comparison reads it.
+    return (
+        round_.simulations.select_related("rules").defer("results").order_by("-created_at", "-id")
+    )
+
+
+def simulation_results(simulation: Simulation) -> dict[str, list[int | None]]:
+    results = Simulation.objects.filter(pk=simulation.pk).values_list("results", flat=True).first()
+    return results or {}
+
+
+@dataclass(frozen=True)
+class ChildDifference:
+    application: Application
+    a: tuple[str | None, int | None]  # (facility name, wish rank) with rule set A
+    b: tuple[str | None, int | None]
+
+    @property
+    def pair(self) -> tuple[tuple[str | None, int | None], ...]:
+        return (self.a, self.b)
+
+
+def simulation_differences(
+    a: Simulation, b: Simulation, *, limit: int = 500
+) -> tuple[int | None, list[ChildDifference]]:
+    """The children whose result differs between two simulations of a round (facility or
+    none), the number of them and the first ``limit`` by application number. ``None`` when
+    a simulation kept no results per child (run before they were kept)."""
+    first, second = simulation_results(a), simulation_results(b)
+    if not first or not second:
+        return None, []
+    differing = sorted(
+        int(app)
+        for app in set(first) | set(second)
+        if (first.get(app) or [None])[0] != (second.get(app) or [None])[0]
+    )
+    shown = differing[:limit]
+    applications = Application.objects.select_related("child").in_bulk(shown)
+    facility_ids = {
+        r[0]
+        for results in (first, second)
+        for app in shown
+        if (r := results.get(str(app))) and r[0]
+    }
+    names = facility_names(facility_ids)
+
+    def result(results: dict[str, list[int | None]], app: int) -> tuple[str | None, int | None]:
+        facility, rank = (results.get(str(app)) or [None, None])[:2]
+        return (names.get(facility, "?") if facility else None, rank)
+
+    return len(differing), [
+        ChildDifference(applications[app], result(first, app), result(second, app))
+        for app in shown
+        if app in applications
+    ]
 
 
 def get_simulation(round_: Round, pk: int) -> Simulation:

@@ -230,6 +230,7 @@ def round_simulate(*, actor: User | None, round_: Round, rules: AllocationRules)
         round=round_,
         rules=rules,
         stats=stats,
+        results=engine_io.child_results(prepared, result),
         seconds=round(time.perf_counter() - started, 3),
         created_by=actor,
     )

@@ -18,6 +18,7 @@ from lotse.applications.forms import SocialUrgencyForm
 from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
 from lotse.core.feedback import form_add_errors, form_status, message_errors, run_button
+from lotse.directory.models import AgeBand
 
 from . import selectors, services
 from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm, WhatIfForm
@@ -121,10 +122,11 @@ def _district_names() -> dict[str, str]:
 
 
 def _simulation_rows(sim: Any, names: dict[str, str]) -> list[tuple[str, str, int]]:
+    labels = dict(AgeBand.choices)  # "u3" → "Under 3": planners read labels, not codes
     rows = []
     for district, bands in sim.stats.get("unassigned_by_district_band", {}).items():
         for band, count in bands.items():
-            rows.append((names.get(district, district), band, count))
+            rows.append((names.get(district, district), str(labels.get(band, band)), count))
     return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))
 
 
@@ -195,7 +197,20 @@ def round_compare(request: HttpRequest, pk: int) -> HttpResponse:
             chosen.append((sim, _simulation_rows(sim, names)))
     if not chosen:
         chosen = [(s, _simulation_rows(s, names)) for s in selectors.simulations_of(round_)[:2]]
-    return render(request, "allocation/round_compare.html", {"round": round_, "chosen": chosen})
+    differing: int | None = 0
+    differences: list[selectors.ChildDifference] = []
+    if len(chosen) == 2:
+        differing, differences = selectors.simulation_differences(chosen[0][0], chosen[1][0])
+    return render(
+        request,
+        "allocation/round_compare.html",
+        {
+            "round": round_,
+            "chosen": chosen,
+            "differing": differing,
+            "differences": differences,
+        },
+    )
 
 
 @require_POST

@@ -187,3 +187,45 @@ def test_list_query_count_does_not_grow_with_rows(
     with django_assert_max_num_queries(12):
         client.get(reverse("allocation:facilities"))
     assert Application.objects.count() == 25
+
+
+def test_compare_lists_children_whose_result_differs_with_labels(
+    client_for, make_org, make_user, make_facility
+):
+    from lotse.allocation import services as allocation
+    from lotse.allocation.models import Round
+
+    org, planner = jugendamt(make_org, make_user)
+    nord, sued = make_facility(name="Kita Nord"), make_facility(name="Kita Süd")
+    start = next_august()
+    seats(nord, 1, start)
+    seats(sued, 1, start)
+    # The youngest applies first: by age Ada (oldest) gets Nord, by date Cem does.
+    apps = {}
+    for i, name in enumerate(["Cem", "Ben", "Ada"]):
+        user = make_user(email=f"{name.lower()}@example.org")
+        born = dt.date(start.year - 5, 6 - 2 * i, 1)
+        apps[name] = apply(user, [nord, sued], name=name, birth_date=born)
+    by_age = rules(org, planner, criteria=("age",), name="Nach Alter")
+    by_date = rules(
+        org, planner, criteria=("application_date",), name="Nach Datum", published=False
+    )
+    round_ = allocation.round_create(
+        actor=planner, organisation=org, name="R", rules=by_age, start_from=start, start_until=start
+    )
+    round_ = allocation.round_snapshot(actor=planner, round_=round_)
+    a = allocation.round_simulate(actor=planner, round_=round_, rules=by_age)
+    b = allocation.round_simulate(actor=planner, round_=round_, rules=by_date)
+    response = client_for(planner).get(
+        reverse("allocation:round_compare", args=[round_.pk]), {"a": a.pk, "b": b.pk}
+    )
+    assert response.context["differing"] == 2
+    rows = {d.application.child.first_name: d for d in response.context["differences"]}
+    assert set(rows) == {"Ada", "Cem"}  # Ben gets Kita Süd either way
+    assert rows["Ada"].a == ("Kita Nord", 1) and rows["Ada"].b == (None, None)
+    assert rows["Cem"].a == (None, None) and rows["Cem"].b == ("Kita Nord", 1)
+    html = response.content.decode()
+    # Seat types as words, not codes.
+    assert ">ue3<" not in html and ">u3<" not in html
+    assert "3 Jahre bis Schuleintritt" in html or "3 to school entry" in html
+    assert Round.objects.get(pk=round_.pk).status == Round.Status.SNAPSHOT  # nothing published
