@@ -153,6 +153,8 @@ class CountTable:
         self._values: dict[str, dict[Hashable, None]] = {d: {} for d in self.dimensions}
         self._parent: dict[str, dict[Hashable, Hashable]] = {d: {} for d in self.depends}
         self._cells: dict[CellKey, int] = {}  # cell -> index of the group it was published in
+        #: cells that add up several values of a dimension (see publish_sum)
+        self._sums: dict[CellKey, dict[str, frozenset[Hashable]]] = {}
         self._groups: list[tuple[str, ...]] = []
 
     # --- building -----------------------------------------------------------------------
@@ -197,6 +199,25 @@ class CountTable:
         self._groups.append(tuple(dims))
         for combination in itertools.product(*lists):
             self._cells.setdefault(_key(dict(zip(dims, combination, strict=True))), group)
+
+    def publish_sum(self, name: Hashable, **values: Iterable[Hashable]) -> None:
+        """Publish one cell that adds up every unit whose categories are among ``values``
+        (a dimension not named: any value), e.g. the children of one home district placed
+        in any *other* district: ``publish_sum(("away", h), home=[h], place=others)``.
+        Look it up with ``figures.get(sum=name)``.
+        """
+        if self.multi:
+            raise ValueError("sums of several values need a table without multi-valued rows")
+        for d, listed in values.items():
+            if d not in self.dimensions:
+                raise ValueError(f"unknown dimension {d!r}")
+            values[d] = listed = list(listed)
+            for v in listed:
+                self._values[d].setdefault(v, None)
+        key = _key({"sum": name})
+        self._sums[key] = {d: frozenset(v) for d, v in values.items()}
+        self._cells.setdefault(key, len(self._groups))
+        self._groups.append(("sum",))
 
     # --- protecting ---------------------------------------------------------------------
 
@@ -255,7 +276,13 @@ class CountTable:
         everything = set(range(len(inner)))
         result = []
         for cell in cells:
-            sets = [index.get((self.dimensions.index(d), v), set()) for d, v in cell]
+            if cell in self._sums:
+                sets = [
+                    set().union(*(index.get((self.dimensions.index(d), v), set()) for v in vs))
+                    for d, vs in self._sums[cell].items()
+                ]
+            else:
+                sets = [index.get((self.dimensions.index(d), v), set()) for d, v in cell]
             result.append(set.intersection(*sets) if sets else set(everything))
         return result
 

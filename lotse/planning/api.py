@@ -1,6 +1,7 @@
 """Planning API: the dashboard's figures as JSON, for planners and administrators of a Jugendamt.
 
-Same filters, same report and the same suppression as the pages (counts of 1 or 2 as "<3").
+Same filters, same report and the same protection as the pages: a hidden count (small, or one
+from which a small count could be worked out) is the mark "•" (``lotse.core.disclosure``).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.security import django_auth
 
+from lotse.core.disclosure import Figure as Count
 from lotse.core.forms import MAX_INTEGER
 
 from .forms import PlanningFilterForm
@@ -67,15 +69,19 @@ class FiguresOut(Schema):
     forecast: list[ForecastOut]
 
 
+def _shown(value: object) -> object:
+    return value.export if isinstance(value, Count) else value
+
+
 def _row(row: Row) -> dict:
-    return {name: getattr(row, name) for name in RowOut.model_fields}
+    return {name: _shown(getattr(row, name)) for name in RowOut.model_fields}
 
 
 @router.get(
     "/figures",
     response=FiguresOut,
     auth=django_auth,
-    summary="Seats, children, applications and unmet legal claims per district (counts < 3: <3)",
+    summary="Seats, children, applications and unmet legal claims per district (hidden: •)",
 )
 def figures(request: HttpRequest, params: Query[FigureQuery]) -> dict:
     municipalities = planning_municipalities(request.user)  # type: ignore[arg-type]
@@ -105,8 +111,8 @@ def figures(request: HttpRequest, params: Query[FigureQuery]) -> dict:
                 "key": f.key,
                 "name": f.name,
                 "seats": f.seats,
-                "children": [y[0] for y in f.years],
-                "demand": [y[1] for y in f.years],
+                "children": [_shown(y[0]) for y in f.years],
+                "demand": [_shown(y[1]) for y in f.years],
                 "balance": [y[2] for y in f.years],
             }
             for f in report.forecast

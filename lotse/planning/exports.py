@@ -10,9 +10,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from lotse.core import exports
+from lotse.core.disclosure import LEGEND, Figure
 
 from .population import BANDS
-from .report import ALL, BAND_LABELS, SUPPRESSED, Report, Row
+from .report import ALL, BAND_LABELS, Report, Row
 
 
 def figure_header() -> list[str]:
@@ -32,6 +33,11 @@ def figure_header() -> list[str]:
     ]
 
 
+def cell(value: object) -> Any:
+    """A figure for a CSV/XLSX cell: the number, or the privacy mark."""
+    return value.export if isinstance(value, Figure) else value
+
+
 def _figure_cells(report: Report, row: Row, band: str) -> list[Any]:
     return [
         report.filters.year,
@@ -40,13 +46,13 @@ def _figure_cells(report: Report, row: Row, band: str) -> list[Any]:
         else row.name,
         str(BAND_LABELS[band]),
         row.seats,
-        row.children,
+        cell(row.children),
         row.coverage,
-        row.demand,
+        cell(row.demand),
         row.balance,
-        row.applicants,
-        row.placements,
-        row.unmet,
+        cell(row.applicants),
+        cell(row.placements),
+        cell(row.unmet),
         row.wait_days,
     ]
 
@@ -87,7 +93,7 @@ def forecast_rows(report: Report) -> Iterator[list[Any]]:
             continue
         cells: list[Any] = [row.name, row.seats]
         for children, demand, balance in row.years:
-            cells += [children, demand, balance]
+            cells += [cell(children), cell(demand), balance]
         yield cells
 
 
@@ -97,7 +103,7 @@ def flow_header() -> list[str]:
 
 def flow_rows(report: Report) -> Iterator[list[Any]]:
     for flow in report.flows:
-        yield [flow.home, flow.place, flow.children]
+        yield [flow.home, flow.place, cell(flow.children)]
 
 
 def method_lines(report: Report) -> list[str]:
@@ -108,7 +114,7 @@ def method_lines(report: Report) -> list[str]:
             "year": report.filters.year,
             "band": report.filters.band_label,
         },
-        _("Counts of 1 or 2 children are shown as %(mark)s (suppressed).") % {"mark": SUPPRESSED},
+        str(LEGEND),
         _(
             "Assumed demand (%% of children): under 3 %(u3)s, 3 to school entry %(ue3)s, "
             "school children %(school)s."

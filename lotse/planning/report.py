@@ -1,8 +1,11 @@
-"""The planning report: every figure per district and age band, suppressed, ready to show.
+"""The planning report: every figure per district and age band, protected, ready to show.
 
-``build_report`` is the one place where raw counts become figures that leave the app. Counts of
-children from 1 to 2 are replaced by ``SUPPRESSED`` here, before any page, export or API sees
-them; so are ratios and averages that rest on fewer than 3 children.
+``build_report`` is the one place where raw counts become figures that leave the app. Every
+count of children is a :class:`lotse.core.disclosure.Figure` from the tables of
+``protection.py`` (small counts hidden, and secondary suppression so that no hidden count can be
+worked out from the totals), before any page, export or API sees it. Figures computed from
+counts (demand, balance, coverage, shares) are ``None`` when a count they rest on is hidden;
+means resting on fewer than 3 children are ``None`` too (shown as "–", never as a count).
 """
 
 from __future__ import annotations
@@ -15,14 +18,12 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lotse.core.disclosure import MIN_COUNT, Figure, ProtectedTable
 from lotse.directory.models import District
 
-from . import selectors
+from . import protection, selectors
 from .population import BANDS, base_estimate, children_by_band
 
-#: Shown instead of a count of 1 or 2 (and of figures derived from fewer than 3 children).
-SUPPRESSED = "<3"
-MIN_COUNT = 3
 ALL = "all"
 FORECAST_YEARS = 3
 #: Default share of children whose parents want a place, per band (percent). Planners change
@@ -35,14 +36,6 @@ BAND_LABELS = {
     "school": _("School children (6 to 14)"),
     ALL: _("All age bands"),
 }
-
-Shown = int | float | str | None
-
-
-def suppress(count: float | int) -> int | str:
-    """A count of children as it may be shown: rounded; 1 and 2 become ``SUPPRESSED``."""
-    value = round(count)
-    return SUPPRESSED if 0 < value < MIN_COUNT else value
 
 
 def ratio(numerator: float, children: float) -> float | None:
@@ -96,44 +89,57 @@ class Raw:
 
 @dataclass(frozen=True)
 class Row:
-    """One line of figures as shown (already suppressed)."""
+    """One line of figures as shown (already protected)."""
 
     key: str
     name: str
     seats: int
-    children: Shown
+    children: Figure
     coverage: float | None
-    demand: Shown
+    demand: Figure
     balance: int | None
-    applicants: Shown
-    placements: Shown
-    unmet: Shown
-    wait_days: Shown
+    applicants: Figure
+    placements: Figure
+    unmet: Figure
+    wait_days: float | None
     #: Seats per 100 children wanting a place (the map's colour); None without enough children.
     demand_covered: float | None = None
     district_id: int | None = None
     is_total: bool = False
 
     @classmethod
-    def from_raw(cls, key: str, name: str, raw: Raw, **extra: object) -> Row:
-        enough_children = round(raw.children) >= MIN_COUNT
-        # A mean of days resting on fewer than 3 children is not shown at all ("–"): "<3" in
-        # a column of days would read as "under three days".
-        wait: Shown = round(raw.wait_total / raw.waited, 1) if raw.waited >= MIN_COUNT else None
+    def build(
+        cls,
+        key: str,
+        name: str,
+        raw: Raw,
+        *,
+        children: Figure,
+        demand_hidden: bool,
+        applicants: Figure,
+        placements: Figure,
+        unmet: Figure,
+        **extra: object,
+    ) -> Row:
+        enough_children = not children.hidden and children.value >= MIN_COUNT
+        shown_demand = enough_children and not demand_hidden
+        # A mean of days resting on fewer than 3 children is not shown at all ("–"): a count
+        # mark in a column of days would read as "under three days".
+        wait = round(raw.wait_total / raw.waited, 1) if raw.waited >= MIN_COUNT else None
         return cls(
             key=key,
             name=name,
             seats=raw.seats,
-            children=suppress(raw.children),
-            coverage=ratio(raw.seats, raw.children),
-            demand=suppress(raw.demand),
-            balance=round(raw.seats - raw.demand) if enough_children else None,
-            applicants=suppress(raw.applicants),
-            placements=suppress(raw.placements),
-            unmet=suppress(raw.unmet),
+            children=children,
+            coverage=ratio(raw.seats, raw.children) if enough_children else None,
+            demand=Figure(round(raw.demand), children.hidden or demand_hidden),
+            balance=round(raw.seats - raw.demand) if shown_demand else None,
+            applicants=applicants,
+            placements=placements,
+            unmet=unmet,
             wait_days=wait,
             demand_covered=round(100 * raw.seats / raw.demand, 1)
-            if enough_children and raw.demand > 0
+            if shown_demand and raw.demand > 0
             else None,
             **extra,  # type: ignore[arg-type]
         )
@@ -145,7 +151,7 @@ class ForecastRow:
     name: str
     seats: int
     #: per forecast year: (children, demand, balance = seats − demand)
-    years: list[tuple[Shown, Shown, int | None]]
+    years: list[tuple[Figure, Figure, int | None]]
     is_total: bool = False
 
 
@@ -153,7 +159,7 @@ class ForecastRow:
 class Flow:
     home: str
     place: str
-    children: Shown
+    children: Figure
     same_district: bool
 
 
@@ -163,12 +169,12 @@ class CommuteRow:
 
     key: str
     name: str
-    placed: Shown
-    own: Shown
-    elsewhere: Shown
+    placed: Figure
+    own: Figure
+    elsewhere: Figure
     share_elsewhere: float | None
     #: the (up to three) other districts where most of them got a place
-    destinations: list[tuple[str, Shown]]
+    destinations: list[tuple[str, Figure]]
 
 
 @dataclass
@@ -191,11 +197,15 @@ class Report:
     figures_as_of: dt.datetime | None = None
     figures_outdated: bool = False
     placement_counts: dict = field(default_factory=dict, repr=False)
+    placements: protection.Placements | None = field(default=None, repr=False)
 
     @cached_property
     def flows(self) -> list[Flow]:
-        """Placements per pair of districts (built when asked for: a big city has thousands)."""
-        return _flows(self.filters, self.districts, self.placement_counts)
+        """Placements per pair of districts (built when asked for: a big city has thousands).
+        Empty when the pairs are not published (``protection.MAX_PAIRS``)."""
+        if self.placements is None:
+            return []
+        return _flows(self.filters, self.districts, self.placement_counts, self.placements)
 
     @property
     def district_flows(self) -> list[Flow]:
@@ -317,6 +327,50 @@ def _demand(municipality: str, year: int, today: dt.date) -> Demand:
     return Demand(rows, placements, snapshot.computed_at, snapshot.data_version != version)
 
 
+@dataclass(frozen=True)
+class Protected:
+    """The protected tables of one report (see ``protection.py``)."""
+
+    children: ProtectedTable
+    applicants: ProtectedTable
+    placements: protection.Placements
+    ratios: dict[str, int]
+
+    def children_of(self, district: int | None, bands: list[str]) -> Figure:
+        return self.children.get(**_where(district, bands))
+
+    def demand_hidden(self, district: int | None, bands: list[str]) -> bool:
+        """Demand adds children × share per band: hidden if a band it rests on is hidden."""
+        return any(
+            self.children.get(**_where(district, [band])).hidden
+            for band in bands
+            if self.ratios.get(band, 0)
+        )
+
+    def applicants_of(self, district: int | None, bands: list[str], **unmet: bool) -> Figure:
+        return self.applicants.get(**_where(district, bands, key="district"), **unmet)
+
+    def placements_of(self, district: int | None, bands: list[str]) -> Figure:
+        band = bands[0] if len(bands) == 1 else None
+        if district is None:
+            return self.placements.total(band)
+        return self.placements.by_place(district, band)
+
+
+def _where(
+    district: int | None | str, bands: list[str], key: str = "district"
+) -> dict[str, object]:
+    """Lookup of a cell: ``district`` "total" for the whole municipality; one band or all."""
+    where: dict[str, object] = {} if district == TOTAL else {key: district}
+    if len(bands) == 1:
+        where["band"] = bands[0]
+    return where
+
+
+#: The key of the municipality's total in ``_where`` (``None`` is "district not known").
+TOTAL = "total"
+
+
 def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     """All figures for the filters; the whole municipality is always computed (map, totals)."""
     municipality, year = filters.municipality, filters.year
@@ -329,8 +383,15 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     placement_counts = demand.placement_counts
     placed = selectors.placements_by_district(placement_counts)
     args = (children, seats, demand.rows, placed, filters.demand)
+    homes: list[int | None] = [*ids, None]
+    protected = Protected(
+        children=protection.children_table(ids, children),
+        applicants=protection.applicants_table(homes, demand.rows),
+        placements=protection.placements_table(ids, placement_counts),
+        ratios=filters.demand,
+    )
 
-    tables = {band: _table(filters, all_districts, band, args) for band in [*BANDS, ALL]}
+    tables = {band: _table(filters, all_districts, band, args, protected) for band in [*BANDS, ALL]}
     rows, total_row = tables[filters.band]
     forecast_years = [year + i for i in range(1, FORECAST_YEARS + 1)]
     return Report(
@@ -342,8 +403,9 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         tables=tables,
         forecast_years=forecast_years,
         forecast=_forecast(filters, all_districts, seats, forecast_years, population),
-        commuting=_commute_rows(filters, all_districts, placement_counts),
+        commuting=_commute_rows(filters, all_districts, placement_counts, protected.placements),
         placement_counts=placement_counts,
+        placements=protected.placements,
         base_year=base_year,
         is_estimate=base_year is not None and base_year != year,
         facilities=selectors.facility_counts(municipality),
@@ -353,21 +415,60 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     )
 
 
+def _row(
+    key: str,
+    name: str,
+    raw: Raw,
+    district: int | None | str,
+    bands: list[str],
+    protected: Protected,
+    **extra: object,
+) -> Row:
+    return Row.build(
+        key,
+        name,
+        raw,
+        children=protected.children_of(district, bands) if district is not None else Figure(0),
+        demand_hidden=district is not None and protected.demand_hidden(district, bands),
+        applicants=protected.applicants_of(district, bands),
+        placements=protected.placements_of(None if district == TOTAL else district, bands)
+        if district is not None
+        else Figure(0),
+        unmet=protected.applicants_of(district, bands, unmet=True),
+        **extra,
+    )
+
+
 def _table(
-    filters: Filters, all_districts: list[District], band: str, args: tuple
+    filters: Filters,
+    all_districts: list[District],
+    band: str,
+    args: tuple,
+    protected: Protected,
 ) -> tuple[list[Row], Row]:
     bands = list(BANDS) if band == ALL else [band]
     rows, total = [], Raw()
     for district in all_districts:
         raw = _raw_for(district.pk, bands, *args)
         total.add(raw)
-        rows.append(Row.from_raw(str(district.pk), district.name, raw, district_id=district.pk))
+        rows.append(
+            _row(
+                str(district.pk),
+                district.name,
+                raw,
+                district.pk,
+                bands,
+                protected,
+                district_id=district.pk,
+            )
+        )
     unknown = _raw_for(None, bands, *args)
     if unknown.applicants or unknown.unmet or unknown.waited:
         # Families who gave no home district still count for the municipality.
         total.add(unknown)
-        rows.append(Row.from_raw("unknown", str(_("District not known")), unknown))
-    return rows, Row.from_raw(band, str(BAND_LABELS[band]), total, is_total=True)
+        rows.append(_row("unknown", str(_("District not known")), unknown, None, bands, protected))
+    total_row = _row(band, str(BAND_LABELS[band]), total, TOTAL, bands, protected, is_total=True)
+    return rows, total_row
 
 
 def _forecast(
@@ -379,51 +480,68 @@ def _forecast(
 ) -> list[ForecastRow]:
     ids = [d.pk for d in all_districts]
     per_year = {y: population.children(ids, y)[0] for y in years}
-    rows, totals = [], {"seats": 0, **{y: [0.0, 0.0] for y in years}}
+    # Each year's children by district and band is one protected table (all totals).
+    tables = {y: protection.children_table(ids, per_year[y]) for y in years}
+    bands = filters.bands
+    ratios = filters.demand
+
+    def cell(
+        year: int, district: int | str, district_seats: int
+    ) -> tuple[Figure, Figure, int | None]:
+        where = _where(district, bands)
+        kids = tables[year].get(**where)
+        hidden = kids.hidden or any(
+            tables[year].get(**_where(district, [b])).hidden for b in bands if ratios.get(b, 0)
+        )
+        chosen = ids if district == TOTAL else [district]
+        need = sum(
+            per_year[year][d].get(b, 0.0) * ratios.get(b, 0) / 100 for d in chosen for b in bands
+        )
+        enough = not hidden and kids.value >= MIN_COUNT
+        return kids, Figure(round(need), hidden), round(district_seats - need) if enough else None
+
+    rows, total_seats = [], 0
     for district in all_districts:
-        district_seats = sum(seats.get(district.pk, {}).get(b, 0) for b in filters.bands)
-        totals["seats"] += district_seats
-        cells = []
-        for y in years:
-            kids = sum(per_year[y][district.pk].get(b, 0.0) for b in filters.bands)
-            need = sum(
-                per_year[y][district.pk].get(b, 0.0) * filters.demand.get(b, 0) / 100
-                for b in filters.bands
-            )
-            totals[y][0] += kids
-            totals[y][1] += need
-            cells.append(_forecast_cell(kids, need, district_seats))
+        district_seats = sum(seats.get(district.pk, {}).get(b, 0) for b in bands)
+        total_seats += district_seats
+        cells = [cell(y, district.pk, district_seats) for y in years]
         rows.append(ForecastRow(str(district.pk), district.name, district_seats, cells))
-    total_cells = [_forecast_cell(*totals[y], totals["seats"]) for y in years]
-    rows.append(
-        ForecastRow(ALL, filters.municipality, int(totals["seats"]), total_cells, is_total=True)
-    )
+    total_cells = [cell(y, TOTAL, total_seats) for y in years]
+    rows.append(ForecastRow(ALL, filters.municipality, total_seats, total_cells, is_total=True))
     return rows
 
 
-def _forecast_cell(children: float, demand: float, seats: int) -> tuple[Shown, Shown, int | None]:
-    balance = round(seats - demand) if round(children) >= MIN_COUNT else None
-    return suppress(children), suppress(demand), balance
-
-
-def _flows(filters: Filters, all_districts: list[District], placement_counts: dict) -> list[Flow]:
+def _flows(
+    filters: Filters,
+    all_districts: list[District],
+    placement_counts: dict,
+    placements: protection.Placements,
+) -> list[Flow]:
+    if not placements.pairs:
+        return []
     names = {d.pk: d.name for d in all_districts}
     unknown = str(_("District not known"))
     band = None if filters.band == ALL else filters.band
-    flows = [
-        Flow(
-            home=names.get(home, unknown) if home else unknown,
-            place=names.get(place, "?"),
-            children=suppress(n),
-            same_district=home == place,
+    flows = []
+    for home, place in selectors.commuting(placement_counts, band):
+        figure = placements.pair(home, place, band)
+        assert figure is not None  # pairs are published
+        flows.append(
+            Flow(
+                home=names.get(home, unknown) if home else unknown,
+                place=names.get(place, "?"),
+                children=figure,
+                same_district=home == place,
+            )
         )
-        for (home, place), n in selectors.commuting(placement_counts, band).items()
-    ]
     return sorted(flows, key=lambda f: (f.home, not f.same_district, f.place))
 
 
 def _commute_rows(
-    filters: Filters, all_districts: list[District], placement_counts: dict
+    filters: Filters,
+    all_districts: list[District],
+    placement_counts: dict,
+    placements: protection.Placements,
 ) -> list[CommuteRow]:
     names = {d.pk: d.name for d in all_districts}
     unknown = str(_("District not known"))
@@ -436,21 +554,31 @@ def _commute_rows(
         places = by_home.get(district_id)
         if not places:
             continue
-        placed = sum(places.values())
-        own = places.get(district_id, 0) if district_id else 0
-        others = sorted(
-            ((n, names.get(p, "?")) for p, n in places.items() if p != district_id),
-            key=lambda item: (-item[0], item[1]),
-        )
+        placed = placements.placed(district_id, band)
+        elsewhere = placements.elsewhere(district_id, band)
+        share = None
+        if not placed.hidden and not elsewhere.hidden:
+            share = ratio(elsewhere.value, placed.value)
+        destinations = []
+        if placements.pairs:
+            shown = [
+                (figure.value, names.get(p, "?"), figure)
+                for p in places
+                if p != district_id
+                and (figure := placements.pair(district_id, p, band)) is not None
+                and not figure.hidden
+            ]
+            shown.sort(key=lambda item: (-item[0], item[1]))
+            destinations = [(place, figure) for _n, place, figure in shown[:3]]
         rows.append(
             CommuteRow(
                 key=str(district_id or "unknown"),
                 name=name,
-                placed=suppress(placed),
-                own=suppress(own),
-                elsewhere=suppress(placed - own),
-                share_elsewhere=ratio(placed - own, placed),
-                destinations=[(place, suppress(n)) for n, place in others[:3]],
+                placed=placed,
+                own=placements.own(district_id, band),
+                elsewhere=elsewhere,
+                share_elsewhere=share,
+                destinations=destinations,
             )
         )
     return rows

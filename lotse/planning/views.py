@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from lotse.core import exports as core_exports
+from lotse.core.disclosure import LEGEND
 from lotse.core.pdf import pdf_response, render_pdf
 
 from . import exports, svg
@@ -69,7 +70,7 @@ def _charts(report: Report) -> dict[str, Any]:
     names = [row.name for row in rows if row.district_id]
     supply = [
         svg.Series(_("Seats"), "#2166ac", [r.seats for r in rows if r.district_id]),
-        svg.Series(_("Assumed demand"), "#ef8a62", [r.demand for r in rows if r.district_id]),
+        svg.Series(_("Assumed demand"), "#ef8a62", [r.demand.shown for r in rows if r.district_id]),
     ]
     forecast_rows = [r for r in report.forecast if not r.is_total]
     if report.filters.district is not None:
@@ -104,6 +105,7 @@ def _context(report: Report) -> dict[str, Any]:
         "bands": list(BANDS),
         "all_band": ALL,
         "default_demand": DEFAULT_DEMAND,
+        "privacy_legend": LEGEND,
         **_charts(report),
     }
 

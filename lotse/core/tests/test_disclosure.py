@@ -271,3 +271,22 @@ def test_no_small_count_can_be_worked_out(values):
     view = view_of(values)
     for cell in small_cells(values):
         assert not recoverable(view, values, cell), (values, cell, view)
+
+
+def test_a_sum_over_other_values_is_protected_like_any_cell():
+    # 12 children from A: 10 placed in A, 2 elsewhere. "Elsewhere" (a sum over every other
+    # place) is a small count too, and so is what would give it away (12 − 10).
+    table = CountTable(["home", "place"])
+    table.add(10, home="A", place="A")
+    table.add(2, home="A", place="B")
+    table.add(5, home="B", place="B")
+    places = {"home": ["A", "B"], "place": ["A", "B"]}
+    table.publish()
+    table.publish("home", values=places)
+    table.publish("place", values=places)
+    table.publish_sum("A elsewhere", home=["A"], place=["B"])
+    figures = table.protect()
+    assert figures.get(sum="A elsewhere").hidden
+    assert figures.get(sum="A elsewhere").value == 2
+    # Not both of A's total and its own district may show: 12 − 10 = 2.
+    assert figures.get(home="A").hidden or figures.get(place="A").hidden

@@ -5,7 +5,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from lotse.planning.report import SUPPRESSED
+from lotse.core.disclosure import HIDDEN_TITLE, Figure
 from lotse.planning.svg import BarChart, ChoroplethMap
 
 register = template.Library()
@@ -13,15 +13,14 @@ register = template.Library()
 
 @register.filter
 def figure(value: object) -> str:
-    """A figure as shown: '–' for none, the suppression mark explained, numbers localised."""
+    """A figure as shown: '–' for none, a hidden count as the privacy mark with its
+    explanation (``lotse.core.disclosure``), numbers localised."""
     if value is None:
         return "–"
-    if value == SUPPRESSED:
-        return format_html(
-            '<abbr class="suppressed" title="{}">{}</abbr>',
-            _("fewer than 3 children: not shown to protect privacy"),
-            SUPPRESSED,
-        )
+    if isinstance(value, Figure):
+        if value.hidden:
+            return format_html('<abbr class="suppressed" title="{}">{}</abbr>', HIDDEN_TITLE, value)
+        return str(value)
     if isinstance(value, float):
         return number_format(value, 1)
     return str(value)

@@ -60,9 +60,9 @@ def test_filter_a_district_and_download_xlsx(
         100,
         27,
         3,
-        3,
+        "•",
         0,
-        "<3",
-        None,  # mean days resting on fewer than 3 children: not shown, never "<3"
+        "•",
+        None,  # mean days resting on fewer than 3 children: not shown, never a count mark
     ]
     assert sheet.max_row == 2

@@ -164,16 +164,18 @@ def test_csv_export(testhausen, planner, client_for):
         "50,0",
         "12",
         "3",
-        "<3",
-        "<3",
+        "•",
+        "•",
         "0",
-        "",  # mean days of fewer than 3 children: empty, never "<3"
+        "",  # mean days of fewer than 3 children: empty, never a count mark
     ]
-    assert all(r[-1] != "<3" for r in rows)  # the column of days
+    assert all(r[-1] not in ("<3", "•") for r in rows)  # the column of days
     total = next(
         r for r in rows if r[1].startswith("Whole municipality") and r[2] == "All age bands"
     )
-    assert total[3:] == ["117", "280", "41,8", "158", "-41", "7", "3", "3", "41,5"]
+    # 7 applicants, 3 without an offer and 3 placements: hidden here, or Süd's and the
+    # unknown district's small counts could be worked out by subtraction.
+    assert total[3:] == ["117", "280", "41,8", "158", "-41", "•", "•", "•", "41,5"]
     # 3 bands + all, each with 2 districts, the unknown district where it has figures, total.
     assert len(rows) == 1 + 4 * 3 + 2
 
@@ -190,12 +192,12 @@ def test_xlsx_export(testhausen, planner, client_for):
     assert sheet[0][:3] == ("Jahr", "Stadtteil", "Altersgruppe")
     # Nord, 3 to school entry: c3, c4, c5 apply; c4 was placed in Süd; c3, c4 unmet.
     assert sheet[1:] == [
-        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, 3, 0, "<3", None)
+        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, "•", 0, "•", None)
     ]
     forecast = list(book["Prognose"].values)
     # 2026: ages 2–4 of 2025 = 12 + 10 + 10 children; demand 90 % = 28.8; 30 − 28.8 ≈ 1.
     assert forecast[1][:5] == ("Nord", 30, 32, 29, 1)
-    assert any("<3" in str(line) for line in book["Methode"].values)
+    assert any("•" in str(line) for line in book["Methode"].values)
 
 
 def test_pdf_report(testhausen, planner, client_for):
@@ -225,8 +227,8 @@ def test_api_figures(testhausen, planner, client_for, make_user, make_org):
     assert (nord["seats"], nord["children"], nord["applicants"], nord["unmet"]) == (
         65,
         140,
-        5,
-        "<3",
+        "•",
+        "•",
     )
     assert data["total"]["wait_days"] == 41.5
     assert data["forecast"][0]["balance"][0] == -15
