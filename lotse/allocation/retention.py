@@ -10,7 +10,7 @@ from django.db import transaction
 from lotse.core.audit import bulk_audit
 from lotse.core.retention import months_before
 
-from .models import Round
+from .models import Round, Simulation
 
 #: A closed round's snapshot (application ids, birth dates, priority facts) and its published
 #: assignment are the proof of the published allocation; both are cleared this many months
@@ -31,6 +31,20 @@ def retention_job(now: datetime) -> list[str]:
         bulk_audit(
             Round,
             ((pk, f"#{pk}", {"published_assignment": ["…", None]}) for pk in ids),
+            actor=None,  # the retention job
+        )
+        # The per-child results of simulations go with the snapshot they were computed from.
+        simulations = list(
+            Simulation.objects.filter(
+                round__status=Round.Status.CLOSED, round__published_at__lt=cutoff
+            )
+            .exclude(results={})
+            .values_list("pk", flat=True)
+        )
+        Simulation.objects.filter(pk__in=simulations).update(results={})
+        bulk_audit(
+            Simulation,
+            ((pk, f"#{pk}", {"results": ["…", None]}) for pk in simulations),
             actor=None,  # the retention job
         )
     return [

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from lotse.accounts.models import Organisation
-from lotse.allocation.models import AllocationRules, Round
+from lotse.allocation.models import AllocationRules, Round, Simulation
 from lotse.allocation.retention import SNAPSHOT_RETENTION_MONTHS, retention_job
 from lotse.core.retention import months_before
 
@@ -39,6 +39,9 @@ def test_closed_rounds_lose_snapshot_and_published_assignment_after_the_period(m
     old = _round(rules, cutoff - timedelta(days=1), Round.Status.CLOSED)
     recent = _round(rules, cutoff + timedelta(days=1), Round.Status.CLOSED)
     still_open = _round(rules, cutoff - timedelta(days=1), Round.Status.PUBLISHED)
+    results = {"1": [7, 1], "2": [None, None]}
+    old_sim = Simulation.objects.create(round=old, rules=rules, results=results)
+    recent_sim = Simulation.objects.create(round=recent, rules=rules, results=results)
 
     assert retention_job(NOW)[0].startswith("allocation: snapshots of 1 closed round(s)")
 
@@ -47,3 +50,7 @@ def test_closed_rounds_lose_snapshot_and_published_assignment_after_the_period(m
     assert (old.snapshot, old.published_assignment) == (None, None)
     assert recent.snapshot and recent.published_assignment
     assert still_open.snapshot and still_open.published_assignment
+    # A simulation's per-child results go with the snapshot they were computed from.
+    old_sim.refresh_from_db()
+    recent_sim.refresh_from_db()
+    assert (old_sim.results, recent_sim.results) == ({}, results)
