@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allocation', '0003_round_pool_digests'),
+        ('allocation', '0004_outcome_digest'),
     ]
 
     operations = [
