@@ -206,6 +206,9 @@ def test_compare_lists_children_whose_result_differs_with_labels(
         user = make_user(email=f"{name.lower()}@example.org")
         born = dt.date(start.year - 5, 6 - 2 * i, 1)
         apps[name] = apply(user, [nord, sued], name=name, birth_date=born)
+        # On different days, so the application date decides without the lottery.
+        received = apps[name].submitted_at - dt.timedelta(days=10 - i)
+        Application.objects.filter(pk=apps[name].pk).update(submitted_at=received)
     by_age = rules(org, planner, criteria=("age",), name="Nach Alter")
     by_date = rules(
         org, planner, criteria=("application_date",), name="Nach Datum", published=False
@@ -219,11 +222,20 @@ def test_compare_lists_children_whose_result_differs_with_labels(
     response = client_for(planner).get(
         reverse("allocation:round_compare", args=[round_.pk]), {"a": a.pk, "b": b.pk}
     )
-    assert response.context["differing"] == 2
+    # By age, Ada (the oldest) gets Kita Nord and Cem (the youngest) nothing; by date Cem
+    # (the first to apply) gets Kita Nord and Ada nothing; Ben gets Kita Süd either way.
+    names = {str(app.pk): name for name, app in apps.items()}
+    assert a.results[str(apps["Ada"].pk)] == [nord.pk, 1]
+    assert a.results[str(apps["Cem"].pk)] == [None, None]
+    expected = {names[k] for k in a.results if a.results[k][0] != b.results[k][0]}
+    assert expected == {"Ada", "Cem"} and response.context["differing"] == 2
     rows = {d.application.child.first_name: d for d in response.context["differences"]}
-    assert set(rows) == {"Ada", "Cem"}  # Ben gets Kita Süd either way
-    assert rows["Ada"].a == ("Kita Nord", 1) and rows["Ada"].b == (None, None)
-    assert rows["Cem"].a == (None, None) and rows["Cem"].b == ("Kita Nord", 1)
+    assert set(rows) == expected  # only the children whose facility differs
+    facility_names = {nord.pk: "Kita Nord", sued.pk: "Kita Süd", None: None}
+    for name, d in rows.items():
+        for shown, results in ((d.a, a.results), (d.b, b.results)):
+            facility, rank = results[str(apps[name].pk)]
+            assert shown == (facility_names[facility], rank)
     html = response.content.decode()
     # Seat types as words, not codes.
     assert ">ue3<" not in html and ">u3<" not in html
