@@ -21,6 +21,6 @@ def dashboard_links(user: User) -> list[DashboardLink]:
         DashboardLink(
             _("Applications of the municipality"),
             reverse("allocation:applications"),
-            _("All applications by status; set social urgency."),
+            _("Find any application: offers, reasons, waiting lists per facility; social urgency."),
         ),
     ]
