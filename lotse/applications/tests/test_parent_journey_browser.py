@@ -191,11 +191,36 @@ def test_search_shortlist_apply_status_offer(sized_page, live_server, town, make
     assert "Kita Sonne" in body and "Kita Engelsby" in body
     shot(page, size, "5-offer")
 
-    # 6. Accept.
-    page.click("button[name=accept]")
-    page.wait_for_selector("[data-status=placed]")
-    assert Offer.objects.get(application=application).status == Offer.Status.ACCEPTED
-    shot(page, size, "6-accepted")
+    # 6. Answer: on the desktop the family declines, on the phone it accepts.
+    offer = Offer.objects.get(application=application, status=Offer.Status.OFFERED)
+    confirm_link = page.locator(f"a[href$='/offers/{offer.pk}/decline/']")
+    has_confirmation = confirm_link.count() > 0
+    if has_confirmation:
+        # The confirmation step ("answers that cannot be given by mistake", helper jstatus):
+        # before anything happens it says which wishes stay on their waiting lists and which end.
+        confirm_link.click()
+        page.wait_for_selector("[data-kept]")
+        assert "Kita Engelsby" in page.locator("[data-kept]").inner_text()
+        ended = page.locator("[data-ended]").inner_text()
+        assert "Kita Sonne" in ended and "Kita Mond" in ended
+        shot(page, size, "6-decline-confirm")
+    if size == "desktop":
+        # "Yes, decline the place" on the confirmation page (or, where main has no
+        # confirmation step yet, the status page's one-click button).
+        page.click("button[name=decline]")
+        page.wait_for_selector("[data-status]:not([data-status=offered])")
+        offer.refresh_from_db()
+        assert offer.status == Offer.Status.DECLINED
+        shot(page, size, "7-declined")
+    else:
+        if has_confirmation:
+            page.get_by_role("link", name="Zurück, Angebot offen lassen").click()
+            page.wait_for_selector("[data-status=offered]")
+        page.click("button[name=accept]")
+        page.wait_for_selector("[data-status=placed]")
+        offer.refresh_from_db()
+        assert offer.status == Offer.Status.ACCEPTED
+        shot(page, size, "7-accepted")
 
 
 def test_without_javascript_the_wish_list_and_plain_selects_work(
