@@ -269,7 +269,7 @@ def _account_part(user: User) -> dict[str, Any]:
             {
                 "organisation": m.organisation.name,
                 "kind": str(m.organisation.get_kind_display()),
-                "role": str(m.get_role_display()),
+                "role": m.role_label,
                 "since": _iso(m.created_at),
             }
             for m in memberships

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 def language_choices() -> list[tuple[str, str]]:
@@ -157,7 +158,20 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} · {self.get_role_display()} · {self.organisation}"
+        return f"{self.user} · {self.role_label} · {self.organisation}"
+
+    @property
+    def role_label(self) -> str:
+        """The role as its holder knows it: a funder's staff hold the coordinator role (it
+        opens the calls and grants pages), but they are the funder, not a network's
+        coordinator; likewise an association's coordinator."""
+        if self.role == Role.COORDINATOR:
+            kind = self.organisation.kind
+            if kind == Organisation.Kind.FUNDER:
+                return str(pgettext_lazy("role", "Funder"))
+            if kind == Organisation.Kind.ASSOCIATION:
+                return str(pgettext_lazy("role", "Association coordinator"))
+        return str(self.get_role_display())
 
 
 auditlog.register(User, exclude_fields=["password", "last_login"])

@@ -11,6 +11,16 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(sync_site, dispatch_uid="lotse.core.sync_site")
+        # Django 6.1's empty choice "- Select an option -" has no German (or Turkish, Arabic,
+        # Persian …) translation and showed in English in every German form; ours is in every
+        # language of the site. Django reads this name at each use, made for ready() to set.
+        from django.db.models import fields
+
+        fields.BLANK_CHOICE_LABEL = BLANK_CHOICE_LABEL
+
+
+#: The empty entry of every drop-down built from a model field's choices.
+BLANK_CHOICE_LABEL = _("– please choose –")
 
 
 def sync_site(sender: Any = None, using: str = "default", **kwargs: Any) -> None:

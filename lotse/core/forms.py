@@ -1,4 +1,5 @@
-"""Form helpers every app shares: integers that the database can store.
+"""Form helpers every app shares: integers that the database can store, amounts typed the
+German way, dates that make sense.
 
 An integer form field without an upper bound accepts ``99999999999999999999999``; the query or
 save that follows fails inside the database driver (SQLite: ``OverflowError``, PostgreSQL:
@@ -10,11 +11,16 @@ parameter of the project and fails for an unbounded one.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
 
 MAX_INTEGER = 2**63 - 1
 MIN_INTEGER = -(2**63)
@@ -57,7 +63,10 @@ def bound_integer(
 
 def bounded_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
     """``ModelForm`` ``Meta.formfield_callback``: model integer fields become bounded form
-    fields (on SQLite Django knows no range for them)."""
+    fields (on SQLite Django knows no range for them), model decimals the project's
+    :class:`LocalDecimalField` ("32.000,00")."""
+    if isinstance(db_field, models.DecimalField):
+        kwargs.setdefault("form_class", LocalDecimalField)
     field = db_field.formfield(**kwargs)
     return bound_integer(field) if field is not None else None
 
@@ -69,3 +78,213 @@ class IdField(forms.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_INTEGER)
         super().__init__(**kwargs)
+
+
+# --- Numbers and amounts as people in Germany type them ----------------------------------------
+
+_SPACES_AND_CURRENCY = re.compile(r"[\s\u00a0\u202f'’€]|EUR", re.IGNORECASE)
+
+
+def _grouped(integer_part: str, separator: str) -> bool:
+    return bool(re.fullmatch(r"[+-]?\d{1,3}(" + re.escape(separator) + r"\d{3})+", integer_part))
+
+
+def normalize_decimal(text: str) -> str:
+    """``"32.000,00"``, ``"32000,00"``, ``"32.000"`` (German) and ``"32,000.00"``,
+    ``"32000.00"`` (English, or a figure copied from a spreadsheet) → ``"32000.00"``.
+
+    With both separators the last one is the decimal separator. With one kind only, it is a
+    thousands separator when it groups digits in threes and is the active language's
+    thousands separator (German "1.500" is 1500, English "1,500" too), else the decimal
+    separator. Anything else is returned unchanged, so the field's own error answers it."""
+    value = _SPACES_AND_CURRENCY.sub("", text.strip())
+    if "," in value and "." in value:
+        decimal = "," if value.rfind(",") > value.rfind(".") else "."
+        group = "." if decimal == "," else ","
+        integer_part, fraction = value.rsplit(decimal, 1)
+        if not _grouped(integer_part, group):
+            return text
+        return integer_part.replace(group, "") + "." + fraction
+    for separator in (",", "."):
+        count = value.count(separator)
+        if count > 1:
+            return value.replace(separator, "") if _grouped(value, separator) else text
+        if count == 1:
+            thousands = formats.get_format("THOUSAND_SEPARATOR")
+            if separator == thousands and _grouped(value, separator):
+                return value.replace(separator, "")
+            return value.replace(separator, ".")
+    return value
+
+
+class DecimalInput(forms.TextInput):
+    """A text box for amounts: ``type=number`` refuses "32.000,00" in the browser already.
+
+    A value from the database is shown in the reader's format with grouping ("32.000,00" in
+    German, "32,000.00" in English); a value the person typed comes back as typed."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, decimal_places: int | None = 2):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+        self.decimal_places = decimal_places
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, Decimal | int | float) and not isinstance(value, bool):
+            return formats.number_format(
+                value, decimal_pos=self.decimal_places, use_l10n=True, force_grouping=True
+            )
+        return super().format_value(value)
+
+
+class LocalDecimalField(forms.DecimalField):
+    """THE decimal form field of the project (amounts, fees, units): accepts German and
+    English notation (:func:`normalize_decimal`) in every language and shows the value in the
+    reader's format."""
+
+    widget = DecimalInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.pop("localize", None)  # the parsing below replaces Django's localisation
+        super().__init__(**kwargs)
+        if isinstance(self.widget, DecimalInput):
+            self.widget.decimal_places = self.decimal_places
+
+    def to_python(self, value: Any) -> Decimal | None:
+        if isinstance(value, str):
+            value = normalize_decimal(value)
+        return super().to_python(value)
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        # No min/max/step attributes: they belong to type=number, which this is not.
+        return forms.Field.widget_attrs(self, widget)
+
+
+def money_field(label: Any, *, required: bool = True, minimum: str = "0.01") -> LocalDecimalField:
+    """An amount in euros: at least ``minimum``, two decimal places, below 10¹⁰."""
+    return LocalDecimalField(
+        label=label,
+        required=required,
+        min_value=Decimal(minimum),
+        max_digits=12,
+        decimal_places=2,
+    )
+
+
+# --- Dates that make sense (one set of rules for every form) ------------------------------------
+
+#: How far ahead a planned date may lie before it is taken for a typo ("2062" for "2026").
+YEARS_AHEAD = 10
+
+
+def _day(value: dt.date | dt.datetime) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    return value
+
+
+def not_in_future(value: dt.date | dt.datetime) -> None:
+    """For what has happened: a contact, a Fachberatung, a consent, a case opened."""
+    if _day(value) > timezone.localdate():
+        raise forms.ValidationError(
+            _("This date lies in the future. Please give the day on which it took place."),
+            code="future",
+        )
+
+
+def not_in_past(value: dt.date | dt.datetime) -> None:
+    """For what is planned: a new session, a task's due date, a report due. Today is fine; a
+    date more than :data:`YEARS_AHEAD` years ahead is taken for a typo."""
+    day, today = _day(value), timezone.localdate()
+    if day < today:
+        raise forms.ValidationError(
+            _("This date has already passed. Please choose today or a later date."),
+            code="past",
+        )
+    if day.year > today.year + YEARS_AHEAD:
+        raise forms.ValidationError(
+            _("This date lies more than %(years)s years ahead. Please check the year."),
+            code="far_future",
+            params={"years": YEARS_AHEAD},
+        )
+
+
+def require_order(
+    form: forms.BaseForm,
+    start: str,
+    end: str,
+    message: Any = None,
+    *,
+    allow_equal: bool = False,
+) -> None:
+    """Add an error to ``end`` unless it lies after ``start`` (on the same day is fine for
+    dates with ``allow_equal``). Missing values are left to the fields' own errors."""
+    first, last = form.cleaned_data.get(start), form.cleaned_data.get(end)
+    if first is None or last is None:
+        return
+    if last < first or (last == first and not allow_equal):
+        form.add_error(end, message or _("The end must lie after the start."))
+
+
+def require_not_above(form: forms.BaseForm, lower: str, upper: str, message: Any = None) -> None:
+    """Add an error to ``lower`` if it exceeds ``upper`` (a member price above the price)."""
+    low, high = form.cleaned_data.get(lower), form.cleaned_data.get(upper)
+    if low is not None and high is not None and low > high:
+        form.add_error(lower, message or _("This value cannot be higher than the one above."))
+
+
+def check_planned(form: forms.BaseForm, *names: str) -> None:
+    """:func:`not_in_past` for the planned dates the person set or changed in this form: an
+    old task whose title is corrected keeps its past due date."""
+    for name in names:
+        value = form.cleaned_data.get(name)
+        if value is None or name not in form.changed_data:
+            continue
+        try:
+            not_in_past(value)
+        except forms.ValidationError as error:
+            form.add_error(name, error)
+
+
+# --- A month ------------------------------------------------------------------------------------
+
+#: What a month box accepts: the browser's month picker sends "2026-03"; where a browser has
+#: none, people type "03/2026", "3.2026" or "03.2026".
+MONTH_FORMATS = ["%Y-%m", "%m/%Y", "%m.%Y", "%m-%Y"]
+
+
+class MonthInput(forms.DateInput):
+    """``<input type="month">``: a month picker; browsers without one show a text box, whose
+    placeholder shows what to type."""
+
+    input_type = "month"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(
+            {
+                "placeholder": "2026-03",
+                "pattern": r"\d{4}-\d{2}|\d{1,2}[./\-]\d{4}",
+                **(attrs or {}),
+            },
+            format="%Y-%m",
+        )
+
+
+class MonthField(forms.DateField):
+    """A month as the first day of that month (``date(2026, 3, 1)``), years 2000–2100."""
+
+    widget = MonthInput
+    input_formats = MONTH_FORMATS
+    default_error_messages = {
+        "invalid": _("Please give the month as year and month, e.g. 2026-03."),
+    }
+
+    def to_python(self, value: Any) -> dt.date | None:
+        result = super().to_python(value.strip() if isinstance(value, str) else value)
+        if result is None:
+            return None
+        if not 2000 <= result.year <= 2100:
+            raise forms.ValidationError(
+                _("Please choose a month between 2000 and 2100."), code="out_of_range"
+            )
+        return result.replace(day=1)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django import forms
@@ -11,7 +10,7 @@ from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User, language_choices
 from lotse.applications.picker import FacilityPickerField
-from lotse.core.forms import bound_integer, bounded_formfield
+from lotse.core.forms import bound_integer, bounded_formfield, check_planned, not_in_future
 from lotse.core.uploads import DOCUMENTS, UploadField
 from lotse.directory.models import District, Facility, Service
 
@@ -76,9 +75,17 @@ class CaseCreateForm(ClientFieldsMixin):
         choices=Case.RetentionAction.choices,
         initial=Case.RetentionAction.ANONYMISE,
     )
+    opened_on = forms.DateField(
+        label=_("Opened on"),
+        widget=DATE,
+        required=False,
+        validators=[not_in_future],
+        help_text=_("The day of the first contact, if that was before today."),
+    )
 
     field_order = [
         "organisation",
+        "opened_on",
         "alias",
         "languages",
         "children_count",
@@ -95,6 +102,7 @@ class CaseCreateForm(ClientFieldsMixin):
         # Visible even with one service: errors on hidden fields would not be shown.
         self.fields["organisation"].initial = services.first()
         self.fields["organisation"].empty_label = None
+        self.fields["opened_on"].initial = timezone.localdate()
 
 
 class CaseUpdateForm(ClientFieldsMixin):
@@ -110,6 +118,13 @@ class CaseUpdateForm(ClientFieldsMixin):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=Case.Outcome.choices, required=False)
     notes = forms.CharField(
         label=pgettext_lazy("counselling", "Notes"), widget=forms.Textarea, required=False
+    )
+    opened_on = forms.DateField(
+        label=_("Opened on"),
+        widget=DATE,
+        required=False,
+        validators=[not_in_future],
+        help_text=_("The day of the first contact, if that was before the case was entered."),
     )
     retention_until = forms.DateField(
         label=_("Keep until"),
@@ -133,6 +148,7 @@ class CaseUpdateForm(ClientFieldsMixin):
             "status": case.status,
             "outcome": case.outcome,
             "notes": case.notes,
+            "opened_on": case.opened_on,
             "retention_until": case.retention_until,
             "retention_action": case.retention_action,
         }
@@ -140,13 +156,15 @@ class CaseUpdateForm(ClientFieldsMixin):
         self.fields["counsellors"].queryset = counsellors_of(case.organisation)
         self.case = case
 
-    def clean_retention_until(self) -> date:
-        value = self.cleaned_data["retention_until"]
-        if value < self.case.opened_on:
-            raise forms.ValidationError(
-                _("The retention date cannot lie before the case was opened.")
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        opened = data.get("opened_on") or self.case.opened_on
+        keep = data.get("retention_until")
+        if opened and keep and keep < opened:
+            self.add_error(
+                "retention_until", _("The retention date cannot lie before the case was opened.")
             )
-        return value
+        return data
 
 
 class CaseFilterForm(forms.Form):
@@ -179,6 +197,7 @@ class ContactForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = timezone.localdate()
+        self.fields["date"].validators.append(not_in_future)
         # Attributes set after construction validate nothing: bound_integer adds validators.
         bound_integer(self.fields["duration_minutes"], min_value=1, max_value=600)
 
@@ -192,6 +211,7 @@ class ConsentForm(forms.ModelForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["given_on"].initial = timezone.localdate()
+        self.fields["given_on"].validators.append(not_in_future)
 
 
 class ReferralForm(forms.Form):
@@ -203,6 +223,13 @@ class ReferralForm(forms.Form):
         label=_("Pass the client's data on to this service (needs consent)"),
         required=False,
     )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # One's own service is no referral target (the service refuses it as well).
+        self.fields["target"].queryset = Service.objects.exclude(
+            organisation=case.organisation
+        ).order_by("kind", "name")
 
 
 class ReferralOutcomeForm(forms.Form):
@@ -223,13 +250,18 @@ class FollowUpForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["assigned_to"].queryset = counsellors_of(case.organisation)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        check_planned(self, "due_on")
+        return data
+
 
 class ConsultationForm(forms.Form):
     advisor = forms.ModelChoiceField(
         label=_("Advising organisation"), queryset=Organisation.objects.none()
     )
     facility = forms.ModelChoiceField(label=_("Facility"), queryset=Organisation.objects.none())
-    date = forms.DateField(label=_("Date"), widget=DATE)
+    date = forms.DateField(label=_("Date"), widget=DATE, validators=[not_in_future])
     format = forms.ChoiceField(label=_("Format"), choices=Consultation.Format.choices)
     topics = forms.MultipleChoiceField(
         label=_("Topics"),

@@ -215,6 +215,18 @@ def referral_inbox(*, user: User) -> QuerySet[Referral]:
     )
 
 
+def referrals_without_data_count(*, user: User) -> int:
+    """How many referrals reached the user's organisations without the client's data: the
+    receiving service learns that families were sent, never who (no row is readable)."""
+    return (
+        Referral.objects.filter(
+            target__organisation__in=organisations_for_user(user, REFERRAL_INBOX_ROLES)
+        )
+        .exclude(_visible_to_target(user))
+        .count()
+    )
+
+
 def get_incoming_referral(*, user: User, pk: int) -> Referral:
     return get_object_or_404(referral_inbox(user=user), pk=pk)
 

@@ -19,6 +19,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, User
@@ -58,6 +59,11 @@ SYSTEM_ACTOR = "system:counselling-retention"
 
 def default_retention(start: date) -> date:
     return start + timedelta(days=RETENTION_DAYS)
+
+
+def _check_opened_on(opened_on: date) -> None:
+    if opened_on > timezone.localdate():
+        raise ValidationError({"opened_on": _("A case cannot be opened in the future.")})
 
 
 def _require_service(actor: User, organisation: Organisation) -> None:
@@ -113,6 +119,7 @@ def case_open(
     _require_service(actor, organisation)
     responsible = _check_counsellors(organisation, counsellors or [actor])
     opened_on = opened_on or timezone.localdate()
+    _check_opened_on(opened_on)
     client = Client.objects.create(
         organisation=organisation,
         alias=alias.strip(),
@@ -216,10 +223,13 @@ def case_update(
     notes: str,
     retention_until: date,
     retention_action: str,
+    opened_on: date | None = None,
 ) -> Case:
     """Change a case and its client. Closing sets the closing date and moves the retention
     date to at least the default period after closing. An empty ``parent_email`` removes a
     linked account; another address only asks its holder to confirm (:func:`case_link_request`).
+    ``opened_on`` may move back to a first contact made before the case was entered, never
+    after a recorded contact nor into the future.
     """
     case = Case.objects.select_for_update().select_related("client").get(pk=case.pk)
     _require_service(actor, case.organisation)
@@ -227,6 +237,19 @@ def case_update(
     responsible = _check_counsellors(case.organisation, counsellors)
     if not responsible:
         raise ValidationError(_("At least one counsellor must be responsible."))
+    if opened_on is not None and opened_on != case.opened_on:
+        _check_opened_on(opened_on)
+        first = case.contacts.order_by("date").values_list("date", flat=True).first()
+        if first is not None and opened_on > first:
+            raise ValidationError(
+                {
+                    "opened_on": _(
+                        "The case cannot be opened after its first recorded contact (%(date)s)."
+                    )
+                    % {"date": date_format(first, "SHORT_DATE_FORMAT")}
+                }
+            )
+        case.opened_on = opened_on
     if retention_until < case.opened_on:
         raise ValidationError(_("The retention date cannot lie before the case was opened."))
     client = case.client
@@ -271,7 +294,12 @@ def contact_log(
     _require_service(actor, case.organisation)
     _require_open_record(case)
     if date < case.opened_on:
-        raise ValidationError(_("A contact cannot lie before the case was opened."))
+        raise ValidationError(
+            _(
+                "A contact cannot lie before the case was opened. If the first contact was "
+                "earlier, change the opening date of the case first."
+            )
+        )
     if date > timezone.localdate():
         raise ValidationError(_("A contact cannot lie in the future."))
     return Contact.objects.create(
@@ -340,6 +368,10 @@ def referral_send(
     case = Case.objects.select_for_update().get(pk=case.pk)
     _require_service(actor, case.organisation)
     _require_open_record(case)
+    if target.organisation_id is not None and target.organisation_id == case.organisation_id:
+        raise ValidationError(
+            {"target": _("A case cannot be referred to your own service.")}, code="own_service"
+        )
     consent = None
     if shares_data:
         purpose = consent_purpose_for(target)

@@ -9,12 +9,11 @@ from auditlog.signals import accessed
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
@@ -23,6 +22,7 @@ from lotse.accounts.selectors import user_has_role
 from lotse.core import exports
 from lotse.core.disclosure import LEGEND
 from lotse.core.feedback import form_add_errors, message_errors
+from lotse.core.lists import Sort, list_page
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 
@@ -46,7 +46,23 @@ from .models import Case, Consent
 COUNSELLOR = Role.COUNSELLOR
 INBOX_ROLES = selectors.REFERRAL_INBOX_ROLES
 FACHBERATUNG_ROLES = (Role.COUNSELLOR, Role.COORDINATOR, Role.FACILITY_STAFF)
-PAGE_SIZE = 25
+CASE_SORTS = {
+    "client": Sort(gettext_lazy("Client"), ("client__alias",)),
+    "status": Sort(gettext_lazy("Status"), ("status",)),
+    "opened": Sort(gettext_lazy("Opened"), ("opened_on",)),
+}
+REFERRAL_SORTS = {
+    "received": Sort(gettext_lazy("Received"), ("sent_at",)),
+    "sender": Sort(gettext_lazy("From"), ("case__organisation__name",)),
+    "target": Sort(gettext_lazy("Referred to"), ("target__name",)),
+    "client": Sort(gettext_lazy("Client"), ("case__client__alias",)),
+    "outcome": Sort(gettext_lazy("Outcome"), ("outcome",)),
+}
+CONSULTATION_SORTS = {
+    "date": Sort(gettext_lazy("Date"), ("date",)),
+    "facility": Sort(gettext_lazy("Facility"), ("facility__name",)),
+    "advisor": Sort(gettext_lazy("Advised by"), ("advisor__name",)),
+}
 
 
 def _call(
@@ -79,13 +95,14 @@ def case_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form = CaseFilterForm(request.GET)
     cases = selectors.case_list(user=request.user, filters=form.to_filter())
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The filter form's alias field is the search; the list helper sorts and pages.
+    listing = list_page(request, cases, sorts=CASE_SORTS, default="-opened")
     return render(
         request,
         "counselling/case_list.html",
         {
             "form": form,
-            "page": page,
+            "listing": listing,
             "due": selectors.due_follow_ups(user=request.user)[:20],
         },
     )
@@ -112,6 +129,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
                 notes=data["notes"],
                 retention_action=data["retention_action"],
                 parent_email=data["parent_email"],
+                opened_on=data["opened_on"],
             ),
         )
         if case is not None:
@@ -162,6 +180,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "counselling/case_detail.html",
         outcome_form=ReferralOutcomeForm(),
         apply_consent=selectors.active_consent(case, Consent.Purpose.APPLY_ON_BEHALF),
+        store_consent=selectors.active_consent(case, Consent.Purpose.STORE),
         on_behalf=[(item, selectors.invitation_link(item)) for item in case.applications.all()],
     )
 
@@ -192,6 +211,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 notes=data["notes"],
                 retention_until=data["retention_until"],
                 retention_action=data["retention_action"],
+                opened_on=data["opened_on"],
             ),
         )
         if updated is not None:
@@ -272,6 +292,7 @@ def referral_add(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         form_class=ReferralForm,
+        form_kwargs=lambda case: {"case": case},
         title=_("Make a referral"),
         submit=_("Send referral"),
         success=_("The referral was sent."),
@@ -363,9 +384,19 @@ def apply_on_behalf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @role_required(*INBOX_ROLES)
 def incoming_referrals(request: HttpRequest) -> HttpResponse:
-    referrals = selectors.referral_inbox(user=request.user)
-    page = Paginator(referrals, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "counselling/incoming_list.html", {"page": page})
+    without_data = selectors.referrals_without_data_count(user=request.user)
+    listing = list_page(
+        request,
+        selectors.referral_inbox(user=request.user),
+        search=("case__organisation__name", "target__name", "case__client__alias"),
+        sorts=REFERRAL_SORTS,
+        default="-received",
+    )
+    return render(
+        request,
+        "counselling/incoming_list.html",
+        {"listing": listing, "without_data": without_data},
+    )
 
 
 @role_required(*INBOX_ROLES)
@@ -451,12 +482,17 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     # (e.g. a funder's): the role alone does not open the page.
     if not can_create and not user_has_role(request.user, Role.FACILITY_STAFF):
         raise PermissionDenied
-    consultations = selectors.consultation_list(user=request.user)
-    page = Paginator(consultations, PAGE_SIZE).get_page(request.GET.get("page"))
+    listing = list_page(
+        request,
+        selectors.consultation_list(user=request.user),
+        search=("facility__name", "advisor__name", "summary"),
+        sorts=CONSULTATION_SORTS,
+        default="-date",
+    )
     return render(
         request,
         "counselling/consultation_list.html",
-        {"page": page, "can_create": can_create},
+        {"listing": listing, "can_create": can_create},
     )
 
 

@@ -5,11 +5,12 @@ from datetime import date
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lotse.core.forms import IdField, bounded_formfield
 
-from .models import Facility
+from .models import WEEKDAY_LABELS, Facility
 from .selectors import (
     DEFAULT_RADIUS_KM,
     FacilityQuery,
@@ -146,11 +147,48 @@ class FacilitySearchForm(forms.Form):
         )
 
 
+TIME = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+
+
 class FacilityProfileForm(forms.ModelForm):
-    """The parts of a facility's public profile its staff maintain."""
+    """The parts of a facility's public profile its staff maintain, with the opening hours as
+    one pair of times per weekday (empty: closed)."""
 
     class Meta:
         model = Facility
-        fields = list(PROFILE_FIELDS)
+        fields = [name for name in PROFILE_FIELDS if name != "opening_hours"]
         formfield_callback = bounded_formfield
         widgets = {"description": forms.Textarea(attrs={"rows": 5})}
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        hours = self.instance.opening_hours or {}
+        for key, day in WEEKDAY_LABELS.items():
+            span = hours.get(key) or ["", ""]
+            for index, (part, word) in enumerate((("opens", _("opens")), ("closes", _("closes")))):
+                self.fields[f"{key}_{part}"] = forms.TimeField(
+                    label=format_lazy("{day}: {word}", day=day, word=word),
+                    required=False,
+                    widget=TIME,
+                    initial=span[index] if len(span) == 2 else "",
+                )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        hours: dict[str, list[str]] = {}
+        for key in WEEKDAY_LABELS:
+            opens, closes = data.get(f"{key}_opens"), data.get(f"{key}_closes")
+            if f"{key}_opens" in self.errors or f"{key}_closes" in self.errors:
+                continue
+            if (opens is None) != (closes is None):
+                self.add_error(
+                    f"{key}_closes" if closes is None else f"{key}_opens",
+                    _("Please give both the opening and the closing time, or neither."),
+                )
+            elif opens is not None and closes is not None:
+                if closes <= opens:
+                    self.add_error(f"{key}_closes", _("The facility must close after it opens."))
+                else:
+                    hours[key] = [opens.strftime("%H:%M"), closes.strftime("%H:%M")]
+        data["opening_hours"] = hours
+        return data

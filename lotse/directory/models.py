@@ -9,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from lotse.accounts.models import Organisation
 
@@ -268,6 +269,12 @@ class Facility(models.Model):
         return ", ".join(p for p in [self.street, f"{self.postcode} {self.city}".strip()] if p)
 
     @property
+    def age_label(self) -> str:
+        """The ages the facility takes, as parents say them: "1–6 years", not "12 to 83
+        months"; a start below the first birthday stays in months ("8 months to 3 years")."""
+        return age_range_label(self.age_from_months, self.age_to_months)
+
+    @property
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
@@ -334,3 +341,34 @@ class Service(models.Model):
 
 auditlog.register(Facility, m2m_fields={"languages", "concepts"})
 auditlog.register(Service)
+
+
+#: The days of an opening-hours table, in order (keys of ``Facility.opening_hours``).
+WEEKDAY_LABELS = {
+    "mon": _("Monday"),
+    "tue": _("Tuesday"),
+    "wed": _("Wednesday"),
+    "thu": _("Thursday"),
+    "fri": _("Friday"),
+    "sat": _("Saturday"),
+    "sun": _("Sunday"),
+}
+
+
+def age_range_label(from_months: int | None, to_months: int | None) -> str:
+    """``12, 83`` → "1–6 years"; ``8, 47`` → "8 months to 3 years"; a full year counts once
+    it is reached (83 months are 6 years and 11 months: "6")."""
+    if from_months is None or to_months is None:
+        return ""
+    end = to_months // 12
+    if from_months % 12 and from_months < 12:
+        return ngettext(
+            "%(start)s months to %(end)s year", "%(start)s months to %(end)s years", end
+        ) % {"start": from_months, "end": end}
+    start = from_months // 12
+    if start == end:
+        return ngettext("%(end)s year", "%(end)s years", end) % {"end": end}
+    return ngettext("%(start)s–%(end)s year", "%(start)s–%(end)s years", end) % {
+        "start": start,
+        "end": end,
+    }

@@ -29,6 +29,7 @@ PROFILE_FIELDS = (
     "inclusion",
     "barrier_free",
     "meals",
+    "opening_hours",
 )
 
 

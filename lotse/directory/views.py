@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
@@ -19,7 +18,7 @@ from lotse.core.ratelimit import rate_limited
 
 from .forms import FacilityProfileForm, FacilitySearchForm
 from .jsonld import facility_jsonld
-from .models import Facility
+from .models import WEEKDAY_LABELS, Facility
 from .selectors import (
     SearchPaginator,
     distance_km,
@@ -175,17 +174,6 @@ def facility(request: HttpRequest, pk: int) -> HttpResponse:
 
 def services(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/services.html", {"services": public_services()})
-
-
-WEEKDAY_LABELS = {
-    "mon": gettext_lazy("Monday"),
-    "tue": gettext_lazy("Tuesday"),
-    "wed": gettext_lazy("Wednesday"),
-    "thu": gettext_lazy("Thursday"),
-    "fri": gettext_lazy("Friday"),
-    "sat": gettext_lazy("Saturday"),
-    "sun": gettext_lazy("Sunday"),
-}
 
 
 def _weekday_rows(hours: dict[str, list[str]]) -> list[tuple[str, str]]:

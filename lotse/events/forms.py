@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-import re
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lotse.core.forms import bounded_formfield
+from lotse.core.forms import (
+    LocalDecimalField,
+    MonthField,
+    bounded_formfield,
+    not_in_past,
+    require_not_above,
+)
 from lotse.core.uploads import DOCUMENTS, UploadField
 
 from .models import Document, Event, Question, TargetGroup, Topic
@@ -28,14 +32,7 @@ class CalendarFilterForm(forms.Form):
     organiser = forms.TypedChoiceField(
         label=_("Organiser"), required=False, coerce=int, empty_value=None
     )
-    # No max_length: it would put maxlength on <input type="month">, which HTML forbids.
-    month = forms.CharField(
-        label=_("Month"),
-        required=False,
-        validators=[MaxLengthValidator(7)],
-        widget=forms.DateInput(attrs={"type": "month"}),
-        help_text=_("For example 2026-03."),
-    )
+    month = MonthField(label=_("Month"), required=False, help_text=_("For example 2026-03."))
     past = forms.BooleanField(label=_("Include past events"), required=False)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -44,17 +41,6 @@ class CalendarFilterForm(forms.Form):
         self.fields["target_group"].choices = [("", _("All target groups")), *TargetGroup.choices]
         self.fields["kind"].choices = [("", _("All kinds")), *Event.Kind.choices]
         self.fields["organiser"].choices = [("", _("All organisers")), *organiser_choices()]
-
-    def clean_month(self) -> date | None:
-        value = self.cleaned_data.get("month", "").strip()
-        if not value:
-            return None
-        match = re.fullmatch(r"(\d{4})-(\d{2})", value)
-        if not match or not 1 <= int(match[2]) <= 12:
-            raise forms.ValidationError(_("Please give the month as year and month, e.g. 2026-03."))
-        if not 2000 <= int(match[1]) <= 2100:
-            raise forms.ValidationError(_("Please choose a month between 2000 and 2100."))
-        return date(int(match[1]), int(match[2]), 1)
 
     def to_query(self) -> CalendarQuery:
         data = self.cleaned_data
@@ -189,6 +175,9 @@ class EventForm(forms.ModelForm):
                 "cancellation_deadline",
                 _("The cancellation deadline cannot lie before registration opens."),
             )
+        require_not_above(
+            self, "member_fee", "fee", _("The member price cannot be higher than the price.")
+        )
         return data
 
     def service_fields(self) -> dict[str, Any]:
@@ -198,7 +187,12 @@ class EventForm(forms.ModelForm):
 
 
 class SessionForm(forms.Form):
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # Dates are only added, never moved: a new date lies today or later (not "2020").
+    day = forms.DateField(
+        label=_("Date"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        validators=[not_in_past],
+    )
     start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
     end = forms.TimeField(label=_("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
@@ -209,7 +203,7 @@ class SessionForm(forms.Form):
         help_text=_("Only shown to confirmed participants."),
         assume_scheme="https",
     )
-    units = forms.DecimalField(
+    units = LocalDecimalField(
         label=_("Teaching units (UE)"), min_value=0, max_value=20, decimal_places=1, initial=0
     )
 

@@ -12,10 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.permissions import role_required
 from lotse.core import exports
+from lotse.core.lists import Sort, list_page
 from lotse.core.pdf import pdf_response
 
 from . import selectors, services
@@ -32,6 +34,22 @@ from .models import Event
 
 organiser_required = role_required(*selectors.ORGANISER_ROLES)
 
+EVENT_SORTS = {
+    "title": Sort(gettext_lazy("Event"), ("title",)),
+    "date": Sort(gettext_lazy("First date"), ("first_start",)),
+    "status": Sort(gettext_lazy("Status"), ("status",)),
+    "taken": Sort(gettext_lazy("Places taken"), ("seats_taken",)),
+    "waiting": Sort(gettext_lazy("Waiting list"), ("waiting",)),
+}
+REGISTRATION_SORTS = {
+    "no": Sort(gettext_lazy("No."), ("queue_number",)),
+    "name": Sort(gettext_lazy("Name"), ("full_name",)),
+    "workplace": Sort(gettext_lazy("Facility or employer"), ("workplace",)),
+    "fee": Sort(gettext_lazy("Fee"), ("fee_due",)),
+    "status": Sort(gettext_lazy("Status"), ("status",)),
+    "registered": Sort(gettext_lazy("Registered"), ("created_at",)),
+}
+
 
 @organiser_required
 def manage_list(request: HttpRequest) -> HttpResponse:
@@ -39,7 +57,13 @@ def manage_list(request: HttpRequest) -> HttpResponse:
         request,
         "events/manage/list.html",
         {
-            "events": selectors.events_for_organiser(request.user),
+            "listing": list_page(
+                request,
+                selectors.events_for_organiser(request.user),
+                search=("title", "organiser__name"),
+                sorts=EVENT_SORTS,
+                default="-date",
+            ),
             "organisations": selectors.organiser_organisations(request.user),
         },
     )
@@ -99,7 +123,13 @@ def _overview(request: HttpRequest, event: Event, status: int = 200, **forms: An
     context = {
         "event": event,
         "stats": selectors.event_stats(event),
-        "registrations": selectors.registrations_for_event(event),
+        "registrations": list_page(
+            request,
+            selectors.registrations_for_event(event),
+            search=("full_name", "email", "workplace", "member_organisation__name"),
+            sorts=REGISTRATION_SORTS,
+            default="no",
+        ),
         "session_form": forms.get("session_form") or SessionForm(),
         "question_form": forms.get("question_form") or QuestionForm(),
         "document_form": forms.get("document_form") or DocumentForm(),

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
-from lotse.core.forms import bounded_formfield
+from lotse.core.forms import (
+    bounded_formfield,
+    check_planned,
+    money_field,
+    not_in_future,
+    require_order,
+)
 from lotse.core.uploads import DOCUMENTS, REPORTS, UploadField
 from lotse.directory.models import Service
 
@@ -30,14 +34,7 @@ TEXT = forms.Textarea(attrs={"rows": 4})
 
 
 def _money(label: str, required: bool = True) -> forms.DecimalField:
-    return forms.DecimalField(
-        label=label,
-        required=required,
-        min_value=Decimal("0.01"),
-        max_digits=12,
-        decimal_places=2,
-        localize=True,
-    )
+    return money_field(label, required=required)
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -128,7 +125,9 @@ class MemberOrganisationForm(forms.Form):
         required=False,
     )
     field = forms.CharField(label=_("Field"), max_length=200, required=False)
-    joined_on = forms.DateField(label=_("Member since"), required=False, widget=DATE)
+    joined_on = forms.DateField(
+        label=_("Member since"), required=False, widget=DATE, validators=[not_in_future]
+    )
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
@@ -176,9 +175,7 @@ class MeetingForm(forms.Form):
         data = super().clean()
         if not data.get("location") and not data.get("online_url"):
             self.add_error(None, _("Please give a place or an online meeting link."))
-        start, end = data.get("starts_at"), data.get("ends_at")
-        if start and end and end < start:
-            self.add_error("ends_at", _("The meeting cannot end before it starts."))
+        require_order(self, "starts_at", "ends_at", _("The meeting cannot end before it starts."))
         return data
 
 
@@ -208,9 +205,8 @@ class SeriesForm(forms.Form):
         data = super().clean()
         if not data.get("location") and not data.get("online_url"):
             self.add_error(None, _("Please give a place or an online meeting link."))
-        start, end = data.get("starts_on"), data.get("ends_on")
-        if start and end and end < start:
-            self.add_error("ends_on", _("The period cannot end before it starts."))
+        require_order(self, "starts_on", "ends_on", _("The period cannot end before it starts."))
+        check_planned(self, "starts_on")
         return data
 
 
@@ -269,6 +265,11 @@ class TaskForm(forms.Form):
         self.fields["owner"].queryset = network.members.select_related("user").order_by(
             "user__full_name"
         )
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        check_planned(self, "due_on")
+        return data
 
 
 class DocumentForm(forms.Form):
@@ -434,6 +435,7 @@ class DecisionOnApplicationForm(forms.Form):
             for name in ("amount", "starts_on", "ends_on"):
                 if not data.get(name):
                     self.add_error(name, _("This field is required for an approval."))
+        require_order(self, "starts_on", "ends_on", _("The period cannot end before it starts."))
         return data
 
 
@@ -452,15 +454,18 @@ class GrantForm(forms.Form):
 
     def clean(self) -> dict[str, object]:
         data = super().clean()
-        start, end = data.get("starts_on"), data.get("ends_on")
-        if start and end and end < start:
-            self.add_error("ends_on", _("The period cannot end before it starts."))
+        require_order(self, "starts_on", "ends_on", _("The period cannot end before it starts."))
         return data
 
 
 class ReportDueForm(forms.Form):
     kind = forms.ChoiceField(label=_("Report"), choices=ReportDue.Kind.choices)
     due_on = forms.DateField(label=_("Due on"), widget=DATE)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        check_planned(self, "due_on")
+        return data
 
 
 class ReportSubmitForm(forms.Form):
@@ -523,3 +528,9 @@ class NeedsAnalysisForm(forms.ModelForm):
             "The places in the report are counted for this area; give the numbers of "
             "children for the same area."
         )
+
+    def clean_children_as_of(self) -> object:
+        value = self.cleaned_data.get("children_as_of")
+        if value is not None:
+            not_in_future(value)
+        return value

@@ -8,6 +8,7 @@ a post of another organisation is a 404 (the selectors scope every read).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -96,19 +97,26 @@ def post_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The post has been saved."))
             return redirect("news:post_edit", pk=post.pk)
-    return render(
-        request,
-        "news/manage/edit.html",
-        {
-            "form": form,
-            "post": post,
-            "publish_form": PublishForm(),
-            "file_form": FileForm(),
-            "translations": {t.language: t for t in post.translations.all()},
-            "translation_languages": [(c, n) for c, n in POST_LANGUAGES if c != post.language],
-            "now": timezone.now(),
-        },
-    )
+    return _edit_page(request, post, status=200, form=form)
+
+
+def _edit_page(
+    request: HttpRequest, post: Any, *, status: int | None = None, **forms: Any
+) -> HttpResponse:
+    """The editing page; a small form posted with errors (the file or the publishing form)
+    comes back as it was typed, with its errors (422)."""
+    context = {
+        "post": post,
+        "form": PostForm(user=request.user, post=post, initial=PostForm.initial_for(post)),
+        "publish_form": PublishForm(),
+        "file_form": FileForm(),
+        "translations": {t.language: t for t in post.translations.all()},
+        "translation_languages": [(c, n) for c, n in POST_LANGUAGES if c != post.language],
+        "now": timezone.now(),
+    } | forms
+    if status is None:
+        status = 422 if any(f.is_bound and f.errors for f in forms.values()) else 200
+    return render(request, "news/manage/edit.html", context, status=status)
 
 
 @editor_required
@@ -155,9 +163,7 @@ def post_publish(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The post has been published."))
     else:
-        for errors in form.errors.values():
-            for message in errors:
-                messages.error(request, message)
+        return _edit_page(request, post, publish_form=form)
     return redirect("news:post_edit", pk=post.pk)
 
 
@@ -253,10 +259,7 @@ def file_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The file has been added."))
             return redirect("news:post_edit", pk=post.pk)
-    for errors in form.errors.values():
-        for message in errors:
-            messages.error(request, message)
-    return redirect("news:post_edit", pk=post.pk)
+    return _edit_page(request, post, file_form=form)
 
 
 @editor_required

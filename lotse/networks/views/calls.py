@@ -3,6 +3,9 @@ reviews, and the applicant's side (draft, submit, withdraw)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -113,18 +116,21 @@ def call_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 @login_required
 def call_manage(request: HttpRequest, pk: int) -> HttpResponse:
-    call = _funder_call(request, pk)
-    return render(
-        request,
-        "networks/call_manage.html",
-        {
-            "call": call,
-            "question_form": QuestionForm(),
-            "criterion_form": CriterionForm(),
-            "document_form": CallDocumentForm(),
-            "n_applications": selectors.call_applications_for_funder(request.user, call).count(),
-        },
-    )
+    return _manage_page(request, _funder_call(request, pk))
+
+
+def _manage_page(
+    request: HttpRequest, call: ProgrammeCall, *, status: int = 200, **forms: object
+) -> HttpResponse:
+    """The call's management page; a small form posted with errors comes back as typed."""
+    context = {
+        "call": call,
+        "question_form": QuestionForm(),
+        "criterion_form": CriterionForm(),
+        "document_form": CallDocumentForm(),
+        "n_applications": selectors.call_applications_for_funder(request.user, call).count(),
+    } | forms
+    return render(request, "networks/call_manage.html", context, status=status)
 
 
 def _run(request: HttpRequest, action: object, **kwargs: object) -> None:
@@ -136,20 +142,38 @@ def _run(request: HttpRequest, action: object, **kwargs: object) -> None:
         messages.success(request, _("Saved."))
 
 
-def _form_or_message(request: HttpRequest, form: object, action: object, **kwargs: object) -> None:
-    if form.is_valid():  # type: ignore[attr-defined]
-        _run(request, action, **kwargs, **form.cleaned_data)  # type: ignore[attr-defined]
-    else:
-        for errors in form.errors.values():  # type: ignore[attr-defined]
-            messages.error(request, " ".join(errors))
+def _small_form(
+    request: HttpRequest,
+    call: ProgrammeCall,
+    name: str,
+    form: forms.Form,
+    action: Callable[[], object],
+) -> HttpResponse:
+    """Run ``action`` for a valid form; else (or on the service's ValidationError) show the
+    management page again with the form as typed and its errors."""
+    if form.is_valid():
+        try:
+            action()
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("networks:call_manage", call.pk)
+    return _manage_page(request, call, status=422, **{name: form})
 
 
 @login_required
 @require_POST
 def question_add(request: HttpRequest, pk: int) -> HttpResponse:
     call = _funder_call(request, pk)
-    _form_or_message(request, QuestionForm(request.POST), funding.call_question_add, call=call)
-    return redirect("networks:call_manage", call.pk)
+    form = QuestionForm(request.POST)
+    return _small_form(
+        request,
+        call,
+        "question_form",
+        form,
+        lambda: funding.call_question_add(actor=request.user, call=call, **form.cleaned_data),
+    )
 
 
 @login_required
@@ -165,8 +189,14 @@ def question_remove(request: HttpRequest, pk: int, question_pk: int) -> HttpResp
 @require_POST
 def criterion_add(request: HttpRequest, pk: int) -> HttpResponse:
     call = _funder_call(request, pk)
-    _form_or_message(request, CriterionForm(request.POST), funding.call_criterion_add, call=call)
-    return redirect("networks:call_manage", call.pk)
+    form = CriterionForm(request.POST)
+    return _small_form(
+        request,
+        call,
+        "criterion_form",
+        form,
+        lambda: funding.call_criterion_add(actor=request.user, call=call, **form.cleaned_data),
+    )
 
 
 @login_required
@@ -183,18 +213,18 @@ def criterion_remove(request: HttpRequest, pk: int, criterion_pk: int) -> HttpRe
 def call_document_add(request: HttpRequest, pk: int) -> HttpResponse:
     call = _funder_call(request, pk)
     form = CallDocumentForm(request.POST, request.FILES)
-    if form.is_valid():
-        _run(
-            request,
-            funding.call_document_upload,
+    return _small_form(
+        request,
+        call,
+        "document_form",
+        form,
+        lambda: funding.call_document_upload(
+            actor=request.user,
             call=call,
             title=form.cleaned_data["title"],
             upload=form.cleaned_data["file"],
-        )
-    else:
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-    return redirect("networks:call_manage", call.pk)
+        ),
+    )
 
 
 @login_required

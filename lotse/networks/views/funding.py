@@ -9,9 +9,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.core.feedback import form_add_errors, message_errors, render_form
+from lotse.core.lists import Sort, list_page
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 from lotse.directory.models import Service
@@ -20,6 +22,13 @@ from .. import selectors, services
 from .. import services_funding as funding
 from ..forms import GrantForm, NeedsAnalysisForm, ReportDueForm, ReportSubmitForm
 from .common import applicant_choices, login_required, require_applicant
+
+GRANT_SORTS = {
+    "recipient": Sort(gettext_lazy("Recipient"), ("recipient__name",)),
+    "funder": Sort(gettext_lazy("Funder"), ("funder_name",)),
+    "amount": Sort(gettext_lazy("Amount"), ("amount",)),
+    "period": Sort(gettext_lazy("Period"), ("starts_on", "ends_on")),
+}
 
 
 def _require_funding_role(request: HttpRequest) -> None:
@@ -33,11 +42,20 @@ def _require_funding_role(request: HttpRequest) -> None:
 @login_required
 def grant_list(request: HttpRequest) -> HttpResponse:
     _require_funding_role(request)
-    grants = selectors.grants_for(request.user).prefetch_related("reports")
+    listing = list_page(
+        request,
+        selectors.grants_for(request.user).prefetch_related("reports"),
+        search=("recipient__name", "funder_name", "purpose", "reference"),
+        sorts=GRANT_SORTS,
+        default="-period",
+    )
     return render(
         request,
         "networks/grant_list.html",
-        {"grants": grants, "can_record": selectors.applicant_organisations(request.user).exists()},
+        {
+            "listing": listing,
+            "can_record": selectors.applicant_organisations(request.user).exists(),
+        },
     )
 
 

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import User
-from lotse.core.feedback import form_add_errors, message_errors, message_form_errors
+from lotse.core.feedback import form_add_errors, message_errors
 from lotse.core.uploads import attachment_response
 
 from .. import selectors, services
@@ -90,8 +90,16 @@ def meeting_edit(request: HttpRequest, pk: int, meeting_pk: int | None = None) -
 
 @login_required
 def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
-    network, access = selectors.get_network_for_member(request.user, pk)
-    meeting = selectors.get_meeting(network, meeting_pk)
+    network, _access = selectors.get_network_for_member(request.user, pk)
+    return _meeting_page(request, selectors.get_meeting(network, meeting_pk))
+
+
+def _meeting_page(
+    request: HttpRequest, meeting: Meeting, *, status: int = 200, **forms: object
+) -> HttpResponse:
+    """The meeting page; a small form that was posted with errors is shown again as it was
+    typed (``forms``: e.g. ``agenda_form=form``), with its errors, answering 422."""
+    network, access = selectors.get_network_for_member(request.user, meeting.network_id)
     invitations = list(meeting.invitations.all())
     mine = next((i for i in invitations if i.user_id == request.user.pk), None)
     people = selectors.network_people(network)
@@ -115,7 +123,8 @@ def meeting_detail(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
                 initial={"present": [str(i.user_id) for i in invitations if i.attended]},
             ),
         )
-    return render(request, "networks/meeting_detail.html", context)
+    context.update(forms)
+    return render(request, "networks/meeting_detail.html", context, status=status)
 
 
 def _planner_meeting(request: HttpRequest, pk: int, meeting_pk: int) -> Meeting:
@@ -135,9 +144,8 @@ def agenda_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
     if form.is_valid():
         services.agenda_item_add(actor=request.user, meeting=meeting, **form.cleaned_data)
         messages.success(request, _("The agenda item has been added."))
-    else:
-        message_form_errors(request, form)
-    return _back(meeting)
+        return _back(meeting)
+    return _meeting_page(request, meeting, status=422, agenda_form=form)
 
 
 @login_required
@@ -166,9 +174,8 @@ def invite(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
                 ngettext("%(n)s invitation has been sent.", "%(n)s invitations have been sent.", n)
                 % {"n": n},
             )
-    else:
-        message_form_errors(request, form)
-    return _back(meeting)
+        return _back(meeting)
+    return _meeting_page(request, meeting, status=422, invite_form=form)
 
 
 @login_required
@@ -182,9 +189,8 @@ def rsvp(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
             actor=request.user, meeting=meeting, response=form.cleaned_data["response"]
         )
         messages.success(request, _("Thank you, your answer has been saved."))
-    else:
-        message_form_errors(request, form)
-    return _back(meeting)
+        return _back(meeting)
+    return _meeting_page(request, meeting, status=422, rsvp_form=form)
 
 
 @login_required
@@ -196,9 +202,8 @@ def attendance(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse:
         present = User.objects.filter(pk__in=form.cleaned_data["present"])
         services.meeting_attendance_record(actor=request.user, meeting=meeting, present=present)
         messages.success(request, _("Attendance has been recorded."))
-    else:
-        message_form_errors(request, form)
-    return _back(meeting)
+        return _back(meeting)
+    return _meeting_page(request, meeting, status=422, attendance_form=form)
 
 
 @login_required
@@ -229,9 +234,8 @@ def decision_add(request: HttpRequest, pk: int, meeting_pk: int) -> HttpResponse
     if form.is_valid():
         services.decision_add(actor=request.user, meeting=meeting, **form.cleaned_data)
         messages.success(request, _("The decision has been recorded."))
-    else:
-        message_form_errors(request, form)
-    return _back(meeting)
+        return _back(meeting)
+    return _meeting_page(request, meeting, status=422, decision_form=form)
 
 
 @login_required
@@ -321,8 +325,7 @@ def task_list(request: HttpRequest, pk: int) -> HttpResponse:
                 return _back(meeting)
             return redirect("networks:tasks", network.pk)
         if meeting is not None:
-            message_form_errors(request, form)
-            return _back(meeting)
+            return _meeting_page(request, meeting, status=422, task_form=form)
     status = request.GET.get("status")
     status = status if status in Task.Status.values else None
     return render(
