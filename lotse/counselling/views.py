@@ -13,7 +13,7 @@ from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, pgettext
+from django.utils.translation import gettext_lazy, pgettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
@@ -22,7 +22,7 @@ from lotse.accounts.selectors import user_has_role
 from lotse.core import exports
 from lotse.core.disclosure import LEGEND
 from lotse.core.feedback import form_add_errors, message_errors
-from lotse.core.lists import Sort, list_page
+from lotse.core.listing import Column, listing
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 
@@ -46,23 +46,28 @@ from .models import Case, Consent
 COUNSELLOR = Role.COUNSELLOR
 INBOX_ROLES = selectors.REFERRAL_INBOX_ROLES
 FACHBERATUNG_ROLES = (Role.COUNSELLOR, Role.COORDINATOR, Role.FACILITY_STAFF)
-CASE_SORTS = {
-    "client": Sort(gettext_lazy("Client"), ("client__alias",)),
-    "status": Sort(gettext_lazy("Status"), ("status",)),
-    "opened": Sort(gettext_lazy("Opened"), ("opened_on",)),
-}
-REFERRAL_SORTS = {
-    "received": Sort(gettext_lazy("Received"), ("sent_at",)),
-    "sender": Sort(gettext_lazy("From"), ("case__organisation__name",)),
-    "target": Sort(gettext_lazy("Referred to"), ("target__name",)),
-    "client": Sort(gettext_lazy("Client"), ("case__client__alias",)),
-    "outcome": Sort(gettext_lazy("Outcome"), ("outcome",)),
-}
-CONSULTATION_SORTS = {
-    "date": Sort(gettext_lazy("Date"), ("date",)),
-    "facility": Sort(gettext_lazy("Facility"), ("facility__name",)),
-    "advisor": Sort(gettext_lazy("Advised by"), ("advisor__name",)),
-}
+CASE_COLUMNS = [
+    Column("client", gettext_lazy("Client"), ("client__alias",)),
+    Column("topics", gettext_lazy("Topics")),
+    Column("status", gettext_lazy("Status"), ("status",)),
+    Column("opened", gettext_lazy("Opened"), ("opened_on",)),
+    Column("responsible", pgettext_lazy("counselling", "Responsible")),
+    Column("tasks", gettext_lazy("Open tasks")),
+]
+REFERRAL_COLUMNS = [
+    Column("received", gettext_lazy("Received"), ("sent_at",)),
+    Column("sender", gettext_lazy("From"), ("case__organisation__name",)),
+    Column("target", gettext_lazy("Referred to"), ("target__name",)),
+    Column("client", gettext_lazy("Client"), ("case__client__alias",)),
+    Column("outcome", gettext_lazy("Outcome"), ("outcome",)),
+]
+CONSULTATION_COLUMNS = [
+    Column("date", gettext_lazy("Date"), ("date",)),
+    Column("facility", gettext_lazy("Facility"), ("facility__name",)),
+    Column("advisor", gettext_lazy("Advised by"), ("advisor__name",)),
+    Column("topics", gettext_lazy("Topics")),
+    Column("documents", gettext_lazy("Documents")),
+]
 
 
 def _call(
@@ -96,13 +101,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
     form = CaseFilterForm(request.GET)
     cases = selectors.case_list(user=request.user, filters=form.to_filter())
     # The filter form's alias field is the search; the list helper sorts and pages.
-    listing = list_page(request, cases, sorts=CASE_SORTS, default="-opened")
+    result = listing(request, cases, columns=CASE_COLUMNS, number=None, default_sort="-opened")
     return render(
         request,
         "counselling/case_list.html",
         {
             "form": form,
-            "listing": listing,
+            "listing": result,
             "due": selectors.due_follow_ups(user=request.user)[:20],
         },
     )
@@ -385,17 +390,18 @@ def apply_on_behalf(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*INBOX_ROLES)
 def incoming_referrals(request: HttpRequest) -> HttpResponse:
     without_data = selectors.referrals_without_data_count(user=request.user)
-    listing = list_page(
+    result = listing(
         request,
         selectors.referral_inbox(user=request.user),
+        columns=REFERRAL_COLUMNS,
         search=("case__organisation__name", "target__name", "case__client__alias"),
-        sorts=REFERRAL_SORTS,
-        default="-received",
+        number=None,
+        default_sort="-received",
     )
     return render(
         request,
         "counselling/incoming_list.html",
-        {"listing": listing, "without_data": without_data},
+        {"listing": result, "without_data": without_data},
     )
 
 
@@ -482,17 +488,18 @@ def consultation_list(request: HttpRequest) -> HttpResponse:
     # (e.g. a funder's): the role alone does not open the page.
     if not can_create and not user_has_role(request.user, Role.FACILITY_STAFF):
         raise PermissionDenied
-    listing = list_page(
+    result = listing(
         request,
         selectors.consultation_list(user=request.user),
+        columns=CONSULTATION_COLUMNS,
         search=("facility__name", "advisor__name", "summary"),
-        sorts=CONSULTATION_SORTS,
-        default="-date",
+        number=None,
+        default_sort="-date",
     )
     return render(
         request,
         "counselling/consultation_list.html",
-        {"listing": listing, "can_create": can_create},
+        {"listing": result, "can_create": can_create},
     )
 
 

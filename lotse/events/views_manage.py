@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.permissions import role_required
 from lotse.core import exports
-from lotse.core.lists import Sort, list_page
+from lotse.core.listing import Column, listing
 from lotse.core.pdf import pdf_response
 
 from . import selectors, services
@@ -34,21 +34,21 @@ from .models import Event
 
 organiser_required = role_required(*selectors.ORGANISER_ROLES)
 
-EVENT_SORTS = {
-    "title": Sort(gettext_lazy("Event"), ("title",)),
-    "date": Sort(gettext_lazy("First date"), ("first_start",)),
-    "status": Sort(gettext_lazy("Status"), ("status",)),
-    "taken": Sort(gettext_lazy("Places taken"), ("seats_taken",)),
-    "waiting": Sort(gettext_lazy("Waiting list"), ("waiting",)),
-}
-REGISTRATION_SORTS = {
-    "no": Sort(gettext_lazy("No."), ("queue_number",)),
-    "name": Sort(gettext_lazy("Name"), ("full_name",)),
-    "workplace": Sort(gettext_lazy("Facility or employer"), ("workplace",)),
-    "fee": Sort(gettext_lazy("Fee"), ("fee_due",)),
-    "status": Sort(gettext_lazy("Status"), ("status",)),
-    "registered": Sort(gettext_lazy("Registered"), ("created_at",)),
-}
+EVENT_COLUMNS = [
+    Column("title", gettext_lazy("Event"), ("title",)),
+    Column("date", gettext_lazy("First date"), ("first_start",)),
+    Column("status", gettext_lazy("Status"), ("status",)),
+    Column("taken", gettext_lazy("Places taken"), ("seats_taken",)),
+    Column("waiting", gettext_lazy("Waiting list"), ("waiting",)),
+]
+REGISTRATION_COLUMNS = [
+    Column("no", gettext_lazy("No."), ("queue_number",)),
+    Column("name", gettext_lazy("Name"), ("full_name",)),
+    Column("workplace", gettext_lazy("Facility or employer"), ("workplace",)),
+    Column("fee", gettext_lazy("Fee"), ("fee_due",)),
+    Column("status", gettext_lazy("Status"), ("status",)),
+    Column("actions", gettext_lazy("Actions")),
+]
 
 
 @organiser_required
@@ -57,12 +57,13 @@ def manage_list(request: HttpRequest) -> HttpResponse:
         request,
         "events/manage/list.html",
         {
-            "listing": list_page(
+            "listing": listing(
                 request,
                 selectors.events_for_organiser(request.user),
+                columns=EVENT_COLUMNS,
                 search=("title", "organiser__name"),
-                sorts=EVENT_SORTS,
-                default="-date",
+                number=None,
+                default_sort="-date",
             ),
             "organisations": selectors.organiser_organisations(request.user),
         },
@@ -123,12 +124,13 @@ def _overview(request: HttpRequest, event: Event, status: int = 200, **forms: An
     context = {
         "event": event,
         "stats": selectors.event_stats(event),
-        "registrations": list_page(
+        "registrations": listing(
             request,
             selectors.registrations_for_event(event),
+            columns=REGISTRATION_COLUMNS,
             search=("full_name", "email", "workplace", "member_organisation__name"),
-            sorts=REGISTRATION_SORTS,
-            default="no",
+            number="queue_number",
+            default_sort="no",
         ),
         "session_form": forms.get("session_form") or SessionForm(),
         "question_form": forms.get("question_form") or QuestionForm(),

@@ -45,7 +45,6 @@ def test_registrations_are_paged_search_and_sorted(client_for, organiser, busy_e
 
     found = client.get(url + "?q=m%C3%BCrwik").content.decode()
     assert _names(found) == [f"Person {n:02d}" for n in (10, 20, 30, 40, 50, 60)]
-    assert "6 Einträge" in found
 
     newest = client.get(url + "?sort=-name").content.decode()
     assert _names(newest)[:2] == ["Person 60", "Person 59"]

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.core.feedback import form_add_errors, message_errors, render_form
-from lotse.core.lists import Sort, list_page
+from lotse.core.listing import Column, listing
 from lotse.core.pdf import pdf_response, render_pdf
 from lotse.core.uploads import attachment_response
 from lotse.directory.models import Service
@@ -23,12 +23,13 @@ from .. import services_funding as funding
 from ..forms import GrantForm, NeedsAnalysisForm, ReportDueForm, ReportSubmitForm
 from .common import applicant_choices, login_required, require_applicant
 
-GRANT_SORTS = {
-    "recipient": Sort(gettext_lazy("Recipient"), ("recipient__name",)),
-    "funder": Sort(gettext_lazy("Funder"), ("funder_name",)),
-    "amount": Sort(gettext_lazy("Amount"), ("amount",)),
-    "period": Sort(gettext_lazy("Period"), ("starts_on", "ends_on")),
-}
+GRANT_COLUMNS = [
+    Column("recipient", gettext_lazy("Recipient"), ("recipient__name",)),
+    Column("funder", gettext_lazy("Funder"), ("funder_name",)),
+    Column("amount", gettext_lazy("Amount"), ("amount",)),
+    Column("period", gettext_lazy("Period"), ("starts_on", "ends_on")),
+    Column("reports", gettext_lazy("Next report due")),
+]
 
 
 def _require_funding_role(request: HttpRequest) -> None:
@@ -42,18 +43,19 @@ def _require_funding_role(request: HttpRequest) -> None:
 @login_required
 def grant_list(request: HttpRequest) -> HttpResponse:
     _require_funding_role(request)
-    listing = list_page(
+    result = listing(
         request,
         selectors.grants_for(request.user).prefetch_related("reports"),
+        columns=GRANT_COLUMNS,
         search=("recipient__name", "funder_name", "purpose", "reference"),
-        sorts=GRANT_SORTS,
-        default="-period",
+        number=None,
+        default_sort="-period",
     )
     return render(
         request,
         "networks/grant_list.html",
         {
-            "listing": listing,
+            "listing": result,
             "can_record": selectors.applicant_organisations(request.user).exists(),
         },
     )
