@@ -109,7 +109,11 @@ def test_session_without_second_factor_is_sent_to_confirm_it(client, planner):
     response = client.get("/dashboard/?tab=1")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/reauthenticate/?next=%2Fdashboard%2F%3Ftab%3D1"
-    assert client.get("/api/v1/directory/districts").status_code == 403
+    warnings = [str(m) for m in response.wsgi_request._messages]
+    assert len(warnings) == 1 and warnings[0]  # the page says why
+    api = client.get("/api/v1/directory/districts")
+    assert api.status_code == 403
+    assert set(api.json()) == {"detail"} and api.json()["detail"]  # the API's one error shape
     assert client.get("/admin/").status_code == 302
     # Not even e-mail, password or two-factor settings before the second factor.
     for path in ["/accounts/email/", "/accounts/password/change/", "/accounts/2fa/"]:

@@ -21,7 +21,7 @@ def test_a_formula_after_any_kind_of_space_is_escaped(text):
     assert exports.escape_cell(text) == "'" + text
 
 
-@pytest.mark.parametrize("text", ["", " ", "\u00a0\u3000", "a=1", "Kita Süd"])
+@pytest.mark.parametrize("text", ["", " ", "\u00a0\u3000", "a=1", "X=1", "Kita Süd"])
 def test_blank_or_plain_text_is_no_formula(text):
     assert not exports.is_formula_like(text)
 
@@ -92,6 +92,7 @@ def test_xlsx_writes_local_wall_clock_time():
     [
         ("Plätze [2026]: a/b\\c*d?", "Plätze  2026   a b c d "),
         ("'Zitat'", "Zitat"),
+        ("XX'X", "XX'X"),
         ("x" * 40, "x" * 31),
         ("", "Sheet"),
         ("''", "Sheet"),
