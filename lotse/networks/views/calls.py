@@ -12,9 +12,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.core.feedback import form_add_errors, message_errors
+from lotse.core.listing import Column, listing
 from lotse.core.uploads import attachment_response
 
 from .. import selectors
@@ -72,6 +74,17 @@ def call_document(request: HttpRequest, pk: int, document_pk: int) -> HttpRespon
 
 
 # --- Funder ------------------------------------------------------------------------------------
+
+
+APPLICATION_COLUMNS = [
+    Column("applicant", gettext_lazy("Applicant"), ("applicant__name",)),
+    Column("project", gettext_lazy("Project"), ("project_title",)),
+    Column("requested", gettext_lazy("Requested"), ("requested_amount",)),
+    Column("submitted", gettext_lazy("Submitted"), ("submitted_at",)),
+    Column("reviews", gettext_lazy("Reviews")),
+    Column("score", gettext_lazy("Mean score")),
+    Column("status", gettext_lazy("Status"), ("status",)),
+]
 
 
 def _funder_call(request: HttpRequest, pk: int) -> ProgrammeCall:
@@ -256,8 +269,17 @@ def call_close(request: HttpRequest, pk: int) -> HttpResponse:
 def call_applications(request: HttpRequest, pk: int) -> HttpResponse:
     """The applications to a call: for the funder's staff only."""
     call = _funder_call(request, pk)
-    applications = list(selectors.call_applications_for_funder(request.user, call))
-    for application in applications:
+    result = listing(
+        request,
+        selectors.call_applications_for_funder(request.user, call),
+        columns=APPLICATION_COLUMNS,
+        search=("applicant__name", "project_title"),
+        number=None,
+        default_sort="submitted",
+    )
+    rows = result.rows  # one evaluation: the page's rows carry the review figures below
+    result.page.object_list = rows
+    for application in rows:
         reviews = list(application.reviews.all())
         application.n_reviews = len(reviews)
         application.mean_score = sum(r.total for r in reviews) / len(reviews) if reviews else None
@@ -265,7 +287,7 @@ def call_applications(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "networks/call_applications.html",
-        {"call": call, "applications": applications, "max_total": max_total},
+        {"call": call, "listing": result, "max_total": max_total},
     )
 
 
