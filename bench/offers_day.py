@@ -161,7 +161,7 @@ def build_city(families: int, seed: int) -> dict:
     rules = services.rules_save(
         actor=None, organisation=org, name="Standard", criteria=["sibling", "age"], is_active=True
     )
-    rules = services.rules_publish_seed(actor=None, rules=rules)
+    rules = services.rules_publish_seed(actor=None, rules=rules, seed=rules.lottery_seed)
     today = timezone.localdate()
     start = dt.date(today.year + (1 if today.month >= 8 else 0), 8, 1)
     started = time.perf_counter()
@@ -174,7 +174,10 @@ def build_city(families: int, seed: int) -> dict:
         start_until=start,
     )
     round_ = services.round_snapshot(actor=None, round_=round_)
-    services.round_publish(actor=None, round_=round_, rules=rules, notify=False)
+    review = services.round_publish_preview(actor=None, round_=round_, rules=rules)
+    services.round_publish(
+        actor=None, round_=round_, rules=rules, confirmation=review["digest"], notify=False
+    )
     info["publish_seconds"] = round(time.perf_counter() - started, 1)
     info["offers"] = Offer.objects.filter(status=Offer.Status.OFFERED).count()
     return info

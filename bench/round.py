@@ -267,7 +267,7 @@ def run_round(profile_dir: str | None = None, label: str = "run") -> dict[str, f
         criteria=["sibling", "social_urgency", "catchment", "employment", "age"],
         is_active=True,
     )
-    rules = services.rules_publish_seed(actor=None, rules=rules)
+    rules = services.rules_publish_seed(actor=None, rules=rules, seed=rules.lottery_seed)
     today = timezone.localdate()
     start = dt.date(today.year + (1 if today.month >= 8 else 0), 8, 1)
     steps = Steps(profile_dir, label)
@@ -291,7 +291,15 @@ def run_round(profile_dir: str | None = None, label: str = "run") -> dict[str, f
     )
     timings["engine_in_simulation_s"] = sim.seconds
     timings["stable"] = int(sim.stats["stability"]["blocking_pairs"] == 0)
-    steps.run("publish", lambda: services.round_publish(actor=None, round_=round_, rules=rules))
+    review = steps.run(
+        "review", lambda: services.round_publish_preview(actor=None, round_=round_, rules=rules)
+    )
+    steps.run(
+        "publish",
+        lambda: services.round_publish(
+            actor=None, round_=round_, rules=rules, confirmation=review["digest"]
+        ),
+    )
     timings["offers"] = Offer.objects.filter(status="offered").count()
     timings["first_wish_share"] = sim.stats["share_first"]
     timings["round_total_s"] = round(timings["snapshot_s"] + timings["publish_s"], 2)

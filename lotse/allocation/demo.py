@@ -131,7 +131,14 @@ def load(ctx: DemoContext) -> list[str]:
     round_ = services.round_snapshot(actor=planner, round_=round_)
     services.round_simulate(actor=planner, round_=round_, rules=standard)
     services.round_simulate(actor=planner, round_=round_, rules=by_date)
-    round_ = services.round_publish(actor=planner, round_=round_, rules=standard, notify=False)
+    review = services.round_publish_preview(actor=planner, round_=round_, rules=standard)
+    round_ = services.round_publish(
+        actor=planner,
+        round_=round_,
+        rules=standard,
+        confirmation=review["digest"],
+        notify=False,
+    )
     answered = _answers(rng, ctx, round_)
     counts = services.round_rerun(actor=planner, round_=round_, notify=False)
     _round_in_progress(ctx, org, planner, standard, kitas, start, rng)
@@ -180,7 +187,9 @@ def _rules(org, planner) -> tuple[AllocationRules, AllocationRules]:
             answer_days=14,
             is_active=True,
         )
-        standard = services.rules_publish_seed(actor=planner, rules=standard)
+        standard = services.rules_publish_seed(
+            actor=planner, rules=standard, seed=standard.lottery_seed
+        )
     by_date = AllocationRules.objects.filter(organisation=org, name="Nach Anmeldedatum").first()
     if by_date is None:
         by_date = services.rules_save(

@@ -44,6 +44,7 @@ from lotse.matching import (
     solve,
 )
 from lotse.matching.certificate import make_certificate
+from lotse.matching.check import GroupOutcome
 
 from .models import AllocationRules
 from .snapshot import CriterionArray, QuotaArrays, Snapshot
@@ -94,6 +95,8 @@ APP_FIELDS = (
     "single_parent",
     "submitted_at",
     "created_at",
+    "sibling_group_id",
+    "sibling_group__together",
 )
 
 
@@ -121,6 +124,7 @@ def take_snapshot(applications: QuerySet[Application]) -> Snapshot:
     arrays = _empty_arrays()
     for row in apps:
         _add_application(arrays, row, facts)
+    arrays |= _snapshot_groups(apps, wishes)
     return cast(
         Snapshot,
         {
@@ -211,7 +215,7 @@ def _empty_arrays() -> dict[str, list[Any]]:
 def _add_application(arrays: dict[str, list[Any]], row: tuple[Any, ...], facts: _Facts) -> None:
     """Append one application (a row of ``APP_FIELDS``) and its wishes to the arrays."""
     (pk, child_id, birth, expected, start, district, sib_decl, staff_fac) = row[:8]
-    urgent, employed, single, submitted, created = row[8:]
+    urgent, employed, single, submitted, created = row[8:13]
     born = birth or expected
     band = _band_of(born, start)
     arrays["application"].append(pk)
@@ -235,6 +239,31 @@ def _add_application(arrays: dict[str, list[Any]], row: tuple[Any, ...], facts: 
         )
         arrays["staff"].append(int(facility_id == staff_fac))
     arrays["wish_ptr"].append(len(arrays["wish_facility"]))
+
+
+def _snapshot_groups(
+    apps: list[tuple[Any, ...]], wishes: dict[int, list[int]]
+) -> dict[str, list[int]]:
+    """Sibling groups of the round, per row: the group id (0 = none) and 1 = "preferred".
+
+    A group is formed only if at least two of its applications are in the snapshot and they
+    wish the same facilities in the same order (the services keep them so); otherwise each
+    child takes part on its own, as the family would expect for a child applying alone.
+    """
+    members: dict[int, list[int]] = defaultdict(list)
+    for i, row in enumerate(apps):
+        if row[13]:
+            members[row[13]].append(i)
+    group = [0] * len(apps)
+    preferred = [0] * len(apps)
+    for gid, rows in members.items():
+        lists = [wishes.get(apps[i][0], []) for i in rows]
+        if len(rows) < 2 or any(w != lists[0] for w in lists[1:]):
+            continue
+        for i in rows:
+            group[i] = gid
+            preferred[i] = int(apps[i][14] == "preferred")
+    return {"group": group, "group_preferred": preferred}
 
 
 def _quota_arrays(quotas: list[QuotaRow]) -> QuotaArrays:
@@ -326,6 +355,7 @@ def build(
         current=_current_places(current_facility, facility_ids),
         child_type=_child_bands(snapshot, rows),
         child_types=BANDS,
+        **_sibling_groups(snapshot, rows, wishes),
     )
     return Prepared(
         instance=instance,
@@ -337,6 +367,36 @@ def build(
 
 
 BANDS = ["u3", "ue3", "school"]
+
+
+def _sibling_groups(snapshot: Snapshot, rows: np.ndarray, wishes: _Wishes) -> dict[str, Any]:
+    """The engine's ``group`` (index per child, -1 = none) and ``group_preferred`` flags.
+
+    Members must all be among ``rows`` (a re-run leaves out placed children) and keep the
+    same wish list after the cut (see ``services._in_play``); a group with fewer than two
+    such members takes part as single children.
+    """
+    raw = snapshot.get("group")
+    if not raw:
+        return {}
+    gid = np.asarray(raw, dtype=np.int64)[rows]
+    preferred_of = np.asarray(snapshot.get("group_preferred") or [0] * len(raw))[rows]
+    facility = np.asarray(snapshot["wish_facility"], dtype=np.int64)[wishes.entry]
+    members: dict[int, list[int]] = defaultdict(list)
+    for j in np.flatnonzero(gid).tolist():
+        members[int(gid[j])].append(j)
+    group = np.full(rows.size, -1, dtype=np.int64)
+    preferred: list[bool] = []
+    for key in sorted(members):
+        ms = members[key]
+        lists = [facility[wishes.ptr[j] : wishes.ptr[j + 1]].tolist() for j in ms]
+        if len(ms) < 2 or any(w != lists[0] for w in lists[1:]):
+            continue
+        group[ms] = len(preferred)
+        preferred.append(bool(preferred_of[ms[0]]))
+    if not preferred:
+        return {}
+    return {"group": group, "group_preferred": preferred}
 
 
 @dataclass(frozen=True)
@@ -520,22 +580,74 @@ def certificate(
     prepared = build(snapshot, rules)
     if published is None:
         return make_certificate(instance_to_dict(prepared.instance), run(prepared))
+    return make_certificate(instance_to_dict(prepared.instance), stored_result(prepared, published))
+
+
+def stored_result(prepared: Prepared, published: dict[str, Any]) -> Result:
+    """The result stored by :func:`published_assignment`, on the instance it was computed on
+    (the run the planner reviewed is published as it was, even if the solver is not
+    deterministic under a time limit)."""
     assigned, not_wished = read_assignment(prepared.instance, published)
     if not_wished:
         raise ValueError("the stored assignment does not fit the snapshot")
-    result = Result(
+    return Result(
         instance=prepared.instance,
         mechanism=published.get("mechanism", "child_da"),
         assigned_wish=assigned,
         rounds=0,
         exact=published.get("exact"),
     )
-    return make_certificate(instance_to_dict(prepared.instance), result)
+
+
+def run_diff(before: dict[int, int | None], after: dict[int, int | None]) -> dict[str, Any]:
+    """What a run changes for the families, by application id: who gains an offer (none
+    before), who loses one (none after), who changes facility; counts of each and of those who
+    keep what they had. ``before``/``after``: application id → facility id or None."""
+    gain, lose, change = [], [], []
+    same = 0
+    for app in sorted(set(before) | set(after)):
+        old, new = before.get(app), after.get(app)
+        if old == new:
+            same += old is not None
+        elif old is None:
+            gain.append([app, new])
+        elif new is None:
+            lose.append([app, old])
+        else:
+            change.append([app, old, new])
+    return {
+        "gain": gain,
+        "lose": lose,
+        "change": change,
+        "counts": {"gain": len(gain), "lose": len(lose), "change": len(change), "same": same},
+    }
 
 
 def stability(result: Any) -> dict[str, Any]:
     report = check(result.instance, result.assigned_wish)
     return {"feasible": report.feasible, "blocking_pairs": report.blocking_pairs}
+
+
+def together_of(prepared: Prepared, result: Any) -> dict[int, dict[str, Any]]:
+    """Per child index in a sibling group: the other members' application ids, "required" or
+    "preferred", and whether the run placed them "together" (all at one shared wish) or
+    "apart" (``Outcome.together``; the family reads it through ``explain.together_text``)."""
+    inst = prepared.instance
+    if not inst.has_groups:
+        return {}
+    outcome = GroupOutcome.of(inst, result.assigned_wish)
+    gptr, members = inst.group_members
+    out: dict[int, dict[str, Any]] = {}
+    for g in range(inst.n_groups):
+        ms = members[gptr[g] : gptr[g + 1]].tolist()
+        apps = [int(prepared.applications[c]) for c in ms]
+        for c, app in zip(ms, apps, strict=True):
+            out[c] = {
+                "with": [a for a in apps if a != app],
+                "together": "preferred" if inst.group_preferred[g] else "required",
+                "placed": "together" if outcome.together[g] >= 0 else "apart",
+            }
+    return out
 
 
 def waiting_positions(

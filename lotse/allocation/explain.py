@@ -15,6 +15,7 @@ from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from lotse.applications.models import Application
 from lotse.directory.models import Facility
 
 from .models import Outcome
@@ -95,8 +96,18 @@ def reason_text(reason: dict[str, Any]) -> str:
             capacity,
         ) % {"capacity": capacity}
         return f"{first} {_criterion_text(reason)}"
-    if code in ("does_not_fit", "sibling_group_does_not_fit"):
-        return _("Not enough places were left for your child (or siblings) there.")
+    if code == "does_not_fit":
+        return _("Not enough places were left for your child there.")
+    if code == "sibling_group_does_not_fit":
+        return _(
+            "There would have been a place for your child alone, but not for your children "
+            "together."
+        )
+    if code == "sibling_keeps_current_place":
+        return _(
+            "Your children could have been placed here together only if one of them gave up "
+            "the place it already has. A place a child already has is never taken away."
+        )
     return _("A place there should have been possible; the Jugendamt is checking this.")
 
 
@@ -117,3 +128,39 @@ def explain_outcome(outcome: Outcome | None) -> list[Line]:
         )
         for r in outcome.reasons
     ]
+
+
+def together_text(outcome: Outcome | None) -> str | None:
+    """How a sibling group came out, for the family ("placed together with Ben"), or None.
+
+    ``Outcome.together`` is written by the run (see services._together_of): the other
+    members' applications, required or preferred, and whether they were placed together.
+    """
+    if outcome is None or not outcome.together:
+        return None
+    group = outcome.together
+    others = [int(a) for a in group.get("with", [])]
+    names = ", ".join(
+        Application.objects.filter(pk__in=others)
+        .order_by("child__first_name")
+        .values_list("child__first_name", flat=True)
+    )
+    if group.get("placed") == "together":
+        return _("Placed together with %(names)s.") % {"names": names}
+    if group.get("together") == "required":
+        if outcome.offer_id is None:
+            n = len(others) + 1
+            return ngettext(
+                "Not placed yet: no facility on your list had a free place for your child.",
+                "Not placed yet: no facility on your list had %(n)d free places for your "
+                "children together at the same time.",
+                n,
+            ) % {"n": n}
+        return _(
+            "Your children could not be placed together yet. A place a child already has is "
+            "never taken away."
+        )
+    return _(
+        "Your child could not be placed together with %(names)s, so each child was "
+        "considered on its own with your whole list of wishes."
+    ) % {"names": names}

@@ -101,12 +101,16 @@ class AllocationRules(models.Model):
 
 
 class RoundManager(models.Manager["Round"]):
-    """Rounds without their large JSON (snapshot, published assignment, pool digests) until one
+    """Rounds without their large JSON (snapshot, assignment, pool digests, preview) until one
     of them is used: lists, row locks and django-auditlog's re-read of the row before each
     ``save()`` (8 MB of snapshot for a city) stay cheap. Reading the field loads it."""
 
     def get_queryset(self) -> models.QuerySet[Round]:
-        return super().get_queryset().defer("snapshot", "published_assignment", "pool_digests")
+        return (
+            super()
+            .get_queryset()
+            .defer("snapshot", "published_assignment", "pool_digests", "publish_preview")
+        )
 
 
 class Round(models.Model):
@@ -156,6 +160,12 @@ class Round(models.Model):
     #: outcomes of the children wishing it depend on (engine_io.pool_digests). A re-run rewrites
     #: only the outcomes of children with a wish in a pool whose digest changed.
     pool_digests = models.JSONField(_("pool digests"), default=dict, blank=True, editable=False)
+    #: The run the planner reviewed before publishing (services.round_publish_preview): the
+    #: assignment, the rules, the difference from what families hold now and its digest,
+    #: which ``round_publish`` requires as the confirmation. Cleared when published.
+    publish_preview = models.JSONField(
+        _("run awaiting confirmation"), null=True, blank=True, editable=False
+    )
     reruns = models.PositiveIntegerField(_("re-runs"), default=0)
     last_run_at = models.DateTimeField(_("last run"), null=True, blank=True)
     created_by = models.ForeignKey(
@@ -241,6 +251,9 @@ class Outcome(models.Model):
     reasons = models.JSONField(_("reasons"), default=list)
     #: Waiting positions per better wish: [{"facility": id, "position": n}, …].
     waiting = models.JSONField(_("waiting positions"), default=list)
+    #: For a child in a sibling group: {"with": [application ids], "together": "required" |
+    #: "preferred", "placed": "together" | "apart"}; {} otherwise.
+    together = models.JSONField(_("placed together with siblings"), default=dict, blank=True)
     run = models.PositiveIntegerField(_("run"), default=0)
     #: Digest of (wish obtained, offer, reasons, waiting positions): a re-run compares it
     #: instead of reading the JSON of every stored outcome (empty for rows written before).
@@ -264,5 +277,7 @@ auditlog.register(AllocationRules)
 # The snapshot and the published assignment are large, written once and kept on the round (the
 # certificate covers them); every offer and status change of a run has its own audit entry. The
 # pool digests are derived bookkeeping of the re-runs.
-auditlog.register(Round, exclude_fields=["snapshot", "published_assignment", "pool_digests"])
+auditlog.register(
+    Round, exclude_fields=["snapshot", "published_assignment", "pool_digests", "publish_preview"]
+)
 auditlog.register(Simulation, exclude_fields=["stats", "results"])

@@ -10,7 +10,7 @@ from lotse.applications.models import Application, Offer
 from lotse.applications.selectors import recipients
 from lotse.core.mail import queue_mail
 
-from .explain import explain_outcome
+from .explain import explain_outcome, together_text
 from .selectors import latest_outcome
 
 
@@ -24,6 +24,7 @@ def notify_outcome(application: Application, offer: Offer | None) -> int:
     for email, language in recipients(application):
         with translation.override(language):
             lines = explain_outcome(outcome)
+            together = together_text(outcome)
         queue_mail(
             to=email,
             language=language,
@@ -33,6 +34,7 @@ def notify_outcome(application: Application, offer: Offer | None) -> int:
                 "child": application.child,
                 "offer": offer,
                 "lines": lines,
+                "together": together,
                 "status_url": settings.SITE_URL
                 + reverse("applications:detail", args=[application.pk]),
             },

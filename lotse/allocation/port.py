@@ -11,7 +11,7 @@ from typing import Any
 from lotse.applications.models import Application, Offer
 from lotse.applications.ports import DEFAULT_RULES, ApplicationRules
 
-from .explain import explain_outcome
+from .explain import explain_outcome, together_text
 from .selectors import active_rules_for_municipality, latest_outcome
 from .services import schedule_rerun_for_offer
 
@@ -27,6 +27,9 @@ class AllocationSide:
 
     def outcome_lines(self, application: Application) -> list[Any]:
         return explain_outcome(latest_outcome(application))
+
+    def outcome_together(self, application: Application) -> str | None:
+        return together_text(latest_outcome(application))
 
     def seat_freed(self, offer: Offer) -> None:
         schedule_rerun_for_offer(offer)

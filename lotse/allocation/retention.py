@@ -26,7 +26,7 @@ def retention_job(now: datetime) -> list[str]:
         )
         ids = list(due.values_list("pk", flat=True))
         cleared = Round.objects.filter(pk__in=ids).update(
-            snapshot=None, published_assignment=None, pool_digests={}
+            snapshot=None, published_assignment=None, pool_digests={}, publish_preview=None
         )
         bulk_audit(
             Round,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -74,8 +76,54 @@ def get_round_for_user(user: User, pk: int, *, with_snapshot: bool = False) -> R
         "organisation", "rules", "published_rules"
     )
     if not with_snapshot:
-        qs = qs.defer("snapshot")
+        qs = qs.defer("snapshot", "publish_preview")
     return get_object_or_404(qs, pk=pk)
+
+
+#: Rows of each kind of change shown on the confirmation page (the counts are complete).
+REVIEW_ROWS = 500
+
+
+def has_publish_review(round_: Round) -> bool:
+    return Round.objects.filter(pk=round_.pk, publish_preview__isnull=False).exists()
+
+
+def publish_review(round_: Round) -> dict[str, Any] | None:
+    """The run awaiting confirmation with names: who gains an offer, who loses one, who
+    changes facility (child's name, application number, facilities), and the counts."""
+    preview = round_.publish_preview
+    if not preview:
+        return None
+    diff = preview["diff"]
+    shown = {kind: diff[kind][:REVIEW_ROWS] for kind in ("gain", "lose", "change")}
+    app_ids = {row[0] for rows in shown.values() for row in rows}
+    facility_ids = {f for rows in shown.values() for row in rows for f in row[1:]}
+    children = {
+        pk: f"{first} {last}"
+        for pk, first, last in Application.objects.filter(pk__in=app_ids).values_list(
+            "pk", "child__first_name", "child__last_name"
+        )
+    }
+    facilities = dict(Facility.objects.filter(pk__in=facility_ids).values_list("pk", "name"))
+
+    def label(rows: list[list[int]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "application": row[0],
+                "child": children.get(row[0], "?"),
+                "facilities": [facilities.get(f, "?") for f in row[1:]],
+            }
+            for row in rows
+        ]
+
+    return {
+        "rules": AllocationRules.objects.get(pk=preview["rules"]),
+        "preview": preview,
+        "counts": diff["counts"],
+        "digest": preview["digest"],
+        "limit": REVIEW_ROWS,
+        **{kind: label(rows) for kind, rows in shown.items()},
+    }
 
 
 def simulations_of(round_: Round) -> QuerySet[Simulation]:

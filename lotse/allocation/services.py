@@ -127,10 +127,19 @@ def rules_save(
 
 
 @entry_point
-def rules_publish_seed(*, actor: User, rules: AllocationRules) -> AllocationRules:
-    """Publish the lottery seed; from then on it is fixed and rounds may use the rule set."""
+def rules_publish_seed(*, actor: User | None, rules: AllocationRules, seed: int) -> AllocationRules:
+    """Publish the lottery seed; from then on it is fixed and rounds may use the rule set.
+
+    ``seed`` is the confirmation: the planner confirms the number shown to them (the page
+    says what publishing means); any other number is refused, so a seed is never published by
+    a stray request or for a rule set that was re-drawn in between."""
     _require_jugendamt(actor, rules.organisation)
     rules = AllocationRules.objects.select_for_update().get(pk=rules.pk)
+    if seed != rules.lottery_seed:
+        raise ValidationError(
+            _("Please confirm the lottery seed %(seed)s shown on the page to publish it.")
+            % {"seed": rules.lottery_seed}
+        )
     if rules.seed_published_at is None:
         rules.seed_published_at = timezone.now()
         rules.save(update_fields=["seed_published_at", "updated_at"])
@@ -208,7 +217,8 @@ def round_snapshot(*, actor: User | None, round_: Round) -> Round:
     round_.snapshot = snapshot
     round_.snapshot_at = timezone.now()
     round_.status = Round.Status.SNAPSHOT
-    round_.save(update_fields=["snapshot", "snapshot_at", "status"])
+    round_.publish_preview = None  # a review of the old snapshot no longer holds
+    round_.save(update_fields=["snapshot", "snapshot_at", "status", "publish_preview"])
     return round_
 
 
@@ -250,19 +260,113 @@ def _check_publishable(round_: Round, rules: AllocationRules) -> None:
         )
 
 
-@entry_point
-def round_publish(
-    *, actor: User | None, round_: Round, rules: AllocationRules, notify: bool = True
-) -> Round:
-    """The binding run: offers for assigned children, waiting list for the others.
+def _held_now(application_ids: list[int]) -> dict[int, int | None]:
+    """The facility of each application's open or accepted offer now (the last published
+    state the families hold, from any earlier round or re-run), None = no offer."""
+    held: dict[int, int | None] = dict.fromkeys(application_ids)
+    for chunk in chunks(application_ids):
+        held.update(
+            Offer.objects.filter(
+                application_id__in=chunk,
+                status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED],
+            ).values_list("application_id", "facility_id")
+        )
+    return held
 
-    ``notify=False`` skips the mails (demo data and benchmarks only)."""
+
+def _preview_digest(
+    round_: Round, rules: AllocationRules, published: dict[str, Any], before: dict[int, Any]
+) -> str:
+    """What the planner confirms: this round, these rules as they are now, this snapshot, this
+    assignment, and the offers the families hold now. Any change needs a new review."""
+    payload = {
+        "round": round_.pk,
+        "rules": rules.pk,
+        "rules_updated": rules.updated_at.isoformat(),
+        "seed": int(rules.lottery_seed),
+        "snapshot": _frozen(round_)["taken_at"],
+        "assignment": published["assignment"],
+        "before": {str(k): v for k, v in before.items()},
+    }
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode()).hexdigest()
+
+
+@entry_point
+def round_publish_preview(
+    *, actor: User | None, round_: Round, rules: AllocationRules
+) -> dict[str, Any]:
+    """Compute the binding run without publishing it and keep it for the confirmation.
+
+    Returns (and stores in ``Round.publish_preview``) the difference from what the families
+    hold now — who gains an offer, who loses one, who changes facility, by application id —
+    with the counts and a ``digest`` that :func:`round_publish` requires as the confirmation.
+    """
     round_ = _lock_round(round_)
     _require_jugendamt(actor, round_.organisation)
     rules = AllocationRules.objects.get(pk=rules.pk)
     _check_publishable(round_, rules)
-    prepared = engine_io.build(_frozen(round_), rules)
+    snapshot = _frozen(round_)
+    prepared = engine_io.build(snapshot, rules)
     result = engine_io.run(prepared, rules.mechanism)
+    published = engine_io.published_assignment(result)
+    after = {
+        int(a): (int(f) if f is not None else None) for a, f in published["assignment"].items()
+    }
+    before = _held_now(sorted(after))
+    stats = result.stats
+    preview = {
+        **published,
+        "rules": rules.pk,
+        "diff": engine_io.run_diff(before, after),
+        "placed": int(stats.assigned),
+        "waiting": int(stats.unassigned),
+        "stability": engine_io.stability(result),
+        "digest": _preview_digest(round_, rules, published, before),
+        "prepared_at": timezone.now().isoformat(),
+    }
+    round_.publish_preview = preview
+    round_.save(update_fields=["publish_preview"])
+    return preview
+
+
+@entry_point
+def round_publish(
+    *,
+    actor: User | None,
+    round_: Round,
+    rules: AllocationRules,
+    confirmation: str,
+    notify: bool = True,
+) -> Round:
+    """The binding run: offers for assigned children, waiting list for the others.
+
+    Publishes exactly the run the planner reviewed with :func:`round_publish_preview`;
+    ``confirmation`` must be that preview's digest, and the digest must still hold (same rules,
+    snapshot, assignment and offers held now) — otherwise nothing is published and the planner
+    has to review the changes again. ``notify=False`` skips the mails (demo data and
+    benchmarks only)."""
+    round_ = _lock_round(round_)
+    _require_jugendamt(actor, round_.organisation)
+    rules = AllocationRules.objects.get(pk=rules.pk)
+    _check_publishable(round_, rules)
+    preview = round_.publish_preview
+    if not preview or not confirmation or preview.get("digest") != confirmation:
+        raise ValidationError(
+            _("Review the changes this run makes for the families and confirm them first.")
+        )
+    before = _held_now(sorted(int(a) for a in preview["assignment"]))
+    if preview["rules"] != rules.pk or _preview_digest(round_, rules, preview, before) != (
+        confirmation
+    ):
+        raise ValidationError(
+            _(
+                "The rules, the snapshot or the offers changed after your review; please "
+                "review the changes again."
+            )
+        )
+    prepared = engine_io.build(_frozen(round_), rules)
+    result = engine_io.stored_result(prepared, preview)
     now = timezone.now()
     round_.status = Round.Status.PUBLISHED
     round_.published_at = now
@@ -270,6 +374,7 @@ def round_publish(
     round_.last_run_at = now
     round_.published_assignment = engine_io.published_assignment(result)
     round_.pool_digests = engine_io.pool_digests(prepared, result)
+    round_.publish_preview = None
     round_.save(
         update_fields=[
             "status",
@@ -278,6 +383,7 @@ def round_publish(
             "last_run_at",
             "published_assignment",
             "pool_digests",
+            "publish_preview",
         ]
     )
     _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
@@ -376,6 +482,7 @@ _OUTCOME_COLUMNS = [
     "wish_rank",
     "reasons",
     "waiting",
+    "together",
     "run",
     "updated_at",
     "digest",
@@ -403,6 +510,7 @@ def _write_outcomes(
     # A re-run (reruns already counted) compares with the stored rows; a first run has none.
     existing = _stored_digests(round_, apps[children].tolist()) if round_.reruns else {}
     waiting = engine_io.waiting_positions(prepared, result, children)
+    together_of = engine_io.together_of(prepared, result)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     rows: list[tuple[Any, ...]] = []
     replaced: list[int] = []
@@ -416,8 +524,9 @@ def _write_outcomes(
         if offer_id is None and app_id in previous and plan.wish_of.get(app_id) is not None:
             offer_id = previous[app_id].pk
         wish_rank = plan.wish_of.get(app_id)
+        together = json.dumps(together_of.get(child, {}))
         digest = hashlib.blake2b(
-            f"{wish_rank}|{offer_id}|{reasons}|{positions}".encode(), digest_size=16
+            f"{wish_rank}|{offer_id}|{reasons}|{positions}|{together}".encode(), digest_size=16
         ).hexdigest()
         old_row = existing.get(app_id)
         if old_row is not None:
@@ -425,7 +534,18 @@ def _write_outcomes(
                 continue
             replaced.append(old_row[0])
         rows.append(
-            (round_.pk, app_id, offer_id, wish_rank, reasons, positions, round_.reruns, now, digest)
+            (
+                round_.pk,
+                app_id,
+                offer_id,
+                wish_rank,
+                reasons,
+                positions,
+                together,
+                round_.reruns,
+                now,
+                digest,
+            )
         )
     for chunk in chunks(replaced):
         Outcome.objects.filter(pk__in=chunk).delete()
@@ -550,12 +670,29 @@ def _in_play(round_: Round, snapshot: Snapshot) -> _InPlay:
         dtype=np.int64,
     )
     held = [offers.get(a) for a in app_ids[rows].tolist()]
+    max_rank = np.asarray([(o.wish_rank or 0) if o else 0 for o in held], dtype=np.int64)
     return _InPlay(
         rows=rows,
-        max_rank=np.asarray([(o.wish_rank or 0) if o else 0 for o in held], dtype=np.int64),
+        max_rank=_group_cuts(snapshot, rows, max_rank),
         current=np.asarray([o.facility_id if o else -1 for o in held], dtype=np.int64),
         offers=offers,
     )
+
+
+def _group_cuts(snapshot: Snapshot, rows: np.ndarray, max_rank: np.ndarray) -> np.ndarray:
+    """Cut the wishes of sibling group members in play at the same rank, so that the group
+    keeps one shared list: the worst offer any member holds, or none if one holds none.
+    (Each member keeps its own offer as its current place, which it cannot lose.)"""
+    raw = snapshot.get("group")
+    if not raw:
+        return max_rank
+    gid = np.asarray(raw, dtype=np.int64)[rows]
+    out = max_rank.copy()
+    for key in np.unique(gid[gid > 0]).tolist():
+        ms = np.flatnonzero(gid == key)
+        cut = 0 if np.any(max_rank[ms] == 0) else int(max_rank[ms].max())
+        out[ms] = cut
+    return out
 
 
 def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int, int]:
@@ -625,6 +762,7 @@ def notify_round_task(round_id: int, application_ids: list[int]) -> int:
 __all__ = [
     "round_create",
     "round_publish",
+    "round_publish_preview",
     "round_rerun",
     "round_simulate",
     "round_snapshot",

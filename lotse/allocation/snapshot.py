@@ -9,7 +9,7 @@ run can be reproduced from it, the rules and the published lottery seed.
 
 from __future__ import annotations
 
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 
 class QuotaArrays(TypedDict):
@@ -36,6 +36,9 @@ class Snapshot(TypedDict):
     birth: list[int]  # (expected) birth date as a proleptic ordinal
     submitted: list[int]  # submission time, epoch seconds
     wish_ptr: list[int]  # CSR pointers, len = rows + 1
+    # Sibling groups formed for this round (all members in the snapshot, same wishes):
+    group: NotRequired[list[int]]  # SiblingGroup id, 0 = none (absent in older snapshots)
+    group_preferred: NotRequired[list[int]]  # 1 = together preferred, 0 = required
     # --- one entry per wish
     wish_facility: list[int]  # Facility id
     wish_quota: list[int]  # SeatQuota id the wish uses, 0 = the facility has no such seats

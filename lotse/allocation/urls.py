@@ -14,6 +14,7 @@ urlpatterns = [
     path("rounds/<int:pk>/snapshot/", views.round_snapshot, name="round_snapshot"),
     path("rounds/<int:pk>/simulate/", views.round_simulate, name="round_simulate"),
     path("rounds/<int:pk>/compare/", views.round_compare, name="round_compare"),
+    path("rounds/<int:pk>/review/", views.round_publish_review, name="round_publish_review"),
     path("rounds/<int:pk>/publish/", views.round_publish, name="round_publish"),
     path("rounds/<int:pk>/rerun/", views.round_rerun, name="round_rerun"),
     path("rounds/<int:pk>/certificate/", views.round_certificate, name="round_certificate"),

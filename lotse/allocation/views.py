@@ -89,12 +89,22 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     )
 
 
-@require_POST
 @jugendamt_required
 def rules_publish_seed(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what publishing the seed means, with the seed to confirm; POST: publish it."""
     rules = selectors.get_rules_for_user(request.user, pk)
-    services.rules_publish_seed(actor=request.user, rules=rules)
-    messages.success(request, _("The lottery seed is published and can no longer change."))
+    if request.method != "POST":
+        return render(request, "allocation/seed_confirm.html", {"rules": rules})
+    seed = request.POST.get("seed", "")
+    done = run_button(
+        request,
+        lambda: services.rules_publish_seed(
+            actor=request.user, rules=rules, seed=int(seed) if seed.isdigit() else -1
+        ),
+        success=_("The lottery seed is published and can no longer change."),
+    )
+    if not done:
+        return redirect("allocation:rules_publish_seed", pk=rules.pk)
     return redirect("allocation:rules", pk=rules.pk)
 
 
@@ -145,6 +155,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "simulations": simulations,
             "choice": RulesChoiceForm(rules=rules, initial={"rules": round_.rules_id}),
             "counts": selectors.round_outcome_counts(round_),
+            "has_review": selectors.has_publish_review(round_),
             "status_labels": dict(Application.Status.choices),
         },
     )
@@ -215,15 +226,40 @@ def round_compare(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @jugendamt_required
-def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
+def round_publish_review(request: HttpRequest, pk: int) -> HttpResponse:
+    """Compute the binding run (nothing published) and show what it changes."""
     round_ = selectors.get_round_for_user(request.user, pk)
     rules = _chosen_rules(request, round_)
-    if rules is not None:
-        run_button(
-            request,
-            lambda: services.round_publish(actor=request.user, round_=round_, rules=rules),
-            success=_("The round is published; the families are informed."),
-        )
+    if rules is not None and run_button(
+        request,
+        lambda: services.round_publish_preview(actor=request.user, round_=round_, rules=rules),
+        success=_("Nothing is published yet: review the changes and confirm them."),
+    ):
+        return redirect("allocation:round_publish", pk=round_.pk)
+    return redirect("allocation:round", pk=round_.pk)
+
+
+@jugendamt_required
+def round_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the reviewed run's changes and the confirmation; POST: publish exactly that run."""
+    round_ = selectors.get_round_for_user(request.user, pk, with_snapshot=True)
+    review = selectors.publish_review(round_)
+    if review is None:
+        return redirect("allocation:round", pk=round_.pk)
+    if request.method != "POST":
+        return render(request, "allocation/publish_confirm.html", {"round": round_, **review})
+    published = run_button(
+        request,
+        lambda: services.round_publish(
+            actor=request.user,
+            round_=round_,
+            rules=review["rules"],
+            confirmation=request.POST.get("confirmation", ""),
+        ),
+        success=_("The round is published; the families are informed."),
+    )
+    if not published:
+        return redirect("allocation:round_publish", pk=round_.pk)
     return redirect("allocation:round", pk=round_.pk)
 
 

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.directory.models import AgeBand, District, Facility
 
+from .models import Application, SiblingGroup
 from .picker import FacilityPickerField
 from .selectors import DEFAULT_MAX_WISHES, max_wishes_for, wishable_facilities
 
@@ -48,6 +49,47 @@ def _privacy_label() -> str:
         reverse_lazy("core:privacy"),
         _("Privacy notice"),
     )
+
+
+class SiblingChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Application) -> str:
+        return f"{obj.child.first_name} {obj.child.last_name} · {obj.desired_start:%m/%Y}"
+
+
+class TogetherFields:
+    """ "Place together with a sibling" (twins included): the field pair of both forms."""
+
+    @staticmethod
+    def add(form: forms.Form, siblings: Any) -> None:
+        form.fields["together_with"] = SiblingChoiceField(
+            label=_("Place together with a brother or sister"),
+            queryset=siblings,
+            required=False,
+            empty_label=_("No, consider this child on its own"),
+            help_text=_(
+                "For siblings and twins who apply at the same time: choose the application of "
+                "the brother or sister. Both need the same wishes in the same order."
+            ),
+        )
+        form.fields["together"] = forms.ChoiceField(
+            label=_("How must the children be placed?"),
+            choices=SiblingGroup.Together.choices,
+            initial=SiblingGroup.Together.REQUIRED,
+            widget=forms.RadioSelect,
+            help_text=_(
+                "Only together: an offer only where all of them get a place at the same "
+                "time. Together if possible: otherwise each child on its own."
+            ),
+        )
+
+    @staticmethod
+    def values(form: forms.Form) -> dict[str, Any]:
+        if "together_with" not in form.fields:
+            return {}
+        return {
+            "together_with": form.cleaned_data.get("together_with"),
+            "together": form.cleaned_data.get("together") or SiblingGroup.Together.REQUIRED,
+        }
 
 
 class ApplicationForm(forms.Form):
@@ -99,7 +141,13 @@ class ApplicationForm(forms.Form):
         "single_parent",
     )
 
-    def __init__(self, *args: Any, max_wishes: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        max_wishes: int | None = None,
+        siblings: Any = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         facilities = wishable_facilities()
         if "consent" in self.fields:
@@ -115,6 +163,8 @@ class ApplicationForm(forms.Form):
                 label=_("Wish %(n)d") % {"n": i}, queryset=facilities, required=i == 1
             )
             self.wish_names.append(name)
+        if siblings is not None and siblings.exists():
+            TogetherFields.add(self, siblings)
         self.order_fields(
             [
                 *self.child_fields,
@@ -124,6 +174,8 @@ class ApplicationForm(forms.Form):
                 "home_district",
                 "home_postcode",
                 *self.wish_names,
+                "together_with",
+                "together",
                 *self.fact_fields,
                 "consent",
             ]
@@ -152,11 +204,15 @@ class ApplicationForm(forms.Form):
         return data
 
     def fact_values(self) -> dict[str, Any]:
-        return {name: self.cleaned_data.get(name) for name in self.fact_fields} | {
-            "home_postcode": self.cleaned_data.get("home_postcode") or "",
-            "employment": bool(self.cleaned_data.get("employment")),
-            "single_parent": bool(self.cleaned_data.get("single_parent")),
-        }
+        return (
+            TogetherFields.values(self)
+            | {name: self.cleaned_data.get(name) for name in self.fact_fields}
+            | {
+                "home_postcode": self.cleaned_data.get("home_postcode") or "",
+                "employment": bool(self.cleaned_data.get("employment")),
+                "single_parent": bool(self.cleaned_data.get("single_parent")),
+            }
+        )
 
 
 class ApplicationEditForm(ApplicationForm):

@@ -91,6 +91,33 @@ def seat_type_for(birth_date: dt.date, start: dt.date) -> str:
     return AgeBand.SCHOOL.value
 
 
+class SiblingGroup(models.Model):
+    """Siblings (twins included) whose family asked for places together.
+
+    The applications of the group share one wish list (same facilities, same order).
+    ``required``: only together — if no facility on the list has seats for all of them at
+    once, none of them gets an offer (a place a child already holds is never lost).
+    ``preferred``: together if possible — otherwise each child is considered on its own with
+    the whole list. The engine's semantics: docs/allocation.md, "Siblings placed together".
+    """
+
+    class Together(models.TextChoices):
+        REQUIRED = "required", _("Only together")
+        PREFERRED = "preferred", _("Together if possible, otherwise separately")
+
+    together = models.CharField(
+        _("placed together"), max_length=10, choices=Together.choices, default=Together.REQUIRED
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("sibling group")
+        verbose_name_plural = _("sibling groups")
+
+    def __str__(self) -> str:
+        return f"{self.pk} · {self.get_together_display()}"
+
+
 class Application(models.Model):
     """One central application per child with ranked wishes (see docs/applications.md)."""
 
@@ -151,6 +178,14 @@ class Application(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+    )
+    sibling_group = models.ForeignKey(
+        SiblingGroup,
+        verbose_name=_("placed together with siblings"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="applications",
     )
     employment = models.BooleanField(_("parents employed or in training"), default=False)
     single_parent = models.BooleanField(_("single parent"), default=False)
@@ -368,6 +403,7 @@ auditlog.register(Child)
 auditlog.register(Guardian)
 auditlog.register(Application, exclude_fields=["invitation_token", "updated_at"])
 auditlog.register(Wish)
+auditlog.register(SiblingGroup)
 auditlog.register(SeatQuota, exclude_fields=["updated_at"])
 auditlog.register(Offer)
 

@@ -7,6 +7,8 @@ from the side that allocates seats go through an :class:`AllocationPort`, which
 
 - ``rules_for(municipality)`` — the municipality's wish limit and application deadline;
 - ``outcome_lines(application)`` — the explained outcome a family reads on its status page;
+- ``outcome_together(application)`` — for a child placed together with siblings, one
+  sentence on how the group came out ("placed together with Ben"), else ``None``;
 - ``seat_freed(offer)`` — a declined, expired or withdrawn offer freed its seat. Called
   inside the transaction that freed it; the receiver acts once it commits (re-run the round).
 
@@ -40,6 +42,8 @@ class AllocationPort(Protocol):
 
     def outcome_lines(self, application: Application) -> list[Any]: ...
 
+    def outcome_together(self, application: Application) -> str | None: ...
+
     def seat_freed(self, offer: Offer) -> None: ...
 
 
@@ -51,6 +55,9 @@ class NoAllocation:
 
     def outcome_lines(self, application: Application) -> list[Any]:
         return []
+
+    def outcome_together(self, application: Application) -> str | None:
+        return None
 
     def seat_freed(self, offer: Offer) -> None:
         return None

@@ -46,6 +46,29 @@ def get_offer_for_parent(user: User, pk: int) -> Offer:
     return get_object_or_404(offers_for_parent(user), pk=pk)
 
 
+def sibling_applications_for_parent(
+    user: User, exclude: Application | None = None
+) -> QuerySet[Application]:
+    """The family's other applications a child can be placed together with (twins included):
+    children of the same guardian whose application can still be changed."""
+    qs = applications_for_parent(user).filter(status__in=Application.EDITABLE)
+    if exclude is not None:
+        qs = qs.exclude(child_id=exclude.child_id)
+    return qs.order_by("child__first_name", "pk")
+
+
+def sibling_names(application: Application) -> list[str]:
+    """First names of the children placed together with this application's child."""
+    if application.sibling_group_id is None:
+        return []
+    return list(
+        Application.objects.filter(sibling_group_id=application.sibling_group_id)
+        .exclude(pk=application.pk)
+        .order_by("child__first_name")
+        .values_list("child__first_name", flat=True)
+    )
+
+
 def children_for_parent(user: User) -> QuerySet[Child]:
     return Child.objects.filter(guardian_links__user=user)
 

@@ -26,7 +26,16 @@ from lotse.core.audit import audit_created, entry_point, insert_rows, update_aud
 from lotse.core.mail import queue_mail
 from lotse.directory.models import District, Facility
 
-from .models import Application, Child, Guardian, Offer, SeatQuota, Wish, seat_type_for
+from .models import (
+    Application,
+    Child,
+    Guardian,
+    Offer,
+    SeatQuota,
+    SiblingGroup,
+    Wish,
+    seat_type_for,
+)
 from .ports import allocation
 from .selectors import (
     application_deadline_for,
@@ -230,6 +239,10 @@ class ApplicationFields(TypedDict, total=False):
     employment: bool
     single_parent: bool
     consent: bool
+    # Place this child together with a sibling's application (same wishes), see
+    # :func:`_place_together`; ``together`` is "required" (default) or "preferred".
+    together_with: Application | None
+    together: str
 
 
 @dataclass(frozen=True)
@@ -333,6 +346,12 @@ def application_submit(*, actor: User, **fields: Unpack[ApplicationFields]) -> A
             application = _application_create(
                 actor=actor, child=child, checked=checked, fields=fields
             )
+            _place_together(
+                actor=actor,
+                application=application,
+                sibling=fields.get("together_with"),
+                together=fields.get("together", SiblingGroup.Together.REQUIRED),
+            )
     except IntegrityError:
         # A concurrent submission for the same child won the race.
         _refuse_duplicate(child)
@@ -368,8 +387,14 @@ def application_update(
     staff_facility: Facility | None = None,
     employment: bool = False,
     single_parent: bool = False,
+    together_with: Application | None = None,
+    together: str = SiblingGroup.Together.REQUIRED,
 ) -> Application:
-    """Change wishes, start and facts until the deadline (not once allocation started)."""
+    """Change wishes, start and facts until the deadline (not once allocation started).
+
+    A child placed together with siblings shares their wish list: changing it here changes it
+    for the siblings of the group too (``together_with`` still names one of them);
+    ``together_with=None`` takes the child out of its group."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     _require_guardian(actor, application)
     _check_editable(application)
@@ -398,6 +423,13 @@ def application_update(
     )
     application.save()
     _write_wishes(application, wishes)
+    _siblings_after_update(
+        actor=actor,
+        application=application,
+        wishes=wishes,
+        sibling=together_with,
+        together=together,
+    )
     _notify(application, "updated")
     return application
 
@@ -473,6 +505,13 @@ def application_create_on_behalf(
         invitation_email=invitation_email.strip().lower(),
         invitation_language=_known_language(invitation_language),
     )
+    _place_together(
+        actor=actor,
+        application=application,
+        sibling=fields.get("together_with"),
+        together=fields.get("together", SiblingGroup.Together.REQUIRED),
+        counselling_organisation=counselling_organisation,
+    )
     if application.invitation_email:
         _notify(application, "invitation", organisation=counselling_organisation)
     return application
@@ -511,6 +550,157 @@ def application_claim(*, actor: User, token: str) -> Application:
     application.invitation_token = None
     application.save(update_fields=["claimed_at", "invitation_token", "updated_at"])
     return application
+
+
+# --------------------------------------------------------------------------- siblings
+
+
+def _may_group(
+    actor: User, sibling: Application, counselling_organisation: Organisation | None
+) -> bool:
+    """A family groups only its own children; a counsellor only applications it made for the
+    same service that no family has taken over yet (the case page offers the case's ones)."""
+    if counselling_organisation is None:
+        return _is_guardian(actor, sibling)
+    return sibling.counselling_organisation_id == counselling_organisation.pk and (
+        sibling.claimed_at is None
+    )
+
+
+def _wish_ids(application: Application) -> list[int]:
+    return list(application.wishes.order_by("rank").values_list("facility_id", flat=True))
+
+
+def _check_sibling(application: Application, sibling: Application, together: str) -> None:
+    name = sibling.child.first_name
+    if together not in SiblingGroup.Together.values:
+        raise ValidationError({"together": _("Please choose how the children may be placed.")})
+    if sibling.child_id == application.child_id:
+        raise ValidationError(
+            {"together_with": _("Please choose the application of a brother or sister.")}
+        )
+    if sibling.status not in Application.EDITABLE:
+        raise ValidationError(
+            {
+                "together_with": _(
+                    "The application for %(name)s is already being allocated; children can "
+                    "only be grouped before that."
+                )
+                % {"name": name}
+            }
+        )
+    if _wish_ids(sibling) != _wish_ids(application):
+        wished = ", ".join(sibling.wishes.order_by("rank").values_list("facility__name", flat=True))
+        raise ValidationError(
+            {
+                "together_with": _(
+                    "Children placed together need the same wishes in the same order. The "
+                    "wishes for %(name)s are: %(wishes)s."
+                )
+                % {"name": name, "wishes": wished}
+            }
+        )
+
+
+def _leave_group(application: Application) -> None:
+    group_id = application.sibling_group_id
+    if group_id is None:
+        return
+    application.sibling_group = None
+    application.save(update_fields=["sibling_group", "updated_at"])
+    rest = list(Application.objects.filter(sibling_group_id=group_id))
+    if len(rest) < 2:  # a group of one is no group
+        for other in rest:
+            other.sibling_group = None
+            other.save(update_fields=["sibling_group", "updated_at"])
+        SiblingGroup.objects.filter(pk=group_id).delete()
+
+
+@transaction.atomic  # inside application_submit's, _update's or _create_on_behalf's transaction
+def _place_together(
+    *,
+    actor: User,
+    application: Application,
+    sibling: Application | None,
+    together: str,
+    counselling_organisation: Organisation | None = None,
+) -> None:
+    """Group ``application`` with a sibling's application (twins included), or take it out of
+    its group when ``sibling`` is None.
+
+    The sibling's application must belong to the same family (see :func:`_may_group`), not
+    be in allocation yet, and name the same facilities in the same order. Joining a sibling
+    that already has a group joins that group; ``together`` then applies to the whole group.
+    """
+    if sibling is None:
+        _leave_group(application)
+        return
+    sibling = Application.objects.select_for_update().select_related("child").get(pk=sibling.pk)
+    if not _may_group(actor, sibling, counselling_organisation):
+        raise PermissionDenied
+    _check_sibling(application, sibling, together)
+    group = sibling.sibling_group
+    if group is not None and group.pk == application.sibling_group_id:
+        if group.together != together:
+            group.together = together
+            group.save(update_fields=["together"])
+        return
+    _leave_group(application)
+    if group is None:
+        group = SiblingGroup.objects.create(together=together)
+        sibling.sibling_group = group
+        sibling.save(update_fields=["sibling_group", "updated_at"])
+    elif group.together != together:
+        group.together = together
+        group.save(update_fields=["together"])
+    application.sibling_group = group
+    application.save(update_fields=["sibling_group", "updated_at"])
+
+
+@transaction.atomic  # inside application_update's transaction
+def _siblings_after_update(
+    *,
+    actor: User,
+    application: Application,
+    wishes: Sequence[Facility],
+    sibling: Application | None,
+    together: str,
+) -> None:
+    """Staying with the same group: the changed wish list becomes the group's list (every
+    sibling must still be editable). Otherwise join the named sibling, or leave."""
+    group_id = application.sibling_group_id
+    same_group = (
+        sibling is not None
+        and group_id is not None
+        and Application.objects.filter(pk=sibling.pk, sibling_group_id=group_id).exists()
+    )
+    if not same_group or group_id is None:
+        _place_together(actor=actor, application=application, sibling=sibling, together=together)
+        return
+    others = list(
+        Application.objects.select_for_update()
+        .select_related("child")
+        .filter(sibling_group_id=group_id)
+        .exclude(pk=application.pk)
+    )
+    for other in others:
+        if not _may_group(actor, other, None):
+            raise PermissionDenied
+        if other.status not in Application.EDITABLE:
+            raise ValidationError(
+                {
+                    "together_with": _(
+                        "The application for %(name)s is already being allocated; children "
+                        "can only be grouped before that."
+                    )
+                    % {"name": other.child.first_name}
+                }
+            )
+        _write_wishes(other, wishes)
+    group = SiblingGroup.objects.select_for_update().get(pk=group_id)
+    if group.together != together:  # saved, not .update(): the change is audit-logged
+        group.together = together
+        group.save(update_fields=["together"])
 
 
 # --------------------------------------------------------------------------- seats

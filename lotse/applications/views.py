@@ -35,8 +35,9 @@ def application_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def application_new(request: HttpRequest) -> HttpResponse:
+    siblings = selectors.sibling_applications_for_parent(request.user)
     if request.method == "POST":
-        form = ApplicationForm(request.POST)
+        form = ApplicationForm(request.POST, siblings=siblings)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -59,7 +60,7 @@ def application_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, _("Thank you: your application was received."))
                 return redirect("applications:detail", pk=application.pk)
     else:
-        form = ApplicationForm(initial=_initial_wishes(request))
+        form = ApplicationForm(initial=_initial_wishes(request), siblings=siblings)
     return render_form(request, "applications/form.html", {"editing": False}, form)
 
 
@@ -82,6 +83,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
             ).select_related("facility"),
             "lines": allocation().outcome_lines(application),
+            "together": allocation().outcome_together(application),
+            "siblings": selectors.sibling_names(application),
             "editable": application.status in Application.EDITABLE,
             "counselling": _counselling_services(),
         },
@@ -95,8 +98,9 @@ def _counselling_services() -> Any:
 @login_required
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
+    siblings = selectors.sibling_applications_for_parent(request.user, exclude=application)
     if request.method == "POST":
-        form = ApplicationEditForm(request.POST)
+        form = ApplicationEditForm(request.POST, siblings=siblings)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -123,10 +127,19 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "employment": application.employment,
             "single_parent": application.single_parent,
         } | {f"wish_{w.rank}": w.facility_id for w in application.wishes.all()}
-        form = ApplicationEditForm(initial=initial)
+        initial |= _together_initial(application)
+        form = ApplicationEditForm(initial=initial, siblings=siblings)
     return render_form(
         request, "applications/form.html", {"editing": True, "application": application}, form
     )
+
+
+def _together_initial(application: Application) -> dict[str, Any]:
+    group = application.sibling_group
+    if group is None:
+        return {}
+    other = group.applications.exclude(pk=application.pk).order_by("pk").first()
+    return {"together_with": other.pk if other else None, "together": group.together}
 
 
 @login_required

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User, language_choices
+from lotse.applications.forms import TogetherFields
+from lotse.applications.models import Application
 from lotse.applications.picker import FacilityPickerField
 from lotse.core.forms import bound_integer, bounded_formfield, check_planned, not_in_future
 from lotse.core.uploads import DOCUMENTS, UploadField
@@ -420,6 +422,16 @@ class ApplyOnBehalfForm(forms.Form):
         facilities = Facility.objects.order_by("name")
         for name in ("wish_1", "wish_2", "wish_3"):
             self.fields[name].queryset = facilities
+        # Siblings and twins: the applications made earlier for this case, while changeable.
+        siblings = Application.objects.filter(
+            pk__in=case.applications.values("application_id"),
+            status__in=Application.EDITABLE,
+            claimed_at__isnull=True,
+        ).select_related("child")
+        if siblings.exists():
+            TogetherFields.add(self, siblings)
+            names = list(self.fields)
+            self.order_fields([*names[: names.index("wish_3") + 1], "together_with", "together"])
 
     def application_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -6,7 +6,14 @@ from django.urls import reverse
 from lotse.accounts.models import Organisation, Role
 from lotse.allocation.models import AllocationRules, Round
 from lotse.applications.models import Application, Offer
-from lotse.applications.tests.helpers import apply, committed, jugendamt, next_august, seats
+from lotse.applications.tests.helpers import (
+    apply,
+    committed,
+    jugendamt,
+    next_august,
+    publish,
+    seats,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +43,12 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
     data |= {"name": "Nach Datum", "criterion_1": "application_date", "is_active": ""}
     client.post(reverse("allocation:rules_new"), data)
     by_date = AllocationRules.objects.get(name="Nach Datum")
-    client.post(reverse("allocation:rules_publish_seed", args=[by_age.pk]))
+    seed_url = reverse("allocation:rules_publish_seed", args=[by_age.pk])
+    assert str(by_age.lottery_seed) in client.get(seed_url).content.decode()
+    client.post(seed_url, {"seed": by_age.lottery_seed + 1})  # not the seed shown: refused
+    by_age.refresh_from_db()
+    assert by_age.seed_published_at is None
+    client.post(seed_url, {"seed": by_age.lottery_seed})
     response = client.post(
         reverse("allocation:round_new"),
         {
@@ -66,13 +78,22 @@ def test_jugendamt_journey_through_the_pages(client_for, make_org, make_user, ma
     html = client.get(reverse("allocation:round", args=[round_.pk])).content.decode()
     assert "67 %" in html  # 2 of 3 children got their 1st wish… or a place
     # Publishing with an unpublished seed is refused with a clear message.
-    response = client.post(
-        reverse("allocation:round_publish", args=[round_.pk]), {"rules": by_date.pk}, follow=True
-    )
+    review = reverse("allocation:round_publish_review", args=[round_.pk])
+    response = client.post(review, {"rules": by_date.pk}, follow=True)
     assert "Startwert" in response.content.decode()
     assert not Offer.objects.exists()
+    # Review: the page states what will happen (2 new offers, names), nothing is written yet.
+    response = client.post(review, {"rules": by_age.pk}, follow=True)
+    page = response.content.decode()
+    assert response.context["counts"] == {"gain": 2, "lose": 0, "change": 0, "same": 0}
+    gained = {row["child"] for row in response.context["gain"]}
+    assert len(gained) == 2 and all(name in page for name in gained)
+    assert not Offer.objects.exists()
+    publish = reverse("allocation:round_publish", args=[round_.pk])
+    client.post(publish, {"confirmation": "forged"})  # not the reviewed run: refused
+    assert not Offer.objects.exists()
     with committed():
-        client.post(reverse("allocation:round_publish", args=[round_.pk]), {"rules": by_age.pk})
+        client.post(publish, {"confirmation": response.context["digest"]})
     assert Offer.objects.count() == 2
     _certificate_is_downloadable_and_verifies(client, round_, make_org, make_user, client_for)
     with committed():
@@ -116,6 +137,7 @@ def test_access(client_for, make_org, make_user, make_facility):
         reverse("allocation:round_snapshot", args=[round_.pk]),
         reverse("allocation:round_simulate", args=[round_.pk]),
         reverse("allocation:round_publish", args=[round_.pk]),
+        reverse("allocation:round_publish_review", args=[round_.pk]),
         reverse("allocation:round_rerun", args=[round_.pk]),
     ]
     list_urls = [
@@ -195,8 +217,7 @@ def test_exact_method_is_published_stored_and_certified(
         start_until=start,
     )
     services.round_snapshot(actor=planner, round_=round_)
-    with committed():
-        services.round_publish(actor=planner, round_=round_, rules=rule_set, notify=False)
+    publish(planner, round_, rule_set, notify=False)
     round_.refresh_from_db()
     stored = round_.published_assignment
     assert stored["mechanism"] == "exact"

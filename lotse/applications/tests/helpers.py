@@ -72,7 +72,7 @@ def rules(
         actor=planner, organisation=org, name=name, criteria=list(criteria), is_active=True, **extra
     )
     if published:
-        r = allocation.rules_publish_seed(actor=planner, rules=r)
+        r = allocation.rules_publish_seed(actor=planner, rules=r, seed=r.lottery_seed)
     return r
 
 
@@ -87,5 +87,17 @@ def published_round(org, planner, rule_set: AllocationRules, start: dt.date | No
         start_until=start,
     )
     round_ = allocation.round_snapshot(actor=planner, round_=round_)
+    return publish(planner, round_, rule_set)
+
+
+def publish(planner, round_, rule_set: AllocationRules, **kwargs):
+    """Review the run (round_publish_preview), then publish it with that confirmation."""
+    preview = allocation.round_publish_preview(actor=planner, round_=round_, rules=rule_set)
     with committed():
-        return allocation.round_publish(actor=planner, round_=round_, rules=rule_set)
+        return allocation.round_publish(
+            actor=planner,
+            round_=round_,
+            rules=rule_set,
+            confirmation=preview["digest"],
+            **kwargs,
+        )

@@ -67,6 +67,10 @@ def test_whole_journey(page, live_server, make_org, make_user, make_facility):
     page.click("form[action$='/snapshot/'] button")
     page.click("form[action$='/simulate/'] button")
     page.wait_for_selector("text=Simulationen")
+    page.click("form[action$='/review/'] button")
+    # The confirmation page states what will happen before anything is published.
+    page.wait_for_selector("#review-counts")
+    assert "Mia" in page.inner_text("main")
     page.click("form[action$='/publish/'] button")
     page.wait_for_selector("text=Ergebnisse")
 

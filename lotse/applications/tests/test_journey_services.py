@@ -15,6 +15,7 @@ from .helpers import (
     jugendamt,
     kindergarten_birth,
     next_august,
+    publish,
     published_round,
     rules,
     seats,
@@ -190,7 +191,9 @@ def test_seed_must_be_published_before_binding_run(make_org, make_user, make_fac
     sim = allocation.round_simulate(actor=planner, round_=round_, rules=rule_set)
     assert sim.stats["children"] == 1 and sim.stats["assigned"] == 1
     with pytest.raises(ValidationError):
-        allocation.round_publish(actor=planner, round_=round_, rules=rule_set)
+        allocation.round_publish_preview(actor=planner, round_=round_, rules=rule_set)
+    with pytest.raises(ValidationError):
+        allocation.round_publish(actor=planner, round_=round_, rules=rule_set, confirmation="x")
     assert not Offer.objects.exists()
 
 
@@ -338,5 +341,5 @@ def test_sibling_detected_automatically(make_org, make_user, make_facility):
     )
     r2 = allocation.round_snapshot(actor=planner, round_=r2)
     assert sum(r2.snapshot["sibling"]) == 1
-    allocation.round_publish(actor=planner, round_=r2, rules=org.allocation_rules.get())
+    publish(planner, r2, org.allocation_rules.get())
     assert Offer.objects.get(application=sib).facility == f

@@ -123,6 +123,8 @@ NOT_CRAWLED: dict[str, str] = {
     # Actions on objects the demo city has none of in the needed state (a draft to publish,
     # a document to delete, …); their apps' access tests call every one of them.
     "applications:facility_seats_delete": "applications/tests/test_views.py",
+    "allocation:round_publish": "linked only once a run is under review (after the POST "
+    "round_publish_review); allocation/tests/test_views.py (journey and access table)",
     "events:attendance": "dates that have begun only (the crawl sees two upcoming events); "
     "events/tests/test_views.py (organiser_urls: every role and organisation)",
     "events:document": "events/tests/test_views.py (documents: participants vs public)",

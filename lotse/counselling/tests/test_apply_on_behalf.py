@@ -133,3 +133,26 @@ def test_apply_on_behalf_uses_the_facility_picker(
     assert "data-picker" in page and "applications/picker.js" in page
     assert '"scope": "all"' in page
     assert "Kita Hafen — Hafendamm 3" in page
+
+
+def test_counsellor_applies_for_twins_placed_together(
+    world, open_case, consent, client_for, make_facility
+):
+    case = open_case()
+    consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    facility = make_facility(name="Kita Hafen")
+    client = client_for(world.lotsin)
+    url = reverse("counselling:apply_on_behalf", args=[case.pk])
+    assert "together_with" not in client.get(url).context["form"].fields
+    client.post(url, _form(facility, first_name="Lina"))
+    lina = Application.objects.get(child__first_name="Lina")
+    # The second twin: the form offers the case's first application to be placed with.
+    assert list(client.get(url).context["form"].fields["together_with"].queryset) == [lina]
+    r = client.post(
+        url, _form(facility, first_name="Lea", together_with=lina.pk, together="required")
+    )
+    assert r.status_code == 302, r.content.decode()
+    lea = Application.objects.get(child__first_name="Lea")
+    lina.refresh_from_db()
+    assert lea.sibling_group_id == lina.sibling_group_id is not None
+    assert lea.sibling_group.together == "required"
