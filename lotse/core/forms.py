@@ -254,20 +254,14 @@ MONTH_FORMATS = ["%Y-%m", "%m/%Y", "%m.%Y", "%m-%Y"]
 
 
 class MonthInput(forms.DateInput):
-    """``<input type="month">``: a month picker; browsers without one show a text box, whose
-    placeholder shows what to type."""
+    """``<input type="month">``: a month picker; browsers without one show a text box. HTML
+    allows neither ``placeholder`` nor ``pattern`` on a month input (the Nu HTML Checker test,
+    ``core/tests/test_markup_valid.py``), so the field's help text shows what to type."""
 
     input_type = "month"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(
-            {
-                "placeholder": "2026-03",
-                "pattern": r"\d{4}-\d{2}|\d{1,2}[./\-]\d{4}",
-                **(attrs or {}),
-            },
-            format="%Y-%m",
-        )
+        super().__init__(attrs, format="%Y-%m")
 
 
 class MonthField(forms.DateField):
