@@ -19,6 +19,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import hashlib
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -794,6 +795,11 @@ def district_and_band_stats(snapshot: Snapshot, prepared: Prepared, result: Any)
 
 # --------------------------------------------------------------------------- what-if
 
+#: Places of one typical group per seat type, for "+1 group" in the what-if (Krippe 10
+#: under-3 children, Elementar 20 from 3 to school entry, Hort 20 school children). Stated on
+#: the what-if page.
+GROUP_SIZE = {"u3": 10, "ue3": 20, "school": 20}
+
 
 @dataclass(frozen=True)
 class WhatIf:
@@ -804,6 +810,8 @@ class WhatIf:
     first_wish: tuple[int, int]
     children: int
     seconds: float
+    facility: int = 0  # the facility that got the seats (id)
+    band: str = ""
 
     @property
     def more_placed(self) -> int:
@@ -814,40 +822,125 @@ class WhatIf:
         return self.first_wish[1] - self.first_wish[0]
 
 
-def what_if(
-    snapshot: Snapshot, rules: AllocationRules, *, facility: int, band: str, seats: int
-) -> WhatIf:
-    """Re-run the allocation with ``seats`` more (or fewer) seats of an age band at a facility.
+def _with_seats(
+    snapshot: Snapshot, *, facility: int, band: str, seats: int
+) -> tuple[Snapshot, int]:
+    """A copy of the snapshot with ``seats`` more (or fewer) free seats of ``band`` at a facility.
 
-    The seats go to that facility's quota of the band with the earliest start in the snapshot
-    (they are then there from the start of the round). Capacities never drop below zero.
-    Always deferred acceptance, so that the answer comes in seconds.
+    The seats go to that facility's quota of the band with the earliest start (so they are
+    there from the start of the round). A facility without seats of the band gets a new quota
+    (id -1) from the earliest desired start of the round, which the wishes of the band's
+    children for that facility then use. Capacities never drop below zero. Returns the copy
+    and the seats actually added.
     """
-    import time
-
-    started = time.perf_counter()
     q = snapshot["quota"]
     matching = [
         (start, qid)
         for qid, fac, b, start in zip(q["id"], q["facility"], q["band"], q["start"], strict=True)
         if fac == facility and b == band
     ]
-    if not matching:
-        raise ValueError("no seats of this age band at this facility in the snapshot")
-    target = min(matching)[1]
-    free = dict(zip(q["id"], q["free"], strict=True))
-    before = free[target]
-    free[target] = max(0, before + seats)
-    outcomes = []
-    for capacities in (None, free):
-        prepared = build(snapshot, rules, free=capacities)
-        result = run(prepared)
-        stats = result.stats
-        outcomes.append((stats.assigned, stats.by_wish[0] if stats.by_wish else 0))
+    changed = cast(Snapshot, dict(snapshot))
+    quota: QuotaArrays = {k: list(v) for k, v in q.items()}  # type: ignore[misc]
+    if matching:
+        i = quota["id"].index(min(matching)[1])
+        before = quota["free"][i]
+        quota["free"][i] = max(0, before + seats)
+        changed["quota"] = quota
+        return changed, quota["free"][i] - before
+    added = max(0, seats)
+    starts = sorted(snapshot["desired_start"])
+    quota["id"].append(-1)
+    quota["facility"].append(facility)
+    quota["band"].append(band)
+    quota["start"].append(starts[0] if starts else timezone.localdate().replace(day=1).isoformat())
+    quota["free"].append(added)
+    changed["quota"] = quota
+    wish_quota = list(snapshot["wish_quota"])
+    ptr, bands = snapshot["wish_ptr"], snapshot["band"]
+    for row in range(len(bands)):
+        if bands[row] != band:
+            continue
+        for e in range(ptr[row], ptr[row + 1]):
+            if snapshot["wish_facility"][e] == facility and not wish_quota[e]:
+                wish_quota[e] = -1
+    changed["wish_quota"] = wish_quota
+    return changed, added
+
+
+def _placed_and_first(snapshot: Snapshot, rules: AllocationRules) -> tuple[int, int, Any]:
+    """Children placed and with their first wish under deferred acceptance, and the result."""
+    prepared = build(snapshot, rules)
+    result = run(prepared)
+    stats = result.stats
+    return stats.assigned, (stats.by_wish[0] if stats.by_wish else 0), (prepared, result)
+
+
+def what_if(
+    snapshot: Snapshot, rules: AllocationRules, *, facility: int, band: str, seats: int
+) -> WhatIf:
+    """Re-run the allocation with ``seats`` more (or fewer) seats of an age band at a facility
+    (see :func:`_with_seats`). Always deferred acceptance, so that the answer comes in seconds.
+    """
+    started = time.perf_counter()
+    if (
+        not any(f == facility for f in snapshot["wish_facility"])
+        and facility not in snapshot["quota"]["facility"]
+    ):
+        raise ValueError("the facility is not in the snapshot")
+    placed0, first0, _ = _placed_and_first(snapshot, rules)
+    changed, added = _with_seats(snapshot, facility=facility, band=band, seats=seats)
+    placed1, first1, _ = _placed_and_first(changed, rules)
     return WhatIf(
-        seats_added=free[target] - before,
-        placed=(outcomes[0][0], outcomes[1][0]),
-        first_wish=(outcomes[0][1], outcomes[1][1]),
+        seats_added=added,
+        placed=(placed0, placed1),
+        first_wish=(first0, first1),
         children=len(snapshot["application"]),
         seconds=time.perf_counter() - started,
+        facility=facility,
+        band=band,
+    )
+
+
+def what_if_group(
+    snapshot: Snapshot,
+    rules: AllocationRules,
+    *,
+    facility_district: dict[int, int | None],
+    district: int,
+    band: str,
+) -> WhatIf:
+    """ "+1 group in district Y": :data:`GROUP_SIZE` places of ``band`` at one facility there.
+
+    The group goes where it helps most: the facility of the district with the most children
+    of the band left without a place who wished it (then: wished by the most children of the
+    band, then the lowest id). ``facility_district`` maps the snapshot's facilities to their
+    district. Raises ``ValueError`` when no child of the band wished a facility there.
+    """
+    started = time.perf_counter()
+    placed0, first0, (prepared, result) = _placed_and_first(snapshot, rules)
+    unplaced = set(np.flatnonzero(result.assigned_wish < 0).tolist())
+    rows_band = {i for i, b in enumerate(snapshot["band"]) if b == band}
+    score: dict[int, tuple[int, int]] = {}
+    ptr = snapshot["wish_ptr"]
+    # prepared.rows is the identity for a full build: child index == snapshot row.
+    for row in rows_band:
+        for e in range(ptr[row], ptr[row + 1]):
+            fac = snapshot["wish_facility"][e]
+            if facility_district.get(fac) != district:
+                continue
+            waiting, wished = score.get(fac, (0, 0))
+            score[fac] = (waiting + (row in unplaced), wished + 1)
+    if not score:
+        raise ValueError("no child of this age band wished a facility in the district")
+    facility = max(score, key=lambda f: (*score[f], -f))
+    changed, added = _with_seats(snapshot, facility=facility, band=band, seats=GROUP_SIZE[band])
+    placed1, first1, _ = _placed_and_first(changed, rules)
+    return WhatIf(
+        seats_added=added,
+        placed=(placed0, placed1),
+        first_wish=(first0, first1),
+        children=len(snapshot["application"]),
+        seconds=time.perf_counter() - started,
+        facility=facility,
+        band=band,
     )

@@ -127,3 +127,31 @@ class WhatIfForm(forms.Form):
     def __init__(self, *args: Any, quotas: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["quota"].choices = quotas
+
+
+class WhatIfGroupForm(forms.Form):
+    """ "+1 group in district Y": a district of the snapshot and the seat type of the group."""
+
+    district = forms.ChoiceField(label=_("District"))
+    group_band = forms.ChoiceField(label=_("Group"))
+
+    def __init__(self, *args: Any, districts: list[tuple[str, str]], **kwargs: Any) -> None:
+        from .engine_io import GROUP_SIZE
+
+        super().__init__(*args, **kwargs)
+        self.fields["district"].choices = districts
+        labels = group_labels()
+        self.fields["group_band"].choices = [(b, labels[b]) for b in GROUP_SIZE if b in labels]
+
+
+def group_labels() -> dict[str, str]:
+    """Seat type → "Krippe group (10 places)" etc., the sizes of engine_io.GROUP_SIZE."""
+    from .engine_io import GROUP_SIZE
+
+    names = {
+        "u3": _("Crèche group, under 3 (%(n)d places)"),
+        "ue3": _("Kindergarten group, 3 to school entry (%(n)d places)"),
+        "school": _("After-school group (%(n)d places)"),
+        "mixed": _("Mixed group, 1 to 6 (%(n)d places)"),
+    }
+    return {b: str(names[b]) % {"n": n} for b, n in GROUP_SIZE.items() if b in names}

@@ -27,6 +27,7 @@ from lotse.applications.models import Application, Offer, Wish
 from lotse.directory.models import District, Facility
 
 from .models import AllocationRules, Outcome, Round, Simulation
+from .snapshot import Snapshot
 
 JUGENDAMT_ROLES = [Role.PLANNER, Role.ADMIN]
 
@@ -482,3 +483,49 @@ def facility_waiting_list(user: User, facility: Facility) -> list[WaitingEntry]:
                     )
                 )
     return sorted(entries, key=lambda e: (e.position, e.application.pk))
+
+
+def _snapshot_facility_districts(snapshot: Snapshot) -> dict[int, int | None]:
+    from lotse.directory.models import Facility
+
+    ids = set(snapshot["wish_facility"]) | set(snapshot["quota"]["facility"])
+    return dict(Facility.objects.filter(pk__in=ids).values_list("pk", "district_id"))
+
+
+def snapshot_district_choices(round_: Round) -> list[tuple[str, str]]:
+    """(district id, name) of every district with a wished facility in the snapshot."""
+    if round_.snapshot is None:
+        return []
+    districts = {d for d in _snapshot_facility_districts(round_.snapshot).values() if d}
+    return [
+        (str(pk), name)
+        for pk, name in District.objects.filter(pk__in=districts)
+        .order_by("name")
+        .values_list("pk", "name")
+    ]
+
+
+def round_what_if_group(round_: Round, *, district: int, band: str) -> object | None:
+    """ "+1 group in district Y" (engine_io.what_if_group); None when no child of the age group
+    wished a facility in that district."""
+    from . import engine_io
+
+    if round_.snapshot is None:
+        raise Http404
+    rules = round_.published_rules or round_.rules
+    try:
+        return engine_io.what_if_group(
+            round_.snapshot,
+            rules,
+            facility_district=_snapshot_facility_districts(round_.snapshot),
+            district=district,
+            band=band,
+        )
+    except ValueError:
+        return None
+
+
+def facility_name(pk: int) -> str:
+    from lotse.directory.models import Facility
+
+    return Facility.objects.filter(pk=pk).values_list("name", flat=True).first() or ""

@@ -21,7 +21,15 @@ from lotse.core.feedback import form_add_errors, form_status, message_errors, ru
 from lotse.directory.models import AgeBand
 
 from . import selectors, services
-from .forms import MAX_CRITERIA, RoundForm, RulesChoiceForm, RulesForm, WhatIfForm
+from .forms import (
+    MAX_CRITERIA,
+    RoundForm,
+    RulesChoiceForm,
+    RulesForm,
+    WhatIfForm,
+    WhatIfGroupForm,
+    group_labels,
+)
 from .models import AllocationRules, Round
 
 jugendamt_required = role_required(Role.PLANNER, Role.ADMIN)
@@ -269,17 +277,42 @@ def round_what_if(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.get_round_for_user(request.user, pk, with_snapshot=True)
     if round_.snapshot is None:
         raise Http404
-    form = WhatIfForm(request.GET or None, quotas=selectors.snapshot_quota_choices(round_))
+    group = "district" in request.GET
+    form = WhatIfForm(
+        None if group else (request.GET or None), quotas=selectors.snapshot_quota_choices(round_)
+    )
+    group_form = WhatIfGroupForm(
+        request.GET if group else None, districts=selectors.snapshot_district_choices(round_)
+    )
     outcome = None
     if form.is_valid():
         facility, band = form.cleaned_data["quota"].split(":")
         outcome = selectors.round_what_if(
             round_, facility=int(facility), band=band, seats=form.cleaned_data["seats"]
         )
+    elif group_form.is_valid():
+        outcome = selectors.round_what_if_group(
+            round_,
+            district=int(group_form.cleaned_data["district"]),
+            band=group_form.cleaned_data["group_band"],
+        )
+        if outcome is None:
+            group_form.add_error(
+                "district",
+                _("No child of this age group wished a facility in this district."),
+            )
     return render(
         request,
         "allocation/what_if.html",
-        {"round": round_, "form": form, "outcome": outcome},
+        {
+            "round": round_,
+            "form": form,
+            "group_form": group_form,
+            "group": group,
+            "outcome": outcome,
+            "facility_name": selectors.facility_name(outcome.facility) if outcome else "",
+            "group_labels": group_labels(),
+        },
     )
 
 

@@ -38,7 +38,7 @@ def test_what_if_one_more_place(page, live_server, make_org, make_user, make_fac
     page.get_by_role("link", name="Was wäre, wenn eine Einrichtung mehr Plätze hätte?").click()
     page.select_option("select[name=quota]", label="Kita Nord – 3 Jahre bis Schuleintritt")
     page.fill("input[name=seats]", "1")
-    page.get_by_role("button", name="Berechnen").click()
+    page.get_by_role("button", name="Berechnen", exact=True).click()
     page.wait_for_url(lambda url: "seats=1" in url)
     cells = page.locator("#what-if-result ~ .table-scroll tbody tr").first.locator("td")
     assert cells.all_inner_texts() == ["2", "3", "+1"]
