@@ -267,6 +267,52 @@ def _snapshot_groups(
     return {"group": group, "group_preferred": preferred}
 
 
+#: Snapshot arrays with one entry per wish (the others of ``_ROW_ARRAYS`` have one per row).
+_WISH_ARRAYS = ("wish_facility", "wish_quota", "sibling", "catchment", "staff")
+
+
+def merge_snapshots(base: Snapshot, extra: Snapshot) -> Snapshot:
+    """``base`` with the rows of ``extra`` appended (late applications joining a round).
+
+    Rows and wishes are concatenated (the CSR pointers of ``extra`` shifted), seat quotas are
+    the union by id (``base``'s entry wins; a re-run reads live free seats anyway). Rows of
+    ``extra`` already in ``base`` are not added twice.
+    """
+    known = set(base["application"])
+    keep = [i for i, a in enumerate(extra["application"]) if a not in known]
+    merged: dict[str, Any] = dict(base)
+    ptr = extra["wish_ptr"]
+    for key in _ROW_ARRAYS:
+        if key == "wish_ptr":
+            continue
+        values: list[Any] = extra[key]  # type: ignore[literal-required]
+        if key in _WISH_ARRAYS:
+            added = [values[e] for i in keep for e in range(ptr[i], ptr[i + 1])]
+        else:
+            added = [values[i] for i in keep]
+        merged[key] = list(base[key]) + added  # type: ignore[literal-required]
+    wish_ptr = list(base["wish_ptr"])
+    for i in keep:
+        wish_ptr.append(wish_ptr[-1] + ptr[i + 1] - ptr[i])
+    merged["wish_ptr"] = wish_ptr
+    # Other per-row arrays (sibling groups): appended as well, 0 where ``extra`` lacks them.
+    n_base, n_extra = len(base["application"]), len(extra["application"])
+    for key, value in base.items():
+        if key in merged and key not in _ROW_ARRAYS and isinstance(value, list):
+            if len(value) == n_base and key not in ("application",):
+                other = extra.get(key, [0] * n_extra)
+                merged[key] = list(value) + [other[i] for i in keep]
+    quota: QuotaArrays = {k: list(v) for k, v in base["quota"].items()}  # type: ignore[misc]
+    have = set(quota["id"])
+    q = extra["quota"]
+    for i, qid in enumerate(q["id"]):
+        if qid not in have:
+            for k in quota:
+                quota[k].append(q[k][i])  # type: ignore[literal-required]
+    merged["quota"] = quota
+    return cast(Snapshot, merged)
+
+
 def _quota_arrays(quotas: list[QuotaRow]) -> QuotaArrays:
     return {
         "id": [q[0] for q in quotas],

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from lotse.applications.models import Application, Offer
+from lotse.applications.models import Application, Offer, SeatQuota
 from lotse.applications.ports import DEFAULT_RULES, ApplicationRules
 
 from .explain import explain_outcome, together_text
 from .selectors import active_rules_for_municipality, latest_outcome
-from .services import schedule_rerun_for_offer
+from .services import (
+    schedule_rerun_for_application,
+    schedule_rerun_for_offer,
+    schedule_rerun_for_seats,
+)
 
 
 class AllocationSide:
@@ -33,3 +37,9 @@ class AllocationSide:
 
     def seat_freed(self, offer: Offer) -> None:
         schedule_rerun_for_offer(offer)
+
+    def seats_added(self, quota: SeatQuota) -> None:
+        schedule_rerun_for_seats(quota)
+
+    def application_submitted(self, application: Application) -> None:
+        schedule_rerun_for_application(application)

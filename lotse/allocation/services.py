@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -410,14 +411,16 @@ def _write_run(
     previous: dict[int, Offer],
     notify: bool = True,
     changed: np.ndarray | None = None,
+    snapshot: Snapshot | None = None,
 ) -> dict[str, int]:
     """Write offers, application statuses and outcomes of one run (first or re-run).
 
     ``previous`` maps application id → its open offer from this round (re-runs): unchanged
     offers stay, better ones replace them (the old one becomes "superseded"). ``changed``: the
-    child indices whose outcome may have changed (None = all).
+    child indices whose outcome may have changed (None = all). ``snapshot`` is the one the run
+    was built from (a re-run's includes the late applications).
     """
-    plan = _plan_offers(_frozen(round_), prepared, result, previous)
+    plan = _plan_offers(snapshot or _frozen(round_), prepared, result, previous)
     published = offers_publish(
         actor=actor,
         municipality=round_.organisation.municipality,
@@ -427,7 +430,8 @@ def _write_run(
         deadline=_deadline(rules.answer_days),
     )
     _write_outcomes(round_, prepared, result, plan, published.offer_ids, previous, changed)
-    notify_ids = list(published.offer_ids) + ([] if previous else plan.waiting)
+    # New offers, and every family newly on the waiting list (after a re-run: late ones).
+    notify_ids = list(published.offer_ids) + list(published.newly_waiting)
     _after_commit(round_, prepared, notify_ids if notify else [])
     return {
         "offers": len(plan.new),
@@ -604,8 +608,10 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     _require_jugendamt(actor, round_.organisation)
     if round_.status != Round.Status.PUBLISHED or round_.published_rules is None:
         raise ValidationError(_("Only a published round can be re-run."))
-    rules, snapshot = round_.published_rules, _frozen(round_)
-    play = _in_play(round_, snapshot)
+    rules = round_.published_rules
+    snapshot = _with_late_applications(round_, actor)
+    late = snapshot["application"][len(_frozen(round_)["application"]) :]
+    play = _in_play(round_, snapshot, late=late)
     prepared = engine_io.build(
         snapshot,
         rules,
@@ -639,7 +645,96 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         previous=play.offers,
         notify=notify,
         changed=changed,
+        snapshot=snapshot,
     )
+
+
+# ---------------------------------------------------------------- intake through the year
+
+
+def _late_applications(round_: Round, snapshot: Snapshot) -> QuerySet[Application]:
+    """Applications for the round's months that arrived after its snapshot: those that joined
+    an earlier re-run and still take part (they have an outcome in this round), and new
+    *received* ones."""
+    known = set(snapshot["application"])
+    joined = [
+        pk
+        for pk in Outcome.objects.filter(round=round_).values_list("application_id", flat=True)
+        if pk not in known
+    ]
+    taking_part = Application.objects.filter(
+        pk__in=joined,
+        status__in=[
+            Application.Status.IN_ALLOCATION,
+            Application.Status.OFFERED,
+            Application.Status.WAITING,
+        ],
+    )
+    new = engine_io.eligible_applications(
+        round_.organisation.municipality, round_.start_from, round_.start_until
+    ).filter(status=Application.Status.SUBMITTED)
+    # Ids now: once the new ones are "in allocation", ``new`` would no longer find them.
+    ids = list(taking_part.values_list("pk", flat=True)) + list(new.values_list("pk", flat=True))
+    return Application.objects.filter(pk__in=ids)
+
+
+@transaction.atomic  # inside round_rerun's transaction
+def _with_late_applications(round_: Round, actor: User | None) -> Snapshot:
+    """The round's snapshot plus the late applications (read now, appended as rows).
+
+    A late application for the round's months joins the round at its next re-run: it is
+    frozen ("in allocation") like the others and competes with its priority for the seats
+    still free or freed later — offers already made and accepted places are never taken away
+    (docs/allocation.md, "Intake through the year"). The stored snapshot stays as published,
+    so the certificate still certifies the published run.
+    """
+    snapshot = _frozen(round_)
+    late = _late_applications(round_, snapshot)
+    if not late.exists():
+        return snapshot
+    applications_begin_allocation(
+        actor=actor,
+        municipality=round_.organisation.municipality,
+        applications=late.filter(status=Application.Status.SUBMITTED),
+    )
+    return engine_io.merge_snapshots(snapshot, engine_io.take_snapshot(late))
+
+
+def _published_rounds_covering(municipality: str, month: dt.date) -> list[int]:
+    """Published rounds of the municipality whose months include ``month`` (newest first)."""
+    return list(
+        Round.objects.filter(
+            status=Round.Status.PUBLISHED,
+            organisation__municipality=municipality,
+            start_from__lte=month,
+            start_until__gte=month,
+        )
+        .order_by("-published_at", "-pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def schedule_rerun_for_application(application: Application) -> None:
+    """A late application for the months of a published round: re-run the newest such round
+    once the submission commits, so that the child competes for the free seats at once."""
+    rounds = _published_rounds_covering(application.municipality, application.desired_start)
+    if rounds:
+        transaction.on_commit(partial(rerun_round_task.enqueue, round_id=rounds[0]))
+
+
+def schedule_rerun_for_seats(quota: SeatQuota) -> None:
+    """New seats: re-run every published round of the facility's municipality whose children
+    can use them (the seats are free from the quota's month on) once the change commits."""
+    from lotse.applications.services import facility_municipality
+
+    municipality = facility_municipality(quota.facility)
+    round_ids = Round.objects.filter(
+        status=Round.Status.PUBLISHED,
+        organisation__municipality=municipality,
+        start_until__gte=quota.start_month,
+    ).values_list("pk", flat=True)
+    for round_id in round_ids:
+        transaction.on_commit(partial(rerun_round_task.enqueue, round_id=round_id))
 
 
 @dataclass(frozen=True)
@@ -652,9 +747,16 @@ class _InPlay:
     offers: dict[int, Offer]  # application id → its open offer from this round
 
 
-def _in_play(round_: Round, snapshot: Snapshot) -> _InPlay:
+def _in_play(round_: Round, snapshot: Snapshot, *, late: Sequence[int] = ()) -> _InPlay:
     app_ids = np.asarray(snapshot["application"], dtype=np.int64)
     status = dict(Application.objects.filter(outcomes__round=round_).values_list("pk", "status"))
+    # Late applications joining now have no outcome yet; they take part like waiting ones.
+    status |= {
+        pk: Application.Status.WAITING
+        for pk in Application.objects.filter(
+            pk__in=list(late), status=Application.Status.IN_ALLOCATION
+        ).values_list("pk", flat=True)
+    }
     offers = {
         o.application_id: o
         for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED).only(

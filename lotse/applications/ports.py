@@ -11,6 +11,10 @@ from the side that allocates seats go through an :class:`AllocationPort`, which
   sentence on how the group came out ("placed together with Ben"), else ``None``;
 - ``seat_freed(offer)`` — a declined, expired or withdrawn offer freed its seat. Called
   inside the transaction that freed it; the receiver acts once it commits (re-run the round).
+- ``seats_added(quota)`` — facility staff added seats (a new quota or a higher capacity);
+  ``application_submitted(application)`` — a (possibly late) application arrived. Both are
+  called inside the transaction; the receiver re-runs the published round whose months
+  cover them once it commits (intake through the year, docs/allocation.md).
 
 Without a registered port (an installation without allocation, or a unit test) the defaults
 below apply: five wishes, no deadline, nothing to explain, a freed seat changes nothing more.
@@ -23,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from .models import Application, Offer
+    from .models import Application, Offer, SeatQuota
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,10 @@ class AllocationPort(Protocol):
 
     def seat_freed(self, offer: Offer) -> None: ...
 
+    def seats_added(self, quota: SeatQuota) -> None: ...
+
+    def application_submitted(self, application: Application) -> None: ...
+
 
 class NoAllocation:
     """The port's behaviour while no allocation app registered one."""
@@ -60,6 +68,12 @@ class NoAllocation:
         return None
 
     def seat_freed(self, offer: Offer) -> None:
+        return None
+
+    def seats_added(self, quota: SeatQuota) -> None:
+        return None
+
+    def application_submitted(self, application: Application) -> None:
         return None
 
 

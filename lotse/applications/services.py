@@ -357,6 +357,7 @@ def application_submit(*, actor: User, **fields: Unpack[ApplicationFields]) -> A
         _refuse_duplicate(child)
         raise
     _notify(application, "submitted")
+    allocation().application_submitted(application)
     return application
 
 
@@ -514,6 +515,7 @@ def application_create_on_behalf(
     )
     if application.invitation_email:
         _notify(application, "invitation", organisation=counselling_organisation)
+    allocation().application_submitted(application)
     return application
 
 
@@ -743,11 +745,13 @@ def seat_quota_save(
         .filter(facility=facility, seat_type=seat_type, start_month=start_month)
         .first()
     )
+    added = capacity
     if quota is None:
         quota = SeatQuota.objects.create(
             facility=facility, seat_type=seat_type, start_month=start_month, capacity=capacity
         )
     else:
+        added = capacity - quota.capacity
         held = quota.taken + quota_open_offers(quota)
         if capacity < held:
             raise ValidationError(
@@ -762,6 +766,8 @@ def seat_quota_save(
         quota.capacity = capacity
         quota.save(update_fields=["capacity", "updated_at"])
     sync_free_places([facility.pk])
+    if added > 0:  # new seats go to the children waiting for them (intake through the year)
+        allocation().seats_added(quota)
     return quota
 
 
