@@ -34,6 +34,9 @@ IMPOSSIBLE = {
     "url": "kein link",
 }
 TEXT = ("text", "textarea", "search", "tel")
+#: Inputs that are not data of the form: the facility picker's search box (a query for its
+#: list of matches; the chosen facility is the select beside it, which is kept).
+TRANSIENT = {"picker_q"}
 #: Forms whose fields are never shown again, with the reason.
 NOT_REDISPLAYED = {
     # Two-factor and password forms never echo secrets.
@@ -72,7 +75,7 @@ def _payload(form) -> tuple[dict[str, object], list[str], bool]:
     markers: list[str] = []
     invalid = False
     for n, fld in enumerate(form.fields):
-        if fld.name == "csrfmiddlewaretoken":
+        if fld.name == "csrfmiddlewaretoken" or fld.name in TRANSIENT:
             continue
         if fld.kind == "hidden":
             data[fld.name] = fld.value
