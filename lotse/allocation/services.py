@@ -771,8 +771,13 @@ def _in_play(round_: Round, snapshot: Snapshot, *, late: Sequence[int] = ()) -> 
         ],
         dtype=np.int64,
     )
-    held = [offers.get(a) for a in app_ids[rows].tolist()]
-    max_rank = np.asarray([(o.wish_rank or 0) if o else 0 for o in held], dtype=np.int64)
+    in_play = app_ids[rows].tolist()
+    held = [offers.get(a) for a in in_play]
+    declined = _declined_ranks(round_)
+    max_rank = np.asarray(
+        [_wish_cut(o, declined.get(a)) for a, o in zip(in_play, held, strict=True)],
+        dtype=np.int64,
+    )
     return _InPlay(
         rows=rows,
         max_rank=_group_cuts(snapshot, rows, max_rank),
@@ -795,6 +800,29 @@ def _group_cuts(snapshot: Snapshot, rows: np.ndarray, max_rank: np.ndarray) -> n
         cut = 0 if np.any(max_rank[ms] == 0) else int(max_rank[ms].max())
         out[ms] = cut
     return out
+
+
+def _declined_ranks(round_: Round) -> dict[int, int]:
+    """Application id → the best wish rank it declined an offer for (its wishes end there)."""
+    out: dict[int, int] = {}
+    rows = Offer.objects.filter(
+        application__outcomes__round=round_, status=Offer.Status.DECLINED, wish_rank__gte=1
+    ).values_list("application_id", "wish_rank")
+    for app_id, rank in rows:
+        if rank:
+            out[app_id] = min(rank, out.get(app_id, rank))
+    return out
+
+
+def _wish_cut(held: Offer | None, declined_rank: int | None) -> int:
+    """How many of a child's wishes a re-run keeps (0 = all): up to the offer it holds (it can
+    only move up), and above a declined offer (declining ends that wish and every lower one,
+    applications.services.offer_decline)."""
+    cuts = [held.wish_rank or 0] if held else []
+    if declined_rank:
+        cuts.append(declined_rank - 1)
+    cuts = [c for c in cuts if c > 0]
+    return min(cuts) if cuts else 0
 
 
 def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int, int]:

@@ -4,6 +4,7 @@ counsellors their clients' applications, the Jugendamt its municipality (see all
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet, Sum
@@ -80,6 +81,41 @@ def current_offer(application: Application) -> Offer | None:
         .select_related("facility")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class DeclineConsequences:
+    """What declining an offer does to the family's wishes (shown before, applied by the
+    service): wishes ranked *higher* than the offered place stay on their waiting lists, the
+    offered wish and every lower one end."""
+
+    kept: list[Wish]
+    ended: list[Wish]
+
+    @property
+    def closes_application(self) -> bool:
+        return not self.kept
+
+
+def decline_consequences(offer: Offer) -> DeclineConsequences:
+    """Which wishes stay on the waiting list and which end if ``offer`` is declined."""
+    wishes = list(offer.application.wishes.select_related("facility").order_by("rank"))
+    cut = offer.wish_rank or 0
+    if not cut:  # an offer without a known rank: nothing ranked above it
+        return DeclineConsequences(kept=[], ended=wishes)
+    return DeclineConsequences(
+        kept=[w for w in wishes if w.rank < cut], ended=[w for w in wishes if w.rank >= cut]
+    )
+
+
+def ended_from_rank(application: Application) -> int | None:
+    """The rank from which the family's wishes ended because it declined an offer there
+    (None: no wish ended). See :func:`decline_consequences`."""
+    ranks = application.offers.filter(status=Offer.Status.DECLINED).values_list(
+        "wish_rank", flat=True
+    )
+    known = [r for r in ranks if r]
+    return min(known) if known else None
 
 
 def applications_for_counselling(user: User) -> QuerySet[Application]:

@@ -38,7 +38,9 @@ from .models import (
 )
 from .ports import allocation
 from .selectors import (
+    DeclineConsequences,
     application_deadline_for,
+    decline_consequences,
     max_wishes_for,
     quota_open_offers,
     recipients,
@@ -891,14 +893,35 @@ def _notify_facility_staff(offer: Offer, application: Application) -> None:
 
 @entry_point
 def offer_decline(*, actor: User, offer: Offer) -> Offer:
-    """Decline an open offer; the seat moves on to the next child with priority for it."""
+    """Decline an open offer; the seat moves on to the next child with priority for it.
+
+    The rule (docs/applications.md, "Declining an offer"): the wishes the family ranked
+    *higher* than the offered place stay on their waiting lists — the application is then
+    *waiting* and the round's re-runs may still offer one of them; the offered wish and every
+    lower one end. Declining the first wish (or an offer without higher wishes) closes the
+    application. :func:`selectors.decline_consequences` says the same before the click.
+    """
     offer = _lock_open_offer(offer, actor)
     application = offer.application
+    consequences = decline_consequences(offer)
     _close_offer(offer, Offer.Status.DECLINED)
-    _set_status(application, Application.Status.DECLINED)
-    _notify(application, "declined", offer=offer)
+    _set_status(application, _status_after_decline(consequences))
+    _notify(
+        application,
+        "declined",
+        offer=offer,
+        kept=consequences.kept,
+        ended=consequences.ended,
+    )
     _after_seat_freed(offer)
     return offer
+
+
+def _status_after_decline(consequences: DeclineConsequences) -> str:
+    """Higher wishes stay on their waiting lists (the family waits on); none left: closed."""
+    if consequences.closes_application:
+        return Application.Status.DECLINED
+    return Application.Status.WAITING
 
 
 @entry_point

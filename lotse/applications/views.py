@@ -142,17 +142,27 @@ def _together_initial(application: Application) -> dict[str, Any]:
     return {"together_with": other.pk if other else None, "together": group.together}
 
 
+def _confirmed(request: HttpRequest) -> bool:
+    """An irreversible answer counts only from its confirmation page (the ``confirm`` field),
+    never from a stray POST of a single button."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
 @login_required
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
-    if request.method == "POST":
+    if _confirmed(request):
         run_button(
             request,
             lambda: services.application_withdraw(actor=request.user, application=application),
             success=_("The application was withdrawn."),
         )
         return redirect("applications:detail", pk=application.pk)
-    return render(request, "applications/withdraw.html", {"application": application})
+    return render(
+        request,
+        "applications/withdraw.html",
+        {"application": application, "offer": selectors.current_offer(application)},
+    )
 
 
 @require_POST
@@ -167,16 +177,34 @@ def offer_accept(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("applications:detail", pk=offer.application_id)
 
 
-@require_POST
 @login_required
 def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what declining would do (which wishes stay, which end); POST with ``confirm``."""
     offer = selectors.get_offer_for_parent(request.user, pk)
-    run_button(
+    if not offer.is_open:
+        return redirect("applications:detail", pk=offer.application_id)
+    consequences = selectors.decline_consequences(offer)
+    if _confirmed(request):
+        run_button(
+            request,
+            lambda: services.offer_decline(actor=request.user, offer=offer),
+            success=_decline_success(consequences),
+        )
+        return redirect("applications:detail", pk=offer.application_id)
+    return render(
         request,
-        lambda: services.offer_decline(actor=request.user, offer=offer),
-        success=_("You declined the place; it goes to the next child."),
+        "applications/decline.html",
+        {"offer": offer, "application": offer.application, "consequences": consequences},
     )
-    return redirect("applications:detail", pk=offer.application_id)
+
+
+def _decline_success(consequences: selectors.DeclineConsequences) -> str:
+    if consequences.closes_application:
+        return _("You declined the place; it goes to the next child. The application is closed.")
+    return _(
+        "You declined the place; it goes to the next child. Your higher wishes stay on their "
+        "waiting lists."
+    )
 
 
 @login_required

@@ -165,10 +165,17 @@ def event_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("events:manage_event", pk)
 
 
-@require_POST
 @organiser_required
 def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what cancelling does (who is told, that it cannot be undone); POST with
+    ``confirm`` cancels."""
     event = selectors.event_for_organiser(request.user, pk)
+    if not (request.method == "POST" and request.POST.get("confirm") == "yes"):
+        return render(
+            request,
+            "events/manage/cancel_confirm.html",
+            {"event": event, "stats": selectors.event_stats(event)},
+        )
     _run(
         request,
         services.event_cancel,

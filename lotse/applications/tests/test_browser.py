@@ -97,6 +97,9 @@ def test_whole_journey(page, live_server, make_org, make_user, make_facility):
     ole = Application.objects.get(child__first_name="Ole")
     sign_in(page, base, older_family)
     page.goto(f"{base}/applications/{ole.pk}/")
+    page.click("a[href$='/decline/']")
+    # The confirmation says what ends: Sonne was the first wish, so the application closes.
+    page.wait_for_selector("[data-closes]")
     page.click("button[name=decline]")
     page.wait_for_selector("[data-status=declined]")
     ida = Application.objects.get(child__first_name="Ida")

@@ -208,7 +208,7 @@ def test_seat_form(client_for, world):
 def test_withdraw_frees_offer(client_for, world):
     client = client_for(world["family"])
     with committed():
-        client.post(reverse("applications:withdraw", args=[world["app"].pk]))
+        client.post(reverse("applications:withdraw", args=[world["app"].pk]), {"confirm": "yes"})
     world["app"].refresh_from_db()
     world["offer"].refresh_from_db()
     assert world["app"].status == "withdrawn" and world["offer"].status == "declined"
