@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from lotse.applications.models import Application
+from lotse.applications.standing import age_group_words
 from lotse.directory.models import Facility
 
 from .models import Outcome
@@ -28,6 +29,45 @@ class Line:
     facility_id: int
     text: str
     position: int | None
+    #: the engine's reason code (``outranked``, ``no_capacity``, …)
+    code: str = ""
+    #: the cut-off in plain words: which published rule decided, or "" when none applies
+    cutoff: str = ""
+
+
+def _rule_label(name: str) -> str:
+    from .models import Criterion
+
+    if name == "lottery":
+        return _("the published lottery")
+    return str(dict(Criterion.choices).get(name, name))
+
+
+def cutoff_text(reason: dict[str, Any], criteria: list[str]) -> str:
+    """ "The cut-off": which rule of the published order separated the last child admitted from
+    this child (every rule before it was equal for both). Empty when no cut-off applies."""
+    name = reason.get("deciding_criterion")
+    if reason.get("reason") != "outranked" or not name or name == "sibling_order":
+        return ""
+    if name == "current_place":
+        return _("Cut-off: the places were already held by children with an offer there.")
+    order = [*criteria, "lottery"]
+    if name not in order:
+        return ""
+    if name == "lottery":
+        return _(
+            "Cut-off: your child met the same rules as the last child admitted (all %(n)d "
+            "rules); the published lottery decided — the last number admitted was %(cutoff)s, "
+            "your child's number is %(mine)s."
+        ) % {
+            "n": len(criteria),
+            "cutoff": reason.get("cutoff_value"),
+            "mine": reason.get("child_value"),
+        }
+    return _(
+        "Cut-off: rule %(k)d of %(n)d in the published order decided — “%(rule)s”. Up to this "
+        "rule your child and the last child admitted were equal."
+    ) % {"k": order.index(name) + 1, "n": len(order), "rule": _rule_label(name)}
 
 
 def _date(ordinal: Any) -> str:
@@ -80,21 +120,37 @@ def _criterion_text(reason: dict[str, Any]) -> str:
     return _("The places went to children with higher priority.")
 
 
-def reason_text(reason: dict[str, Any]) -> str:
+def reason_text(reason: dict[str, Any], group: str = "") -> str:
+    """The "why" for one wish; ``group`` names the child's age group and start ("3 to school
+    entry, from 08/2027") where the facility's places are meant."""
     code = reason.get("reason")
     if code == "not_acceptable":
         return _("This facility cannot take your child.")
     if code == "no_capacity":
+        if group:
+            return _(
+                "This facility has no free places for your child's age group (%(group)s), so "
+                "there is no waiting list for your child there."
+            ) % {"group": group}
         return _(
             "This facility has no free places for your child's age group at the desired start."
         )
     if code == "outranked":
         capacity = int(reason.get("capacity", 0) or 0)
-        first = ngettext(
-            "The only free place went to a child with higher priority.",
-            "All %(capacity)d free places went to children with higher priority.",
-            capacity,
-        ) % {"capacity": capacity}
+        if group:
+            first = ngettext(
+                "The only free place for your child's age group (%(group)s) went to a child "
+                "with higher priority.",
+                "All %(capacity)d free places for your child's age group (%(group)s) went to "
+                "children with higher priority.",
+                capacity,
+            ) % {"capacity": capacity, "group": group}
+        else:
+            first = ngettext(
+                "The only free place went to a child with higher priority.",
+                "All %(capacity)d free places went to children with higher priority.",
+                capacity,
+            ) % {"capacity": capacity}
         return f"{first} {_criterion_text(reason)}"
     if code == "does_not_fit":
         return _("Not enough places were left for your child there.")
@@ -118,13 +174,18 @@ def explain_outcome(outcome: Outcome | None) -> list[Line]:
     ids = {int(r["facility"]) for r in outcome.reasons}
     names = dict(Facility.objects.filter(pk__in=ids).values_list("pk", "name"))
     positions = {int(w["facility"]): int(w["position"]) for w in outcome.waiting}
+    rules = outcome.round.published_rules or outcome.round.rules
+    criteria = list(rules.criteria) if rules is not None else []
+    group = age_group_words(outcome.application)
     return [
         Line(
             wish=int(r.get("wish", 0)),
             facility=names.get(int(r["facility"]), "?"),
             facility_id=int(r["facility"]),
-            text=reason_text(r),
+            text=reason_text(r, group),
             position=positions.get(int(r["facility"])),
+            code=str(r.get("reason", "")),
+            cutoff=cutoff_text(r, criteria),
         )
         for r in outcome.reasons
     ]

@@ -192,7 +192,7 @@ def latest_outcome(application: Application) -> Outcome | None:
     """The outcome of the newest published round for the application (for the status page)."""
     return (
         Outcome.objects.filter(application=application, round__status__in=["published", "closed"])
-        .select_related("round", "offer")
+        .select_related("round", "round__published_rules", "round__rules", "offer")
         # The round's snapshot is the engine's whole input (megabytes for a city); every
         # family's status page loaded and decoded it (docs/performance.md, offers day).
         .defer("round__snapshot")

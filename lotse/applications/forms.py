@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.directory.models import AgeBand, District, Facility
 
+from .age_fit import age_problems
 from .models import Application, SiblingGroup
 from .picker import FacilityPickerField
 from .selectors import DEFAULT_MAX_WISHES, max_wishes_for, wishable_facilities
@@ -201,7 +202,11 @@ class ApplicationForm(forms.Form):
                     "unborn child."
                 ),
             )
+        add_age_errors(self, self.wish_names, self._birth_for_age_check(data), data)
         return data
+
+    def _birth_for_age_check(self, data: dict[str, Any]) -> dt.date | None:
+        return data.get("birth_date") or data.get("expected_birth_date")
 
     def fact_values(self) -> dict[str, Any]:
         return (
@@ -215,13 +220,30 @@ class ApplicationForm(forms.Form):
         )
 
 
+def add_age_errors(
+    form: forms.Form, wish_fields: list[str], birth: dt.date | None, data: dict[str, Any]
+) -> None:
+    """Show next to each wish why that facility cannot take the child at the desired start
+    (the same words the service refuses with, see ``age_fit``)."""
+    chosen = [(n, data[n]) for n in wish_fields if data.get(n)]
+    start = data.get("desired_start")
+    start = start.replace(day=1) if start else None
+    problems = age_problems([f for _n, f in chosen], birth, start)
+    for i, message in problems.items():
+        form.add_error(chosen[i][0], message)
+
+
 class ApplicationEditForm(ApplicationForm):
     """The same form without the child and the consent (they do not change)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, birth_date: dt.date | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.birth_date = birth_date
         for name in (*self.child_fields, "consent"):
             del self.fields[name]
+
+    def _birth_for_age_check(self, data: dict[str, Any]) -> dt.date | None:
+        return self.birth_date
 
 
 def _max_wishes_for_installation() -> int:

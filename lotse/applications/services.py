@@ -26,6 +26,7 @@ from lotse.core.audit import audit_created, entry_point, insert_rows, update_aud
 from lotse.core.mail import queue_mail
 from lotse.directory.models import District, Facility
 
+from .age_fit import age_problems
 from .models import (
     Application,
     Child,
@@ -169,6 +170,17 @@ def _clean_application(
         )
     if errors:
         raise ValidationError(errors)
+    _refuse_wrong_age(wishes, birth_date, desired_start)
+
+
+def _refuse_wrong_age(
+    wishes: Sequence[Facility], birth_date: dt.date, desired_start: dt.date
+) -> None:
+    """The guard: no wish for a facility that does not take a child of this age at the start
+    (age range, seat types); the message explains and suggests what fits (``age_fit``)."""
+    problems = age_problems(wishes, birth_date, desired_start)
+    if problems:
+        raise ValidationError({"wishes": [problems[i] for i in sorted(problems)]})
 
 
 def _refuse_duplicate(child: Child, exclude: Application | None = None) -> None:

@@ -22,6 +22,7 @@ from . import selectors, services
 from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
 from .models import Application, Offer
 from .ports import allocation
+from .standing import age_group_words, facility_rows, wish_standings
 from .views_shortlist import shortlist_forget, shortlist_ids
 
 # --------------------------------------------------------------------------- parents
@@ -73,16 +74,28 @@ def _initial_wishes(request: HttpRequest) -> dict[str, int]:
 @login_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
+    offer = selectors.current_offer(application)
+    lines = allocation().outcome_lines(application)
+    past_offers = list(
+        application.offers.exclude(
+            status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
+        ).select_related("facility")
+    )
     return render(
         request,
         "applications/detail.html",
         {
             "application": application,
-            "offer": selectors.current_offer(application),
-            "past_offers": application.offers.exclude(
-                status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
-            ).select_related("facility"),
-            "lines": allocation().outcome_lines(application),
+            "offer": offer,
+            "past_offers": past_offers,
+            "declined_offer": next(
+                (o for o in past_offers if o.status == Offer.Status.DECLINED), None
+            ),
+            "lines": lines,
+            "standings": wish_standings(application, offer, lines),
+            "age_group": age_group_words(application),
+            "birth_iso": application.child.effective_birth_date.isoformat(),
+            "deadline": selectors.application_deadline_for(application.municipality),
             "together": allocation().outcome_together(application),
             "siblings": selectors.sibling_names(application),
             "editable": application.status in Application.EDITABLE,
@@ -100,7 +113,9 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
     siblings = selectors.sibling_applications_for_parent(request.user, exclude=application)
     if request.method == "POST":
-        form = ApplicationEditForm(request.POST, siblings=siblings)
+        form = ApplicationEditForm(
+            request.POST, siblings=siblings, birth_date=application.child.effective_birth_date
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -238,7 +253,7 @@ def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
         o.application_id: o
         for o in selectors.offers_for_facility(facility).exclude(status=Offer.Status.SUPERSEDED)
     }
-    rows = [(w, offers.get(w.application_id)) for w in wishes]
+    rows = facility_rows(facility.pk, wishes, offers)
     return render(
         request,
         "applications/facility.html",

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from lotse.accounts.models import Organisation, User, language_choices
-from lotse.applications.forms import TogetherFields
+from lotse.applications.forms import TogetherFields, add_age_errors
 from lotse.applications.models import Application
 from lotse.applications.picker import FacilityPickerField
 from lotse.core.forms import bound_integer, bounded_formfield, check_planned, not_in_future
@@ -432,6 +432,13 @@ class ApplyOnBehalfForm(forms.Form):
             TogetherFields.add(self, siblings)
             names = list(self.fields)
             self.order_fields([*names[: names.index("wish_3") + 1], "together_with", "together"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        # The facility must take a child of this age (the service refuses it too).
+        birth = data.get("birth_date") or data.get("expected_birth_date")
+        add_age_errors(self, ["wish_1", "wish_2", "wish_3"], birth, data)
+        return data
 
     def application_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)

@@ -156,3 +156,22 @@ def test_counsellor_applies_for_twins_placed_together(
     lina.refresh_from_db()
     assert lea.sibling_group_id == lina.sibling_group_id is not None
     assert lea.sibling_group.together == "required"
+
+
+def test_apply_on_behalf_refuses_a_facility_for_another_age(
+    world, open_case, consent, client_for, make_facility
+):
+    case = open_case()
+    consent(case, Consent.Purpose.APPLY_ON_BEHALF)
+    hort = make_facility(
+        name="Hort Schulweg", age_from_months=72, age_to_months=168, seats_under3=0, seats_over3=0
+    )
+    client = client_for(world.lotsin)
+    r = client.post(
+        reverse("counselling:apply_on_behalf", args=[case.pk]),
+        _form(hort),
+        headers={"accept-language": "en"},
+    )
+    assert r.status_code in (200, 422)
+    assert "Hort Schulweg" in r.content.decode() and "Krippe" in r.content.decode()
+    assert not Application.objects.exists()
