@@ -105,7 +105,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _counselling_services() -> Any:
-    return public_services(Service.Kind.COUNSELLING)[:3]
+    # Contact ways, opening hours and languages on the status page (not just a name).
+    return public_services(Service.Kind.COUNSELLING).prefetch_related("languages")[:3]
 
 
 @login_required

@@ -24,6 +24,14 @@ PUBLIC_FILES: dict[str, tuple[str, ...]] = {
     # The explanation of an outcome on the status page and in the offer mail; published rules
     # and their criteria (model choices).
     "allocation": ("explain.py", "models.py", "templates/allocation/public_rules.html"),
+    # Help from a person: the family's request form, its messages and confirmation mail.
+    "counselling": (
+        "forms_help.py",
+        "services_help.py",
+        "views_help.py",
+        "templates/counselling/help/request.html",
+        "templates/counselling/mail/help_request_received_*.txt",
+    ),
     # The public news pages, feeds, subscription pages and mails; not the editors' pages.
     "news": (
         "views.py",

@@ -26,6 +26,11 @@ def dashboard_links(user: User) -> list[DashboardLink]:
                 _("Your service's cases, contacts, consents, referrals and follow-up tasks."),
             ),
             DashboardLink(
+                _("Requests from families"),
+                reverse("counselling:intake"),
+                _("Families who asked for help from their status page in Lotse."),
+            ),
+            DashboardLink(
                 _("Statistics for funders"),
                 reverse("counselling:report"),
                 _("Anonymous counts per quarter and year as HTML, CSV and PDF."),

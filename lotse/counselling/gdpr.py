@@ -15,7 +15,7 @@ from typing import Any
 
 from lotse.accounts.models import User
 
-from .models import Client, Consent, Referral
+from .models import Client, Consent, HelpRequest, Referral
 
 
 def _iso(value: Any) -> str | None:
@@ -79,7 +79,26 @@ def export_user_data(user: User) -> dict[str, Any]:
             }
         )
     withheld = ["counselling_records"] if clients else []
-    return {"clients": clients, "withheld": withheld}
+    return {"clients": clients, "help_requests": _help_requests(user), "withheld": withheld}
+
+
+def _help_requests(user: User) -> list[dict[str, Any]]:
+    """The family's requests for help sent from Lotse (what it typed and consented to)."""
+    return [
+        {
+            "counselling_service": r.service.name if r.service else r.organisation.name,
+            "sent_at": _iso(r.created_at),
+            "language": r.language,
+            "contact_way": r.contact_way,
+            "phone": r.phone,
+            "message": r.message,
+            "consent_at": _iso(r.consent_at),
+            "status": r.status,
+        }
+        for r in HelpRequest.objects.filter(requester=user).select_related(
+            "service", "organisation"
+        )
+    ]
 
 
 def erase_user_data(user: User) -> list[str]:
@@ -91,4 +110,13 @@ def erase_user_data(user: User) -> list[str]:
         client.parent_user = None
         client.save(update_fields=["parent_user"])
         unlinked += 1
-    return [f"counselling: {unlinked} client record(s) unlinked from the account"]
+    # Requests not yet taken into a case are the family's own; a case opened from one is the
+    # service's record (see above) and keeps its notes until its retention date.
+    erased, _ = HelpRequest.objects.filter(requester=user, status=HelpRequest.Status.NEW).delete()
+    for handled in HelpRequest.objects.filter(requester=user):  # save(): audit-logged
+        handled.requester, handled.phone, handled.message = None, "", ""
+        handled.save(update_fields=["requester", "phone", "message"])
+    return [
+        f"counselling: {unlinked} client record(s) unlinked from the account",
+        f"counselling: {erased} open help request(s) erased",
+    ]

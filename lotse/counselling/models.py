@@ -544,6 +544,90 @@ def mask_all(value: str) -> str:
 
 
 _MASK = "lotse.counselling.models.mask_all"
+
+
+class HelpRequest(models.Model):
+    """A family asks for help from inside Lotse (status page): a new case request in the
+    counselling service's intake list. The family consents to passing on its name, contact
+    and the application's details (``consent_at``, NOT NULL: no request without it)."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        ACCEPTED = "accepted", _("Case opened")
+        CLOSED = "closed", _("Closed without a case")
+
+    class ContactWay(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        PHONE = "phone", _("Phone")
+        VISIT = "visit", _("Appointment in person")
+
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("counselling service"),
+        on_delete=models.CASCADE,
+        related_name="help_requests",
+    )
+    service = models.ForeignKey(
+        Service,
+        verbose_name=_("service chosen"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("asked by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="help_requests",
+    )
+    application = models.ForeignKey(
+        "applications.Application",
+        verbose_name=_("application"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="help_requests",
+    )
+    language = models.CharField(_("language of the family"), max_length=8)
+    contact_way = models.CharField(_("contact by"), max_length=8, choices=ContactWay.choices)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    message = models.TextField(_("what the family needs help with"), blank=True, max_length=1000)
+    consent_at = models.DateTimeField(_("consent to pass on the data given"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.NEW
+    )
+    case = models.ForeignKey(
+        Case,
+        verbose_name=_("case"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="help_requests",
+    )
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("handled"), null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("help request")
+        verbose_name_plural = _("help requests")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["organisation", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.created_at:%d.%m.%Y}"
+
+
+auditlog.register(HelpRequest)
 auditlog.register(Client, mask_fields=["alias"], mask_callable=_MASK)
 auditlog.register(Case, m2m_fields={"counsellors"}, mask_fields=["notes"], mask_callable=_MASK)
 auditlog.register(Contact, mask_fields=["notes"], mask_callable=_MASK)

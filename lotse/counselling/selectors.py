@@ -28,6 +28,7 @@ from .models import (
     ConsultationDocument,
     Contact,
     FollowUp,
+    HelpRequest,
     OnBehalfApplication,
     Referral,
 )
@@ -300,3 +301,20 @@ def cases_past_retention(today: date | None = None) -> QuerySet[Case]:
     return Case.objects.filter(retention_until__lt=today).filter(
         Q(anonymised_at__isnull=True) | Q(retention_action=Case.RetentionAction.DELETE)
     )
+
+
+# --- Help requests from families (the intake list) ----------------------------------------
+
+
+def intake_list(*, user: User) -> QuerySet[HelpRequest]:
+    """New requests to the user's counselling services first, then the handled ones."""
+    return (
+        HelpRequest.objects.filter(organisation__in=counselling_services_for_user(user))
+        .select_related("organisation", "service", "requester", "application__child", "case")
+        .prefetch_related("application__wishes__facility")
+        .order_by("-status", "-created_at")  # descending: "new", then "closed", "accepted"
+    )
+
+
+def get_help_request_for_user(*, user: User, pk: int) -> HelpRequest:
+    return get_object_or_404(intake_list(user=user), pk=pk)

@@ -109,6 +109,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "listing": result,
             "due": selectors.due_follow_ups(user=request.user)[:20],
+            "new_requests": selectors.intake_list(user=request.user).filter(status="new").count(),
         },
     )
 

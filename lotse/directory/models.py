@@ -325,6 +325,18 @@ class Service(models.Model):
     email = models.EmailField(_("e-mail address"), blank=True)
     website = models.URLField(_("website"), blank=True)
     is_public = models.BooleanField(_("shown on the public map"), default=True)
+    opening_hours = models.JSONField(
+        _("opening hours"),
+        default=dict,
+        blank=True,
+        help_text=_('Per weekday, e.g. {"mon": ["09:00", "12:00"]}.'),
+    )
+    opening_note = models.CharField(
+        _("note on opening hours"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. “open consultation without appointment on Tuesdays”."),
+    )
 
     class Meta:
         verbose_name = _("service")
@@ -337,6 +349,26 @@ class Service(models.Model):
     @property
     def address(self) -> str:
         return ", ".join(p for p in [self.street, f"{self.postcode} {self.city}".strip()] if p)
+
+    def opening_rows(self) -> list[tuple[str, str]]:
+        """(weekday, "09:00–12:00") in week order, for the contact card."""
+        hours = self.opening_hours or {}
+        return [
+            (str(label), f"{hours[key][0]}–{hours[key][1]}")
+            for key, label in WEEKDAYS
+            if isinstance(hours.get(key), list) and len(hours[key]) == 2
+        ]
+
+
+WEEKDAYS = [
+    ("mon", _("Monday")),
+    ("tue", _("Tuesday")),
+    ("wed", _("Wednesday")),
+    ("thu", _("Thursday")),
+    ("fri", _("Friday")),
+    ("sat", _("Saturday")),
+    ("sun", _("Sunday")),
+]
 
 
 auditlog.register(Facility, m2m_fields={"languages", "concepts"})

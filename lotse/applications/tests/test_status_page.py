@@ -67,7 +67,7 @@ def test_status_page_answers_where_why_next_and_what_to_do(client_for, waiting_w
     assert "data-cutoff" in html and "rule 1 of 2" in html
     assert "re-runs automatically" in html
     assert "free=on" in html  # look for free places for the child's age
-    assert "#help-heading" in html
+    assert f"/counselling/help/?application={app.pk}" in html
     assert "<td>–</td>" not in html
 
 
