@@ -108,6 +108,10 @@ TOKEN_VIEWS = {
 NOT_CRAWLED: dict[str, str] = {
     **TOKEN_VIEWS,
     "core:healthz": "plain-text health check; test_healthz",
+    "counselling:intake_open_case": "POST only; counselling/tests/test_help_request.py (own "
+    "service only, 404 for another)",
+    "counselling:intake_close": "POST only; counselling/tests/test_help_request.py (404 for "
+    "another service)",
     "core:readyz": "readiness check; core/tests/test_scheduler.py",
     "infopages:feedback": "POST only; infopages/tests (feedback stored, mailed, confirmed)",
     "infopages:index": "pages are linked one by one in the footer; infopages/tests (index)",

@@ -96,9 +96,19 @@ def _url(name, objects):
 TOKEN_URLS = {"link_confirm": "test_parent_link.py (only the invited account; 404 otherwise)"}
 
 
+#: Help from a person: the family's form and the counsellors' intake list; their scoping (the
+#: family's own application, the counsellors' own service, 404 otherwise) is tested there.
+HELP_URLS = {
+    "help_request": "test_help_request.py (a foreign application is a 404)",
+    "intake": "test_help_request.py (only the own service's requests)",
+    "intake_open_case": "test_help_request.py",
+    "intake_close": "test_help_request.py (another service: 404)",
+}
+
+
 def test_every_url_is_in_the_access_table():
     names = {p.name for p in get_resolver("lotse.counselling.urls").url_patterns}
-    assert names == set(URLS) | set(TOKEN_URLS)
+    assert names == set(URLS) | set(TOKEN_URLS) | set(HELP_URLS)
 
 
 # One fixture set-up per test, all URLs in a loop: the same proof, a third of the run time.
