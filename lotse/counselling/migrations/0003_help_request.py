@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
         ('accounts', '0003_language_chosen'),
         ('applications', '0002_invitation_language'),
         ('counselling', '0002_verbose_names'),
-        ('directory', '0004_service_opening_hours'),
+        ('directory', '0005_service_opening_hours'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0003_geo_unit_vector'),
+        ('directory', '0004_coordinate_ranges'),
     ]
 
     operations = [
