@@ -191,6 +191,7 @@ def _application_fields() -> dict[str, Any]:
 
 def _objects_the_demo_lacks() -> None:
     """One object of each kind some service acts on and the demo city has none of."""
+    from lotse.counselling.models import HelpRequest
     from lotse.events import models as events
     from lotse.networks import models as networks
 
@@ -206,6 +207,14 @@ def _objects_the_demo_lacks() -> None:
         networks.Document.objects.create(network=network, original_name="notiz.txt", **files)
     if not networks.CallDocument.objects.exists():
         networks.CallDocument.objects.create(call=call, original_name="notiz.txt", **files)
+    if not HelpRequest.objects.exists():
+        service = Organisation.objects.filter(kind=Organisation.Kind.COUNSELLING).order_by("pk")
+        HelpRequest.objects.create(
+            organisation=service.first(),
+            language="de",
+            contact_way="email",
+            consent_at=timezone.now(),
+        )
 
 
 @pytest.fixture(scope="module")
