@@ -216,9 +216,18 @@ def _check_no_justified_envy(market: Market, new_offers: set[int]) -> None:
         held = quota.taken + quota.offers.filter(status=Offer.Status.OFFERED).count()
         assert held <= quota.capacity, f"{quota} oversold"
         free[quota.facility_id] = quota.capacity - held
+    # Declining an offer ends that wish and every lower one (applications.services.offer_decline);
+    # the higher wishes keep waiting.
+    declined: dict[int, int] = {}
+    for app_id, rank in Offer.objects.filter(
+        status=Offer.Status.DECLINED, wish_rank__gte=1
+    ).values_list("application_id", "wish_rank"):
+        declined[app_id] = min(rank, declined.get(app_id, rank))
     wants: dict[int, list[int]] = {}  # application → facilities it prefers to what it holds
     for application in taking_part:
         ranked = [w.facility_id for w in sorted(application.wishes.all(), key=lambda w: w.rank)]
+        if application.pk in declined:
+            ranked = ranked[: declined[application.pk] - 1]
         held = holding.get(application.pk)
         wants[application.pk] = ranked[: ranked.index(held)] if held else ranked
         for facility_id in wants[application.pk]:

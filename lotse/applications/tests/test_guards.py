@@ -22,6 +22,14 @@ from .helpers import apply, jugendamt, next_august, published_round, rules, seat
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _german():
+    """The guards' messages are checked in German, the default language; a page test that ran
+    before on the same worker may have left another language active."""
+    with translation.override("de"):
+        yield
+
+
 @pytest.fixture
 def offered(make_org, make_user, make_facility):
     """One child holding an offer for the one seat of a Kita; its parent and a stranger."""
@@ -69,8 +77,7 @@ def test_the_guardian_is_checked_before_the_offer_is_described(offered):
 def test_an_offer_cannot_be_accepted_after_its_deadline(offered):
     offer = offered["offer"]
     Offer.objects.filter(pk=offer.pk).update(deadline=timezone.now() - dt.timedelta(seconds=1))
-    # German explicitly: a page test on the same worker may have left another language active.
-    with translation.override("de"), pytest.raises(ValidationError, match="Frist"):
+    with pytest.raises(ValidationError, match="Frist"):
         services.offer_accept(actor=offered["parent"], offer=offer)
     _unchanged(offered)
 
