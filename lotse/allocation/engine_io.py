@@ -933,17 +933,9 @@ def what_if(
         and facility not in snapshot["quota"]["facility"]
     ):
         raise ValueError("the facility is not in the snapshot")
-    placed0, first0, _ = _placed_and_first(snapshot, rules)
-    changed, added = _with_seats(snapshot, facility=facility, band=band, seats=seats)
-    placed1, first1, _ = _placed_and_first(changed, rules)
-    return WhatIf(
-        seats_added=added,
-        placed=(placed0, placed1),
-        first_wish=(first0, first1),
-        children=len(snapshot["application"]),
-        seconds=time.perf_counter() - started,
-        facility=facility,
-        band=band,
+    before = _placed_and_first(snapshot, rules)
+    return _what_if_result(
+        snapshot, rules, before, started=started, facility=facility, band=band, seats=seats
     )
 
 
@@ -979,7 +971,30 @@ def what_if_group(
     if not score:
         raise ValueError("no child of this age band wished a facility in the district")
     facility = max(score, key=lambda f: (*score[f], -f))
-    changed, added = _with_seats(snapshot, facility=facility, band=band, seats=GROUP_SIZE[band])
+    return _what_if_result(
+        snapshot,
+        rules,
+        (placed0, first0, (prepared, result)),
+        started=started,
+        facility=facility,
+        band=band,
+        seats=GROUP_SIZE[band],
+    )
+
+
+def _what_if_result(
+    snapshot: Snapshot,
+    rules: AllocationRules,
+    before: tuple[int, int, Any],
+    *,
+    started: float,
+    facility: int,
+    band: str,
+    seats: int,
+) -> WhatIf:
+    """Add ``seats`` of ``band`` at ``facility``, re-run, and compare with ``before``."""
+    placed0, first0, _ = before
+    changed, added = _with_seats(snapshot, facility=facility, band=band, seats=seats)
     placed1, first1, _ = _placed_and_first(changed, rules)
     return WhatIf(
         seats_added=added,

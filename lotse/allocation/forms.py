@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
-from lotse.applications.forms import MonthField
+from lotse.core.forms import MonthField
 
 from .models import AllocationRules, Criterion
 

@@ -8,31 +8,13 @@ from django.urls import reverse_lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from lotse.core.forms import MonthField
 from lotse.directory.models import AgeBand, District, Facility
 
 from .age_fit import age_problems
 from .models import Application, SiblingGroup
 from .picker import FacilityPickerField
 from .selectors import DEFAULT_MAX_WISHES, max_wishes_for, wishable_facilities
-
-MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%m/%Y", "%m.%Y"]
-
-
-class MonthInput(forms.DateInput):
-    input_type = "month"
-
-    def __init__(self) -> None:
-        super().__init__(format="%Y-%m")
-
-
-class MonthField(forms.DateField):
-    widget = MonthInput
-    input_formats = MONTH_FORMATS
-    default_error_messages = {"invalid": _("Enter a month such as 2026-08.")}
-
-    def to_python(self, value: Any) -> dt.date | None:
-        result = super().to_python(value)
-        return result.replace(day=1) if result else result
 
 
 class FacilityChoiceField(forms.ModelChoiceField):

@@ -74,6 +74,15 @@ def children_for_parent(user: User) -> QuerySet[Child]:
     return Child.objects.filter(guardian_links__user=user)
 
 
+def past_offers(application: Application) -> list[Offer]:
+    """The offers that are no longer open or accepted (declined, expired, withdrawn)."""
+    return list(
+        application.offers.exclude(
+            status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
+        ).select_related("facility")
+    )
+
+
 def current_offer(application: Application) -> Offer | None:
     """The open or accepted offer of the application, if any."""
     return (

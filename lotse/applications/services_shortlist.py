@@ -27,16 +27,21 @@ def _require_signed_in(user: User) -> None:
         raise PermissionDenied
 
 
+def _refuse_beyond_limit(new: int, room: int) -> None:
+    if new > room:
+        raise ValidationError(
+            _("Your wish list holds at most %(n)d facilities. Remove one first."),
+            params={"n": SHORTLIST_LIMIT},
+        )
+
+
 def _add(actor: User, facility_ids: Sequence[int], *, strict: bool) -> int:
     have = set(ShortlistEntry.objects.filter(user=actor).values_list("facility_id", flat=True))
     known = set(Facility.objects.filter(pk__in=facility_ids).values_list("pk", flat=True))
     new = [pk for pk in dict.fromkeys(facility_ids) if pk in known and pk not in have]
     room = SHORTLIST_LIMIT - len(have)
-    if strict and len(new) > room:
-        raise ValidationError(
-            _("Your wish list holds at most %(n)d facilities. Remove one first."),
-            params={"n": SHORTLIST_LIMIT},
-        )
+    if strict:
+        _refuse_beyond_limit(len(new), room)
     for pk in new[: max(room, 0)]:
         ShortlistEntry.objects.create(user=actor, facility_id=pk)
     return min(len(new), max(room, 0))
@@ -47,6 +52,15 @@ def shortlist_add(*, actor: User, facility: Facility) -> bool:
     """Put ``facility`` on the actor's wish list; False if it was already there."""
     _require_signed_in(actor)
     return _add(actor, [facility.pk], strict=True) == 1
+
+
+def session_shortlist_add(ids: Sequence[int], facility: Facility) -> list[int]:
+    """A visitor's list kept in the session, with ``facility`` added under the same limit as an
+    account's list (nothing is stored here; the view keeps the returned ids)."""
+    if facility.pk in ids:
+        return list(ids)
+    _refuse_beyond_limit(1, SHORTLIST_LIMIT - len(ids))
+    return [*ids, facility.pk]
 
 
 @entry_point

@@ -76,11 +76,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
     offer = selectors.current_offer(application)
     lines = allocation().outcome_lines(application)
-    past_offers = list(
-        application.offers.exclude(
-            status__in=[Offer.Status.OFFERED, Offer.Status.ACCEPTED]
-        ).select_related("facility")
-    )
+    past_offers = selectors.past_offers(application)
     return render(
         request,
         "applications/detail.html",

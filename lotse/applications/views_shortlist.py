@@ -78,25 +78,16 @@ def _button(request: HttpRequest, facility: Facility) -> HttpResponse:
 def shortlist_add(request: HttpRequest) -> HttpResponse:
     facility = _facility_from_post(request)
     added = True
-    if request.user.is_authenticated:
-        try:
+    try:
+        if request.user.is_authenticated:
             services.shortlist_add(actor=request.user, facility=facility)
-        except ValidationError as exc:
-            message_errors(request, exc)
-            added = False
-        request._shortlist_ids = None  # type: ignore[attr-defined]
-    else:
-        ids = [int(pk) for pk in request.session.get(SESSION_KEY, [])]
-        if facility.pk not in ids:
-            if len(ids) >= services.SHORTLIST_LIMIT:
-                messages.error(
-                    request,
-                    _("Your wish list holds at most %(n)d facilities. Remove one first.")
-                    % {"n": services.SHORTLIST_LIMIT},
-                )
-                added = False
-            else:
-                request.session[SESSION_KEY] = [*ids, facility.pk]
+            request._shortlist_ids = None  # type: ignore[attr-defined]
+        else:
+            ids = [int(pk) for pk in request.session.get(SESSION_KEY, [])]
+            request.session[SESSION_KEY] = services.session_shortlist_add(ids, facility)
+    except ValidationError as exc:
+        message_errors(request, exc)
+        added = False
     if request.htmx:
         return _button(request, facility)
     if added:

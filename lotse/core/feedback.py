@@ -4,8 +4,7 @@ Services raise ``django.core.exceptions.ValidationError`` with translated messag
 where a field is at fault). Views either attach them to the form that was submitted
 (:func:`form_add_errors`, then :func:`render_form` answers 422) or, for buttons without a form,
 show them as a message on the next page (:func:`message_errors`, or :func:`run_button` for the
-whole try/except/success of a button); a small form inside a larger
-page shows its own errors as messages (:func:`message_form_errors`).
+whole try/except/success of a button).
 """
 
 from __future__ import annotations
@@ -52,14 +51,6 @@ def run_button(request: HttpRequest, action: Callable[[], object], *, success: s
         return False
     messages.success(request, success)
     return True
-
-
-def message_form_errors(request: HttpRequest, form: forms.BaseForm) -> None:
-    """Show an invalid form's errors as messages (a small form inside a larger page)."""
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        text = " ".join(errors)
-        messages.error(request, f"{label}: {text}" if label else text)
 
 
 def form_status(form: forms.BaseForm) -> int:

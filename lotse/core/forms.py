@@ -249,8 +249,8 @@ def check_planned(form: forms.BaseForm, *names: str) -> None:
 # --- A month ------------------------------------------------------------------------------------
 
 #: What a month box accepts: the browser's month picker sends "2026-03"; where a browser has
-#: none, people type "03/2026", "3.2026" or "03.2026".
-MONTH_FORMATS = ["%Y-%m", "%m/%Y", "%m.%Y", "%m-%Y"]
+#: none, people type "03/2026", "3.2026" or "03.2026"; scripts and the API send a date.
+MONTH_FORMATS = ["%Y-%m", "%Y-%m-%d", "%m/%Y", "%m.%Y", "%m-%Y"]
 
 
 class MonthInput(forms.DateInput):

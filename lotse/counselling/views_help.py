@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.applications.selectors import get_application_for_parent
-from lotse.core.feedback import form_add_errors, render_form, run_button
+from lotse.core.feedback import form_add_errors, message_errors, render_form, run_button
 
 from . import selectors, services_help
 from .forms_help import HelpRequestForm
@@ -92,7 +92,7 @@ def intake_open_case(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user, request=item, alias=request.POST.get("alias", "")
         )
     except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+        message_errors(request, exc)
         return redirect("counselling:intake")
     messages.success(request, _("The case was opened."))
     return redirect("counselling:case", pk=case.pk)

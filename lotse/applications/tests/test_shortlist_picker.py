@@ -233,3 +233,18 @@ def test_retention_removes_wish_list_entries_after_24_months(make_user, engelsby
     report = retention_job(timezone.now())
     assert "1 wish-list entr(ies) removed" in report[0]
     assert list(ShortlistEntry.objects.values_list("facility_id", flat=True)) == [b.pk]
+
+
+def test_a_visitors_wish_list_keeps_the_same_limit(client, make_facility):
+    """Before sign-in the list lives in the session, under the limit of an account's list."""
+    limit = services_shortlist.SHORTLIST_LIMIT
+    facilities = [make_facility() for _ in range(limit + 1)]
+    for facility in facilities:
+        response = client.post(
+            reverse("applications:shortlist_add"),
+            {"facility": facility.pk, "next": "/"},
+            HTTP_ACCEPT_LANGUAGE="de",
+            follow=True,
+        )
+    assert client.session["applications:shortlist"] == [f.pk for f in facilities[:limit]]
+    assert "höchstens 20" in response.content.decode()
