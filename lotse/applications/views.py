@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
-from lotse.core.feedback import form_add_errors, render_form, run_button
+from lotse.core.feedback import confirmed, form_add_errors, render_form, run_button
 from lotse.directory.models import Service
 from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
@@ -154,16 +154,10 @@ def _together_initial(application: Application) -> dict[str, Any]:
     return {"together_with": other.pk if other else None, "together": group.together}
 
 
-def _confirmed(request: HttpRequest) -> bool:
-    """An irreversible answer counts only from its confirmation page (the ``confirm`` field),
-    never from a stray POST of a single button."""
-    return request.method == "POST" and request.POST.get("confirm") == "yes"
-
-
 @login_required
 def application_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
-    if _confirmed(request):
+    if confirmed(request):
         run_button(
             request,
             lambda: services.application_withdraw(actor=request.user, application=application),
@@ -196,7 +190,7 @@ def offer_decline(request: HttpRequest, pk: int) -> HttpResponse:
     if not offer.is_open:
         return redirect("applications:detail", pk=offer.application_id)
     consequences = selectors.decline_consequences(offer)
-    if _confirmed(request):
+    if confirmed(request):
         run_button(
             request,
             lambda: services.offer_decline(actor=request.user, offer=offer),

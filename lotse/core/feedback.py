@@ -53,6 +53,12 @@ def run_button(request: HttpRequest, action: Callable[[], object], *, success: s
     return True
 
 
+def confirmed(request: HttpRequest) -> bool:
+    """An irreversible answer counts only from its confirmation page (the ``confirm`` field),
+    never from a stray POST of a single button or an old form."""
+    return request.method == "POST" and request.POST.get("confirm") == "yes"
+
+
 def form_status(form: forms.BaseForm) -> int:
     """422 for a submitted form with errors (so tests and scripts see the failure), else 200."""
     return 422 if form.is_bound and form.errors else 200

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from lotse.accounts.permissions import role_required
 from lotse.core import exports
+from lotse.core.feedback import confirmed
 from lotse.core.listing import Column, listing
 from lotse.core.pdf import pdf_response
 
@@ -170,7 +171,7 @@ def event_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what cancelling does (who is told, that it cannot be undone); POST with
     ``confirm`` cancels."""
     event = selectors.event_for_organiser(request.user, pk)
-    if not (request.method == "POST" and request.POST.get("confirm") == "yes"):
+    if not confirmed(request):
         return render(
             request,
             "events/manage/cancel_confirm.html",
