@@ -18,7 +18,7 @@ from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.core.demo import DemoContext
 
 from .importer import load_mapping, run_import
-from .models import District, Facility, Service
+from .models import District, Facility, Language, Service
 
 DATA_DIR = settings.BASE_DIR / "data" / "flensburg"
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
@@ -194,6 +194,57 @@ def load_people(ctx: DemoContext) -> None:
                 "area_of_activity": area,
                 "description": description,
             },
+        )
+    _add_service_contacts()
+
+
+#: How families reach the demo's counselling services and the Jugendamt: the status page and
+#: the help form show these (issue 16: not just a name and a street). Endonyms for languages.
+SERVICE_CONTACTS = {
+    "Lotsenstelle Kinderbetreuung Flensburg": {
+        "phone": "0461 85-2000",
+        "email": "lotsenstelle@flensburg.example",
+        "opening_hours": {
+            "mon": ["09:00", "12:00"],
+            "tue": ["09:00", "16:00"],
+            "thu": ["13:00", "18:00"],
+        },
+        "opening_note": "Offene Sprechstunde ohne Termin dienstags; Termine auch per Video.",
+        "languages": [
+            ("de", "Deutsch"),
+            ("tr", "Türkçe"),
+            ("ar", "العربية"),
+            ("uk", "Українська"),
+            ("ru", "Русский"),
+            ("fa", "فارسی"),
+        ],
+    },
+    "Familienberatung Nord": {
+        "phone": "0461 14 14 30",
+        "email": "beratung@familienberatung-nord.example",
+        "opening_hours": {"mon": ["08:30", "15:00"], "wed": ["08:30", "18:00"]},
+        "opening_note": "",
+        "languages": [("de", "Deutsch"), ("en", "English"), ("ar", "العربية")],
+    },
+    "Jugendamt Flensburg — Kita-Platzvergabe": {
+        "phone": "0461 85-1500",
+        "email": "kita-platzvergabe@flensburg.example",
+        "opening_hours": {"tue": ["08:00", "12:00"], "thu": ["14:00", "17:00"]},
+        "opening_note": "",
+        "languages": [("de", "Deutsch"), ("en", "English")],
+    },
+}
+
+
+def _add_service_contacts() -> None:
+    for name, contact in SERVICE_CONTACTS.items():
+        service = Service.objects.get(name=name)
+        for field in ("phone", "email", "opening_hours", "opening_note"):
+            setattr(service, field, contact[field])
+        service.save()
+        service.languages.set(
+            Language.objects.get_or_create(code=code, defaults={"name": label})[0]
+            for code, label in contact["languages"]
         )
 
 

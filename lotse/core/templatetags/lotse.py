@@ -41,3 +41,12 @@ def count(value: object) -> str:
     if isinstance(value, Figure) and value.hidden:
         return format_html('<abbr class="suppressed" title="{}">{}</abbr>', HIDDEN_TITLE, value)
     return str(value)
+
+
+@register.filter
+def tel(value: object) -> str:
+    """A phone number as a ``tel:`` link target: digits, a leading "+" and hyphens only
+    (RFC 3966 allows no spaces; people write "0461 85-2000")."""
+    text = str(value or "").strip()
+    digits = "".join(c for c in text if c.isdigit() or c == "-")
+    return f"tel:{'+' if text.startswith('+') else ''}{digits}"
