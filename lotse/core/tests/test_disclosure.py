@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ortools.sat.python import cp_model
 
 from lotse.core.disclosure import MARK, CountTable, Figure
 
@@ -52,8 +53,9 @@ def view_of(values: list[list[int]]) -> View:
 def could_be(view: View, values: list[list[int]], cell: tuple, value: int) -> bool:
     """Is there a table agreeing with everything shown in which ``cell`` has ``value``?
 
-    Depth-first over the hidden inner cells (each ≥ 1: zeros are shown), bounded by the
-    visible totals of its row, its column and the table; true values are tried first."""
+    An exact integer feasibility question (hidden inner cells ≥ 1, since zeros are shown; the
+    visible row, column and grand totals hold), asked of CP-SAT: a depth-first search over
+    the hidden cells grows exponentially when everything but the small cell is hidden."""
     inner = [list(line) for line in view.inner]
     rows, cols, total = list(view.rows), list(view.cols), view.total
     if cell[0] == "row":
@@ -62,57 +64,22 @@ def could_be(view: View, values: list[list[int]], cell: tuple, value: int) -> bo
         cols[cell[1]] = value
     else:
         inner[cell[0]][cell[1]] = value
-    n_rows, n_cols = len(inner), len(inner[0])
-    unknown = [(r, c) for r in range(n_rows) for c in range(n_cols) if inner[r][c] is None]
-    row_sum = [sum(v or 0 for v in inner[r]) for r in range(n_rows)]
-    col_sum = [sum(inner[r][c] or 0 for r in range(n_rows)) for c in range(n_cols)]
-    grand = sum(row_sum)
     cap = 3 * sum(map(sum, values)) + 3
-
-    def left(k: int, r: int, c: int) -> tuple[int, int, int]:
-        rest = unknown[k + 1 :]
-        return (
-            sum(1 for rr, _ in rest if rr == r),
-            sum(1 for _, cc in rest if cc == c),
-            len(rest),
-        )
-
-    def search(k: int) -> bool:
-        if k == len(unknown):
-            return (
-                all(v is None or row_sum[r] == v for r, v in enumerate(rows))
-                and all(v is None or col_sum[c] == v for c, v in enumerate(cols))
-                and (total is None or grand == total)
-            )
-        r, c = unknown[k]
-        in_row, in_col, everywhere = left(k, r, c)
-        limit = cap
-        if rows[r] is not None:
-            limit = min(limit, rows[r] - row_sum[r] - in_row)
-        if cols[c] is not None:
-            limit = min(limit, cols[c] - col_sum[c] - in_col)
-        if total is not None:
-            limit = min(limit, total - grand - everywhere)
-        true = values[r][c]
-        for v in [true, *(x for x in range(1, limit + 1) if x != true)]:
-            if not 1 <= v <= limit:
-                continue
-            row_sum[r] += v
-            col_sum[c] += v
-            nonlocal_add(v)
-            found = search(k + 1)
-            row_sum[r] -= v
-            col_sum[c] -= v
-            nonlocal_add(-v)
-            if found:
-                return True
-        return False
-
-    def nonlocal_add(v: int) -> None:
-        nonlocal grand
-        grand += v
-
-    return search(0)
+    model = cp_model.CpModel()
+    grid_vars = [
+        [model.new_constant(v) if v is not None else model.new_int_var(1, cap, "") for v in line]
+        for line in inner
+    ]
+    for r, shown in enumerate(rows):
+        if shown is not None:
+            model.add(sum(grid_vars[r]) == shown)
+    for c, shown in enumerate(cols):
+        if shown is not None:
+            model.add(sum(line[c] for line in grid_vars) == shown)
+    if total is not None:
+        model.add(sum(v for line in grid_vars for v in line) == total)
+    status = cp_model.CpSolver().solve(model)
+    return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
 def true_value(values: list[list[int]], cell: tuple) -> int:
