@@ -5,6 +5,7 @@ Everything comes from the same environment as the application: ``HOST``/``PORT``
 ``GUNICORN_THREADS`` threads per process and ``LOTSE_TRUSTED_PROXIES``.
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -28,3 +29,12 @@ errorlog = "-"
 # The access log without query strings: they can hold tokens of e-mailed links.
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
 proc_name = "lotse"
+
+
+def pre_fork(server, worker):  # noqa: ARG001 - gunicorn's hook signature
+    """Move what the master loaded (Django, Lotse's modules: ``preload_app``) out of the
+    garbage collector's reach before forking a worker. Those objects live as long as the
+    process; a full collection scanned them all on some requests (pauses of 80–170 ms on the
+    planning dashboard, bench/planning.py), and touching them copied the shared pages into
+    every worker (Python's documentation of ``gc.freeze``)."""
+    gc.freeze()

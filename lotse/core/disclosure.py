@@ -53,6 +53,7 @@ import itertools
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from django.utils.formats import number_format
@@ -93,7 +94,13 @@ class Figure:
         return MARK if self.hidden else self.value
 
     def __str__(self) -> str:
-        return MARK if self.hidden else number_format(self.value, force_grouping=True)
+        if self.hidden:
+            return MARK
+        # Most counts are small; below 1,000 there is nothing to group (a dashboard shows
+        # thousands of figures, number_format is a tenth of its time).
+        if -1000 < self.value < 1000:
+            return str(self.value)
+        return number_format(self.value, force_grouping=True)
 
 
 class ProtectedTable:
@@ -116,6 +123,28 @@ class ProtectedTable:
 
     def __len__(self) -> int:
         return len(self._figures)
+
+    def to_json(self) -> list[list[Any]]:
+        """The figures as JSON-able rows ``[cell key, value, hidden]`` (tuples become lists),
+        so a table protected once can be stored and read back by :meth:`from_json`."""
+        return [[_listed(key), f.value, f.hidden] for key, f in self._figures.items()]
+
+    @classmethod
+    def from_json(cls, rows: Iterable[list[Any]]) -> ProtectedTable:
+        # A cell key is pairs (dimension, category); a category may itself be a tuple (the
+        # key of a published sum). Spelt out: a page reads thousands of cells.
+        return cls(
+            {
+                tuple((d, tuple(v) if v.__class__ is list else v) for d, v in key): Figure(
+                    value, hidden
+                )
+                for key, value, hidden in rows
+            }
+        )
+
+
+def _listed(value: Any) -> Any:
+    return [_listed(v) for v in value] if isinstance(value, tuple) else value
 
 
 class CountTable:

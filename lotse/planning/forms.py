@@ -52,8 +52,15 @@ class PlanningFilterForm(forms.Form):
         self.chosen_municipality = self._chosen_municipality()
         self.years: list[int] = years_for(self.chosen_municipality)  # type: ignore[operator]
         self.fields["year"].choices = [(y, str(y)) for y in self.years]
+        wanted = str(self.data.get("year") or "") if hasattr(self.data, "get") else ""
+        # The year with data nearest to today is a query over every application: only when
+        # no valid year was asked for.
         self.default_year = (
-            opening_year(self.chosen_municipality, self.years) if self.years else None
+            int(wanted)
+            if wanted in {str(y) for y in self.years}
+            else opening_year(self.chosen_municipality, self.years)
+            if self.years
+            else None
         )
         # Show the defaults the report uses, not the first option of each list.
         if hasattr(self.data, "copy") and self.years:

@@ -130,3 +130,29 @@ class DistrictMap(models.Model):
 # Only aggregates of official statistics, but an import changes planning figures: keep a trail.
 auditlog.register(PopulationCount)
 auditlog.register(BirthCount)
+
+
+class ProtectedFigures(models.Model):
+    """A protected table of planning figures (``protection.py``), stored once per input.
+
+    Secondary suppression takes seconds for a city (a linear programme per hidden cell), so it
+    runs when the figures change — in the background refresh — and every page, in every web
+    process, reads the result; the shared cache holds it in front of this table. ``key``
+    fingerprints the kind of table and every count it was computed from: a change of the data
+    gives a new key, never a stale result. ``scope`` (municipality, kind, year) lets older
+    results of the same table be removed. Derived counts of no person: not audited.
+    """
+
+    scope = models.CharField(_("scope"), max_length=200, db_index=True)
+    key = models.CharField(_("key"), max_length=40, unique=True)
+    #: {"tables": {name: [[cell key, value, hidden], …]}, "pairs": bool}
+    figures = models.JSONField(_("figures"))
+    computed_at = models.DateTimeField(_("computed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("protected planning figures")
+        verbose_name_plural = _("protected planning figures")
+
+    def __str__(self) -> str:
+        return f"{self.scope} ({self.computed_at:%Y-%m-%d %H:%M})"
+

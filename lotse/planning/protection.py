@@ -21,32 +21,76 @@ count they rest on is hidden.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.core.cache import cache
+from django.utils import timezone
 
 from lotse.core.disclosure import CountTable, Figure, ProtectedTable
 
+from .models import ProtectedFigures
 from .population import BANDS
 
 #: Above this many (home, place, age band) combinations with placements, the pairs of
 #: districts are not published (protecting them together takes seconds per hundred pairs).
 MAX_PAIRS = 250
-#: Protected tables are kept this long under a key made of their input counts, so the costly
-#: protection runs once per change of the figures, not on every page (seconds for a city).
+#: Protected tables stay in the shared cache this long; behind it they are stored
+#: (``ProtectedFigures``), so the costly protection runs once per change of the figures —
+#: in the background refresh — not on the first page after a change (seconds for a city).
 CACHE_SECONDS = 7 * 24 * 3600
+#: Older results of the same table (scope) are removed once they are this old: pages still
+#: showing the previous figures find theirs meanwhile.
+KEEP_PREVIOUS = dt.timedelta(days=1)
 
 
-def _cached(kind: str, inputs: Any, compute: Callable[[], Any]) -> Any:
-    key = "planning-protect:" + hashlib.sha1(repr((kind, inputs)).encode()).hexdigest()
-    found = cache.get(key)
-    if found is None:
+def _stored[T](
+    scope: str,
+    inputs: Any,
+    compute: Callable[[], T],
+    encode: Callable[[T], dict],
+    decode: Callable[[dict], T],
+) -> T:
+    """The protected table for these inputs: from the cache, else from the table, else
+    computed now and stored for every web process."""
+    key = hashlib.sha1(repr((scope, inputs)).encode()).hexdigest()
+    found = cache.get("planning-protect:" + key)
+    if found is not None:
+        return cast(T, found)
+    row = ProtectedFigures.objects.filter(key=key).values_list("figures", flat=True).first()
+    if row is not None:
+        found = decode(row)
+    else:
         found = compute()
-        cache.set(key, found, CACHE_SECONDS)
+        _keep(scope, key, encode(found))
+    cache.set("planning-protect:" + key, found, CACHE_SECONDS)
     return found
+
+
+def _keep(scope: str, key: str, figures: dict) -> None:
+    # ignore_conflicts: two processes may compute the same table at the same moment.
+    ProtectedFigures.objects.bulk_create(
+        [ProtectedFigures(scope=scope, key=key, figures=figures)], ignore_conflicts=True
+    )
+    ProtectedFigures.objects.filter(
+        scope=scope, computed_at__lt=timezone.now() - KEEP_PREVIOUS
+    ).exclude(key=key).delete()
+
+
+def _table_json(table: ProtectedTable) -> dict:
+    return {"tables": {"table": table.to_json()}}
+
+
+def _table_from(figures: dict) -> ProtectedTable:
+    return ProtectedTable.from_json(figures["tables"]["table"])
+
+
+def _none_first(cells: tuple) -> tuple:
+    """Sort key for categories whose first may be ``None`` (home district not known)."""
+    return (cells[0] is not None, cells[0] or 0, *cells[1:])
 
 
 def _band_values() -> dict[str, list[str]]:
@@ -54,13 +98,20 @@ def _band_values() -> dict[str, list[str]]:
 
 
 def children_table(
-    district_ids: list[int], children: dict[int, dict[str, float]]
+    district_ids: list[int], children: dict[int, dict[str, float]], *, scope: str
 ) -> ProtectedTable:
-    """Children per district and age band (rounded estimates), with all totals."""
+    """Children per district and age band (rounded estimates), with all totals. ``scope``:
+    municipality and year, e.g. ``"Flensburg:2026"``."""
     counts = [
         (d, band, round(children.get(d, {}).get(band, 0.0))) for d in district_ids for band in BANDS
     ]
-    return _cached("children", counts, lambda: _children(district_ids, counts))
+    return _stored(
+        f"{scope}:children",
+        counts,
+        lambda: _children(district_ids, counts),
+        _table_json,
+        _table_from,
+    )
 
 
 def _children(district_ids: list[int], counts: list[tuple[int, str, int]]) -> ProtectedTable:
@@ -76,7 +127,7 @@ def _children(district_ids: list[int], counts: list[tuple[int, str, int]]) -> Pr
 
 
 def applicants_table(
-    homes: list[int | None], rows: dict[tuple[int | None, str], dict]
+    homes: list[int | None], rows: dict[tuple[int | None, str], dict], *, scope: str
 ) -> ProtectedTable:
     """Children applying by home district × age band × legal claim without an offer."""
     counts = sorted(
@@ -84,9 +135,15 @@ def applicants_table(
             (home, band, int(r.get("applicants", 0)), int(r.get("unmet", 0)))
             for (home, band), r in rows.items()
         ),
-        key=repr,
+        key=_none_first,
     )
-    return _cached("applicants", (homes, counts), lambda: _applicants(homes, rows))
+    return _stored(
+        f"{scope}:applicants",
+        (homes, counts),
+        lambda: _applicants(homes, rows),
+        _table_json,
+        _table_from,
+    )
 
 
 def _applicants(
@@ -143,11 +200,33 @@ class Placements:
 
 
 def placements_table(
-    district_ids: list[int], counts: dict[tuple[int | None, int, str], int]
+    district_ids: list[int], counts: dict[tuple[int | None, int, str], int], *, scope: str
 ) -> Placements:
     """Placements protected together in every form the report shows them."""
-    inputs = (district_ids, sorted(counts.items(), key=repr))
-    return _cached("placements", inputs, lambda: _placements(district_ids, counts))
+    # In the stored figures' order (deterministic): sorting 20,000 pairs on every visit cost
+    # more than the lookup; another order of the same counts would only be computed again.
+    inputs = (district_ids, counts)
+    return _stored(
+        f"{scope}:placements",
+        inputs,
+        lambda: _placements(district_ids, counts),
+        _placements_json,
+        _placements_from,
+    )
+
+
+def _placements_json(placements: Placements) -> dict:
+    tables = {"places": placements.places.to_json()}
+    if not placements.pairs:  # with pairs one table serves both
+        tables["homes"] = placements.homes.to_json()
+    return {"tables": tables, "pairs": placements.pairs}
+
+
+def _placements_from(figures: dict) -> Placements:
+    places = ProtectedTable.from_json(figures["tables"]["places"])
+    if figures["pairs"]:
+        return Placements(places, places, pairs=True)
+    return Placements(places, ProtectedTable.from_json(figures["tables"]["homes"]), pairs=False)
 
 
 def _placements(

@@ -384,10 +384,11 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     placed = selectors.placements_by_district(placement_counts)
     args = (children, seats, demand.rows, placed, filters.demand)
     homes: list[int | None] = [*ids, None]
+    scope = f"{municipality}:{year}"
     protected = Protected(
-        children=protection.children_table(ids, children),
-        applicants=protection.applicants_table(homes, demand.rows),
-        placements=protection.placements_table(ids, placement_counts),
+        children=protection.children_table(ids, children, scope=scope),
+        applicants=protection.applicants_table(homes, demand.rows, scope=scope),
+        placements=protection.placements_table(ids, placement_counts, scope=scope),
         ratios=filters.demand,
     )
 
@@ -413,6 +414,13 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         figures_as_of=timezone.localtime(demand.as_of),
         figures_outdated=demand.outdated,
     )
+
+
+def protect_figures(municipality: str, year: int, *, today: dt.date | None = None) -> None:
+    """Protect and store every table a report of this year shows (all filters read the same
+    tables), so the first visit after a change does not wait for the secondary suppression.
+    Called by ``services.figures_refresh`` right after it stored the year's figures."""
+    build_report(Filters(municipality=municipality, year=year), today=today)
 
 
 def _row(
@@ -481,7 +489,10 @@ def _forecast(
     ids = [d.pk for d in all_districts]
     per_year = {y: population.children(ids, y)[0] for y in years}
     # Each year's children by district and band is one protected table (all totals).
-    tables = {y: protection.children_table(ids, per_year[y]) for y in years}
+    tables = {
+        y: protection.children_table(ids, per_year[y], scope=f"{filters.municipality}:{y}")
+        for y in years
+    }
     bands = filters.bands
     ratios = filters.demand
 

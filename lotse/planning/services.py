@@ -14,7 +14,7 @@ from django.utils import timezone
 from lotse.accounts.models import User
 from lotse.directory.importer import ImportReport
 
-from . import selectors
+from . import report, selectors
 from .importer import load_mapping, mapping_path, run_import
 from .models import FigureSnapshot
 
@@ -45,7 +45,9 @@ def figures_refresh(
     periodic job, and by the first page ever shown for a year. ``years``: default every year
     with applications plus every year already stored. The data version is read before the
     figures, so a change made meanwhile leaves the snapshot marked outdated, never wrongly
-    current. Derived data of no person: no actor, no audit entry.
+    current. Then the year's tables are protected and stored (``report.protect_figures``):
+    secondary suppression costs seconds for a city and is paid here, not by a page. Derived
+    data of no person: no actor, no audit entry.
     """
     today = today or timezone.localdate()
     if years is None:
@@ -70,6 +72,7 @@ def figures_refresh(
             ],
         }
         stored.append(_store(municipality, year, values))
+        report.protect_figures(municipality, year, today=today)
     return stored
 
 

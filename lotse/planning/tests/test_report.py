@@ -241,3 +241,76 @@ def test_dashboard_opens_on_a_year_with_data(testhausen):
     assert opening_year(TOWN, choices, today=dt.date(2027, 3, 1)) == 2025
     assert opening_year(TOWN, choices, today=dt.date(2024, 6, 1)) == 2024
     assert opening_year("Nowhere", [2026], today=dt.date(2026, 1, 1)) == 2026
+
+
+def test_refresh_protects_the_tables_so_a_visit_after_a_change_computes_no_suppression(
+    testhausen, monkeypatch
+):
+    """Secondary suppression costs seconds for a city: the background refresh pays for it,
+    and a page (any web process, nothing in its cache) only reads the stored tables."""
+    from django.core.cache import cache
+
+    from lotse.planning import protection, services
+    from lotse.planning.models import ProtectedFigures
+
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *args: TODAY)
+    expected = report()
+    ProtectedFigures.objects.all().delete()
+    cache.clear()
+    services.figures_refresh(municipality=TOWN, years=[2025], today=TODAY)
+    assert ProtectedFigures.objects.filter(scope__startswith=f"{TOWN}:2025:").exists()
+    cache.clear()  # another web process, or the shared cache emptied
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a page protected a table itself")
+
+    for name in ("_children", "_applicants", "_placements"):
+        monkeypatch.setattr(protection, name, must_not_run)
+    again = report()
+    for mine, theirs in zip(again.rows, expected.rows, strict=True):
+        assert shown(mine.children, mine.applicants, mine.placements, mine.unmet) == shown(
+            theirs.children, theirs.applicants, theirs.placements, theirs.unmet
+        )
+    assert shown(again.total.applicants) == shown(expected.total.applicants)
+
+
+def test_stored_protection_follows_the_counts_never_a_stale_table(testhausen, monkeypatch):
+    """The stored table is found by a fingerprint of its counts: other counts, other table."""
+    from django.core.cache import cache
+
+    from lotse.core.disclosure import Figure
+    from lotse.planning import protection
+
+    districts = [1, 2]
+    few = {1: {"u3": 40.0, "ue3": 2.0, "school": 50.0}, 2: {"u3": 30.0, "ue3": 60.0}}
+    many = {1: {"u3": 40.0, "ue3": 20.0, "school": 50.0}, 2: {"u3": 30.0, "ue3": 60.0}}
+    first = protection.children_table(districts, few, scope="T:2025")
+    cache.clear()
+    second = protection.children_table(districts, many, scope="T:2025")
+    assert first.get(district=1, band="ue3").hidden
+    assert second.get(district=1, band="ue3") == Figure(20)
+    cache.clear()
+    # read back from the table (not the cache): the same figures as computed
+    assert protection.children_table(districts, few, scope="T:2025").get(
+        district=1, band="ue3"
+    ) == first.get(district=1, band="ue3")
+
+
+def test_protected_table_survives_json_with_keys_of_published_sums():
+    from lotse.core.disclosure import Figure, ProtectedTable
+
+    table = ProtectedTable(
+        {
+            (): Figure(12),
+            (("band", "u3"), ("home", None)): Figure(2, hidden=True),
+            (("sum", ("away", 3, None)),): Figure(7),
+            (("unmet", True),): Figure(0),
+        }
+    )
+    import json
+
+    back = ProtectedTable.from_json(json.loads(json.dumps(table.to_json())))
+    assert back.total == Figure(12)
+    assert back.get(home=None, band="u3") == Figure(2, hidden=True)
+    assert back.get(sum=("away", 3, None)) == Figure(7)
+    assert back.get(unmet=True) == Figure(0)
