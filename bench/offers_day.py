@@ -10,21 +10,21 @@ Set-up (not timed): a fresh PostgreSQL database (``--database-url``, its name mu
 allocation round is published (offers with a deadline in 14 days).
 
 Replay, first against the production stack (``gunicorn -c deploy/gunicorn.conf.py`` with
-``--web-concurrency`` workers, WhiteNoise, Redis cache, the task worker and the scheduler, all
-in production mode), then against ``make run``'s server (``runserver`` with DEBUG on, local
-memory cache, the task worker) as the baseline: families arrive at a steady rate (Poisson
-arrivals), each as its own browser on loopback with its own address (``X-Forwarded-For``, as
-behind nginx): login page with its stylesheet and script → sign in → overview → status page →
-accept (80 %) or decline its offer (families without an offer only look) → 30 % reload the status
-page, with ``--think`` seconds between pages. At most ``--max-users`` families are on the site
-at once; a family that cannot start on time counts as a late start. The rate goes up step by
-step (``--rates``, families per minute, each for ``--step-seconds``); a step is sustained when
-every page's p95 is ≤ 1 s, no request failed and starts were not late (p95 lag ≤ 1 s). The
-answer is the highest sustained rate. Afterwards the database is checked: 0 oversold seats
-(per quota: accepted offers = seats taken ≤ seats) and 0 lost answers (every accept/decline that
-the site confirmed is stored). ``--profile N`` runs N journeys in-process under cProfile and
-prints what dominates and the queries per page. Each run prints ``uptime``: the machine may be
-shared. Results also go to ``bench/out/offers_day-<time>.json``.
+``--web-concurrency`` workers, WhiteNoise, Redis cache, the task worker and the scheduler, all in
+production mode), then against ``make run``'s server (``runserver`` with DEBUG on, local memory
+cache, the task worker) as the baseline: families arrive at a steady rate (Poisson arrivals), each
+as its own browser on loopback with its own address (``X-Forwarded-For``, as behind nginx): login
+page with its stylesheet and script → sign in → overview → status page → accept (80 %) or decline
+its offer (its page, then confirm; families without an offer only look) → 30 % reload the status
+page, with ``--think`` seconds between pages. At most ``--max-users`` families are on the site at
+once; a family that cannot start on time counts as a late start. The rate goes up step by step
+(``--rates``, families per minute, each for ``--step-seconds``); a step is sustained when every
+page's p95 is ≤ 1 s, no request failed and starts were not late (p95 lag ≤ 1 s). The answer is the
+highest sustained rate. Afterwards the database is checked: 0 oversold seats (per quota: accepted
+offers = seats taken ≤ seats) and 0 lost answers (every accept/decline that the site confirmed is
+stored). ``--profile N`` runs N journeys in-process under cProfile and prints what dominates and the
+queries per page. Each run prints ``uptime``: the machine may be shared. Results also go to
+``bench/out/offers_day-<time>.json``.
 """
 
 from __future__ import annotations
@@ -484,14 +484,18 @@ def journey(family: Family, server: Server, think: float, rng: random.Random, re
         answered = False
         if family.offer is not None:
             pause()
-            token = CSRF.search(page).group(1).decode()
-            visit.request(
-                "answer",
-                "POST",
-                f"/applications/offers/{family.offer}/{family.action}/",
-                {"csrfmiddlewaretoken": token},
-                expect=(302,),
-            )
+            answer = f"/applications/offers/{family.offer}/{family.action}/"
+            form = {"csrfmiddlewaretoken": CSRF.search(page).group(1).decode()}
+            if family.action == "decline":
+                # Declining is irreversible: its page says which wishes stay, then the family
+                # confirms there (core.feedback.confirmed).
+                _, _, page = visit.request("decline page", "GET", answer)
+                form = {
+                    "csrfmiddlewaretoken": CSRF.search(page).group(1).decode(),
+                    "confirm": "yes",
+                }
+                pause()
+            visit.request("answer", "POST", answer, form, expect=(302,))
             answered = True
             visit.request("status page", "GET", status_path)
         if rng.random() < 0.3:

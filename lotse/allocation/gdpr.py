@@ -11,13 +11,14 @@ from typing import Any
 
 from lotse.accounts.models import User
 
-from .models import Outcome
+from .models import Outcome, round_large_fields
 
 
 def export_user_data(user: User) -> dict[str, Any]:
     outcomes = (
         Outcome.objects.filter(application__child__guardian_links__user=user)
         .select_related("round")
+        .defer(*round_large_fields("round__"))
         .distinct()
         .order_by("application_id", "round_id")
     )

@@ -100,17 +100,24 @@ class AllocationRules(models.Model):
         return [str(labels.get(c, c)) for c in self.criteria]
 
 
+#: The large JSON of a round: the engine's whole input, the published assignment (one entry
+#: per child of the city), its digests and the publish preview. Never loaded by a page that
+#: shows one family or a list (offers day: every status page decoded them).
+ROUND_LARGE_FIELDS = ("snapshot", "published_assignment", "pool_digests", "publish_preview")
+
+
+def round_large_fields(prefix: str = "") -> list[str]:
+    """The large fields for ``defer()``, e.g. ``round_large_fields("round__")`` on outcomes."""
+    return [prefix + name for name in ROUND_LARGE_FIELDS]
+
+
 class RoundManager(models.Manager["Round"]):
     """Rounds without their large JSON (snapshot, assignment, pool digests, preview) until one
     of them is used: lists, row locks and django-auditlog's re-read of the row before each
     ``save()`` (8 MB of snapshot for a city) stay cheap. Reading the field loads it."""
 
     def get_queryset(self) -> models.QuerySet[Round]:
-        return (
-            super()
-            .get_queryset()
-            .defer("snapshot", "published_assignment", "pool_digests", "publish_preview")
-        )
+        return super().get_queryset().defer(*ROUND_LARGE_FIELDS)
 
 
 class Round(models.Model):

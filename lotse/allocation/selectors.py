@@ -26,7 +26,7 @@ from lotse.accounts.selectors import organisations_for_user
 from lotse.applications.models import Application, Offer, Wish
 from lotse.directory.models import District, Facility
 
-from .models import AllocationRules, Outcome, Round, Simulation
+from .models import AllocationRules, Outcome, Round, Simulation, round_large_fields
 from .snapshot import Snapshot
 
 JUGENDAMT_ROLES = [Role.PLANNER, Role.ADMIN]
@@ -193,9 +193,9 @@ def latest_outcome(application: Application) -> Outcome | None:
     return (
         Outcome.objects.filter(application=application, round__status__in=["published", "closed"])
         .select_related("round", "round__published_rules", "round__rules", "offer")
-        # The round's snapshot is the engine's whole input (megabytes for a city); every
-        # family's status page loaded and decoded it (docs/performance.md, offers day).
-        .defer("round__snapshot")
+        # The round's snapshot and assignment are megabytes for a city; every family's
+        # status page loaded and decoded them (docs/performance.md, offers day).
+        .defer(*round_large_fields("round__"))
         .order_by("-round__published_at", "-pk")
         .first()
     )
@@ -362,7 +362,7 @@ def application_history(application: Application) -> ApplicationHistory:
     outcomes = list(
         Outcome.objects.filter(application=application)
         .select_related("round", "offer__facility")
-        .defer("round__snapshot", "round__published_assignment")
+        .defer(*round_large_fields("round__"))
         .order_by("-round__created_at", "-pk")
     )
     types = ContentType.objects.get_for_models(Application, Wish, Offer)
@@ -459,7 +459,7 @@ def facility_waiting_list(user: User, facility: Facility) -> list[WaitingEntry]:
             application__wishes__facility=facility,
         )
         .select_related("application__child", "round")
-        .defer("round__snapshot", "round__published_assignment")
+        .defer(*round_large_fields("round__"))
         .order_by("application_id", "-round__published_at", "-pk")
     )
     newest: dict[int, Outcome] = {}

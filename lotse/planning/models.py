@@ -155,4 +155,3 @@ class ProtectedFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} ({self.computed_at:%Y-%m-%d %H:%M})"
-
