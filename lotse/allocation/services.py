@@ -12,6 +12,7 @@ import hashlib
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -618,7 +619,9 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         rows=play.rows,
         max_rank=play.max_rank,
         current_facility=play.current,
-        free=_live_free_seats(snapshot["quota"]["id"], {o.pk for o in play.offers.values()}),
+        free=_live_free_seats(
+            snapshot["quota"]["id"], {o.pk: o.quota_id for o in play.offers.values()}
+        ),
     )
     result = engine_io.run(prepared, rules.mechanism)
     report = engine_io.stability(result)
@@ -825,8 +828,9 @@ def _wish_cut(held: Offer | None, declined_rank: int | None) -> int:
     return min(cuts) if cuts else 0
 
 
-def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int, int]:
-    """Free seats per quota now: capacity − taken − open offers not held by children in play."""
+def _live_free_seats(quota_ids: list[int], held: dict[int, int]) -> dict[int, int]:
+    """Free seats per quota now: capacity − taken − open offers not held by children in play
+    (``held``: offer id → quota id of the offers the children in play hold)."""
     wanted = set(quota_ids)
     facility_ids = (
         set(SeatQuota.objects.filter(pk__in=quota_ids).values_list("facility_id", flat=True))
@@ -844,9 +848,15 @@ def _live_free_seats(quota_ids: list[int], held_offer_ids: set[int]) -> dict[int
         if pk in wanted
     }
     for pk, quota_id in offers.values_list("pk", "quota_id"):
-        if quota_id in free and pk not in held_offer_ids:
+        if quota_id in free and pk not in held:
             free[quota_id] -= 1
-    return {pk: max(v, 0) for pk, v in free.items()}
+    # Offers and seat counters are read at different moments: a family accepting its held
+    # offer in between is counted in ``taken`` and still holds its place in the instance,
+    # which then needs a seat more than "free" (the engine refuses: "every current place must
+    # fit"). The holders' seats are never more than what is really there, so the larger of the
+    # two never oversells; at worst a freed seat waits for the next re-run.
+    holders = Counter(held.values())
+    return {pk: max(v, holders[pk], 0) for pk, v in free.items()}
 
 
 def schedule_rerun_for_offer(offer: Offer) -> None:
