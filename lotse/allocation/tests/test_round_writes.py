@@ -58,7 +58,9 @@ def _full_recompute(round_):
         rows=play.rows,
         max_rank=play.max_rank,
         current_facility=play.current,
-        free=_live_free_seats(snapshot["quota"]["id"], {o.pk for o in play.offers.values()}),
+        free=_live_free_seats(
+            snapshot["quota"]["id"], {o.pk: o.quota_id for o in play.offers.values()}
+        ),
     )
     result = engine_io.run(prepared)
     waiting = engine_io.waiting_positions(prepared, result)
