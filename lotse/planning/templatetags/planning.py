@@ -1,11 +1,12 @@
 from django import template
 from django.http import QueryDict
 from django.utils.formats import number_format
-from django.utils.html import escape, format_html
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from lotse.core.disclosure import HIDDEN_TITLE, Figure
+from lotse.planning.report import CommuteRow, ForecastRow, Row
 from lotse.planning.svg import BarChart, ChoroplethMap
 
 register = template.Library()
@@ -23,7 +24,15 @@ def figure(value: object) -> str:
         return str(value)
     if isinstance(value, float):
         return number_format(value, 1)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _grouped(value)
     return str(value)
+
+
+def _grouped(value: int) -> str:
+    """A whole number with the language's thousands separator (2.174 in German), as every
+    count on these pages is shown; below 1,000 there is nothing to group."""
+    return str(value) if -1000 < value < 1000 else number_format(value, force_grouping=True)
 
 
 @register.filter
@@ -31,8 +40,9 @@ def signed(value: object) -> str:
     """A balance with its sign; negative means seats are missing."""
     if value is None:
         return "–"
-    if isinstance(value, int) and value > 0:
-        return f"+{value}"
+    if isinstance(value, int):
+        shown = _grouped(abs(value))
+        return f"+{shown}" if value > 0 else f"−{shown}" if value < 0 else shown
     return str(value).replace("-", "−")
 
 
@@ -128,3 +138,71 @@ def district_map_svg(
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped
+
+
+# The tables' rows, likewise: ~12,000 cells for a city of 96 districts took most of a
+# dashboard's remaining time in the template engine. Names are escaped; figures come from
+# ``figure`` (numbers, or the escaped privacy mark) and ``signed``.
+
+
+def _cell(value: object, css: str = "num") -> str:
+    return f'<td class="{css}">{conditional_escape(figure(value))}</td>'
+
+
+def _balance(balance: int | None) -> str:
+    missing = balance is not None and balance < 0
+    return f'<td class="num{" missing" if missing else ""}">{escape(signed(balance))}</td>'
+
+
+def _figures_row(r: Row, name: str | None = None) -> str:
+    total = ' class="total"' if r.is_total else ""
+    return (
+        f'<tr{total}><th scope="row">{escape(r.name if name is None else name)}</th>'
+        f"{_cell(r.seats)}{_cell(r.children)}{_cell(r.coverage)}"
+        f"{_cell(r.demand)}{_balance(r.balance)}{_cell(r.applicants)}{_cell(r.placements)}"
+        f"{_cell(r.unmet)}{_cell(r.wait_days)}</tr>"
+    )
+
+
+@register.simple_tag
+def figures_rows(rows: list[Row], total: Row | None = None, total_name: str = "") -> SafeString:
+    """The rows of a figures table (``_district_table.html``), with an optional total row."""
+    parts = [_figures_row(r) for r in rows]
+    if total is not None:
+        parts.append(_figures_row(total, total_name))
+    return mark_safe("\n".join(parts))  # noqa: S308 - names escaped, figures from figure()
+
+
+@register.simple_tag
+def forecast_rows(rows: list[ForecastRow], district: object, total_name: str) -> SafeString:
+    """The forecast table's rows: every district and the total, or the chosen district."""
+    chosen = str(getattr(district, "pk", "")) if district else None
+    parts = []
+    for row in rows:
+        if chosen is not None and row.key != chosen:
+            continue
+        total = ' class="total"' if row.is_total else ""
+        name = total_name if row.is_total else row.name
+        cells = "".join(
+            f"{_cell(children)}{_cell(demand)}{_balance(balance)}"
+            for children, demand, balance in row.years
+        )
+        parts.append(
+            f'<tr{total}><th scope="row">{escape(name)}</th>{_cell(row.seats)}{cells}</tr>'
+        )
+    return mark_safe("\n".join(parts))  # noqa: S308 - names escaped, figures from figure()
+
+
+@register.simple_tag
+def commuting_rows(rows: list[CommuteRow]) -> SafeString:
+    """Placements per home district: own district, elsewhere, the most frequent others."""
+    parts = []
+    for c in rows:
+        destinations = ", ".join(
+            f"{escape(place)} ({conditional_escape(figure(n))})" for place, n in c.destinations
+        )
+        parts.append(
+            f'<tr><th scope="row">{escape(c.name)}</th>{_cell(c.placed)}{_cell(c.own)}'
+            f"{_cell(c.elsewhere)}{_cell(c.share_elsewhere)}<td>{destinations}</td></tr>"
+        )
+    return mark_safe("".join(parts))  # noqa: S308 - names escaped, figures from figure()
