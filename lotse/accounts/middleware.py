@@ -65,7 +65,7 @@ class RequireStaffSecondFactorMiddleware:
                 "with your second factor."
             )
             target = reverse("mfa_reauthenticate")
-            if request.method == "GET" and not request.path.startswith("/api/"):
+            if request.method == "GET":  # a page to return to (the API gets no redirect)
                 target += "?" + urlencode({"next": request.get_full_path()})
             return self._refuse(request, message, target)
         return self.get_response(request)

@@ -44,6 +44,25 @@ def test_the_choice_sticks_to_the_account_on_every_device(make_user):
     assert response.cookies["django_language"].value == "ar"  # stays after signing out
 
 
+def test_the_language_cookie_follows_djangos_cookie_settings_and_is_sent_once(make_user, settings):
+    settings.LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+    settings.LANGUAGE_COOKIE_SECURE = True
+    parent = make_user(language="uk", language_chosen=True)
+    client = Client()
+    client.force_login(parent)
+    response = client.get("/dashboard/", headers={"accept-language": "de"})
+    cookie = response.cookies["django_language"]
+    assert cookie.value == "uk"
+    assert int(cookie["max-age"]) == 365 * 24 * 3600
+    assert cookie["secure"] and cookie["samesite"] == "Lax"
+    # Views that read the request's language (e.g. the needs-analysis PDF) get the account's.
+    assert response.wsgi_request.LANGUAGE_CODE == "uk"
+    # The browser has it now: the next answer does not set it again.
+    again = client.get("/dashboard/")
+    assert "django_language" not in again.cookies
+    assert 'lang="uk"' in again.content.decode()
+
+
 def test_an_account_without_a_choice_follows_the_browser(make_user, client_for):
     staff_made_by_admin = make_user()
     html = client_for(staff_made_by_admin).get("/", headers={"accept-language": "tr"})

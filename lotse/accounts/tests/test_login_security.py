@@ -52,6 +52,20 @@ def refused(response, client: Client) -> bool:
     return response.status_code == 200 and "_auth_user_id" not in client.session
 
 
+CONFIRM = (
+    "Ihre Rolle gibt Ihnen Zugang zu Daten von Familien. Bitte bestätigen Sie diese Sitzung "
+    "mit Ihrem zweiten Faktor."
+)
+ENROL = (
+    "Ihre Rolle gibt Ihnen Zugang zu Daten von Familien. Bitte richten Sie zuerst die "
+    "Zwei-Faktor-Authentifizierung ein."
+)
+
+
+def warnings_of(response) -> list[str]:
+    return [str(m) for m in response.wsgi_request._messages]
+
+
 # --- 1. The admin login -------------------------------------------------------------------
 
 
@@ -109,11 +123,14 @@ def test_session_without_second_factor_is_sent_to_confirm_it(client, planner):
     response = client.get("/dashboard/?tab=1")
     assert response.status_code == 302
     assert response["Location"] == "/accounts/2fa/reauthenticate/?next=%2Fdashboard%2F%3Ftab%3D1"
-    warnings = [str(m) for m in response.wsgi_request._messages]
-    assert len(warnings) == 1 and warnings[0]  # the page says why
+    assert warnings_of(response) == [CONFIRM]  # the page says why
     api = client.get("/api/v1/directory/districts")
     assert api.status_code == 403
-    assert set(api.json()) == {"detail"} and api.json()["detail"]  # the API's one error shape
+    assert api.json() == {"detail": CONFIRM}  # the API's one error shape
+    # A form sent now cannot be replayed after the code: no way back to it.
+    response = client.post("/dashboard/", {"anything": "1"})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/reauthenticate/"
     assert client.get("/admin/").status_code == 302
     # Not even e-mail, password or two-factor settings before the second factor.
     for path in ["/accounts/email/", "/accounts/password/change/", "/accounts/2fa/"]:
@@ -125,6 +142,37 @@ def test_session_without_second_factor_is_sent_to_confirm_it(client, planner):
     assert confirm.status_code == 302
     assert client.get("/dashboard/").status_code == 200
     assert client.get("/api/v1/directory/districts").status_code == 200
+
+
+def test_staff_without_a_second_factor_are_told_to_set_one_up(client, make_org):
+    from lotse.accounts.models import Membership
+
+    user = User.objects.create_user("neu@test.example", TEST_PASSWORD)
+    Membership.objects.create(
+        user=user, organisation=make_org(Organisation.Kind.JUGENDAMT), role=Role.PLANNER
+    )
+    client.force_login(user)
+    response = client.get("/dashboard/")
+    assert response["Location"] == "/accounts/2fa/totp/activate/"
+    assert warnings_of(response) == [ENROL]
+    api = client.get("/api/v1/directory/districts")
+    assert api.status_code == 403 and api.json() == {"detail": ENROL}
+
+
+def test_a_request_no_authentication_has_seen_passes_both_middlewares(rf):
+    """Neither middleware needs ``request.user``: without one (a stack without
+    AuthenticationMiddleware, a request factory) there is nobody to check or to translate for."""
+    from django.http import HttpResponse
+
+    from lotse.accounts.middleware import (
+        RequireStaffSecondFactorMiddleware,
+        UserLanguageMiddleware,
+    )
+
+    answer = HttpResponse("ok")
+    for middleware in (RequireStaffSecondFactorMiddleware, UserLanguageMiddleware):
+        request = rf.get("/dashboard/")
+        assert middleware(lambda _request: answer)(request) is answer, middleware
 
 
 def test_a_recorded_password_step_is_not_a_second_factor(client, planner):
