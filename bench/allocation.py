@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/allocation.py                      # 20k (+ matching 1.4.3), 60k, 1M
     .venv/bin/python bench/allocation.py --sizes 20000 --no-baseline
+    .venv/bin/python bench/allocation.py --no-baseline --before main   # engine of main, same run
 
 Instances: facilities on a jittered grid (one facility per grid cell), every child lives near a
 random facility and wishes its ``wishes`` nearest facilities (distance plus a little noise),
@@ -21,6 +22,16 @@ covers key building + DA (not file reading). The line shows its CPU seconds, ``r
 engine CPU seconds (build + solve) / C CPU seconds (CPU time, because the shared machine's
 load inflates wall-clock time unevenly), and whether both assignments agree. The published
 lottery is drawn before the clock starts for both (an input of the allocation, drawn once).
+
+**Repetitions**: the CPU figures are the best of ``--repeat`` runs (default 5) of build + solve
+(the split shown is that run's), the C figure the best of as many runs of the binary; the clock
+runs without tracemalloc, whose allocation hooks would add to the NumPy call overhead. The
+memory figure comes from one more, traced run.
+
+**Same-run baseline** (``--before REV``): the engine of git revision ``REV`` (its
+``lotse/matching`` only, imported under another name) runs on the same instance in the same
+process, its repetitions alternating with the current engine's so that both see the same machine
+load; the line shows its CPU seconds, its ratio to C and whether its assignment is the same.
 """
 
 from __future__ import annotations
@@ -45,14 +56,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lotse.matching import (  # noqa: E402
-    CriteriaPriority,
-    Criterion,
-    Instance,
-    build_instance,
-    single_lottery,
-    solve,
-)
+import lotse.matching as engine  # noqa: E402
+from lotse.matching import Instance, single_lottery  # noqa: E402
 
 SEATS_PER_CHILD = 0.85
 # Facilities per size as in the targets (a Berlin year: 60k x 3k; Germany: 1M x 60k); others n/20.
@@ -121,22 +126,26 @@ def generate(n: int, m: int, wishes: int, seed: int = 0) -> dict[str, Any]:
 LOTTERY_SEED = 2025
 
 
-def build(data: dict[str, Any], seed: int = LOTTERY_SEED) -> Instance:
-    """The engine's Instance from the generated arrays (the lottery drawn beforehand)."""
+def build(data: dict[str, Any], seed: int = LOTTERY_SEED, module: Any = engine) -> Instance:
+    """The engine's Instance from the generated arrays (the lottery drawn beforehand).
+
+    ``module`` is the engine package (``lotse.matching``, or another revision's copy).
+    """
     lottery = data["lottery"]
-    priority = CriteriaPriority(
+    criterion = module.Criterion
+    priority = module.CriteriaPriority(
         criteria=(
-            Criterion("sibling", data["sibling"], per_wish=True),
-            Criterion("social_urgency", data["urgency"]),
-            Criterion("catchment", data["catchment"], per_wish=True),
-            Criterion("staff_child", data["staff"]),
-            Criterion("age_days", data["age_days"]),
-            Criterion("applied_on", data["applied_on"], higher_is_better=False),
+            criterion("sibling", data["sibling"], per_wish=True),
+            criterion("social_urgency", data["urgency"]),
+            criterion("catchment", data["catchment"], per_wish=True),
+            criterion("staff_child", data["staff"]),
+            criterion("age_days", data["age_days"]),
+            criterion("applied_on", data["applied_on"], higher_is_better=False),
         ),
         lottery=lottery,
         seed=seed,
     )
-    return build_instance(
+    return module.build_instance(
         child_ids=data["child_ids"],
         facility_ids=data["facility_ids"],
         capacity=data["capacity"],
@@ -192,8 +201,8 @@ def run_matching_library(inst: Instance) -> tuple[float, float, dict[str, str | 
 C_SOURCE = Path(__file__).resolve().parent / "c_da.c"
 
 
-def run_c(data: dict[str, Any]) -> tuple[float, np.ndarray] | None:
-    """Compile and run the C yardstick on the same arrays: its seconds and assignment."""
+def run_c(data: dict[str, Any], repeat: int = 1) -> tuple[float, np.ndarray] | None:
+    """Compile and run the C yardstick on the same arrays: its best CPU seconds and assignment."""
     if shutil.which("gcc") is None:
         return None
     with tempfile.TemporaryDirectory() as tmp:
@@ -213,24 +222,68 @@ def run_c(data: dict[str, Any]) -> tuple[float, np.ndarray] | None:
         }
         for name, arr in arrays.items():
             arr.tofile(Path(tmp) / f"{name}.bin")
-        out = subprocess.run([str(binary), tmp], check=True, capture_output=True, text=True)
+        best = math.inf
+        for _ in range(repeat):
+            out = subprocess.run([str(binary), tmp], check=True, capture_output=True, text=True)
+            best = min(best, float(out.stdout.strip()))
         assigned = np.fromfile(Path(tmp) / "assigned.bin", dtype=np.int32)
-        return float(out.stdout.strip()), assigned
+        return best, assigned
 
 
-def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
+def load_revision(rev: str, into: Path) -> Any:
+    """The engine package of git revision ``rev``, extracted into ``into`` as ``lotse_rev``."""
+    import importlib
+
+    root = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", rev, "lotse/matching"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    (into / "lotse" / "matching").rename(into / "lotse_rev")
+    sys.path.insert(0, str(into))
+    # Its modules import each other relatively only, so the copy is independent of lotse.matching.
+    return importlib.import_module("lotse_rev")
+
+
+def timed(data: dict[str, Any], module: Any) -> tuple[float, float, float, float, Any]:
+    """One build + solve: CPU seconds (total, build, solve), wall seconds, the result."""
+    c0 = time.process_time()
+    t0 = time.perf_counter()
+    inst = build(data, module=module)
+    c1 = time.process_time()
+    result = module.solve(inst, "child_da")
+    c2 = time.process_time()
+    return c2 - c0, c1 - c0, c2 - c1, time.perf_counter() - t0, result
+
+
+def measure(
+    n: int, wishes: int, baseline: bool, repeat: int = 5, before: str | None = None
+) -> dict[str, Any]:
     """Generate, then time and trace build + solve for one size (run in a subprocess)."""
     m = FACILITIES.get(n, max(1, n // 20))
     data = generate(n, m, wishes)
     input_bytes = sum(v.nbytes for v in data.values() if isinstance(v, np.ndarray))
+    with tempfile.TemporaryDirectory() as tmp:
+        old = load_revision(before, Path(tmp)) if before else None
+        best: tuple[float, ...] = (math.inf,)
+        best_old: tuple[float, ...] = (math.inf,)
+        old_assignment = None
+        result: Any = None
+        for _ in range(max(1, repeat)):
+            if old is not None:
+                *times, res = timed(data, old)
+                best_old = min(best_old, tuple(times))
+                old_assignment = res.assignment
+                del res
+            result = None  # free the previous run's arrays before the next one
+            *times, result = timed(data, engine)
+            best = min(best, tuple(times))
+    cpu, build_cpu, solve_cpu, seconds = best
+    inst = result.instance
     tracemalloc.start()
-    c0 = time.process_time()
-    t0 = time.perf_counter()
-    inst = build(data)
-    t1 = time.perf_counter()
-    result = solve(inst, "child_da")
-    t2 = time.perf_counter()
-    cpu = time.process_time() - c0
+    engine.solve(build(data), "child_da")  # the traced run, for the memory figure only
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     stats = result.stats
@@ -238,9 +291,10 @@ def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
         "applicants": n,
         "facilities": m,
         "wishes": wishes,
-        "build_s": t1 - t0,
-        "solve_s": t2 - t1,
-        "seconds": t2 - t0,
+        "repeat": repeat,
+        "build_s": build_cpu,
+        "solve_s": solve_cpu,
+        "seconds": seconds,
         "cpu_s": cpu,
         "peak_mb": (peak + input_bytes) / 2**20,
         "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -248,11 +302,19 @@ def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
         "first_wish": stats.by_wish[0] / n,
         "unassigned": stats.unassigned / n,
     }
-    c_run = run_c(data)
+    c_run = run_c(data, repeat)
     if c_run is not None:
         row["c_s"] = c_run[0]
         row["c_ratio"] = row["cpu_s"] / c_run[0]
         row["c_same"] = bool(np.array_equal(c_run[1], result.assignment))
+    if old_assignment is not None:
+        row["before"] = before
+        row["before_cpu_s"] = best_old[0]
+        row["before_build_s"] = best_old[1]
+        row["before_solve_s"] = best_old[2]
+        row["before_same"] = bool(np.array_equal(old_assignment, result.assignment))
+        if c_run is not None:
+            row["before_c_ratio"] = best_old[0] / c_run[0]
     if baseline:
         seconds, cpu, theirs = run_matching_library(inst)
         row["matching_s"] = seconds
@@ -266,8 +328,8 @@ def measure(n: int, wishes: int, baseline: bool) -> dict[str, Any]:
 def format_row(row: dict[str, Any]) -> str:
     line = (
         f"applicants={row['applicants']:>9,} facilities={row['facilities']:>6,} "
-        f"wishes={row['wishes']} seconds={row['seconds']:.2f} "
-        f"(build {row['build_s']:.2f} + solve {row['solve_s']:.2f}; cpu {row['cpu_s']:.2f}) "
+        f"wishes={row['wishes']} seconds={row['seconds']:.3f} cpu={row['cpu_s']:.3f} "
+        f"(build {row['build_s']:.3f} + solve {row['solve_s']:.3f}; best of {row['repeat']}) "
         f"peak_mb={row['peak_mb']:.0f} rss_mb={row['rss_mb']:.0f} rounds={row['rounds']} "
         f"first_wish={row['first_wish']:.1%} unassigned={row['unassigned']:.1%}"
     )
@@ -276,6 +338,14 @@ def format_row(row: dict[str, Any]) -> str:
             f"\n  plain C DA (keys + DA): {row['c_s']:.3f} s cpu, engine/C cpu ratio "
             f"{row['c_ratio']:.1f}x, same assignment: {row['c_same']}"
         )
+    if "before" in row:
+        line += (
+            f"\n  before ({row['before']}): cpu={row['before_cpu_s']:.3f} "
+            f"(build {row['before_build_s']:.3f} + solve {row['before_solve_s']:.3f})"
+        )
+        if "before_c_ratio" in row:
+            line += f", engine/C cpu ratio {row['before_c_ratio']:.1f}x"
+        line += f", same assignment: {row['before_same']}"
     if "matching_s" in row:
         line += (
             f"\n  matching 1.4.3 (build + solve): {row['matching_s']:.1f} s "
@@ -290,19 +360,31 @@ def main() -> None:
     parser.add_argument("--sizes", default="20000,60000,1000000", help="applicant counts")
     parser.add_argument("--wishes", type=int, default=10)
     parser.add_argument("--no-baseline", action="store_true", help="skip matching 1.4.3")
+    parser.add_argument("--repeat", type=int, default=5, help="CPU figures: best of this many")
+    parser.add_argument("--before", metavar="REV", help="also time the engine of git REV")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # internal: one size, JSON
     args = parser.parse_args()
     if args.one:
-        row = measure(args.one, args.wishes, baseline=not args.no_baseline and args.one == 20000)
+        row = measure(
+            args.one,
+            args.wishes,
+            baseline=not args.no_baseline and args.one == 20000,
+            repeat=args.repeat,
+            before=args.before,
+        )
         print(json.dumps(row))
         return
     print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
     for n in (int(s) for s in args.sizes.split(",")):
         cmd = [sys.executable, __file__, "--one", str(n), "--wishes", str(args.wishes)]
+        cmd += ["--repeat", str(args.repeat)]
+        if args.before:
+            cmd += ["--before", args.before]
         if args.no_baseline:
             cmd.append("--no-baseline")
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         print(format_row(json.loads(out.strip().splitlines()[-1])), flush=True)
+    print(f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
-from .instance import Instance, InstanceError
+from .instance import Instance, InstanceError, _stable_argsort
 
 if TYPE_CHECKING:
     from .explain import Cutoffs, Explanations, Stats
@@ -185,7 +185,7 @@ def child_proposing_da(
     cap = inst.pool_capacity
     n_pools = cap.size
     pool_of = inst.wish_pool
-    rank = inst.wish_rank.astype(np.int64)
+    rank = inst.wish_rank  # int32; mixed with int64 below, NumPy widens (no copy of all ranks)
     ww = inst.wish_weight
     unit = inst.unit_weights
     # A local copy: a sibling group that cannot be placed together is dissolved (set to -1).
@@ -233,7 +233,11 @@ def child_proposing_da(
             cand = np.concatenate([held, prop])
             ce = np.concatenate([held_entry[held], e[ok]])
             cp = pool_of[ce]
-            order = np.argsort(cp * rank_span + rank[ce], kind="stable")
+            # (pool, rank) is unique among the candidates, so the fast sort of the packed key
+            # gives the one order there is.
+            key = cp * rank_span
+            key += rank[ce]
+            order = _stable_argsort(key, n_pools * rank_span)[0]
             cand, ce, cp = cand[order], ce[order], cp[order]
             cw = ww[ce]
             starts, seg = _segments(cp)

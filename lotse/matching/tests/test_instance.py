@@ -200,3 +200,106 @@ def test_remaining_seats_rerun() -> None:
     }
     second = solve(instance_from_dict(second_data))
     assert check(second.instance, second.assigned_wish).stable
+
+
+@pytest.mark.parametrize("length", [3, 40])  # short lists: shifted comparison; long: np.unique
+def test_duplicate_wish_refused_and_neighbours_sharing_a_pool_are_not(length: int) -> None:
+    """Equal pools at the same distance in the flat wish array are a duplicate only within one
+    child: here every child wishes the same facilities in the same order, so each entry equals
+    the one ``length`` places later (another child's), which must not count."""
+    n, m = 4, length
+    facilities = np.tile(np.arange(m), n)
+    args: dict[str, Any] = {
+        "child_ids": [f"c{i}" for i in range(n)],
+        "facility_ids": [f"f{j}" for j in range(m)],
+        "capacity": np.ones((m, 1), dtype=np.int64),
+        "wish_ptr": np.arange(0, n * m + 1, m),
+        "wish_facility": facilities,
+        "priority": ListPriority(position=np.repeat(np.arange(n), m)),
+    }
+    placed = [i if i < m else -1 for i in range(n)]
+    assert solve(build_instance(**args)).assignment.tolist() == placed
+    facilities = facilities.copy()
+    facilities[2 * m + m - 1] = facilities[2 * m]  # c2 wishes f0 first and last
+    with pytest.raises(InstanceError, match="child 'c2': duplicate wish"):
+        build_instance(**{**args, "wish_facility": facilities})
+
+
+def test_tied_entries_of_one_child_rank_in_wish_order() -> None:
+    """Tie rule: one child wishing one facility in two seat types has the same criteria there;
+    its better wish gets the better rank (the stable order of the entries), on every run."""
+    inst = build_instance(
+        child_ids=["a", "b"],
+        facility_ids=["x"],
+        seat_types=["full", "part"],
+        capacity=[[1, 1]],
+        wish_ptr=[0, 2, 4],
+        wish_facility=[0, 0, 0, 0],
+        wish_seat_type=[1, 0, 0, 1],  # a: part first; b: full first
+        priority=CriteriaPriority(criteria=(), lottery=np.array([1, 2])),
+    )
+    assert inst.wish_rank.tolist() == [0, 1, 2, 3]
+    assert solve(inst).assigned_seat_type.tolist() == [1, 0]
+
+
+def test_packed_sort_equals_stable_argsort() -> None:
+    """The packed-key sort (index in the low bits) and the stable argsort it stands in for give
+    the same order, ties included; a key too wide for packing takes the stable argsort."""
+    from lotse.matching.instance import _stable_argsort
+
+    rng = np.random.default_rng(5)
+    for span in (3, 1000, 2**40, 2**62):
+        word = rng.integers(0, min(span, 2**62), 10_000, dtype=np.int64)
+        word[::7] = word[0]  # many ties
+        expected = np.argsort(word, kind="stable")
+        np.testing.assert_array_equal(_stable_argsort(word.copy(), span)[0], expected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_packed_ranks_equal_python_sort_for_extreme_values(seed: int) -> None:
+    """Criteria near -2**63 and 2**63 with small ranges, bools, floats, unsigned and per-wish
+    columns between per-child ones: the packed key (sums may wrap around in int64) ranks every
+    facility exactly as Python's sort of the criteria tuples, ties in entry order."""
+    rng = np.random.default_rng(seed)
+    n, m = int(rng.integers(1, 30)), int(rng.integers(1, 4))
+    lengths = rng.integers(0, m + 1, n)
+    ptr = np.concatenate([[0], np.cumsum(lengths)])
+    facility = np.concatenate([rng.permutation(m)[:k] for k in lengths]).astype(np.int64)
+    nnz = int(ptr[-1])
+    makers = [
+        lambda k: rng.integers(-(2**63), -(2**63) + 3, k, dtype=np.int64),
+        lambda k: rng.integers(2**63 - 4, 2**63 - 1, k, dtype=np.int64, endpoint=True),
+        lambda k: rng.integers(0, 2, k).astype(bool),
+        lambda k: rng.integers(0, 4, k) / 2,
+        lambda k: rng.integers(0, 3, k).astype(np.uint32),
+        lambda k: rng.integers(-(2**62), 2**62, k),
+    ]
+    criteria = []
+    for j in range(int(rng.integers(1, 6))):
+        per_wish = bool(rng.random() < 0.5)
+        values = makers[int(rng.integers(0, len(makers)))](nnz if per_wish else n)
+        criteria.append(Criterion(f"k{j}", values, per_wish, bool(rng.random() < 0.5)))
+    lottery = rng.integers(1, 4, n)  # ties between children too
+    inst = build_instance(
+        child_ids=[f"c{i}" for i in range(n)],
+        facility_ids=[f"f{j}" for j in range(m)],
+        capacity=np.ones((m, 1), dtype=np.int64),
+        wish_ptr=ptr,
+        wish_facility=facility,
+        priority=CriteriaPriority(criteria=tuple(criteria), lottery=lottery),
+    )
+    child = np.repeat(np.arange(n), lengths)
+
+    def key(e: int) -> tuple[Any, ...]:
+        parts: list[Any] = []
+        for c in criteria:
+            v = c.values[e] if c.per_wish else c.values[child[e]]
+            v = int(v) if v.dtype.kind != "f" else float(v)
+            parts.append(-v if c.higher_is_better else v)
+        return (*parts, int(lottery[child[e]]), e)
+
+    for f in range(m):
+        entries = np.flatnonzero(facility == f).tolist()
+        expected = sorted(entries, key=key)
+        assert [inst.wish_rank[e] for e in expected] == list(range(len(entries)))
