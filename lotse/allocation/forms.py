@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
-from lotse.core.forms import MonthField
+from lotse.core.forms import LocalIntegerField, MonthField
 
 from .models import AllocationRules, Criterion
 
@@ -18,7 +18,7 @@ class RulesForm(forms.Form):
         label=_("Jugendamt"), queryset=Organisation.objects.none()
     )
     name = forms.CharField(label=_("Name"), max_length=120)
-    max_wishes = forms.IntegerField(
+    max_wishes = LocalIntegerField(
         label=_("Maximum number of wishes"), min_value=1, max_value=20, initial=5
     )
     application_deadline = forms.DateField(
@@ -27,7 +27,7 @@ class RulesForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Families can change or withdraw applications until this day."),
     )
-    answer_days = forms.IntegerField(
+    answer_days = LocalIntegerField(
         label=_("Days to answer an offer"), min_value=1, max_value=90, initial=14
     )
     tie_breaking = forms.ChoiceField(
@@ -116,7 +116,7 @@ class WhatIfForm(forms.Form):
     """ "+20 under-3 seats at Kita X": a facility and age band of the snapshot, and seats."""
 
     quota = forms.ChoiceField(label=_("Facility and age group"))
-    seats = forms.IntegerField(
+    seats = LocalIntegerField(
         label=_("Additional seats"),
         min_value=-500,
         max_value=500,

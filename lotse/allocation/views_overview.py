@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditlog.signals import accessed
+from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -15,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.applications.models import Application, Offer
-from lotse.core.listing import Column, listing
+from lotse.core.listing import PAGE_SIZE, Column, listing
 from lotse.directory.models import AgeBand
 
 from . import selectors
@@ -146,15 +147,40 @@ def facility_list(request: HttpRequest) -> HttpResponse:
     return render(request, "allocation/facilities.html", {"listing": result})
 
 
+OFFER_COLUMNS = [
+    Column(
+        "child", _("Child"), ("application__child__last_name", "application__child__first_name")
+    ),
+    Column("seat_type", _("Seat type"), ("seat_type",)),
+    Column("start", _("Start"), ("start_month",)),
+    Column("wish", _("Wish"), ("wish_rank",)),
+    Column("offered", _("Offered on"), ("created_at",)),
+    Column("status", _("Status"), ("status",)),
+    Column("answered", _("Answered on"), ("answered_at",)),
+]
+
+
 @jugendamt_required
 def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The facility's offers and its waiting list, each paged on its own (``offer_page``,
+    ``waiting_page``): a large Kita's lists run to hundreds of rows."""
     facility = selectors.get_facility_for_jugendamt(request.user, pk)
+    offers = listing(
+        request,
+        selectors.facility_offers(request.user, facility),
+        columns=OFFER_COLUMNS,
+        search=("application__child__first_name", "application__child__last_name"),
+        number="application_id",
+        default_sort="-offered",
+        prefix="offer_",
+    )
+    waiting = Paginator(selectors.facility_waiting_list(request.user, facility), PAGE_SIZE)
     return render(
         request,
         "allocation/facility_detail.html",
         {
             "facility": facility,
-            "offers": selectors.facility_offers(request.user, facility),
-            "waiting": selectors.facility_waiting_list(request.user, facility),
+            "offers": offers,
+            "waiting": waiting.get_page(request.GET.get("waiting_page")),
         },
     )

@@ -8,7 +8,7 @@ from django.urls import reverse_lazy
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from lotse.core.forms import MonthField
+from lotse.core.forms import LocalIntegerField, MonthField
 from lotse.directory.models import AgeBand, District, Facility
 
 from .age_fit import age_problems
@@ -92,7 +92,7 @@ class ApplicationForm(forms.Form):
         help_text=_("For a child not yet born."),
     )
     desired_start = MonthField(label=_("Desired start (month)"))
-    weekly_hours = forms.IntegerField(
+    weekly_hours = LocalIntegerField(
         label=_("Care hours per week"), min_value=5, max_value=60, initial=35
     )
     home_district = forms.ModelChoiceField(
@@ -240,7 +240,7 @@ def _max_wishes_for_installation() -> int:
 class SeatQuotaForm(forms.Form):
     seat_type = forms.ChoiceField(label=_("Seat type"), choices=AgeBand.choices)
     start_month = MonthField(label=_("Free from (month)"))
-    capacity = forms.IntegerField(label=_("Number of seats"), min_value=0, max_value=500)
+    capacity = LocalIntegerField(label=_("Number of seats"), min_value=0, max_value=500)
 
 
 class SocialUrgencyForm(forms.Form):

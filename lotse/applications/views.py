@@ -10,11 +10,13 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.core.feedback import confirmed, form_add_errors, render_form, run_button
+from lotse.core.listing import Column, listing
 from lotse.directory.models import Service
 from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
@@ -228,21 +230,56 @@ def application_claim(request: HttpRequest, token: str) -> HttpResponse:
 # --------------------------------------------------------------------------- facilities
 
 
+FACILITY_COLUMNS = [
+    Column("name", gettext_lazy("Name"), ("name",)),
+    Column("district", gettext_lazy("District"), ("district__name", "name")),
+]
+FACILITY_APPLICATION_COLUMNS = [
+    Column("number", gettext_lazy("No."), ("application_id",)),
+    Column("child", gettext_lazy("Child"), ("application__child__first_name",)),
+    Column("seat_type", gettext_lazy("Seat type")),
+    Column("start", gettext_lazy("Start"), ("application__desired_start", "rank")),
+    Column("hours", gettext_lazy("Hours"), ("application__weekly_hours",)),
+    Column("rank", gettext_lazy("Wish no."), ("rank", "application__desired_start")),
+    Column("status", gettext_lazy("Status")),
+]
+
+
 @role_required(Role.FACILITY_STAFF)
 def facility_list(request: HttpRequest) -> HttpResponse:
     facilities = facilities_for_staff(request.user)
-    if facilities.count() == 1:
+    if not request.GET and facilities.count() == 1:
         return redirect("applications:facility", pk=facilities.get().pk)
-    return render(request, "applications/facility_list.html", {"facilities": facilities})
+    result = listing(
+        request,
+        facilities.select_related("district"),
+        columns=FACILITY_COLUMNS,
+        search=("name", "street", "postcode", "district__name"),
+        number=None,
+        default_sort="name",
+    )
+    return render(request, "applications/facility_list.html", {"listing": result})
 
 
 @role_required(Role.FACILITY_STAFF)
 def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
     facility = get_facility_for_staff(request.user, pk)
-    wishes = list(selectors.applications_for_facility(facility))
+    result = listing(
+        request,
+        selectors.applications_for_facility(facility),
+        columns=FACILITY_APPLICATION_COLUMNS,
+        # Data minimisation: the first name only (the full name once a place is accepted is
+        # not searchable either), or the number the family quotes.
+        search=("application__child__first_name",),
+        number="application_id",
+        default_sort="start",
+    )
+    wishes = result.rows
     offers = {
         o.application_id: o
-        for o in selectors.offers_for_facility(facility).exclude(status=Offer.Status.SUPERSEDED)
+        for o in selectors.offers_for_facility(facility)
+        .filter(application_id__in=[w.application_id for w in wishes])
+        .exclude(status=Offer.Status.SUPERSEDED)
     }
     rows = facility_rows(facility.pk, wishes, offers)
     return render(
@@ -250,6 +287,7 @@ def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
         "applications/facility.html",
         {
             "facility": facility,
+            "listing": result,
             "rows": rows,
             "quotas": selectors.seat_quotas_for(facility),
             "form": SeatQuotaForm(),

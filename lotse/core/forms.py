@@ -1,5 +1,5 @@
-"""Form helpers every app shares: integers that the database can store, amounts typed the
-German way, dates that make sense.
+"""Form helpers every app shares: integers that the database can store, numbers and amounts
+typed the German way, dates that make sense.
 
 An integer form field without an upper bound accepts ``99999999999999999999999``; the query or
 save that follows fails inside the database driver (SQLite: ``OverflowError``, PostgreSQL:
@@ -7,6 +7,11 @@ save that follows fails inside the database driver (SQLite: ``OverflowError``, P
 therefore bounded by :data:`MAX_INTEGER` (the 64-bit ``bigint`` both databases store) or a
 smaller domain limit; ``core/tests/test_integer_inputs.py`` walks every form and every API
 parameter of the project and fails for an unbounded one.
+
+Every integer a person types goes through :class:`LocalIntegerField`: Django's own
+``IntegerField`` reads German "1.000" as 1 (it strips a trailing ".000") and its
+``type=number`` box refuses or mangles thousands separators. The same test walk fails for a
+form integer field that is not the local one.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -62,22 +67,15 @@ def bound_integer(
 
 
 def bounded_formfield(db_field: models.Field, **kwargs: Any) -> forms.Field | None:
-    """``ModelForm`` ``Meta.formfield_callback``: model integer fields become bounded form
-    fields (on SQLite Django knows no range for them), model decimals the project's
-    :class:`LocalDecimalField` ("32.000,00")."""
+    """``ModelForm`` ``Meta.formfield_callback``: model integer fields become bounded
+    :class:`LocalIntegerField` ("1.000"; on SQLite Django knows no range for them), model
+    decimals the project's :class:`LocalDecimalField` ("32.000,00")."""
     if isinstance(db_field, models.DecimalField):
         kwargs.setdefault("form_class", LocalDecimalField)
+    elif isinstance(db_field, models.IntegerField) and not db_field.choices:
+        kwargs.setdefault("form_class", LocalIntegerField)
     field = db_field.formfield(**kwargs)
     return bound_integer(field) if field is not None else None
-
-
-class IdField(forms.IntegerField):
-    """The id of a database row in a query string (``?district=3``): 1 … 2⁶³−1."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("min_value", 1)
-        kwargs.setdefault("max_value", MAX_INTEGER)
-        super().__init__(**kwargs)
 
 
 # --- Numbers and amounts as people in Germany type them ----------------------------------------
@@ -158,6 +156,101 @@ class LocalDecimalField(forms.DecimalField):
     def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
         # No min/max/step attributes: they belong to type=number, which this is not.
         return forms.Field.widget_attrs(self, widget)
+
+
+#: What may group the digits of a whole number: "1.000", "1 000" (also no-break and narrow
+#: no-break spaces, as copied from documents), "1'000"; "," in English.
+_GROUP_SEPARATORS = (".", ",", " ", "\u00a0", "\u202f", "'", "’")
+
+
+def normalize_integer(text: str) -> str | None:
+    """``"1.000"``, ``"1000"``, ``"1 000"`` → ``"1000"``; ``None`` for what is not a whole
+    number (``"1,5"``, ``"1.5"``, ``"1.00"``, ``"12.34.567"``).
+
+    A separator groups digits only in threes, and never the active language's decimal
+    separator: German "1,000" is one with three decimals and English "1.000" one, so neither
+    is quietly read as a thousand (nor, as Django does, as 1)."""
+    value = text.strip()
+    sign = ""
+    if value[:1] in "+-\u2212":  # also the typographic minus of word processors
+        sign, value = ("" if value[0] == "+" else "-"), value[1:].strip()
+    if re.fullmatch(r"\d+", value):
+        return sign + value
+    decimal = formats.get_format("DECIMAL_SEPARATOR")
+    for separator in _GROUP_SEPARATORS:
+        if separator != decimal and re.fullmatch(
+            r"\d{1,3}(?:" + re.escape(separator) + r"\d{3})+", value
+        ):
+            return sign + value.replace(separator, "")
+    return None
+
+
+class IntegerInput(forms.TextInput):
+    """A text box for whole numbers (``type=number`` mangles "1.000" in the browser already).
+
+    A stored value is shown in the reader's format ("1.000" in German, "1,000" in English;
+    without grouping for years); a value the person typed comes back as typed."""
+
+    input_type = "text"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, grouping: bool = True):
+        super().__init__({"inputmode": "numeric", "autocomplete": "off", **(attrs or {})})
+        self.grouping = grouping
+
+    def format_value(self, value: Any) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return formats.number_format(value, use_l10n=True, force_grouping=self.grouping)
+        return super().format_value(value)
+
+
+class LocalIntegerField(forms.IntegerField):
+    """THE integer form field of the project (counts, seats, minutes, scores, years): accepts
+    "1.000", "1000" and "1 000" as 1000 (:func:`normalize_integer`) and refuses a decimal
+    ("1,5") with a clear message instead of cutting it. ``grouping=False`` for years."""
+
+    widget = IntegerInput
+    default_error_messages = {
+        "invalid": _("Please enter a whole number without decimals, e.g. %(example)s."),
+    }
+
+    def __init__(self, *, grouping: bool = True, **kwargs: Any) -> None:
+        kwargs.pop("localize", None)  # the parsing below replaces Django's localisation
+        super().__init__(**kwargs)
+        self.grouping = grouping
+        if isinstance(self.widget, IntegerInput):
+            self.widget.grouping = grouping
+
+    def to_python(self, value: Any) -> int | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        text = normalize_integer(str(value))
+        try:
+            # int() refuses more than 4300 digits (ValueError): one more wrong number.
+            return int(text) if text is not None else self._invalid()
+        except ValueError:
+            return self._invalid()
+
+    def _invalid(self) -> NoReturn:
+        example = formats.number_format(1000, use_l10n=True, force_grouping=self.grouping)
+        raise forms.ValidationError(
+            self.error_messages["invalid"], code="invalid", params={"example": example}
+        )
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        # No min/max/step attributes: they belong to type=number, which this is not.
+        return forms.Field.widget_attrs(self, widget)
+
+
+class IdField(LocalIntegerField):
+    """The id of a database row in a query string (``?district=3``): 1 … 2⁶³−1."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_INTEGER)
+        kwargs.setdefault("grouping", False)
+        super().__init__(**kwargs)
 
 
 def money_field(label: Any, *, required: bool = True, minimum: str = "0.01") -> LocalDecimalField:

@@ -11,6 +11,10 @@ A view hands the (already scoped) queryset, its columns and the fields to search
   breaks ties, so a page never repeats or skips a row when many rows sort alike.
 * ``?page=<n>`` — a real page of the result (out-of-range numbers show the last page).
 
+Two lists on one page take a ``prefix`` (``org_q``, ``org_sort``, ``org_page``), so paging one
+keeps the other where it was. A card list without table headers shows the sortable columns
+with ``core/_listing_sort.html``.
+
 Searching across a many-valued relation (wishes, registrations …) filters by a sub-query of
 primary keys, so a row matching twice is listed once and counted once.
 """
@@ -34,7 +38,8 @@ _NUMBER = re.compile(r"^(?:#|nr\.?|no\.?)?(\d{1,18})$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Column:
-    """A column of a staff list. ``order_by`` empty: not sortable."""
+    """A column of a staff list. ``order_by`` empty: not sortable. A field written
+    ``-field`` runs against the column's direction (status ascending, newest first within)."""
 
     key: str
     label: str | Promise
@@ -66,10 +71,27 @@ class Listing:
     sort: str
     descending: bool
     headers: list[Header]
+    prefix: str = ""
+
+    @property
+    def q_param(self) -> str:
+        return f"{self.prefix}q"
+
+    @property
+    def sort_param(self) -> str:
+        return f"{self.prefix}sort"
+
+    @property
+    def page_param(self) -> str:
+        return f"{self.prefix}page"
 
     @property
     def count(self) -> int:
         return self.page.paginator.count
+
+    @property
+    def sortable_headers(self) -> list[Header]:
+        return [h for h in self.headers if h.sort_value]
 
     @property
     def rows(self) -> list[Any]:
@@ -108,27 +130,32 @@ def listing(
     number: str | None = "pk",
     default_sort: str,
     page_size: int = PAGE_SIZE,
+    prefix: str = "",
 ) -> Listing:
     """Search, sort and paginate ``queryset`` as the request asks.
 
     ``default_sort`` is a column key, with ``-`` for descending. Unknown sort keys fall back
     to it; the search text is cut to a sane length. Two queries: the count and the page.
+    ``prefix`` names this list's parameters when a page shows two lists.
     """
-    query = request.GET.get("q", "").strip()[:MAX_QUERY]
+    query = request.GET.get(f"{prefix}q", "").strip()[:MAX_QUERY]
     if query and (search or number):
         queryset = search_filter(queryset, query, search, number=number)
     by_key = {c.key: c for c in columns if c.sortable}
-    wanted = request.GET.get("sort", "") or default_sort
+    wanted = request.GET.get(f"{prefix}sort", "") or default_sort
     descending = wanted.startswith("-")
     key = wanted.lstrip("-")
     if key not in by_key:
         descending, key = default_sort.startswith("-"), default_sort.lstrip("-")
-    order = [
-        (F(field).desc(nulls_last=True) if descending else F(field).asc(nulls_last=True))
-        for field in by_key[key].order_by
-    ]
+    order = []
+    for field in by_key[key].order_by:
+        down = descending != field.startswith("-")
+        expression = F(field.lstrip("-"))
+        order.append(expression.desc(nulls_last=True) if down else expression.asc(nulls_last=True))
     order.append(F("pk").desc() if descending else F("pk").asc())
-    page = Paginator(queryset.order_by(*order), page_size).get_page(request.GET.get("page"))
+    page = Paginator(queryset.order_by(*order), page_size).get_page(
+        request.GET.get(f"{prefix}page")
+    )
     headers = []
     for column in columns:
         if not column.sortable:
@@ -138,4 +165,4 @@ def listing(
             headers.append(Header(column, column.key if descending else f"-{column.key}", state))
         else:
             headers.append(Header(column, column.key, None))
-    return Listing(page, query, key, descending, headers)
+    return Listing(page, query, key, descending, headers, prefix)

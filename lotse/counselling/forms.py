@@ -12,7 +12,13 @@ from lotse.accounts.models import Organisation, User, language_choices
 from lotse.applications.forms import TogetherFields, add_age_errors
 from lotse.applications.models import Application
 from lotse.applications.picker import FacilityPickerField
-from lotse.core.forms import bound_integer, bounded_formfield, check_planned, not_in_future
+from lotse.core.forms import (
+    LocalIntegerField,
+    bound_integer,
+    bounded_formfield,
+    check_planned,
+    not_in_future,
+)
 from lotse.core.uploads import DOCUMENTS, UploadField
 from lotse.directory.models import District, Facility, Service
 
@@ -42,7 +48,7 @@ class ClientFieldsMixin(forms.Form):
         choices=LANGUAGE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
     )
-    children_count = forms.IntegerField(label=_("Number of children"), min_value=0, max_value=20)
+    children_count = LocalIntegerField(label=_("Number of children"), min_value=0, max_value=20)
     district = forms.ModelChoiceField(
         label=_("District"),
         queryset=District.objects.order_by("name"),
@@ -328,7 +334,7 @@ class ReportForm(forms.Form):
     service = forms.ModelChoiceField(
         label=_("Counselling service"), queryset=Organisation.objects.none()
     )
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = LocalIntegerField(label=_("Year"), min_value=2000, max_value=2100, grouping=False)
     quarter = forms.TypedChoiceField(
         label=_("Period"), choices=QUARTER_CHOICES, coerce=int, required=False, empty_value=None
     )
@@ -384,7 +390,7 @@ class ApplyOnBehalfForm(forms.Form):
         widget=DATE,
         help_text=_("Care starts at the beginning of this month."),
     )
-    weekly_hours = forms.IntegerField(label=_("Care hours per week"), min_value=5, max_value=60)
+    weekly_hours = LocalIntegerField(label=_("Care hours per week"), min_value=5, max_value=60)
     home_district = forms.ModelChoiceField(
         label=pgettext_lazy("counselling", "Home district"),
         queryset=District.objects.order_by("name"),

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.db.models import Case as Cases
+from django.db.models import Count, F, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -307,13 +308,33 @@ def cases_past_retention(today: date | None = None) -> QuerySet[Case]:
 
 
 def intake_list(*, user: User) -> QuerySet[HelpRequest]:
-    """New requests to the user's counselling services first, then the handled ones."""
+    """Requests to the user's counselling services; ``status_order`` puts new ones first
+    (the list sorts by it, then by date)."""
     return (
         HelpRequest.objects.filter(organisation__in=counselling_services_for_user(user))
         .select_related("organisation", "service", "requester", "application__child", "case")
         .prefetch_related("application__wishes__facility")
-        .order_by("-status", "-created_at")  # descending: "new", then "closed", "accepted"
+        .annotate(
+            status_order=Cases(
+                When(status=HelpRequest.Status.NEW, then=Value(0)),
+                When(status=HelpRequest.Status.ACCEPTED, then=Value(1)),
+                default=Value(2),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by("status_order", "-created_at")
     )
+
+
+def intake_counts(*, user: User) -> dict[str, int]:
+    """How many of the user's services' requests are in each status."""
+    rows = (
+        HelpRequest.objects.filter(organisation__in=counselling_services_for_user(user))
+        .order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+    )
+    return dict(rows)
 
 
 def get_help_request_for_user(*, user: User, pk: int) -> HelpRequest:

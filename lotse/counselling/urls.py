@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_help
+from . import views, views_help, views_intake
 
 app_name = "counselling"
 urlpatterns = [
@@ -15,9 +15,9 @@ urlpatterns = [
     path("cases/<int:pk>/apply/", views.apply_on_behalf, name="apply_on_behalf"),
     path("link/<str:token>/", views.link_confirm, name="link_confirm"),
     path("help/", views_help.help_request, name="help_request"),
-    path("intake/", views_help.intake, name="intake"),
-    path("intake/<int:pk>/open-case/", views_help.intake_open_case, name="intake_open_case"),
-    path("intake/<int:pk>/close/", views_help.intake_close, name="intake_close"),
+    path("intake/", views_intake.intake, name="intake"),
+    path("intake/<int:pk>/open-case/", views_intake.intake_open_case, name="intake_open_case"),
+    path("intake/<int:pk>/close/", views_intake.intake_close, name="intake_close"),
     path("consents/<int:pk>/withdraw/", views.consent_withdraw, name="consent_withdraw"),
     path("tasks/<int:pk>/done/", views.follow_up_done, name="follow_up_done"),
     path("referrals/<int:pk>/outcome/", views.referral_outcome, name="referral_outcome"),

@@ -52,8 +52,10 @@ CASE_COLUMNS = [
     Column("status", gettext_lazy("Status"), ("status",)),
     Column("opened", gettext_lazy("Opened"), ("opened_on",)),
     Column("responsible", pgettext_lazy("counselling", "Responsible")),
-    Column("tasks", gettext_lazy("Open tasks")),
+    Column("tasks", gettext_lazy("Open tasks"), ("open_tasks",)),
 ]
+#: Follow-up tasks the case list shows in its "due this week" box (the most urgent first).
+DUE_SHOWN = 20
 REFERRAL_COLUMNS = [
     Column("received", gettext_lazy("Received"), ("sent_at",)),
     Column("sender", gettext_lazy("From"), ("case__organisation__name",)),
@@ -102,13 +104,16 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = selectors.case_list(user=request.user, filters=form.to_filter())
     # The filter form's alias field is the search; the list helper sorts and pages.
     result = listing(request, cases, columns=CASE_COLUMNS, number=None, default_sort="-opened")
+    due = selectors.due_follow_ups(user=request.user)
     return render(
         request,
         "counselling/case_list.html",
         {
             "form": form,
             "listing": result,
-            "due": selectors.due_follow_ups(user=request.user)[:20],
+            # The most urgent few; the box says how many there are in all.
+            "due": due[:DUE_SHOWN],
+            "due_total": due.count(),
             "new_requests": selectors.intake_list(user=request.user).filter(status="new").count(),
         },
     )

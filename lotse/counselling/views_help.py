@@ -1,5 +1,5 @@
-"""Help from a person: a family asks the counselling service from its status page; the
-counsellors' intake list of these requests. Thin views over ``services_help``."""
+"""Help from a person: a family asks the counselling service from its status page. Thin
+views over ``services_help``; the counsellors' intake list is in ``views_intake``."""
 
 from __future__ import annotations
 
@@ -7,17 +7,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from lotse.accounts.models import Role
-from lotse.accounts.permissions import role_required
 from lotse.applications.selectors import get_application_for_parent
-from lotse.core.feedback import form_add_errors, message_errors, render_form, run_button
+from lotse.core.feedback import form_add_errors, render_form
 
-from . import selectors, services_help
+from . import services_help
 from .forms_help import HelpRequestForm
 
 
@@ -69,42 +66,3 @@ def help_request(request: HttpRequest) -> HttpResponse:
         {"application": application, "helpers": helpers},
         form,
     )
-
-
-# --- The counsellors' intake list ---------------------------------------------------------
-
-
-@role_required(Role.COUNSELLOR)
-def intake(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "counselling/help/intake.html",
-        {"requests": selectors.intake_list(user=request.user)[:100]},
-    )
-
-
-@require_POST
-@role_required(Role.COUNSELLOR)
-def intake_open_case(request: HttpRequest, pk: int) -> HttpResponse:
-    item = selectors.get_help_request_for_user(user=request.user, pk=pk)
-    try:
-        case = services_help.help_request_open_case(
-            actor=request.user, request=item, alias=request.POST.get("alias", "")
-        )
-    except ValidationError as exc:
-        message_errors(request, exc)
-        return redirect("counselling:intake")
-    messages.success(request, _("The case was opened."))
-    return redirect("counselling:case", pk=case.pk)
-
-
-@require_POST
-@role_required(Role.COUNSELLOR)
-def intake_close(request: HttpRequest, pk: int) -> HttpResponse:
-    item = selectors.get_help_request_for_user(user=request.user, pk=pk)
-    run_button(
-        request,
-        lambda: services_help.help_request_close(actor=request.user, request=item),
-        success=_("The request was closed."),
-    )
-    return redirect("counselling:intake")

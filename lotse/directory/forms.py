@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from lotse.core.forms import IdField, bounded_formfield
+from lotse.core.forms import IdField, LocalIntegerField, bounded_formfield
 
 from .models import WEEKDAY_LABELS, Facility
 from .selectors import (
@@ -41,10 +41,10 @@ class FacilitySearchForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text=_("Shows only places that take children of this age."),
     )
-    age = forms.IntegerField(
+    age = LocalIntegerField(
         label=_("or the child's age in years"), required=False, min_value=0, max_value=14
     )
-    hours = forms.IntegerField(
+    hours = LocalIntegerField(
         label=_("Care hours per week"),
         required=False,
         min_value=5,

@@ -375,6 +375,9 @@ def document_delete(request: HttpRequest, pk: int, doc_id: int) -> HttpResponse:
     return redirect("events:manage_event", pk)
 
 
+MEMBER_COLUMNS = [Column("name", gettext_lazy("Facility"), ("member__name",))]
+
+
 @organiser_required
 def members(request: HttpRequest, org_id: int) -> HttpResponse:
     """Member facilities of an organising association: they get the member price."""
@@ -394,7 +397,14 @@ def members(request: HttpRequest, org_id: int) -> HttpResponse:
         "events/manage/members.html",
         {
             "association": association,
-            "members": selectors.members_for_association(association),
+            "listing": listing(
+                request,
+                selectors.members_for_association(association),
+                columns=MEMBER_COLUMNS,
+                search=("member__name",),
+                number=None,
+                default_sort="name",
+            ),
             "form": form,
         },
         status=422 if request.method == "POST" else 200,

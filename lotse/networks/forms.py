@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
 from lotse.core.forms import (
+    LocalIntegerField,
     bounded_formfield,
     check_planned,
     money_field,
@@ -185,11 +186,11 @@ class SeriesForm(forms.Form):
     facilitator = MemberChoiceField(label=_("Facilitator"), queryset=None, required=False)
     starts_on = forms.DateField(label=_("First meeting on"), widget=DATE)
     ends_on = forms.DateField(label=_("Programme period until"), widget=DATE)
-    interval_weeks = forms.IntegerField(
+    interval_weeks = LocalIntegerField(
         label=_("Every … weeks"), min_value=1, max_value=26, initial=6
     )
     start_time = forms.TimeField(label=_("Start time"), widget=TIME, initial="14:00")
-    duration_minutes = forms.IntegerField(
+    duration_minutes = LocalIntegerField(
         label=_("Duration in minutes"), min_value=15, max_value=600, initial=120
     )
     location = forms.CharField(label=_("Place"), max_length=300, required=False)
@@ -213,7 +214,7 @@ class SeriesForm(forms.Form):
 class AgendaItemForm(forms.Form):
     title = forms.CharField(label=_("Topic"), max_length=300)
     presenter = forms.CharField(label=_("Presented by"), max_length=200, required=False)
-    duration_minutes = forms.IntegerField(
+    duration_minutes = LocalIntegerField(
         label=_("Minutes planned"), min_value=1, max_value=600, required=False
     )
 
@@ -349,7 +350,7 @@ class QuestionForm(forms.Form):
 class CriterionForm(forms.Form):
     name = forms.CharField(label=_("Criterion"), max_length=200)
     description = forms.CharField(label=_("Description"), max_length=400, required=False)
-    max_score = forms.IntegerField(label=_("Maximum score"), min_value=1, max_value=100, initial=5)
+    max_score = LocalIntegerField(label=_("Maximum score"), min_value=1, max_value=100, initial=5)
 
 
 class CallDocumentForm(forms.Form):
@@ -400,7 +401,7 @@ class ReviewForm(forms.Form):
     def __init__(self, *args: object, call: ProgrammeCall, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         for criterion in call.criteria.all():
-            self.fields[f"c_{criterion.pk}"] = forms.IntegerField(
+            self.fields[f"c_{criterion.pk}"] = LocalIntegerField(
                 label=_("%(name)s (0 to %(max)s)")
                 % {"name": criterion.name, "max": criterion.max_score},
                 help_text=criterion.description,

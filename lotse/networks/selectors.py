@@ -211,14 +211,29 @@ def get_working_group(network: Network, pk: int) -> WorkingGroup:
 # --- Meetings, tasks, documents ---------------------------------------------------------------
 
 
-def meetings(network: Network, *, upcoming: bool | None = None) -> QuerySet[Meeting]:
+def meetings(
+    network: Network, *, upcoming: bool | None = None, group: WorkingGroup | None = None
+) -> QuerySet[Meeting]:
     qs = network.meetings.select_related("working_group", "series")
+    if group is not None:
+        qs = qs.filter(working_group=group)
     now = timezone.now()
     if upcoming is True:
         qs = qs.filter(ends_at__gte=now).order_by("starts_at")
     elif upcoming is False:
         qs = qs.filter(ends_at__lt=now).order_by("-starts_at")
     return qs
+
+
+def meeting_counts(network: Network, *, group: WorkingGroup | None = None) -> dict[str, int]:
+    """Upcoming, past and all meetings of the network (or of one of its working groups)."""
+    qs = network.meetings.all() if group is None else network.meetings.filter(working_group=group)
+    now = timezone.now()
+    counts = qs.aggregate(
+        upcoming=Count("id", filter=Q(ends_at__gte=now)),
+        past=Count("id", filter=Q(ends_at__lt=now)),
+    )
+    return {**counts, "all": counts["upcoming"] + counts["past"]}
 
 
 def get_meeting(network: Network, pk: int) -> Meeting:
@@ -245,12 +260,19 @@ def tasks(network: Network, *, status: str | None = None) -> QuerySet[Task]:
     return qs
 
 
+def task_counts(network: Network) -> dict[str, int]:
+    """Tasks of the network per status, and ``all``."""
+    counts = dict(network.tasks.order_by().values_list("status").annotate(n=Count("id")))
+    return {"all": sum(counts.values()), **counts}
+
+
 def get_task(network: Network, pk: int) -> Task:
     return get_object_or_404(network.tasks.select_related("owner__user"), pk=pk)
 
 
-def documents(network: Network) -> QuerySet[Document]:
-    return network.documents.select_related("meeting", "working_group", "uploaded_by")
+def documents(network: Network, *, group: WorkingGroup | None = None) -> QuerySet[Document]:
+    qs = network.documents.select_related("meeting", "working_group", "uploaded_by")
+    return qs if group is None else qs.filter(working_group=group)
 
 
 def get_document(network: Network, pk: int) -> Document:

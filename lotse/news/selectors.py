@@ -6,9 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import groupby
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -325,14 +324,42 @@ def confirmed_subscriptions_after(organisation_id: int, last_id: int) -> QuerySe
     ).order_by("pk")
 
 
-def group_by_status(posts: list[Post], now: datetime | None = None) -> dict[str, list[Post]]:
-    """Drafts, scheduled and published posts for the editor's overview."""
+#: The editor's list filters: a scheduled post is published with a time still to come.
+POST_STATES = ("draft", "scheduled", "published")
+
+
+def _state_condition(state: str, now: datetime) -> Q:
+    if state == "draft":
+        return Q(status=Post.Status.DRAFT)
+    scheduled = Q(status=Post.Status.PUBLISHED, publish_at__gt=now)
+    return scheduled if state == "scheduled" else Q(status=Post.Status.PUBLISHED) & ~scheduled
+
+
+def posts_in_state(
+    posts: QuerySet[Post], state: str, now: datetime | None = None
+) -> QuerySet[Post]:
+    """Drafts, scheduled or published posts of ``posts`` (an unknown state: all)."""
+    if state not in POST_STATES:
+        return posts
+    return posts.filter(_state_condition(state, now or timezone.now()))
+
+
+def post_state_counts(user: User, now: datetime | None = None) -> dict[str, int]:
+    """How many of the editor's posts are drafts, scheduled, published, and ``all``."""
     now = now or timezone.now()
+    qs = Post.objects.filter(organisation__in=editor_organisations(user)).order_by()
+    counts = qs.aggregate(
+        **{state: Count("id", filter=_state_condition(state, now)) for state in POST_STATES}
+    )
+    return {**counts, "all": sum(counts.values())}
 
-    def state(post: Post) -> str:
-        if post.status == Post.Status.DRAFT:
-            return "draft"
-        return "scheduled" if post.publish_at and post.publish_at > now else "published"
 
-    ordered = sorted(posts, key=state)
-    return {key: list(items) for key, items in groupby(ordered, key=state)}
+def post_state(post: Post, now: datetime | None = None) -> str:
+    """``draft``, ``scheduled`` or ``published``, as the list filters them."""
+    if post.status == Post.Status.DRAFT:
+        return "draft"
+    return (
+        "scheduled"
+        if post.publish_at and post.publish_at > (now or timezone.now())
+        else "published"
+    )

@@ -16,9 +16,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.permissions import role_required
+from lotse.core.listing import Column, listing
 
 from . import selectors, services
 from .forms import EventFileForm, FileForm, PostForm, PublishForm, TranslationForm
@@ -40,15 +42,43 @@ def _errors_to_form(form: object, error: ValidationError) -> None:
         form.add_error(None, error)  # type: ignore[attr-defined]
 
 
+POST_COLUMNS = [
+    Column("title", gettext_lazy("Title"), ("title",)),
+    Column("organisation", gettext_lazy("Organisation"), ("organisation__name",)),
+    Column("state", gettext_lazy("Status"), ("status", "publish_at")),
+    Column("published", gettext_lazy("Publication time"), ("publish_at",)),
+    Column("changed", gettext_lazy("Last change"), ("updated_at",)),
+]
+STATE_LABELS = {
+    "draft": gettext_lazy("Draft"),
+    "scheduled": gettext_lazy("Scheduled"),
+    "published": gettext_lazy("Published"),
+}
+
+
 @editor_required
 def manage(request: HttpRequest) -> HttpResponse:
-    posts = list(selectors.posts_for_editor(request.user))
+    now = timezone.now()
+    state = request.GET.get("state", "")
+    state = state if state in selectors.POST_STATES else ""
+    result = listing(
+        request,
+        selectors.posts_in_state(selectors.posts_for_editor(request.user), state, now),
+        columns=POST_COLUMNS,
+        search=("title", "teaser", "organisation__name"),
+        number=None,
+        default_sort="-changed",
+    )
+    counts = selectors.post_state_counts(request.user, now)
     return render(
         request,
         "news/manage/list.html",
         {
-            "groups": selectors.group_by_status(posts),
-            "organisations": selectors.editor_organisations(request.user),
+            "listing": result,
+            "rows": [(post, STATE_LABELS[selectors.post_state(post, now)]) for post in result.rows],
+            "state": state,
+            "total": counts["all"],
+            "states": [(key, label, counts[key]) for key, label in STATE_LABELS.items()],
             "subscribers": selectors.subscriber_counts(request.user),
         },
     )

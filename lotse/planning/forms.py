@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from lotse.core.forms import LocalIntegerField
 from lotse.directory.models import District
 
 from .report import ALL, BAND_LABELS, DEFAULT_DEMAND, Filters, opening_year
@@ -25,16 +26,16 @@ class PlanningFilterForm(forms.Form):
         required=False,
         empty_label=_("All districts"),
     )
-    demand_u3 = forms.IntegerField(
+    demand_u3 = LocalIntegerField(
         label=_("Demand under 3 (percent of children)"), min_value=0, max_value=100, required=False
     )
-    demand_ue3 = forms.IntegerField(
+    demand_ue3 = LocalIntegerField(
         label=_("Demand 3 to school entry (percent of children)"),
         min_value=0,
         max_value=100,
         required=False,
     )
-    demand_school = forms.IntegerField(
+    demand_school = LocalIntegerField(
         label=_("Demand school children (percent of children)"),
         min_value=0,
         max_value=100,

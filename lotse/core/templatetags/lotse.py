@@ -8,15 +8,33 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def query_with(context: template.Context, **changes: object) -> str:
-    """The current query string with some parameters replaced (pagination keeps the filters)."""
+def query_with(context: template.Context, *pairs: object, **changes: object) -> str:
+    """The current query string with some parameters replaced (pagination keeps the filters).
+
+    Parameters whose names are only known at run time (a list's ``org_page``) come as
+    positional pairs: ``{% query_with listing.page_param 2 %}``."""
+    if len(pairs) % 2:
+        raise template.TemplateSyntaxError("query_with takes name/value pairs")
+    named = {str(pairs[i]): pairs[i + 1] for i in range(0, len(pairs), 2)}
     params: QueryDict = context["request"].GET.copy()
-    for key, value in changes.items():
+    for key, value in (named | changes).items():
         if value in (None, ""):
             params.pop(key, None)
         else:
             params[key] = str(value)
     return params.urlencode()
+
+
+@register.filter
+def filesize(value: object) -> str:
+    """A file's size as the upload policy states its limits ("29,6 MB" in German): one way
+    for every page, instead of Django's ``filesizeformat`` ("29,6 MB" but "20,0 MB", "KB")."""
+    from lotse.core.uploads import format_size
+
+    try:
+        return format_size(int(value))  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return ""
 
 
 JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from lotse.core.forms import (
     LocalDecimalField,
+    LocalIntegerField,
     check_planned,
     money_field,
     not_in_future,
@@ -91,6 +92,104 @@ def test_every_decimal_form_field_of_the_project_is_the_shared_one():
         if isinstance(field, forms.DecimalField) and not isinstance(field, LocalDecimalField)
     ]
     assert plain == []
+
+
+# --- Whole numbers ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "value"),
+    [
+        ("1.000", 1000),
+        ("1000", 1000),
+        ("1 000", 1000),
+        ("1\u00a0000", 1000),
+        ("1\u202f000", 1000),
+        ("12.345.678", 12345678),
+        (" 25 ", 25),
+        ("-500", -500),
+        ("\u2212500", -500),
+        ("+7", 7),
+        ("0", 0),
+    ],
+)
+def test_german_whole_numbers_are_read_as_typed(typed, value):
+    with translation.override("de"):
+        assert LocalIntegerField(min_value=-(10**6), max_value=10**9).clean(typed) == value
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1.5",
+        "1,5",
+        "1,000",
+        "1.00",
+        "1.0000",
+        "12.34.567",
+        "zehn",
+        pytest.param("9" * 5000, id="huge"),
+    ],
+)
+def test_german_decimals_are_refused_not_cut(typed):
+    # Django's IntegerField reads "1.000" as 1 and "1.0" as 1; a count is never quietly cut.
+    with translation.override("de"):
+        with pytest.raises(forms.ValidationError) as error:
+            LocalIntegerField().clean(typed)
+        assert error.value.messages == [
+            "Bitte geben Sie eine ganze Zahl ohne Nachkommastellen ein, z. B. 1.000."
+        ]
+
+
+def test_english_pages_group_with_commas_and_refuse_a_decimal_point():
+    field = LocalIntegerField()
+    with translation.override("en"):
+        assert field.clean("1,000") == 1000
+        assert field.clean("1 000") == 1000
+        with pytest.raises(forms.ValidationError) as error:
+            field.clean("1.000")  # one with three decimals in English: refused, not 1 or 1000
+        assert error.value.messages == ["Please enter a whole number without decimals, e.g. 1,000."]
+
+
+def test_whole_numbers_are_shown_in_the_readers_format():
+    field = LocalIntegerField()
+    with translation.override("de"):
+        html = field.widget.render("seats", 12500)
+        assert 'value="12.500"' in html and 'inputmode="numeric"' in html
+        assert 'type="text"' in html  # type=number mangles "1.000" in the browser
+        assert 'value="1.00x"' in field.widget.render("seats", "1.00x")
+    with translation.override("en"):
+        assert 'value="12,500"' in field.widget.render("seats", 12500)
+    year = LocalIntegerField(grouping=False)
+    with translation.override("de"):
+        assert 'value="2026"' in year.widget.render("year", 2026)
+
+
+def test_bounds_still_hold_after_german_grouping():
+    field = LocalIntegerField(min_value=0, max_value=500)
+    with translation.override("de"), pytest.raises(forms.ValidationError):
+        field.clean("1.000")
+
+
+def test_every_integer_form_field_of_the_project_is_the_local_one():
+    from lotse.core.tests.test_integer_inputs import integer_form_fields
+
+    fields = integer_form_fields()
+    assert len(fields) >= 20  # the walk reaches forms and model forms of every app
+    plain = [
+        name
+        for name, field in fields.items()
+        if not isinstance(field, LocalIntegerField) and ".tests." not in name
+    ]
+    assert plain == [], "use lotse.core.forms.LocalIntegerField: " + ", ".join(sorted(plain))
+
+
+def test_model_integer_fields_become_the_local_field():
+    from lotse.events.forms import EventForm
+
+    assert isinstance(EventForm.base_fields["capacity"], LocalIntegerField)
+    with translation.override("de"):
+        assert EventForm.base_fields["capacity"].clean("1.000") == 1000
 
 
 # --- Dates -----------------------------------------------------------------------------------

@@ -93,3 +93,44 @@ def test_templates_keep_filters_in_links(rf, districts):
     assert 'name="status" value="x"' in search and 'name="page"' not in search
     pages = render_to_string("core/_pagination.html", context)
     assert "page=1" in pages and "page=3" in pages and "status=x" in pages
+
+
+def test_two_lists_on_one_page_keep_their_own_parameters(rf, districts):
+    request = rf.get("/", {"q": "D1", "page": 2, "org_q": "Kiel", "org_sort": "-name"})
+    qs = District.objects.all()
+    people = listing(request, qs, columns=COLUMNS, search=["name"], default_sort="name")
+    orgs = listing(
+        request, qs, columns=COLUMNS, search=["municipality"], default_sort="name", prefix="org_"
+    )
+    assert people.query == "D1" and people.count == 10 and people.page.number == 1
+    assert orgs.query == "Kiel" and orgs.count == 30 and orgs.page.number == 1
+    assert orgs.rows[0].name == "D58" and orgs.descending
+    context = {"listing": orgs, "request": request}
+    header = render_to_string("core/_listing_header.html", context)
+    # The organisations' sort link changes org_sort and resets org_page, nothing of the people.
+    assert "q=D1&amp;page=2&amp;org_q=Kiel&amp;org_sort=name" in header
+    search = render_to_string("core/_listing_search.html", context)
+    assert 'name="org_q" value="Kiel"' in search and 'name="q" value="D1"' in search
+    pages = render_to_string(
+        "core/_pagination.html", {**context, "page": orgs.page, "page_param": orgs.page_param}
+    )
+    assert "org_page=2" in pages and "page=2&amp;" in pages  # the people's page stays
+
+
+def test_a_field_can_run_against_the_columns_direction(districts):
+    # Municipality descending, but names ascending within each municipality.
+    columns = [Column("m", "M", ("municipality", "-name"))]
+    rows = listing(_get(), District.objects.all(), columns=columns, default_sort="m").rows
+    assert [d.municipality for d in rows[:2]] == ["Flensburg", "Flensburg"]
+    assert rows[0].name == "D59" and rows[1].name == "D57"
+    down = listing(_get(sort="-m"), District.objects.all(), columns=columns, default_sort="m").rows
+    assert down[0].municipality == "Kiel" and down[0].name == "D00"
+
+
+def test_card_lists_sort_with_links(rf, districts):
+    request = rf.get("/", {"q": "D", "page": 2, "sort": "-name"})
+    result = listing(request, District.objects.all(), columns=COLUMNS, default_sort="name")
+    html = render_to_string("core/_listing_sort.html", {"listing": result, "request": request})
+    assert html.count("<a ") == 2  # name and municipality; the note is not sortable
+    assert 'href="?q=D&amp;sort=name" aria-current="true"' in html
+    assert "?q=D&amp;sort=municipality" in html

@@ -157,6 +157,26 @@ def test_sizes_are_shown_in_the_readers_style(size, german, english):
         assert format_size(size) == english
 
 
+def test_pages_show_stored_sizes_as_the_policy_states_limits():
+    """One way to write a size on every page: the ``filesize`` filter (format_size), never
+    Django's ``filesizeformat`` ("20,0 MB", "KB") beside a limit written "20 MB"."""
+    from pathlib import Path
+
+    from django.template import Context, Template
+
+    template = Template("{% load lotse %}{{ size|filesize }}")
+    with translation.override("de"):
+        assert template.render(Context({"size": 31_037_849})) == "29,6 MB"
+        assert template.render(Context({"size": 20 * 1024 * 1024})) == "20 MB"
+    root = Path(__file__).resolve().parents[2]
+    users = [
+        str(path.relative_to(root))
+        for path in root.glob("*/templates/**/*")
+        if path.is_file() and "filesizeformat" in path.read_text(encoding="utf-8")
+    ]
+    assert users == []
+
+
 def test_limit_is_one_setting_and_the_message_is_german(settings):
     settings.LOTSE_UPLOAD_MAX_BYTES = 20 * 1024 * 1024
     big = upload("gross.pdf", PDF + b"0" * 31_037_849)

@@ -122,3 +122,47 @@ def test_no_programme_series_starting_in_2020(world: World, client_for) -> None:
     )
     assert "bereits vorbei" in response.content.decode()
     assert 'value="Austauschtreffen"' in response.content.decode()
+
+
+def test_counts_of_children_are_read_the_german_way(world: World, client_for) -> None:
+    """Issue 17: "1.250" children was stored as 1 (Django reads a trailing ".250" as decimals
+    of an integer and cuts them); "1,5" children was accepted as 1."""
+    from lotse.networks.models import NeedsAnalysis
+
+    client = client_for(world.coordinator)
+    data = {
+        "organisation": world.network.organisation_id,
+        "title": "Analyse Nord",
+        "area": "Nord",
+        "children_under3": "1.250",
+        "children_3_to_6": "2 400",
+    }
+    response = client.post(
+        reverse("networks:needs_create"), data, headers={"accept-language": "de"}
+    )
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    analysis = NeedsAnalysis.objects.get(title="Analyse Nord")
+    assert (analysis.children_under3, analysis.children_3_to_6) == (1250, 2400)
+    edit = client.get(
+        reverse("networks:needs_edit", args=[analysis.pk]), headers={"accept-language": "de"}
+    ).content.decode()
+    assert 'value="1.250"' in edit and 'value="2.400"' in edit and 'inputmode="numeric"' in edit
+    refused = client.post(
+        reverse("networks:needs_create"),
+        data | {"title": "Analyse Süd", "children_under3": "1,5"},
+        headers={"accept-language": "de"},
+    )
+    assert refused.status_code == 422
+    body = refused.content.decode()
+    assert "Bitte geben Sie eine ganze Zahl ohne Nachkommastellen ein, z. B. 1.000." in body
+    assert 'value="1,5"' in body  # what was typed comes back
+    assert not NeedsAnalysis.objects.filter(title="Analyse Süd").exists()
+
+
+def test_scores_of_a_review_are_the_local_integer_field(world: World) -> None:
+    from lotse.core.forms import LocalIntegerField
+    from lotse.networks.forms import ReviewForm
+
+    form = ReviewForm(call=world.call)
+    fields = [f for name, f in form.fields.items() if name.startswith("c_")]
+    assert fields and all(isinstance(f, LocalIntegerField) for f in fields)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import User
 from lotse.core.feedback import form_add_errors, message_errors
+from lotse.core.listing import Column, listing
 from lotse.core.uploads import attachment_response
 
 from .. import selectors, services
@@ -29,24 +30,58 @@ from ..forms import (
     SeriesForm,
     TaskForm,
 )
-from ..models import Meeting, Task
+from ..models import Meeting, Network, Task, WorkingGroup
 from .common import login_required
+
+MEETING_COLUMNS = [
+    Column("date", gettext_lazy("Date"), ("starts_at",)),
+    Column("title", gettext_lazy("Meeting"), ("title",)),
+    Column("place", gettext_lazy("Place"), ("location",)),
+    Column("status", gettext_lazy("Status"), ("status", "starts_at")),
+]
 
 
 @login_required
 def meeting_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """Upcoming meetings (soonest first) or past ones (latest first) or all, optionally of one
+    working group (the group's page links here)."""
     network, access = selectors.get_network_for_member(request.user, pk)
+    when = request.GET.get("when", "")
+    when = when if when in ("past", "all") else "upcoming"
+    group = _group_filter(request, network)
+    meetings = selectors.meetings(
+        network, upcoming={"upcoming": True, "past": False}.get(when), group=group
+    )
     return render(
         request,
         "networks/meeting_list.html",
         {
             "network": network,
             "access": access,
-            "upcoming": selectors.meetings(network, upcoming=True),
-            "past": selectors.meetings(network, upcoming=False),
+            "when": when,
+            "group": group,
+            "counts": selectors.meeting_counts(network, group=group),
+            "listing": listing(
+                request,
+                meetings,
+                columns=MEETING_COLUMNS,
+                search=("title", "location", "working_group__name"),
+                number=None,
+                default_sort="-date" if when == "past" else "date",
+            ),
             "series": network.series.all(),
         },
     )
+
+
+def _group_filter(request: HttpRequest, network: Network) -> WorkingGroup | None:
+    """``?group=<id>``: a working group of this network; another network's group is a 404."""
+    value = request.GET.get("group", "")
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise Http404
+    return selectors.get_working_group(network, int(value))
 
 
 @login_required
@@ -306,6 +341,22 @@ def series_detail(request: HttpRequest, pk: int, series_pk: int) -> HttpResponse
 # --- Tasks -------------------------------------------------------------------------------------
 
 
+TASK_COLUMNS = [
+    Column("title", gettext_lazy("Task"), ("title",)),
+    Column("owner", gettext_lazy("Responsible"), ("owner__user__full_name", "owner__user__email")),
+    Column("due", gettext_lazy("Due on"), ("due_on",)),
+    # Open tasks first ("open" > "done"), each by due date; no date last.
+    Column("status", gettext_lazy("Status"), ("-status", "due_on")),
+]
+TASK_SEARCH = (
+    "title",
+    "description",
+    "owner__user__full_name",
+    "owner__user__email",
+    "meeting__title",
+)
+
+
 @login_required
 def task_list(request: HttpRequest, pk: int) -> HttpResponse:
     network, access = selectors.get_network_for_member(request.user, pk)
@@ -336,7 +387,15 @@ def task_list(request: HttpRequest, pk: int) -> HttpResponse:
             "access": access,
             "form": form,
             "status": status,
-            "tasks": selectors.tasks(network, status=status),
+            "counts": selectors.task_counts(network),
+            "listing": listing(
+                request,
+                selectors.tasks(network, status=status),
+                columns=TASK_COLUMNS,
+                search=TASK_SEARCH,
+                number=None,
+                default_sort="status",
+            ),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -391,10 +450,27 @@ def task_done(request: HttpRequest, pk: int, task_pk: int) -> HttpResponse:
     next_meeting = request.POST.get("next_meeting", "")
     if next_meeting.isdigit() and network.meetings.filter(pk=int(next_meeting)).exists():
         return redirect("networks:meeting", network.pk, int(next_meeting))
-    return redirect("networks:tasks", network.pk)
+    # Back to the task list as it was (filter, search, sort, page): the form posts with its query.
+    query = request.GET.urlencode()
+    return redirect(reverse("networks:tasks", args=[network.pk]) + (f"?{query}" if query else ""))
 
 
 # --- Documents ---------------------------------------------------------------------------------
+
+
+DOCUMENT_COLUMNS = [
+    Column("title", gettext_lazy("Title"), ("title",)),
+    Column("belongs", gettext_lazy("Belongs to"), ("meeting__starts_at", "working_group__name")),
+    Column("kind", gettext_lazy("Type and size"), ("kind", "size")),
+    Column("uploaded", gettext_lazy("Uploaded"), ("uploaded_at",)),
+]
+DOCUMENT_SEARCH = (
+    "title",
+    "original_name",
+    "meeting__title",
+    "working_group__name",
+    "uploaded_by__full_name",
+)
 
 
 @login_required
@@ -418,6 +494,7 @@ def document_list(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The document has been uploaded."))
             return redirect("networks:documents", network.pk)
+    group = _group_filter(request, network)
     return render(
         request,
         "networks/document_list.html",
@@ -425,7 +502,15 @@ def document_list(request: HttpRequest, pk: int) -> HttpResponse:
             "network": network,
             "access": access,
             "form": form,
-            "documents": selectors.documents(network),
+            "group": group,
+            "listing": listing(
+                request,
+                selectors.documents(network, group=group),
+                columns=DOCUMENT_COLUMNS,
+                search=DOCUMENT_SEARCH,
+                number=None,
+                default_sort="-uploaded",
+            ),
         },
         status=400 if request.method == "POST" else 200,
     )

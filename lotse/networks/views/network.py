@@ -10,11 +10,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.permissions import role_required
 from lotse.accounts.selectors import user_has_role
 from lotse.core.feedback import form_add_errors, message_errors
+from lotse.core.listing import Column, listing
 
 from .. import ical, selectors, services
 from ..forms import (
@@ -77,7 +79,8 @@ def network_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if access.member:
         context.update(
             upcoming=selectors.meetings(network, upcoming=True)[:5],
-            open_tasks=selectors.tasks(network, status="open")[:10],
+            open_tasks=selectors.tasks(network, status="open")[:PREVIEW_ROWS],
+            n_open_tasks=network.tasks.filter(status="open").count(),
             documents=selectors.documents(network)[:5],
             n_members=network.members.count(),
             series=network.series.all(),
@@ -96,7 +99,23 @@ def network_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "networks/network_form.html", {"form": form, "network": network})
 
 
+#: Rows a network's or working group's page shows of a list before linking to all of it.
+PREVIEW_ROWS = 10
+
 # --- Members -----------------------------------------------------------------------------------
+
+MEMBER_COLUMNS = [
+    Column("name", gettext_lazy("Name"), ("user__full_name", "user__email")),
+    Column("role", gettext_lazy("Role in the network"), ("role", "user__full_name")),
+    Column("function", gettext_lazy("Function"), ("function",)),
+    Column("organisation", gettext_lazy("Organisation"), ("organisation__name",)),
+]
+MEMBER_SEARCH = ("user__full_name", "user__email", "function", "organisation__name")
+ORGANISATION_COLUMNS = [
+    Column("name", gettext_lazy("Name"), ("name",)),
+    Column("field", gettext_lazy("Field"), ("field", "name")),
+    Column("joined", gettext_lazy("Member since"), ("joined_on",)),
+]
 
 
 @login_required
@@ -125,14 +144,32 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"email": add_form.cleaned_data["email"]},
                 )
                 return redirect("networks:members", network.pk)
+    # Two lists on one page: the organisations' parameters carry a prefix (org_q, org_page …).
+    people = listing(
+        request,
+        selectors.network_members(network),
+        columns=MEMBER_COLUMNS,
+        search=MEMBER_SEARCH,
+        number=None,
+        default_sort="role",
+    )
+    organisations = listing(
+        request,
+        network.member_organisations.select_related("organisation"),
+        columns=ORGANISATION_COLUMNS,
+        search=("name", "field"),
+        number=None,
+        default_sort="name",
+        prefix="org_",
+    )
     return render(
         request,
         "networks/members.html",
         {
             "network": network,
             "access": access,
-            "members": selectors.network_members(network),
-            "member_organisations": network.member_organisations.select_related("organisation"),
+            "people": people,
+            "organisations": organisations,
             "add_form": add_form,
             "org_form": org_form,
         },
@@ -311,8 +348,11 @@ def group_detail(request: HttpRequest, pk: int, group_pk: int) -> HttpResponse:
             "access": access,
             "group": group,
             "form": form,
-            "meetings": group.meetings.order_by("-starts_at")[:10],
-            "documents": group.documents.all()[:10],
+            # The latest few; the page says how many there are and links to all of them.
+            "meetings": group.meetings.order_by("-starts_at")[:PREVIEW_ROWS],
+            "n_meetings": group.meetings.count(),
+            "documents": group.documents.all()[:PREVIEW_ROWS],
+            "n_documents": group.documents.count(),
         },
     )
 
