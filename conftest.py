@@ -114,6 +114,19 @@ def _test_settings(settings, media_root: Path) -> None:
     cache.clear()  # cached choice lists and rate-limit windows must not leak between tests
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Every test starts in the default language (German). A page request activates the
+    language it asks for in the worker's thread and nothing resets it, so a test that met an
+    English page before it on the same worker saw English messages (order-dependent failures)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def make_org(db) -> Callable[..., Organisation]:
     counter = iter(range(1, 10_000))

@@ -27,7 +27,7 @@ from ..forms import (
     ServiceForm,
     WorkingGroupForm,
 )
-from ..models import NetworkRole
+from ..models import Network, NetworkRole
 from .common import login_required
 
 #: Roles that may found a network: coordinators, Jugendamt planners and administrators.
@@ -144,7 +144,27 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
                     % {"email": add_form.cleaned_data["email"]},
                 )
                 return redirect("networks:members", network.pk)
-    # Two lists on one page: the organisations' parameters carry a prefix (org_q, org_page …).
+    return _members_page(
+        request,
+        network,
+        access,
+        add_form=add_form,
+        org_form=org_form,
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _members_page(
+    request: HttpRequest,
+    network: Network,
+    access: object,
+    *,
+    add_form: MemberAddForm | None,
+    org_form: MemberOrganisationForm | None,
+    status: int,
+) -> HttpResponse:
+    """The members page: people and member organisations, two lists on one page (the
+    organisations' parameters carry a prefix: org_q, org_page …), and the two add forms."""
     people = listing(
         request,
         selectors.network_members(network),
@@ -173,7 +193,7 @@ def members(request: HttpRequest, pk: int) -> HttpResponse:
             "add_form": add_form,
             "org_form": org_form,
         },
-        status=400 if request.method == "POST" else 200,
+        status=status,
     )
 
 
@@ -254,18 +274,9 @@ def organisation_add(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The organisation has been added."))
             return redirect("networks:members", network.pk)
-    return render(
-        request,
-        "networks/members.html",
-        {
-            "network": network,
-            "access": selectors.network_access(request.user, network),
-            "members": selectors.network_members(network),
-            "member_organisations": network.member_organisations.select_related("organisation"),
-            "add_form": MemberAddForm(),
-            "org_form": form,
-        },
-        status=400,
+    access = selectors.network_access(request.user, network)
+    return _members_page(
+        request, network, access, add_form=MemberAddForm(), org_form=form, status=400
     )
 
 
