@@ -351,12 +351,12 @@ class ApplicationHistory:
     wishes: list[Wish]
     offers: list[Offer]
     outcomes: list[Outcome]
-    audit: list[LogEntry]
+    audit: QuerySet[LogEntry]
 
 
 def application_history(application: Application) -> ApplicationHistory:
     """Wishes, every offer (newest first), the outcome of every round and the audit entries
-    of the application, its wishes and offers (newest first, at most 200)."""
+    of the application, its wishes and offers (all of them: the page lists them in pages)."""
     wishes = list(application.wishes.select_related("facility").order_by("rank"))
     offers = list(application.offers.select_related("facility").order_by("-created_at", "-pk"))
     outcomes = list(
@@ -369,10 +369,10 @@ def application_history(application: Application) -> ApplicationHistory:
     condition = Q(content_type=types[Application], object_pk=str(application.pk))
     condition |= Q(content_type=types[Wish], object_pk__in=[str(w.pk) for w in wishes])
     condition |= Q(content_type=types[Offer], object_pk__in=[str(o.pk) for o in offers])
-    audit = list(
+    audit = (
         LogEntry.objects.filter(condition)
         .select_related("actor", "content_type")
-        .order_by("-timestamp", "-pk")[:200]
+        .order_by("-timestamp", "-pk")
     )
     return ApplicationHistory(wishes, offers, outcomes, audit)
 

@@ -85,6 +85,14 @@ def application_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+AUDIT_COLUMNS = [
+    Column("when", _("When"), ("timestamp",)),
+    Column("who", _("Who")),
+    Column("what", _("What")),
+    Column("changes", _("Changes")),
+]
+
+
 @jugendamt_required
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_jugendamt(request.user, pk)
@@ -111,12 +119,22 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 ],
             }
         )
+    # Every page view adds an access entry: the audit log is paged (audit_page), not cut.
+    audit = listing(
+        request,
+        history.audit,
+        columns=AUDIT_COLUMNS,
+        number=None,
+        default_sort="-when",
+        prefix="audit_",
+    )
     return render(
         request,
         "allocation/application_detail.html",
         {
             "application": application,
             "history": history,
+            "audit": audit,
             "outcomes": outcomes,
             "seat_type": AgeBand(application.seat_type).label,
         },

@@ -50,3 +50,38 @@ def test_offers_and_waiting_list_page_separately(client_for, make_org, make_user
     assert [e.position for e in later.context["waiting"]] == [PAGE_SIZE + 1, PAGE_SIZE + 2]
     body = later.content.decode()
     assert "waiting_page=1&amp;offer_q=W" in body  # the offers' search stays in the links
+
+
+def test_the_audit_log_of_an_application_is_paged_not_cut(
+    client_for, make_org, make_user, make_facility
+):
+    """Every visit adds an access entry; the page showed the newest 200 and dropped the rest."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from lotse.applications.models import Application
+
+    org, planner = jugendamt(make_org, make_user)
+    application = apply(make_user(), [make_facility()], name="Mia")
+    kind = ContentType.objects.get_for_model(Application)
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=kind,
+            object_pk=str(application.pk),
+            object_id=application.pk,
+            object_repr=f"Eintrag {i:03d}",
+            action=LogEntry.Action.ACCESS,
+            changes={},
+        )
+        for i in range(230)
+    )
+    total = LogEntry.objects.filter(content_type=kind, object_pk=str(application.pk)).count()
+    client = client_for(planner)
+    url = reverse("allocation:application", args=[application.pk])
+    newest = client.get(url).context["audit"]
+    assert newest.count >= total > 200 and len(newest.page) == 25
+    # Oldest first: the first entries are there (the newest 200 alone would miss them).
+    oldest = client.get(url, {"audit_sort": "when"}).context["audit"]
+    assert "Eintrag 000" in [e.object_repr for e in oldest.page]
+    last = client.get(url, {"audit_page": newest.page.paginator.num_pages + 1})
+    assert "Eintrag 000" in [e.object_repr for e in last.context["audit"].page]
