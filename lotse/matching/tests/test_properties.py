@@ -12,6 +12,8 @@ from hypothesis import HealthCheck, given, settings
 
 from lotse.matching import (
     REASONS,
+    ListPriority,
+    build_instance,
     check,
     child_proposing_da,
     facility_proposing_da,
@@ -213,3 +215,47 @@ def test_larger_random_instances_agree(seed: int) -> None:
     np.testing.assert_array_equal(fda.assigned_wish, itr.assigned_wish)
     np.testing.assert_array_equal(cda.cutoffs.used, fda.cutoffs.used)
     assert cda.assignment_by_id() == _matching_lib(data)
+
+
+def _general_loop(inst: Any) -> Any:
+    """child_da through its general loop (a resume from the empty state takes it)."""
+    start = (np.full(inst.n_children, -1), inst.wish_ptr[:-1].copy(), inst.group.copy())
+    return child_proposing_da(inst, resume=start)
+
+
+@FAST
+@given(instance_dicts(max_children=14, max_facilities=4, max_capacity=3, seat_types=True))
+def test_unit_weight_da_equals_the_general_loop(data: dict[str, Any]) -> None:
+    """Unit weights without groups take the slot-block loop: same seats, same rounds."""
+    inst = build(data)
+    fast, general = child_proposing_da(inst), _general_loop(inst)
+    assert fast.assigned_wish.tolist() == general.assigned_wish.tolist()
+    assert fast.rounds == general.rounds
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_unit_weight_da_equals_the_general_loop_on_a_city(seed: int) -> None:
+    """Thousands of children, long rejection chains, seat types, unacceptable wishes and pools
+    without seats: the slot-block loop keeps the same seats as the general loop every round."""
+    rng = np.random.default_rng(seed)
+    n, m, k = 3_000, 60, 2
+    lengths = rng.integers(0, 8, n)
+    ptr = np.concatenate([[0], np.cumsum(lengths)])
+    facility = np.concatenate([rng.choice(m, size=int(x), replace=False) for x in lengths])
+    capacity = rng.integers(0, 40, (m, k))
+    position = rng.permutation(facility.size)
+    position[rng.random(facility.size) < 0.05] = -1  # not on the facility's list
+    inst = build_instance(
+        child_ids=[f"c{i}" for i in range(n)],
+        facility_ids=[f"f{j}" for j in range(m)],
+        seat_types=["u3", "o3"],
+        capacity=capacity,
+        wish_ptr=ptr,
+        wish_facility=facility,
+        wish_seat_type=rng.integers(0, k, facility.size),
+        priority=ListPriority(position=position),
+    )
+    fast, general = child_proposing_da(inst), _general_loop(inst)
+    np.testing.assert_array_equal(fast.assigned_wish, general.assigned_wish)
+    assert fast.rounds == general.rounds > 5
+    assert check(inst, fast.assigned_wish).stable
