@@ -373,13 +373,15 @@ def build(
     max_rank: np.ndarray | None = None,
     current_facility: np.ndarray | None = None,
     free: dict[int, int] | None = None,
+    draws: list[list[Any]] | None = None,
 ) -> Prepared:
     """Compile the snapshot and the rule set into an engine instance.
 
     For a re-run, ``rows`` selects the snapshot rows still in play, ``max_rank`` truncates each
     child's wishes (to the wish it holds an offer for; 0 = keep all), ``current_facility`` marks
-    the facility where it holds an offer (-1 = none) and ``free`` gives the live free seats per
-    quota id.
+    the facility where it holds an offer (-1 = none), ``free`` gives the live free seats per
+    quota id and ``draws`` the lottery's draws (:func:`lottery_draws`: the published run's,
+    then the late applications'), so that every child keeps its published lottery number.
     """
     if rows is None:
         rows = np.arange(len(snapshot["wish_ptr"]) - 1, dtype=np.int64)
@@ -398,7 +400,9 @@ def build(
         wish_facility=fac_index,
         wish_seat_type=seat_types.of_wish,
         seat_types=seat_types.names or ["*"],
-        priority=_priority(snapshot, rules, rows, wishes, child_ids, facility_ids, fac_index),
+        priority=_priority(
+            snapshot, rules, rows, wishes, child_ids, facility_ids, fac_index, draws
+        ),
         current=_current_places(current_facility, facility_ids),
         child_type=_child_bands(snapshot, rows),
         child_types=BANDS,
@@ -539,8 +543,13 @@ def _priority(
     child_ids: list[str],
     facility_ids: np.ndarray,
     fac_index: np.ndarray,
+    draws: list[list[Any]] | None = None,
 ) -> CriteriaPriority:
-    """The rule set's criteria in order, then the published lottery (one or per facility)."""
+    """The rule set's criteria in order, then the published lottery (one or per facility).
+
+    Without ``draws`` the lottery is drawn over the children of this instance (the published
+    run and simulations: all rows of the snapshot). A re-run passes the round's draws, so the
+    numbers are the published run's and never drawn again over the smaller set in play."""
     criteria = []
     for name in rules.criteria:
         if name not in CRITERIA:
@@ -552,9 +561,15 @@ def _priority(
             Criterion(name=name, values=values, per_wish=per_wish, higher_is_better=higher)
         )
     seed = int(rules.lottery_seed)
+    frozen = tuple(tuple(d) for d in draws) if draws is not None else None
     if rules.tie_breaking == "multiple":
         lottery = multiple_lottery(
-            child_ids, [str(f) for f in facility_ids.tolist()], wishes.ptr, fac_index, seed
+            child_ids,
+            [str(f) for f in facility_ids.tolist()],
+            wishes.ptr,
+            fac_index,
+            seed,
+            draws=frozen,
         )
         return CriteriaPriority(
             criteria=tuple(criteria),
@@ -562,9 +577,31 @@ def _priority(
             lottery_per_wish=True,
             seed=seed,
             tie_breaking="multiple",
+            draws=frozen,
         )
-    lottery = single_lottery(child_ids, seed)
-    return CriteriaPriority(criteria=tuple(criteria), lottery=lottery, seed=seed)
+    lottery = single_lottery(child_ids, seed, draws=frozen)
+    return CriteriaPriority(criteria=tuple(criteria), lottery=lottery, seed=seed, draws=frozen)
+
+
+def draw_members(snapshot: Snapshot, rows: Iterable[int], tie_breaking: str) -> list[Any]:
+    """The lottery members of these snapshot rows, as the engine draws them: application ids
+    (single tie-breaking) or the distinct [facility id, application id] pairs of their whole
+    wish lists (multiple), as strings."""
+    apps, ptr, fac = snapshot["application"], snapshot["wish_ptr"], snapshot["wish_facility"]
+    if tie_breaking != "multiple":
+        return [str(apps[r]) for r in rows]
+    pairs = {(str(fac[e]), str(apps[r])) for r in rows for e in range(ptr[r], ptr[r + 1])}
+    return [list(p) for p in sorted(pairs)]
+
+
+def lottery_draws(
+    snapshot: Snapshot, on_time: int, tie_breaking: str, late: list[list[Any]]
+) -> list[list[Any]]:
+    """The lottery of a re-run (docs/allocation.md, "The lottery in re-runs"): draw 0 over the
+    published run's rows (the first ``on_time`` rows of the snapshot, all of them, also the
+    children no longer in play), then ``late``: one draw per batch of late applications, in
+    the order they joined (stored with the runs, :class:`~lotse.allocation.models.Run`)."""
+    return [draw_members(snapshot, range(on_time), tie_breaking), *late]
 
 
 def _current_places(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import zlib
+from typing import TYPE_CHECKING, Any
 
 from auditlog.registry import auditlog
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -233,6 +236,78 @@ class Simulation(models.Model):
         return f"{self.round} · {self.rules}"
 
 
+class RunManager(models.Manager["Run"]):
+    """Runs without what they used (large) until it is read: the round page lists them."""
+
+    def get_queryset(self) -> models.QuerySet[Run]:
+        return super().get_queryset().defer("inputs", "assigned")
+
+
+def pack(value: Any) -> bytes:
+    """JSON, zlib-compressed: a re-run's arrays (one entry per child in play, mostly small
+    numbers) take a tenth of their JSON size; every decline starts a re-run."""
+    return zlib.compress(json.dumps(value, separators=(",", ":")).encode(), 6)
+
+
+def unpack(data: bytes | memoryview | None) -> Any:
+    return json.loads(zlib.decompress(bytes(data))) if data else None
+
+
+class Run(models.Model):
+    """One binding run of a published round — the publication (number 0) or a re-run (1, 2, …)
+    — with what it used, so that its fairness certificate can be recomputed at any time
+    (``engine_io.run_certificate``): the rules as they were, the rows of the round's snapshot in
+    play with their wish cuts and current places, the live free seats, the late applications
+    that had joined, the lottery draws of the late applications, and the assignment."""
+
+    round = models.ForeignKey(
+        Round, verbose_name=_("round"), on_delete=models.CASCADE, related_name="runs"
+    )
+    number = models.PositiveIntegerField(_("run"))
+    ran_at = models.DateTimeField(_("run at"))
+    ran_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("run by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    #: The rule set's values the engine read (criteria, tie-breaking, seed, method, …): a rule
+    #: set changed later does not change what this run certifies.
+    rules = models.JSONField(_("rules as used"), encoder=DjangoJSONEncoder, editable=False)
+    #: A re-run's input besides the round's snapshot (:func:`pack`ed; empty for the
+    #: publication): ``rows``, ``max_rank``, ``current`` (per child in play),
+    #: ``free`` (quota id → seats), ``late`` (snapshot of the late applications).
+    inputs = models.BinaryField(_("input of the run"), default=b"", editable=False)
+    #: The lottery draws of the late applications so far, in the order they joined.
+    late_draws = models.JSONField(_("lottery draws of late applications"), default=list)
+    #: Per child of the run's instance (:func:`pack`ed): the position of the wish it got in
+    #: its list, 1-based, 0 = none.
+    assigned = models.BinaryField(_("assignment"), default=b"", editable=False)
+    mechanism = models.CharField(_("allocation method"), max_length=12, default="child_da")
+    exact = models.JSONField(_("exact method's report"), null=True, blank=True, editable=False)
+    children = models.PositiveIntegerField(_("children in play"), default=0)
+    placed = models.PositiveIntegerField(_("children with a place"), default=0)
+    blocking_pairs = models.PositiveIntegerField(_("blocking pairs"), default=0)
+
+    objects = RunManager()
+
+    class Meta:
+        verbose_name = _("run")
+        verbose_name_plural = _("runs")
+        ordering = ["round", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["round", "number"], name="run_unique_number"),
+            models.CheckConstraint(
+                condition=Q(placed__lte=models.F("children")), name="run_placed_le_children"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.round} · {self.number}"
+
+
 class Outcome(models.Model):
     """What a published round (or its latest re-run) decided for one application."""
 
@@ -288,3 +363,5 @@ auditlog.register(
     Round, exclude_fields=["snapshot", "published_assignment", "pool_digests", "publish_preview"]
 )
 auditlog.register(Simulation, exclude_fields=["stats", "results"])
+# A run is written once; its input and assignment are large and covered by its certificate.
+auditlog.register(Run, exclude_fields=["inputs", "assigned"])

@@ -10,7 +10,7 @@ from django.db import transaction
 from lotse.core.audit import bulk_audit
 from lotse.core.retention import months_before
 
-from .models import Round, Simulation
+from .models import Round, Run, Simulation
 
 #: A closed round's snapshot (application ids, birth dates, priority facts) and its published
 #: assignment are the proof of the published allocation; both are cleared this many months
@@ -31,6 +31,14 @@ def retention_job(now: datetime) -> list[str]:
         bulk_audit(
             Round,
             ((pk, f"#{pk}", {"published_assignment": ["…", None]}) for pk in ids),
+            actor=None,  # the retention job
+        )
+        # What each run used and its assignment are certified with that snapshot: cleared too.
+        run_ids = list(Run.objects.filter(round_id__in=ids).values_list("pk", flat=True))
+        Run.objects.filter(pk__in=run_ids).update(inputs=b"", assigned=b"", late_draws=[])
+        bulk_audit(
+            Run,
+            ((pk, f"#{pk}", {"assigned": ["…", None]}) for pk in run_ids),
             actor=None,  # the retention job
         )
         # The per-child results of simulations go with the snapshot they were computed from.

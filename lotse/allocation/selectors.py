@@ -26,7 +26,7 @@ from lotse.accounts.selectors import organisations_for_user
 from lotse.applications.models import Application, Offer, Wish
 from lotse.directory.models import District, Facility
 
-from .models import AllocationRules, Outcome, Round, Simulation, round_large_fields
+from .models import AllocationRules, Outcome, Round, Run, Simulation, round_large_fields
 from .snapshot import Snapshot
 
 JUGENDAMT_ROLES = [Role.PLANNER, Role.ADMIN]
@@ -246,16 +246,38 @@ def snapshot_summary(round_: Round) -> dict[str, int] | None:
 
 
 def round_certificate(user: User, pk: int) -> tuple[Round, dict[str, object]]:
-    """A published round of the user's Jugendamt and its fairness certificate (404 otherwise)."""
-    from . import engine_io
+    """A published round of the user's Jugendamt and the fairness certificate of its
+    publication (404 otherwise): from its run record (run 0), or for rounds published before
+    runs were recorded from the round's published rules and assignment."""
+    from . import engine_io, runs
 
     round_ = get_round_for_user(user, pk, with_snapshot=True)
     published = round_.status == Round.Status.PUBLISHED
     if not published or round_.published_rules is None or round_.snapshot is None:
         raise Http404
+    run = Run.objects.defer(None).filter(round=round_, number=0).first()
+    if run is not None:
+        return round_, runs.certificate(round_, run)
     return round_, engine_io.certificate(
         round_.snapshot, round_.published_rules, round_.published_assignment
     )
+
+
+def runs_of(round_: Round) -> QuerySet[Run]:
+    """The binding runs of a round, newest first (without their large input)."""
+    return round_.runs.select_related("ran_by").order_by("-number")
+
+
+def run_certificate(user: User, pk: int, number: int) -> tuple[Round, dict[str, object]]:
+    """One run of a round of the user's Jugendamt and its fairness certificate (404 for
+    another Jugendamt's round, an unknown run, or once the snapshot is no longer kept)."""
+    from . import runs
+
+    round_ = get_round_for_user(user, pk, with_snapshot=True)
+    run = get_object_or_404(Run.objects.defer(None), round=round_, number=number)
+    if round_.snapshot is None:
+        raise Http404
+    return round_, runs.certificate(round_, run)
 
 
 def snapshot_quota_choices(round_: Round) -> list[tuple[str, str]]:

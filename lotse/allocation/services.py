@@ -36,7 +36,7 @@ from lotse.applications.services import (
 )
 from lotse.core.audit import chunks, entry_point, insert_rows
 
-from . import engine_io
+from . import engine_io, runs
 from .models import AllocationRules, Criterion, Outcome, Round, Simulation
 from .notifications import notify_outcome
 from .selectors import jugendamt_organisations
@@ -388,6 +388,16 @@ def round_publish(
             "publish_preview",
         ]
     )
+    runs.record(
+        round_,
+        0,
+        actor=actor,
+        rules=rules,
+        prepared=prepared,
+        result=result,
+        inputs={},
+        stability=preview["stability"],
+    )
     _write_run(round_, rules, prepared, result, actor=actor, previous={}, notify=notify)
     return round_
 
@@ -610,18 +620,22 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     if round_.status != Round.Status.PUBLISHED or round_.published_rules is None:
         raise ValidationError(_("Only a published round can be re-run."))
     rules = round_.published_rules
-    snapshot = _with_late_applications(round_, actor)
-    late = snapshot["application"][len(_frozen(round_)["application"]) :]
-    play = _in_play(round_, snapshot, late=late)
+    on_time = len(_frozen(round_)["application"])
+    snapshot, late_rows = _with_late_applications(round_, actor)
+    play = _in_play(round_, snapshot, late=snapshot["application"][on_time:])
+    # Every child keeps its published lottery number; late applications are drawn after.
+    late_draws = runs.late_draws(round_, snapshot, on_time, rules.tie_breaking)
+    free = _live_free_seats(
+        snapshot["quota"]["id"], {o.pk: o.quota_id for o in play.offers.values()}
+    )
     prepared = engine_io.build(
         snapshot,
         rules,
         rows=play.rows,
         max_rank=play.max_rank,
         current_facility=play.current,
-        free=_live_free_seats(
-            snapshot["quota"]["id"], {o.pk: o.quota_id for o in play.offers.values()}
-        ),
+        free=free,
+        draws=engine_io.lottery_draws(snapshot, on_time, rules.tie_breaking, late_draws),
     )
     result = engine_io.run(prepared, rules.mechanism)
     report = engine_io.stability(result)
@@ -639,6 +653,23 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     round_.last_run_at = timezone.now()
     round_.pool_digests = digests
     round_.save(update_fields=["reruns", "last_run_at", "pool_digests"])  # audit-logged
+    runs.record(
+        round_,
+        round_.reruns,
+        actor=actor,
+        rules=rules,
+        prepared=prepared,
+        result=result,
+        inputs={
+            "rows": play.rows.tolist(),
+            "max_rank": play.max_rank.tolist(),
+            "current": play.current.tolist(),
+            "free": {str(k): v for k, v in free.items()},
+            "late": late_rows,
+        },
+        stability=report,
+        late_draws=late_draws,
+    )
     return _write_run(
         round_,
         rules,
@@ -682,25 +713,28 @@ def _late_applications(round_: Round, snapshot: Snapshot) -> QuerySet[Applicatio
 
 
 @transaction.atomic  # inside round_rerun's transaction
-def _with_late_applications(round_: Round, actor: User | None) -> Snapshot:
-    """The round's snapshot plus the late applications (read now, appended as rows).
+def _with_late_applications(round_: Round, actor: User | None) -> tuple[Snapshot, Snapshot | None]:
+    """The round's snapshot plus the late applications (read now, appended as rows), and the
+    snapshot of the late applications alone (None if there are none; the run stores it).
 
     A late application for the round's months joins the round at its next re-run: it is
     frozen ("in allocation") like the others and competes with its priority for the seats
     still free or freed later — offers already made and accepted places are never taken away
     (docs/allocation.md, "Intake through the year"). The stored snapshot stays as published,
-    so the certificate still certifies the published run.
+    so the certificate of the publication still certifies it; each re-run's certificate
+    includes the late rows it used.
     """
     snapshot = _frozen(round_)
     late = _late_applications(round_, snapshot)
     if not late.exists():
-        return snapshot
+        return snapshot, None
     applications_begin_allocation(
         actor=actor,
         municipality=round_.organisation.municipality,
         applications=late.filter(status=Application.Status.SUBMITTED),
     )
-    return engine_io.merge_snapshots(snapshot, engine_io.take_snapshot(late))
+    extra = engine_io.take_snapshot(late)
+    return engine_io.merge_snapshots(snapshot, extra), extra
 
 
 def _published_rounds_covering(municipality: str, month: dt.date) -> list[int]:

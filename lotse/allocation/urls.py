@@ -18,6 +18,11 @@ urlpatterns = [
     path("rounds/<int:pk>/publish/", views.round_publish, name="round_publish"),
     path("rounds/<int:pk>/rerun/", views.round_rerun, name="round_rerun"),
     path("rounds/<int:pk>/certificate/", views.round_certificate, name="round_certificate"),
+    path(
+        "rounds/<int:pk>/runs/<int:number>/certificate/",
+        views.run_certificate,
+        name="run_certificate",
+    ),
     path("rounds/<int:pk>/what-if/", views.round_what_if, name="round_what_if"),
     path("applications/", views_overview.application_list, name="applications"),
     path("applications/<int:pk>/", views_overview.application_detail, name="application"),

@@ -163,6 +163,7 @@ def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "simulations": simulations,
             "choice": RulesChoiceForm(rules=rules, initial={"rules": round_.rules_id}),
             "counts": selectors.round_outcome_counts(round_),
+            "runs": list(selectors.runs_of(round_)),
             "has_review": selectors.has_publish_review(round_),
             "status_labels": dict(Application.Status.choices),
         },
@@ -323,6 +324,17 @@ def round_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     response = JsonResponse(cert, json_dumps_params={"ensure_ascii": False, "indent": 1})
     response["Content-Disposition"] = (
         f'attachment; filename="lotse-certificate-round-{round_.pk}.json"'
+    )
+    return response
+
+
+@jugendamt_required
+def run_certificate(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """Download the fairness certificate of one run of a round (publication or re-run)."""
+    round_, cert = selectors.run_certificate(request.user, pk, number)
+    response = JsonResponse(cert, json_dumps_params={"ensure_ascii": False, "indent": 1})
+    response["Content-Disposition"] = (
+        f'attachment; filename="lotse-certificate-round-{round_.pk}-run-{number}.json"'
     )
     return response
 

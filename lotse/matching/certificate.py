@@ -14,7 +14,10 @@ A certificate holds:
 ``rules``
     the mechanism (and the exact mechanism's time limit), the criteria in order;
 ``lottery``
-    the published seed and the tie-breaking (``single`` / ``multiple``);
+    the published seed, the tie-breaking (``single`` / ``multiple``) and the ``numbers`` as
+    used (``{child: number}``, or ``{child: {facility: number}}`` per facility). A re-run's
+    instance names its lottery's draws (the published run's, then the late applications'),
+    so its numbers are those of the published run (:mod:`lotse.matching.lottery`);
 ``assignment`` / ``seat_types``
     the result, as in the result format;
 ``stability``
@@ -40,7 +43,7 @@ from typing import Any
 import numpy as np
 
 from .check import check
-from .instance import CriteriaPriority, InstanceError
+from .instance import CriteriaPriority, Instance, InstanceError
 from .io import _seed, instance_from_dict, read_assignment
 from .mechanisms import Result, child_proposing_da, solve
 
@@ -48,6 +51,7 @@ __all__ = [
     "FORMAT",
     "VerifyReport",
     "instance_digest",
+    "lottery_numbers",
     "make_certificate",
     "verify_certificate",
 ]
@@ -74,7 +78,11 @@ def make_certificate(
     lottery: dict[str, Any] | None = None
     criteria: list[str] = []
     if isinstance(prio, CriteriaPriority):
-        lottery = {"seed": prio.seed, "tie_breaking": prio.tie_breaking}
+        lottery = {
+            "seed": prio.seed,
+            "tie_breaking": prio.tie_breaking,
+            "numbers": lottery_numbers(inst, prio),
+        }
         criteria = [c.name for c in prio.criteria]
     rules: dict[str, Any] = {"mechanism": result.mechanism, "criteria": criteria}
     if result.mechanism == "exact":
@@ -102,6 +110,19 @@ def make_certificate(
             "status": status,
         },
     }
+
+
+def lottery_numbers(inst: Instance, prio: CriteriaPriority) -> dict[str, Any]:
+    """The lottery numbers the run used: ``{child: number}`` (single tie-breaking) or
+    ``{child: {facility: number}}`` (multiple)."""
+    numbers = prio.lottery.tolist()
+    if not prio.lottery_per_wish:
+        return dict(zip(inst.child_ids, numbers, strict=True))
+    out: dict[str, dict[str, int]] = {}
+    for e, number in enumerate(numbers):
+        child = inst.child_ids[int(inst.wish_child[e])]
+        out.setdefault(child, {})[inst.facility_ids[int(inst.wish_facility[e])]] = number
+    return out
 
 
 @dataclass
@@ -151,6 +172,11 @@ def verify_certificate(cert: Any) -> VerifyReport:
     if isinstance(lottery, dict) and lottery.get("seed") is not None:
         seed = _seed(lottery["seed"], "certificate: lottery seed")
     inst = instance_from_dict(data, seed=seed)
+    if isinstance(lottery, dict) and "numbers" in lottery:
+        prio = inst.priority
+        recomputed = lottery_numbers(inst, prio) if isinstance(prio, CriteriaPriority) else None
+        if lottery["numbers"] != recomputed:
+            out.problems.append("the stated lottery numbers differ from the recomputed ones")
     assigned, not_wished = read_assignment(inst, cert)
     report = check(inst, assigned)
     feasible = report.feasible and not not_wished

@@ -42,6 +42,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 
@@ -110,6 +111,9 @@ class CriteriaPriority:
     lottery_per_wish: bool = False
     seed: int | None = None
     tie_breaking: str = "single"
+    #: A re-run's lottery: the draws the numbers come from (members per draw, see
+    #: :func:`lotse.matching.lottery.drawn_numbers`); None = one draw over this instance.
+    draws: tuple[tuple[Any, ...], ...] | None = None
 
 
 Priority = ListPriority | CriteriaPriority

@@ -467,10 +467,11 @@ def _criteria_priority(
     if seed is None:
         seed = _seed(lottery.get("seed", 0), "lottery: seed")
     tie = lottery.get("tie_breaking", "single")
+    draws = _draws(lottery.get("draws"), pairs=tie == "multiple")
     if tie == "single":
-        numbers = single_lottery(children.ids, seed)
+        numbers = single_lottery(children.ids, seed, draws=draws)
     elif tie == "multiple":
-        numbers = multiple_lottery(children.ids, facilities.ids, ptr, fac_arr, seed)
+        numbers = multiple_lottery(children.ids, facilities.ids, ptr, fac_arr, seed, draws=draws)
     else:
         raise InstanceError("lottery: 'tie_breaking' must be 'single' or 'multiple'")
     return CriteriaPriority(
@@ -479,7 +480,20 @@ def _criteria_priority(
         lottery_per_wish=tie == "multiple",
         seed=seed,
         tie_breaking=tie,
+        draws=draws,
     )
+
+
+def _draws(raw: Any, *, pairs: bool) -> tuple[tuple[Any, ...], ...] | None:
+    """``lottery.draws`` of a re-run (see :mod:`lotse.matching.lottery`): a list of draws, each
+    a list of child ids (single) or of [facility id, child id] pairs (multiple)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(d, list) for d in raw):
+        raise InstanceError("lottery: 'draws' must be a list of lists")
+    if pairs:
+        return tuple(tuple(tuple(m) if isinstance(m, list) else m for m in d) for d in raw)
+    return tuple(tuple(d) for d in raw)
 
 
 def _criterion(
@@ -653,7 +667,8 @@ def read_assignment(instance: Instance, data: Any) -> tuple[np.ndarray, list[dic
 def instance_to_dict(instance: Instance) -> dict[str, Any]:
     """The JSON form of an instance built from arrays (e.g. by the allocation app), such that
     :func:`instance_from_dict` rebuilds the same priority ranks: every criterion value is
-    written explicitly, the lottery as its published seed and tie-breaking.
+    written explicitly, the lottery as its published seed and tie-breaking (and, for a re-run,
+    its draws).
 
     Seat types keep their names (a wish names its full seat type, e.g. ``"u3/2025-08"``).
     Explicit priority lists need one position per child and facility.
@@ -691,6 +706,10 @@ def instance_to_dict(instance: Instance) -> dict[str, Any]:
         for c in prio.criteria
     ]
     out["lottery"] = {"seed": prio.seed, "tie_breaking": prio.tie_breaking}
+    if prio.draws is not None:
+        out["lottery"]["draws"] = [
+            [list(m) if isinstance(m, tuple) else m for m in d] for d in prio.draws
+        ]
     for c, child in enumerate(children):
         child["criteria"] = _criteria_of(inst, prio, c)
     return out

@@ -61,6 +61,10 @@ def _full_recompute(round_):
         free=_live_free_seats(
             snapshot["quota"]["id"], {o.pk: o.quota_id for o in play.offers.values()}
         ),
+        # The published lottery numbers, as every re-run uses them.
+        draws=engine_io.lottery_draws(
+            snapshot, len(snapshot["application"]), round_.published_rules.tie_breaking, []
+        ),
     )
     result = engine_io.run(prepared)
     waiting = engine_io.waiting_positions(prepared, result)

@@ -55,7 +55,9 @@ def test_every_regression_case_certifies(path: Path) -> None:
 
 def test_published_seed_is_the_one_verified() -> None:
     cert = _certificate(CRITERIA, seed=99)
-    assert cert["lottery"] == {"seed": 99, "tie_breaking": "single"}
+    lottery = cert["lottery"]
+    assert (lottery["seed"], lottery["tie_breaking"]) == (99, "single")
+    assert sorted(lottery["numbers"].values()) == list(range(1, 21))  # the numbers as used
     assert verify_certificate(cert).confirmed
     other = copy.deepcopy(cert)
     other["lottery"]["seed"] = 100
