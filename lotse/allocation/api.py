@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from lotse.accounts.models import Organisation
 
@@ -23,6 +23,9 @@ class RulesOut(Schema):
     answer_days: int
     tie_breaking: str
     lottery_seed: int | None
+    mixed_under3_weight: int = Field(
+        description="Places a child under 3 counts in a mixed group (1 to 6 years)"
+    )
 
 
 @router.get(
@@ -48,6 +51,7 @@ def published_rules(request: HttpRequest) -> list[dict]:
             "answer_days": r.answer_days,
             "tie_breaking": r.tie_breaking,
             "lottery_seed": r.lottery_seed if r.seed_published_at else None,
+            "mixed_under3_weight": r.mixed_under3_weight,
         }
         for r in rules
     ]

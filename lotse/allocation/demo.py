@@ -110,7 +110,7 @@ def load(ctx: DemoContext) -> list[str]:
         return [f"allocation: demo round “{name}” already loaded"]
     kitas = list(
         Facility.objects.filter(source="flensburg")
-        .exclude(seats_under3=0, seats_over3=0)
+        .exclude(seats_under3=0, seats_over3=0, seats_mixed=0)
         .order_by("name")
     )
     if not kitas:
@@ -170,6 +170,15 @@ def _seats(kitas: list[Facility], start: dt.date) -> None:
                     seat_type="ue3",
                     start_month=start,
                     capacity=max(1, kita.seats_over3 // 6),
+                )
+            )
+        if kita.seats_mixed:  # the Kitas with mixed groups (1 to 6 years) in the open data
+            quotas.append(
+                SeatQuota(
+                    facility=kita,
+                    seat_type="mixed",
+                    start_month=start,
+                    capacity=max(3, kita.seats_mixed // 4),
                 )
             )
     SeatQuota.objects.bulk_create(quotas, ignore_conflicts=True)
@@ -280,7 +289,7 @@ def _demo_parents(ctx: DemoContext, kitas: list[Facility], start: dt.date) -> No
         frieda = _child(eltern2, "Frieda", "Petersen", dt.date(start.year - 1, 11, 30))
         if not frieda.applications.exists():
             # A Kita without places for under-threes: Frieda waits, and the page says why.
-            no_u3 = [k for k in kitas if not k.seats_under3] or busy
+            no_u3 = [k for k in kitas if not k.seats_under3 and not k.seats_mixed] or busy
             _app(frieda, start, no_u3[:2], user=eltern2, days_ago=10)
 
 
@@ -324,7 +333,7 @@ def _families(rng: random.Random, kitas: list[Facility], start: dt.date, n: int)
         )
         for c, u in zip(children, users, strict=True)
     )
-    weights = [1 + (k.seats_under3 + k.seats_over3) / 40 for k in kitas]
+    weights = [1 + (k.seats_under3 + k.seats_over3 + k.seats_mixed) / 40 for k in kitas]
     wishes = []
     for app in apps:
         chosen: list[Facility] = []
@@ -368,7 +377,8 @@ def _answers(rng: random.Random, ctx: DemoContext, round_: Round) -> str:
 
 
 def _accept(offer: Offer, now: dt.datetime, *, confirm: bool) -> None:
-    SeatQuota.objects.filter(pk=offer.quota_id).update(taken=F("taken") + 1)
+    # Places, not children: an under-3 child in a mixed group takes its weight.
+    SeatQuota.objects.filter(pk=offer.quota_id).update(taken=F("taken") + offer.seats)
     Offer.objects.filter(pk=offer.pk).update(
         status="accepted", answered_at=now, contract_confirmed_at=now if confirm else None
     )

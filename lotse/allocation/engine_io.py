@@ -26,11 +26,12 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
-from django.db.models import Count, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from lotse.applications.models import Application, Guardian, Offer, SeatQuota, Wish
-from lotse.directory.models import Facility
+from lotse.applications.selectors import OPEN_PLACES
+from lotse.directory.models import Facility, SeatType, fits_mixed_group
 from lotse.matching import (
     CriteriaPriority,
     Criterion,
@@ -65,8 +66,12 @@ CRITERIA: dict[str, tuple[CriterionArray, bool, bool]] = {
 }
 
 
+def _months(birth: dt.date, start: dt.date) -> int:
+    return (start.year - birth.year) * 12 + start.month - birth.month - (start.day < birth.day)
+
+
 def _band_of(birth: dt.date, start: dt.date) -> str:
-    months = (start.year - birth.year) * 12 + start.month - birth.month - (start.day < birth.day)
+    months = _months(birth, start)
     return "u3" if months < 36 else ("ue3" if months < 72 else "school")
 
 
@@ -121,6 +126,7 @@ def take_snapshot(applications: QuerySet[Application]) -> Snapshot:
         facility_district=facility_district,
         siblings=_sibling_facilities(applications),
         quota_index=_quota_index(quotas),
+        mixed_facilities=frozenset(q[1] for q in quotas if q[2] == SeatType.MIXED),
     )
     arrays = _empty_arrays()
     for row in apps:
@@ -137,7 +143,8 @@ def take_snapshot(applications: QuerySet[Application]) -> Snapshot:
     )
 
 
-#: A seat quota row: pk, facility, seat type (band), start month, capacity, taken, open offers.
+#: A seat quota row: pk, facility, seat type, start month, capacity, taken, places in open
+#: offers (all in places: an under-3 child in a mixed group holds its weight).
 QuotaRow = tuple[int, int, str, dt.date, int, int, int]
 
 
@@ -149,6 +156,14 @@ class _Facts:
     facility_district: dict[int, int | None]
     siblings: dict[int, set[int]]  # child id → facilities where a sibling is placed
     quota_index: dict[tuple[int, str], tuple[list[dt.date], list[int]]]
+    mixed_facilities: frozenset[int] = frozenset()  # facilities with mixed-group quotas
+
+    def quota_for(self, facility_id: int, seat_type: str, start: dt.date) -> int:
+        """The quota a child starting in ``start`` uses: the latest one with start ≤ it (0 =
+        the facility has no such seats)."""
+        starts, pks = self.quota_index.get((facility_id, seat_type), ([], []))
+        pos = bisect.bisect_right(starts, start) - 1
+        return pks[pos] if pos >= 0 else 0
 
 
 def _wishes_by_application(
@@ -165,13 +180,13 @@ def _wishes_by_application(
 
 
 def _quota_rows(facility_ids: Iterable[int]) -> list[QuotaRow]:
-    """Seat quotas of the wished facilities with their open offers."""
+    """Seat quotas of the wished facilities with the places their open offers hold."""
     return list(
         SeatQuota.objects.filter(facility_id__in=list(facility_ids))
-        .annotate(open_offers=Count("offers", filter=Q(offers__status=Offer.Status.OFFERED)))
+        .annotate(open_places=OPEN_PLACES)
         .order_by("facility_id", "seat_type", "start_month")
         .values_list(
-            "pk", "facility_id", "seat_type", "start_month", "capacity", "taken", "open_offers"
+            "pk", "facility_id", "seat_type", "start_month", "capacity", "taken", "open_places"
         )
     )
 
@@ -204,6 +219,8 @@ _ROW_ARRAYS = (
     "sibling",
     "catchment",
     "staff",
+    "mixed_age",
+    "wish_mixed",
 )
 
 
@@ -219,8 +236,10 @@ def _add_application(arrays: dict[str, list[Any]], row: tuple[Any, ...], facts: 
     urgent, employed, single, submitted, created = row[8:13]
     born = birth or expected
     band = _band_of(born, start)
+    mixed_age = fits_mixed_group(_months(born, start))
     arrays["application"].append(pk)
     arrays["band"].append(band)
+    arrays["mixed_age"].append(int(mixed_age))
     arrays["desired_start"].append(start.isoformat())
     arrays["home_district"].append(district or 0)
     arrays["social_urgency"].append(int(urgent))
@@ -231,9 +250,11 @@ def _add_application(arrays: dict[str, list[Any]], row: tuple[Any, ...], facts: 
     sib = facts.siblings.get(child_id, set())
     for facility_id in facts.wishes.get(pk, []):
         arrays["wish_facility"].append(facility_id)
-        starts, pks = facts.quota_index.get((facility_id, band), ([], []))
-        pos = bisect.bisect_right(starts, start) - 1
-        arrays["wish_quota"].append(pks[pos] if pos >= 0 else 0)
+        arrays["wish_quota"].append(facts.quota_for(facility_id, band, start))
+        mixed = mixed_age and facility_id in facts.mixed_facilities
+        arrays["wish_mixed"].append(
+            facts.quota_for(facility_id, SeatType.MIXED, start) if mixed else 0
+        )
         arrays["sibling"].append(int(facility_id in sib or facility_id == sib_decl))
         arrays["catchment"].append(
             int(bool(district) and facts.facility_district.get(facility_id) == district)
@@ -268,7 +289,17 @@ def _snapshot_groups(
 
 
 #: Snapshot arrays with one entry per wish (the others of ``_ROW_ARRAYS`` have one per row).
-_WISH_ARRAYS = ("wish_facility", "wish_quota", "sibling", "catchment", "staff")
+_WISH_ARRAYS = ("wish_facility", "wish_quota", "sibling", "catchment", "staff", "wish_mixed")
+#: Arrays that snapshots taken before mixed groups lack; read as zeros (no mixed places).
+_OPTIONAL_ARRAYS = ("mixed_age", "wish_mixed")
+
+
+def _array(snapshot: Snapshot, key: str) -> list[Any]:
+    """A snapshot array; an optional one missing in an older snapshot is all zeros."""
+    if key in snapshot or key not in _OPTIONAL_ARRAYS:
+        return snapshot[key]  # type: ignore[literal-required,no-any-return]
+    size = len(snapshot["wish_facility"] if key in _WISH_ARRAYS else snapshot["application"])
+    return [0] * size
 
 
 def merge_snapshots(base: Snapshot, extra: Snapshot) -> Snapshot:
@@ -285,12 +316,12 @@ def merge_snapshots(base: Snapshot, extra: Snapshot) -> Snapshot:
     for key in _ROW_ARRAYS:
         if key == "wish_ptr":
             continue
-        values: list[Any] = extra[key]  # type: ignore[literal-required]
+        values = _array(extra, key)
         if key in _WISH_ARRAYS:
             added = [values[e] for i in keep for e in range(ptr[i], ptr[i + 1])]
         else:
             added = [values[i] for i in keep]
-        merged[key] = list(base[key]) + added  # type: ignore[literal-required]
+        merged[key] = list(_array(base, key)) + added
     wish_ptr = list(base["wish_ptr"])
     for i in keep:
         wish_ptr.append(wish_ptr[-1] + ptr[i + 1] - ptr[i])
@@ -363,6 +394,7 @@ class Prepared:
     rows: np.ndarray  # snapshot row per child index
     wish_quota: np.ndarray  # quota id per wish entry (0 = none)
     wish_rank: np.ndarray  # 1-based wish rank (in the full list) per entry
+    wish_mixed: np.ndarray | None = None  # bool per entry: the facility's mixed-group places
 
 
 def build(
@@ -374,18 +406,25 @@ def build(
     current_facility: np.ndarray | None = None,
     free: dict[int, int] | None = None,
     draws: list[list[Any]] | None = None,
+    held_quota: np.ndarray | None = None,
 ) -> Prepared:
     """Compile the snapshot and the rule set into an engine instance.
 
     For a re-run, ``rows`` selects the snapshot rows still in play, ``max_rank`` truncates each
     child's wishes (to the wish it holds an offer for; 0 = keep all), ``current_facility`` marks
-    the facility where it holds an offer (-1 = none), ``free`` gives the live free seats per
-    quota id and ``draws`` the lottery's draws (:func:`lottery_draws`: the published run's,
-    then the late applications'), so that every child keeps its published lottery number.
+    the facility where it holds an offer (-1 = none), ``held_quota`` the quota id of that offer
+    (0 = none; which seats there it holds: its band's or the mixed group's, see
+    :func:`_kept_wishes`), ``free`` gives the live free places per quota id and ``draws`` the
+    lottery's draws (:func:`lottery_draws`: the published run's, then the late
+    applications'), so that every child keeps its published lottery number.
+
+    Mixed groups: a wish for a facility with mixed-group places that the child may take
+    (``mixed_age``) is two entries, the band's seats first, then the mixed group, whose
+    weight is the rule set's ``mixed_under3_weight`` for an under-3 child (1 otherwise).
     """
     if rows is None:
         rows = np.arange(len(snapshot["wish_ptr"]) - 1, dtype=np.int64)
-    wishes = _kept_wishes(snapshot, rows, max_rank)
+    wishes = _kept_wishes(snapshot, rows, max_rank, held_quota)
     wish_fac_db = np.asarray(snapshot["wish_facility"], dtype=np.int64)[wishes.entry]
     facility_ids = np.unique(wish_fac_db)
     seat_types = _seat_types(snapshot, wishes)
@@ -404,8 +443,10 @@ def build(
             snapshot, rules, rows, wishes, child_ids, facility_ids, fac_index, draws
         ),
         current=_current_places(current_facility, facility_ids),
+        current_seat_type=_held_seat_types(wishes, seat_types, held_quota),
         child_type=_child_bands(snapshot, rows),
         child_types=BANDS,
+        wish_weight=_wish_weights(snapshot, wishes, rules),
         **_sibling_groups(snapshot, rows, wishes),
     )
     return Prepared(
@@ -414,7 +455,35 @@ def build(
         rows=rows,
         wish_quota=wishes.quota,
         wish_rank=wishes.rank,
+        wish_mixed=wishes.mixed,
     )
+
+
+def _wish_weights(snapshot: Snapshot, wishes: _Wishes, rules: AllocationRules) -> np.ndarray | None:
+    """Places each entry takes in its pool: the rule set's weight for an under-3 child in a
+    mixed group, 1 everywhere else (None without mixed groups: the engine's unit weights)."""
+    if not wishes.mixed.any():
+        return None
+    rows = np.unique(wishes.child_row[wishes.mixed])
+    under3 = np.zeros(len(snapshot["band"]), dtype=bool)
+    under3[rows] = [snapshot["band"][r] == "u3" for r in rows.tolist()]
+    heavy = wishes.mixed & under3[wishes.child_row]
+    return np.where(heavy, int(rules.mixed_under3_weight), 1).astype(np.int64)
+
+
+def _held_seat_types(
+    wishes: _Wishes, seat_types: _SeatTypes, held_quota: np.ndarray | None
+) -> np.ndarray | None:
+    """Seat type of the place each child holds in a re-run (-1 = none, or: its last wish at
+    the facility): the entry of its offer's quota, which ends its list (``_kept_wishes``)."""
+    if held_quota is None:
+        return None
+    child = np.repeat(np.arange(held_quota.size, dtype=np.int64), np.diff(wishes.ptr))
+    held = held_quota[child]
+    hit = (held > 0) & (wishes.quota == held)
+    out = np.full(held_quota.size, -1, dtype=np.int64)
+    out[child[hit]] = seat_types.of_wish[hit]
+    return out
 
 
 BANDS = ["u3", "ue3", "school"]
@@ -452,32 +521,89 @@ def _sibling_groups(snapshot: Snapshot, rows: np.ndarray, wishes: _Wishes) -> di
 
 @dataclass(frozen=True)
 class _Wishes:
-    """The wish entries of the snapshot that the instance keeps (a re-run cuts some)."""
+    """The engine's wish entries: the snapshot's wishes the instance keeps (a re-run cuts
+    some), a wish for a facility with mixed-group places giving up to two."""
 
-    entry: np.ndarray  # snapshot wish entry per kept wish
-    ptr: np.ndarray  # CSR pointers of the kept wishes per child
-    child_row: np.ndarray  # snapshot row per kept wish
+    entry: np.ndarray  # snapshot wish entry per engine entry
+    ptr: np.ndarray  # CSR pointers of the engine entries per child
+    child_row: np.ndarray  # snapshot row per entry
     rank: np.ndarray  # 1-based rank in the child's full wish list
-    quota: np.ndarray  # quota id per kept wish (0 = none)
+    quota: np.ndarray  # quota id per entry (0 = none)
+    mixed: np.ndarray  # bool per entry: the quota is the facility's mixed-group places
 
 
-def _kept_wishes(snapshot: Snapshot, rows: np.ndarray, max_rank: np.ndarray | None) -> _Wishes:
+def _kept_wishes(
+    snapshot: Snapshot,
+    rows: np.ndarray,
+    max_rank: np.ndarray | None,
+    held_quota: np.ndarray | None = None,
+) -> _Wishes:
+    """The engine entries of the kept wishes, best first.
+
+    A wish with a mixed-group quota (``wish_mixed``) gives two consecutive entries for the
+    same facility: its band's seats, then the mixed group. So a child takes a crèche seat
+    whenever one is left for it and never uses two mixed places (under-3 weight) instead; a
+    facility without seats of the child's band gives only the mixed entry. A child in a
+    sibling group gets one entry per wish (the band's seats, else the mixed group's), so that
+    the group's lists stay aligned position by position, as the engine needs. In a re-run a
+    child holding an offer keeps its list up to the entry of the offer's quota
+    (``held_quota``): it may move up (from a mixed place to its band's seats at the same
+    facility, too), never down.
+    """
     ptr_all = np.asarray(snapshot["wish_ptr"], dtype=np.int64)
     lengths = np.diff(ptr_all)[rows]
     if max_rank is not None:
         lengths = np.where(max_rank > 0, np.minimum(lengths, max_rank), lengths)
     starts = ptr_all[rows]
-    # Entries kept: for child j, ptr_all[rows[j]] .. + lengths[j].
-    entry = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
-    entry = entry + np.arange(int(lengths.sum()), dtype=np.int64)
-    child_row = np.repeat(rows, lengths)
+    # Wishes kept: for child j, ptr_all[rows[j]] .. + lengths[j].
+    wish = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+    wish = wish + np.arange(int(lengths.sum()), dtype=np.int64)
+    wish_child = np.repeat(np.arange(rows.size, dtype=np.int64), lengths)
+    band_q = np.asarray(snapshot["wish_quota"], dtype=np.int64)[wish]
+    mixed_q = np.asarray(_array(snapshot, "wish_mixed"), dtype=np.int64)[wish]
+    has_mixed = mixed_q != 0
+    if has_mixed.any() and snapshot.get("group"):
+        group = np.asarray(snapshot["group"], dtype=np.int64)
+        single = group[rows][wish_child] != 0  # sibling group members: one entry per wish
+        has_mixed &= ~(single & (band_q != 0))
+    if has_mixed.any():
+        has_band = (band_q != 0) | ~has_mixed
+        count = has_band.astype(np.int64) + has_mixed
+        of = np.repeat(np.arange(wish.size, dtype=np.int64), count)  # kept wish per entry
+        second = np.arange(of.size) - np.repeat(np.cumsum(count) - count, count) == 1
+        mixed = second | ~has_band[of]
+        quota = np.where(mixed, mixed_q[of], band_q[of])
+    else:  # no mixed groups: one entry per wish
+        of, mixed, quota = np.arange(wish.size, dtype=np.int64), has_mixed, band_q
+    child = wish_child[of]
+    keep = _cut_at_held(child, quota, rows.size, held_quota)
+    of, mixed, quota, child = of[keep], mixed[keep], quota[keep], child[keep]
+    entry = wish[of]
+    child_row = rows[child]
     return _Wishes(
         entry=entry,
-        ptr=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
+        ptr=np.concatenate([[0], np.cumsum(np.bincount(child, minlength=rows.size))]).astype(
+            np.int64
+        ),
         child_row=child_row,
         rank=entry - ptr_all[child_row] + 1,
-        quota=np.asarray(snapshot["wish_quota"], dtype=np.int64)[entry],
+        quota=quota,
+        mixed=mixed,
     )
+
+
+def _cut_at_held(
+    child: np.ndarray, quota: np.ndarray, n: int, held_quota: np.ndarray | None
+) -> np.ndarray:
+    """Mask of the entries kept: a child holding an offer keeps its entries up to the one of
+    the offer's quota (the rank cut leaves a mixed entry behind a held band seat)."""
+    if held_quota is None:
+        return np.ones(child.size, dtype=bool)
+    held = held_quota[child]
+    hit = np.flatnonzero((held > 0) & (quota == held))
+    last = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(last, child[hit], hit)
+    return np.arange(child.size) <= last[child]
 
 
 @dataclass(frozen=True)
@@ -768,9 +894,14 @@ def waiting_positions(
         wanted[children] = True
         keep = wanted[inst.wish_child[sorted_entries]]
         sorted_entries, position = sorted_entries[keep], position[keep]
+    best: dict[tuple[int, int], int] = {}
     for e, pos in zip(sorted_entries.tolist(), position.tolist(), strict=True):
-        child = int(inst.wish_child[e])
-        out[child].append((int(fac_ids[int(inst.wish_facility[e])]), int(pos)))
+        key = (int(inst.wish_child[e]), int(fac_ids[int(inst.wish_facility[e])]))
+        # A child waiting at a facility both for its band's seats and for the mixed group:
+        # one position, the better one (where a freed place reaches it first).
+        best[key] = min(pos, best.get(key, pos))
+    for (child, facility), pos in best.items():
+        out[child].append((facility, pos))
     return out
 
 
@@ -857,7 +988,9 @@ def district_and_band_stats(snapshot: Snapshot, prepared: Prepared, result: Any)
     inst = prepared.instance
     aw = result.assigned_wish
     got = aw >= 0
-    position = np.where(got, aw - inst.wish_ptr[:-1] + 1, 0)
+    # The family's wish rank (a wish with mixed-group places is two engine entries).
+    position = np.zeros(aw.size, dtype=np.int64)
+    position[got] = prepared.wish_rank[aw[got]]
     n = int(inst.n_children)
     by_wish = np.bincount(position[got], minlength=2)[1:] if got.any() else np.zeros(1)
     district = np.asarray(snapshot["home_district"], dtype=np.int64)[prepared.rows]
@@ -879,9 +1012,17 @@ def district_and_band_stats(snapshot: Snapshot, prepared: Prepared, result: Any)
 # --------------------------------------------------------------------------- what-if
 
 #: Places of one typical group per seat type, for "+1 group" in the what-if (Krippe 10
-#: under-3 children, Elementar 20 from 3 to school entry, Hort 20 school children). Stated on
-#: the what-if page.
-GROUP_SIZE = {"u3": 10, "ue3": 20, "school": 20}
+#: under-3 children, Elementar 20 from 3 to school entry, Hort 20 school children, a mixed
+#: group 1 to 6 years 15 places — the directory import's sizes). Stated on the what-if page.
+GROUP_SIZE = {"u3": 10, "ue3": 20, "school": 20, "mixed": 15}
+
+
+def _rows_for(snapshot: Snapshot, seat_type: str) -> list[int]:
+    """Snapshot rows that can use seats of ``seat_type``: the age band's children, or for a
+    mixed group those from their first birthday to school entry."""
+    if seat_type == SeatType.MIXED:
+        return [i for i, ok in enumerate(_array(snapshot, "mixed_age")) if ok]
+    return [i for i, b in enumerate(snapshot["band"]) if b == seat_type]
 
 
 @dataclass(frozen=True)
@@ -938,15 +1079,14 @@ def _with_seats(
     quota["start"].append(starts[0] if starts else timezone.localdate().replace(day=1).isoformat())
     quota["free"].append(added)
     changed["quota"] = quota
-    wish_quota = list(snapshot["wish_quota"])
-    ptr, bands = snapshot["wish_ptr"], snapshot["band"]
-    for row in range(len(bands)):
-        if bands[row] != band:
-            continue
+    key = "wish_mixed" if band == SeatType.MIXED else "wish_quota"
+    wish_quota = list(_array(snapshot, key))
+    ptr = snapshot["wish_ptr"]
+    for row in _rows_for(snapshot, band):
         for e in range(ptr[row], ptr[row + 1]):
             if snapshot["wish_facility"][e] == facility and not wish_quota[e]:
                 wish_quota[e] = -1
-    changed["wish_quota"] = wish_quota
+    changed[key] = wish_quota  # type: ignore[literal-required]
     return changed, added
 
 
@@ -954,8 +1094,9 @@ def _placed_and_first(snapshot: Snapshot, rules: AllocationRules) -> tuple[int, 
     """Children placed and with their first wish under deferred acceptance, and the result."""
     prepared = build(snapshot, rules)
     result = run(prepared)
-    stats = result.stats
-    return stats.assigned, (stats.by_wish[0] if stats.by_wish else 0), (prepared, result)
+    aw = result.assigned_wish
+    first = int(np.count_nonzero(prepared.wish_rank[aw[aw >= 0]] == 1))
+    return result.stats.assigned, first, (prepared, result)
 
 
 def what_if(
@@ -994,7 +1135,7 @@ def what_if_group(
     started = time.perf_counter()
     placed0, first0, (prepared, result) = _placed_and_first(snapshot, rules)
     unplaced = set(np.flatnonzero(result.assigned_wish < 0).tolist())
-    rows_band = {i for i, b in enumerate(snapshot["band"]) if b == band}
+    rows_band = set(_rows_for(snapshot, band))
     score: dict[int, tuple[int, int]] = {}
     ptr = snapshot["wish_ptr"]
     # prepared.rows is the identity for a full build: child index == snapshot row.

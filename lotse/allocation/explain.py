@@ -122,7 +122,26 @@ def _criterion_text(reason: dict[str, Any]) -> str:
 
 def reason_text(reason: dict[str, Any], group: str = "") -> str:
     """The "why" for one wish; ``group`` names the child's age group and start ("3 to school
-    entry, from 08/2027") where the facility's places are meant."""
+    entry, from 08/2027") where the facility's places are meant.
+
+    A wish the child could also have had in the facility's mixed group (1 to 6 years) has the
+    mixed group's reason under ``"mixed"``; a reason about the mixed group alone has
+    ``"seat": "mixed"`` (services._by_wish). Both are said.
+    """
+    if reason.get("seat") == "mixed":
+        return _mixed_text(reason)
+    text = _seat_reason_text(reason, group)
+    if isinstance(reason.get("mixed"), dict):
+        text = f"{text} {_mixed_text(reason['mixed'])}"
+    return text
+
+
+def _mixed_text(reason: dict[str, Any]) -> str:
+    inner = _seat_reason_text(reason, str(_("mixed group, 1 to 6 years")))
+    return _("In its mixed groups (1 to 6 years): %(reason)s") % {"reason": inner}
+
+
+def _seat_reason_text(reason: dict[str, Any], group: str) -> str:
     code = reason.get("reason")
     if code == "not_acceptable":
         return _("This facility cannot take your child.")
@@ -153,6 +172,12 @@ def reason_text(reason: dict[str, Any], group: str = "") -> str:
             ) % {"capacity": capacity}
         return f"{first} {_criterion_text(reason)}"
     if code == "does_not_fit":
+        weight = int(reason.get("weight") or 1)
+        if weight > 1:  # an under-3 child in a mixed group (weight ≥ 2)
+            return _(
+                "Not enough places were left for your child there: a child under 3 counts "
+                "%(weight)d places in a mixed group, and %(room)d remained."
+            ) % {"weight": weight, "room": int(reason.get("room_left") or 0)}
         return _("Not enough places were left for your child there.")
     if code == "sibling_group_does_not_fit":
         return _(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
 from lotse.core.forms import LocalIntegerField, MonthField
+from lotse.directory.models import DEFAULT_MIXED_WEIGHT, MAX_MIXED_WEIGHT, MIN_MIXED_WEIGHT
 
 from .models import AllocationRules, Criterion
 
@@ -32,6 +33,17 @@ class RulesForm(forms.Form):
     )
     tie_breaking = forms.ChoiceField(
         label=_("Lottery"), choices=AllocationRules.TieBreaking.choices
+    )
+    mixed_under3_weight = forms.IntegerField(
+        label=_("Places an under-3 child counts in a mixed group"),
+        min_value=MIN_MIXED_WEIGHT,
+        max_value=MAX_MIXED_WEIGHT,
+        initial=DEFAULT_MIXED_WEIGHT,
+        required=False,  # empty: unchanged (2 for a new rule set), see services.rules_save
+        help_text=_(
+            "In a mixed group (1 to 6 years) a child under 3 takes this many places; 2 is the "
+            "common rule. Children from 3 count one place."
+        ),
     )
     mechanism = forms.ChoiceField(
         label=_("Allocation method"),

@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 from auditlog.registry import auditlog
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation
 from lotse.applications.models import Application, Offer
+from lotse.directory.models import DEFAULT_MIXED_WEIGHT, MAX_MIXED_WEIGHT, MIN_MIXED_WEIGHT
 
 if TYPE_CHECKING:
     from .snapshot import Snapshot
@@ -71,6 +73,16 @@ class AllocationRules(models.Model):
     mechanism = models.CharField(
         _("allocation method"), max_length=12, default="child_da", editable=False
     )
+    #: Places an under-3 child counts in a mixed group (1 to 6 years); 1 everywhere else.
+    mixed_under3_weight = models.PositiveSmallIntegerField(
+        _("places an under-3 child counts in a mixed group"),
+        default=DEFAULT_MIXED_WEIGHT,
+        validators=[MinValueValidator(MIN_MIXED_WEIGHT), MaxValueValidator(MAX_MIXED_WEIGHT)],
+        help_text=_(
+            "In a mixed group (1 to 6 years) a child under 3 takes this many places; 2 is the "
+            "common rule. Children from 3 count one place."
+        ),
+    )
     is_active = models.BooleanField(_("applies to new applications"), default=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
@@ -92,6 +104,13 @@ class AllocationRules(models.Model):
             models.CheckConstraint(
                 condition=Q(answer_days__gte=1, answer_days__lte=90),
                 name="rules_answer_days_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    mixed_under3_weight__gte=MIN_MIXED_WEIGHT,
+                    mixed_under3_weight__lte=MAX_MIXED_WEIGHT,
+                ),
+                name="rules_mixed_weight_range",
             ),
         ]
 

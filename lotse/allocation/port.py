@@ -26,7 +26,9 @@ class AllocationSide:
         if rules is None:
             return DEFAULT_RULES
         return ApplicationRules(
-            max_wishes=rules.max_wishes, application_deadline=rules.application_deadline
+            max_wishes=rules.max_wishes,
+            application_deadline=rules.application_deadline,
+            mixed_under3_weight=rules.mixed_under3_weight,
         )
 
     def outcome_lines(self, application: Application) -> list[Any]:

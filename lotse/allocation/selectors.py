@@ -24,7 +24,8 @@ from django.shortcuts import get_object_or_404
 from lotse.accounts.models import Organisation, Role, User
 from lotse.accounts.selectors import organisations_for_user
 from lotse.applications.models import Application, Offer, Wish
-from lotse.directory.models import District, Facility
+from lotse.applications.services import facility_municipality
+from lotse.directory.models import DEFAULT_MIXED_WEIGHT, District, Facility
 
 from .models import AllocationRules, Outcome, Round, Run, Simulation, round_large_fields
 from .snapshot import Snapshot
@@ -51,6 +52,13 @@ def active_rules_for_municipality(municipality: str) -> AllocationRules | None:
         .order_by("pk")
         .first()
     )
+
+
+def mixed_weight_for(facility: Facility) -> int:
+    """Places an under-3 child counts in a mixed group at this facility: the rule of its
+    municipality's active rule set (the default where none is active)."""
+    rules = active_rules_for_municipality(facility_municipality(facility))
+    return rules.mixed_under3_weight if rules is not None else DEFAULT_MIXED_WEIGHT
 
 
 def rules_for_user(user: User) -> QuerySet[AllocationRules]:
@@ -281,15 +289,15 @@ def run_certificate(user: User, pk: int, number: int) -> tuple[Round, dict[str, 
 
 
 def snapshot_quota_choices(round_: Round) -> list[tuple[str, str]]:
-    """(facility id:band, "Name – band") for every facility and age band in the snapshot."""
-    from lotse.directory.models import AgeBand, Facility
+    """(facility id:band, "Name – band") for every facility and seat type in the snapshot."""
+    from lotse.directory.models import Facility, SeatType
 
     if round_.snapshot is None:
         return []
     q = round_.snapshot["quota"]
     pairs = sorted(set(zip(q["facility"], q["band"], strict=True)))
     names = dict(Facility.objects.filter(pk__in={f for f, _ in pairs}).values_list("pk", "name"))
-    bands = dict(AgeBand.choices)
+    bands = dict(SeatType.choices)
     return [(f"{f}:{b}", f"{names.get(f, f)} – {bands.get(b, b)}") for f, b in pairs]
 
 

@@ -35,6 +35,7 @@ from lotse.applications.services import (
     sync_free_places,
 )
 from lotse.core.audit import chunks, entry_point, insert_rows
+from lotse.directory.models import DEFAULT_MIXED_WEIGHT, MAX_MIXED_WEIGHT, MIN_MIXED_WEIGHT
 
 from . import engine_io, runs
 from .models import AllocationRules, Criterion, Outcome, Round, Simulation
@@ -59,7 +60,9 @@ def _deadline(days: int) -> dt.datetime:
 # --------------------------------------------------------------------------- rules
 
 
-def _clean_rules(criteria: Sequence[str], max_wishes: int, answer_days: int) -> list[str]:
+def _clean_rules(
+    criteria: Sequence[str], max_wishes: int, answer_days: int, mixed_under3_weight: int
+) -> list[str]:
     known = {c.value for c in Criterion}
     errors: dict[str, str] = {}
     cleaned = [c for c in criteria if c]
@@ -71,6 +74,10 @@ def _clean_rules(criteria: Sequence[str], max_wishes: int, answer_days: int) -> 
         errors["max_wishes"] = _("Allow between 1 and 20 wishes.")
     if not 1 <= answer_days <= 90:
         errors["answer_days"] = _("Families need between 1 and 90 days to answer.")
+    if not MIN_MIXED_WEIGHT <= mixed_under3_weight <= MAX_MIXED_WEIGHT:
+        errors["mixed_under3_weight"] = _(
+            "A child under 3 counts between %(low)d and %(high)d places in a mixed group."
+        ) % {"low": MIN_MIXED_WEIGHT, "high": MAX_MIXED_WEIGHT}
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -90,11 +97,16 @@ def rules_save(
     is_active: bool = False,
     rules: AllocationRules | None = None,
     mechanism: str = "child_da",
+    mixed_under3_weight: int | None = None,
 ) -> AllocationRules:
     """Create or change a rule set. The lottery seed is drawn once and never changes after it
-    has been published."""
+    has been published. ``mixed_under3_weight``: places an under-3 child counts in a mixed
+    group (1 to 6 years) in the runs with these rules (None: unchanged, 2 for a new rule set);
+    it is fixed once a round was published with the rules."""
     _require_jugendamt(actor, organisation)
-    cleaned = _clean_rules(criteria, max_wishes, answer_days)
+    if mixed_under3_weight is None:
+        mixed_under3_weight = rules.mixed_under3_weight if rules else DEFAULT_MIXED_WEIGHT
+    cleaned = _clean_rules(criteria, max_wishes, answer_days, mixed_under3_weight)
     name = " ".join(name.split())
     if not name:
         raise ValidationError({"name": _("Please give the rule set a name.")})
@@ -123,6 +135,22 @@ def rules_save(
     if mechanism not in engine_io.MECHANISMS:
         raise ValidationError({"mechanism": _("Please choose an allocation method.")})
     rules.mechanism = mechanism
+    if (
+        rules.pk is not None
+        and mixed_under3_weight != rules.mixed_under3_weight
+        and Round.objects.filter(published_rules=rules).exists()
+    ):
+        # Offers of a published round hold places by this weight, and its re-runs weigh the
+        # children holding them by it: changing it would break the count of places.
+        raise ValidationError(
+            {
+                "mixed_under3_weight": _(
+                    "A round was published with these rules, so the places a child under 3 "
+                    "counts in a mixed group can no longer change. Create a new rule set."
+                )
+            }
+        )
+    rules.mixed_under3_weight = mixed_under3_weight
     rules.is_active = is_active
     rules.save()
     return rules
@@ -470,13 +498,16 @@ def _plan_offers(
             continue
         facility_id = int(inst.facility_ids[int(inst.wish_facility[entry])])
         plan.wish_of[app_id] = int(prepared.wish_rank[entry])
+        quota_id = int(prepared.wish_quota[entry])
         old = previous.get(app_id)
-        if old is not None and old.facility_id == facility_id:
+        # The same seats: the offer stands. (A child may move up from a mixed group to its
+        # band's seats at the same facility: a new offer, the mixed places free up.)
+        if old is not None and old.quota_id == quota_id:
             continue
         if old is not None:
             plan.superseded.append(old)
         row = int(prepared.rows[child])
-        quota_id = int(prepared.wish_quota[entry])
+        mixed = prepared.wish_mixed is not None and bool(prepared.wish_mixed[entry])
         plan.new.append(
             NewOffer(
                 application_id=app_id,
@@ -485,6 +516,8 @@ def _plan_offers(
                 seat_type=snapshot["band"][row],
                 start_month=max(snapshot["desired_start"][row], quota_start[quota_id]),
                 wish_rank=plan.wish_of[app_id] or 0,
+                mixed_group=mixed,
+                seats=int(inst.wish_weight[entry]),
             )
         )
     return plan
@@ -533,7 +566,9 @@ def _write_outcomes(
     for child, app_id, child_reasons in zip(
         children.tolist(), apps[children].tolist(), all_reasons, strict=True
     ):
-        reasons = json.dumps(_plain_reasons(child_reasons))
+        reasons = json.dumps(
+            _plain_reasons(_by_wish(prepared, child, child_reasons, plan.wish_of.get(app_id)))
+        )
         positions = json.dumps([{"facility": f, "position": p} for f, p in waiting.get(child, [])])
         offer_id = offer_ids.get(app_id)
         if offer_id is None and app_id in previous and plan.wish_of.get(app_id) is not None:
@@ -588,18 +623,50 @@ def _after_commit(round_: Round, prepared: engine_io.Prepared, notify_ids: list[
         )
 
 
-def _plain_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Keep the engine's data codes, compacted for storage (facility ids as integers)."""
-    out = []
+def _by_wish(
+    prepared: engine_io.Prepared,
+    child: int,
+    reasons: list[dict[str, Any]],
+    obtained: int | None,
+) -> list[dict[str, Any]]:
+    """The engine's reasons per entry as reasons per wish of the family's list.
+
+    ``wish`` becomes the family's rank (a wish for a facility with mixed-group places is two
+    engine entries: its band's seats, then the mixed group). A wish with both keeps the
+    band's reason, the mixed group's under ``"mixed"``; the wish the child obtained (e.g. the
+    mixed group after the crèche seats were taken) is not a "better wish" and is dropped.
+    """
+    start = int(prepared.instance.wish_ptr[child])
+    out: list[dict[str, Any]] = []
     for r in reasons:
-        item = {k: v for k, v in r.items() if k != "seat_type"}
-        item["facility"] = int(r["facility"])
-        for key in ("child_value", "cutoff_value"):
-            value = item.get(key)
-            if isinstance(value, float) and value.is_integer():
-                item[key] = int(value)
+        entry = start + int(r["wish"]) - 1
+        rank = int(prepared.wish_rank[entry])
+        if rank == obtained:
+            continue
+        item = {**r, "wish": rank}
+        if prepared.wish_mixed is not None and prepared.wish_mixed[entry]:
+            item["seat"] = "mixed"
+            if out and out[-1]["wish"] == rank:
+                out[-1]["mixed"] = _plain_reason(
+                    {k: v for k, v in item.items() if k not in ("wish", "facility")}
+                )
+                continue
         out.append(item)
     return out
+
+
+def _plain_reasons(reasons: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Keep the engine's data codes, compacted for storage (facility ids as integers)."""
+    return [{**_plain_reason(r), "facility": int(r["facility"])} for r in reasons]
+
+
+def _plain_reason(reason: dict[str, Any]) -> dict[str, Any]:
+    item = {k: v for k, v in reason.items() if k != "seat_type"}
+    for key in ("child_value", "cutoff_value"):
+        value = item.get(key)
+        if isinstance(value, float) and value.is_integer():
+            item[key] = int(value)
+    return item
 
 
 # --------------------------------------------------------------------------- re-runs
@@ -626,7 +693,9 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     # Every child keeps its published lottery number; late applications are drawn after.
     late_draws = runs.late_draws(round_, snapshot, on_time, rules.tie_breaking)
     free = _live_free_seats(
-        snapshot["quota"]["id"], {o.pk: o.quota_id for o in play.offers.values()}
+        snapshot["quota"]["id"],
+        {o.pk: o.quota_id for o in play.offers.values()},
+        held_places={o.pk: o.seats for o in play.offers.values()},
     )
     prepared = engine_io.build(
         snapshot,
@@ -634,6 +703,7 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         rows=play.rows,
         max_rank=play.max_rank,
         current_facility=play.current,
+        held_quota=_held_quotas(snapshot, play),
         free=free,
         draws=engine_io.lottery_draws(snapshot, on_time, rules.tie_breaking, late_draws),
     )
@@ -797,7 +867,7 @@ def _in_play(round_: Round, snapshot: Snapshot, *, late: Sequence[int] = ()) -> 
     offers = {
         o.application_id: o
         for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED).only(
-            "pk", "application_id", "facility_id", "quota_id", "wish_rank", "status"
+            "pk", "application_id", "facility_id", "quota_id", "wish_rank", "status", "seats"
         )
     }
     rows = np.asarray(
@@ -820,6 +890,15 @@ def _in_play(round_: Round, snapshot: Snapshot, *, late: Sequence[int] = ()) -> 
         max_rank=_group_cuts(snapshot, rows, max_rank),
         current=np.asarray([o.facility_id if o else -1 for o in held], dtype=np.int64),
         offers=offers,
+    )
+
+
+def _held_quotas(snapshot: Snapshot, play: _InPlay) -> np.ndarray:
+    """Quota id of the open offer each child in play holds (0 = none): which seats at its
+    facility it holds — its band's or the mixed group's (engine_io.build)."""
+    apps = np.asarray(snapshot["application"], dtype=np.int64)[play.rows].tolist()
+    return np.asarray(
+        [play.offers[a].quota_id if a in play.offers else 0 for a in apps], dtype=np.int64
     )
 
 
@@ -862,9 +941,13 @@ def _wish_cut(held: Offer | None, declined_rank: int | None) -> int:
     return min(cuts) if cuts else 0
 
 
-def _live_free_seats(quota_ids: list[int], held: dict[int, int]) -> dict[int, int]:
-    """Free seats per quota now: capacity − taken − open offers not held by children in play
-    (``held``: offer id → quota id of the offers the children in play hold)."""
+def _live_free_seats(
+    quota_ids: list[int], held: dict[int, int], *, held_places: dict[int, int] | None = None
+) -> dict[int, int]:
+    """Free places per quota now: capacity − taken − the places of open offers not held by
+    children in play (``held``: offer id → quota id of the offers the children in play hold;
+    ``held_places``: offer id → the places it holds, 1 where not given). An under-3 child's
+    offer in a mixed group holds its weight (``Offer.seats``)."""
     wanted = set(quota_ids)
     facility_ids = (
         set(SeatQuota.objects.filter(pk__in=quota_ids).values_list("facility_id", flat=True))
@@ -881,15 +964,18 @@ def _live_free_seats(quota_ids: list[int], held: dict[int, int]) -> dict[int, in
         for pk, cap, taken in quotas.values_list("pk", "capacity", "taken")
         if pk in wanted
     }
-    for pk, quota_id in offers.values_list("pk", "quota_id"):
+    for pk, quota_id, seats in offers.values_list("pk", "quota_id", "seats"):
         if quota_id in free and pk not in held:
-            free[quota_id] -= 1
+            free[quota_id] -= seats
     # Offers and seat counters are read at different moments: a family accepting its held
     # offer in between is counted in ``taken`` and still holds its place in the instance,
     # which then needs a seat more than "free" (the engine refuses: "every current place must
-    # fit"). The holders' seats are never more than what is really there, so the larger of the
-    # two never oversells; at worst a freed seat waits for the next re-run.
-    holders = Counter(held.values())
+    # fit"). The holders' places are never more than what is really there, so the larger of
+    # the two never oversells; at worst a freed seat waits for the next re-run.
+    places = held_places or {}
+    holders: Counter[int] = Counter()
+    for pk, quota_id in held.items():
+        holders[quota_id] += places.get(pk, 1)
     return {pk: max(v, holders[pk], 0) for pk, v in free.items()}
 
 

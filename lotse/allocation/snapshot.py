@@ -17,9 +17,9 @@ class QuotaArrays(TypedDict):
 
     id: list[int]  # SeatQuota id
     facility: list[int]  # Facility id
-    band: list[str]  # age band: "u3", "ue3" or "school"
+    band: list[str]  # seat type: age band "u3", "ue3", "school", or "mixed" (1 to 6 years)
     start: list[str]  # first month of the seats, ISO date
-    free: list[int]  # capacity − taken − open offers when the snapshot was taken
+    free: list[int]  # places: capacity − taken − open offers' places when the snapshot was taken
 
 
 class Snapshot(TypedDict):
@@ -39,9 +39,15 @@ class Snapshot(TypedDict):
     # Sibling groups formed for this round (all members in the snapshot, same wishes):
     group: NotRequired[list[int]]  # SiblingGroup id, 0 = none (absent in older snapshots)
     group_preferred: NotRequired[list[int]]  # 1 = together preferred, 0 = required
+    # 0/1: from the first birthday to school entry at the desired start, so the child may take
+    # a place in a mixed group (absent in older snapshots: none may)
+    mixed_age: NotRequired[list[int]]
     # --- one entry per wish
     wish_facility: list[int]  # Facility id
     wish_quota: list[int]  # SeatQuota id the wish uses, 0 = the facility has no such seats
+    # SeatQuota id of the facility's mixed-group places for a child of mixed_age (0 = none);
+    # the wish can then be met with either seat (engine_io.build; absent in older snapshots)
+    wish_mixed: NotRequired[list[int]]
     sibling: list[int]  # 0/1: a sibling attends (or was declared at) the facility
     catchment: list[int]  # 0/1: the family lives in the facility's district
     staff: list[int]  # 0/1: a parent works at the facility

@@ -67,6 +67,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                     answer_days=data["answer_days"],
                     tie_breaking=data["tie_breaking"],
                     mechanism=data["mechanism"] or "child_da",
+                    mixed_under3_weight=data.get("mixed_under3_weight"),
                     is_active=data["is_active"],
                     rules=rules,
                 )
@@ -86,6 +87,7 @@ def rules_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
                 "answer_days": rules.answer_days,
                 "tie_breaking": rules.tie_breaking,
                 "mechanism": rules.mechanism,
+                "mixed_under3_weight": rules.mixed_under3_weight,
                 "is_active": rules.is_active,
             } | {f"criterion_{i}": c for i, c in enumerate(rules.criteria, 1)}
         form = RulesForm(initial=initial, organisations=organisations)

@@ -16,8 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.applications.models import Application, Offer
+from lotse.applications.selectors import seat_quotas_for
 from lotse.core.listing import PAGE_SIZE, Column, listing
-from lotse.directory.models import AgeBand
+from lotse.directory.models import AgeBand, SeatType
 
 from . import selectors
 from .explain import reason_text
@@ -193,6 +194,7 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
         prefix="offer_",
     )
     waiting = Paginator(selectors.facility_waiting_list(request.user, facility), PAGE_SIZE)
+    quotas = list(seat_quotas_for(facility))
     return render(
         request,
         "allocation/facility_detail.html",
@@ -200,5 +202,8 @@ def facility_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "facility": facility,
             "offers": offers,
             "waiting": waiting.get_page(request.GET.get("waiting_page")),
+            "quotas": quotas,
+            "has_mixed": any(q.seat_type == SeatType.MIXED for q in quotas),
+            "mixed_weight": selectors.mixed_weight_for(facility),
         },
     )

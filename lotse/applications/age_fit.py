@@ -4,9 +4,10 @@ A wish is refused, with an explanation and a suggestion of the facility kinds th
 
 1. the facility states an age range (``age_from_months``/``age_to_months``, both inclusive, the
    same reading as the public search) and the child's age at the start lies outside it; or
-2. the facility states its places per age group (``seats_under3``/``seats_over3``/
-   ``seats_school`` of the directory, or seats entered as ``SeatQuota``) and has none of the
-   child's seat type (``seat_type_for``).
+2. the facility states its places per seat type (``seats_under3``/``seats_over3``/
+   ``seats_school``/``seats_mixed`` of the directory, or seats entered as ``SeatQuota``) and
+   has none of the child's age band (``seat_type_for``) and no mixed group (1 to 6 years) the
+   child is old enough for (``directory.models.fits_mixed_group``).
 
 A facility that states neither is not judged. :func:`age_problems` is used by the service
 (the guard: ``services._clean_application``) and by the parent's and the counsellor's forms
@@ -21,7 +22,7 @@ from collections.abc import Sequence
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from lotse.directory.models import AgeBand, Facility
+from lotse.directory.models import AgeBand, Facility, SeatType, fits_mixed_group
 from lotse.directory.selectors import age_in_months
 
 from .models import SeatQuota, seat_type_for
@@ -57,14 +58,16 @@ def _outside_range(facility: Facility, months: int) -> bool:
     return (lo is not None and months < lo) or (hi is not None and months > hi)
 
 
-def _lacks_seat_type(facility: Facility, band: str, quota_bands: set[str]) -> bool:
-    """The facility states places per age group (directory counts or entered seats) and has
-    none of this one."""
+def _lacks_seat_type(facility: Facility, band: str, months: int, quota_types: set[str]) -> bool:
+    """The facility states places per seat type (directory counts or entered seats) and has
+    none for this child: none of its age band, and no mixed group it is old enough for."""
     stated = {
-        b
-        for b in AgeBand.values
-        if facility.seats_for(b) > 0  # licensed places by age group (directory)
-    } | quota_bands
+        t
+        for t in SeatType.values
+        if facility.seats_for(t) > 0  # licensed places by seat type (directory)
+    } | quota_types
+    if SeatType.MIXED in stated and fits_mixed_group(months):
+        return False
     return bool(stated) and band not in stated
 
 
@@ -93,7 +96,7 @@ def age_problems(
                 "age": _age_words(months),
                 "start": start.strftime("%m/%Y"),
             }
-        elif _lacks_seat_type(facility, band, quota_bands.get(facility.pk, set())):
+        elif _lacks_seat_type(facility, band, months, quota_bands.get(facility.pk, set())):
             reason = _(
                 "%(facility)s has no places for the age group of your child at the start "
                 "(%(band)s)."

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.security import django_auth
 
 from .selectors import applications_for_parent, current_offer, get_application_for_parent
@@ -20,6 +20,7 @@ class OfferOut(Schema):
     status: str
     deadline: dt.datetime
     wish_rank: int | None
+    mixed_group: bool = Field(False, description="A place in a mixed group (1 to 6 years)")
 
 
 class ApplicationOut(Schema):
@@ -50,6 +51,7 @@ def _out(application) -> dict:  # type: ignore[no-untyped-def]
             "status": offer.status,
             "deadline": offer.deadline,
             "wish_rank": offer.wish_rank,
+            "mixed_group": offer.mixed_group,
         },
     }
 

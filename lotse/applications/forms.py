@@ -9,7 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from lotse.core.forms import LocalIntegerField, MonthField
-from lotse.directory.models import AgeBand, District, Facility
+from lotse.directory.models import District, Facility, SeatType
 
 from .age_fit import age_problems
 from .models import Application, SiblingGroup
@@ -238,7 +238,15 @@ def _max_wishes_for_installation() -> int:
 
 
 class SeatQuotaForm(forms.Form):
-    seat_type = forms.ChoiceField(label=_("Seat type"), choices=AgeBand.choices)
+    seat_type = forms.ChoiceField(
+        label=_("Seat type"),
+        choices=SeatType.choices,
+        help_text=_(
+            "Places in a mixed group (1 to 6 years) take children from their first birthday "
+            "to school entry; a child under 3 counts more than one place there, by the "
+            "municipality's rule."
+        ),
+    )
     start_month = MonthField(label=_("Free from (month)"))
     capacity = LocalIntegerField(label=_("Number of seats"), min_value=0, max_value=500)
 

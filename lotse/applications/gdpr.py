@@ -32,6 +32,7 @@ def _offer(offer: Offer) -> dict[str, Any]:
     return {
         "facility": offer.facility.name,
         "seat_type": offer.seat_type,
+        "mixed_group": offer.mixed_group,
         "start_month": _iso(offer.start_month),
         "wish_rank": offer.wish_rank,
         "status": offer.status,

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from lotse.accounts.models import Organisation, language_choices
-from lotse.directory.models import AgeBand, District, Facility
+from lotse.directory.models import MAX_MIXED_WEIGHT, AgeBand, District, Facility, SeatType
 
 
 class Child(models.Model):
@@ -289,15 +289,18 @@ class Wish(models.Model):
 class SeatQuota(models.Model):
     """Seats of one seat type at one facility that are free from ``start_month`` on.
 
-    ``taken`` counts accepted offers. A child wanting to start in month D can take seats of the
-    latest quota with ``start_month <= D``. The CHECK constraints make overselling impossible
-    even if two acceptances race (the row is also locked).
+    ``taken`` counts the places of accepted offers: one per child, except in a mixed group
+    (seat type ``mixed``), where an under-3 child takes ``Offer.seats`` places (the
+    municipality's weight). ``capacity`` and ``taken`` are places, not children. A child
+    wanting to start in month D can take seats of the latest quota with ``start_month <= D``.
+    The CHECK constraints make overselling impossible even if two acceptances race (the row is
+    also locked).
     """
 
     facility = models.ForeignKey(
         Facility, verbose_name=_("facility"), on_delete=models.CASCADE, related_name="seat_quotas"
     )
-    seat_type = models.CharField(_("seat type"), max_length=10, choices=AgeBand.choices)
+    seat_type = models.CharField(_("seat type"), max_length=10, choices=SeatType.choices)
     start_month = models.DateField(_("free from (month)"))
     capacity = models.PositiveIntegerField(_("seats"))
     taken = models.PositiveIntegerField(_("seats taken"), default=0)
@@ -320,7 +323,7 @@ class SeatQuota(models.Model):
                 condition=Q(start_month__day=1), name="seatquota_start_first_of_month"
             ),
             models.CheckConstraint(
-                condition=Q(seat_type__in=[c.value for c in AgeBand]),
+                condition=Q(seat_type__in=[c.value for c in SeatType]),
                 name="seatquota_known_seat_type",
             ),
         ]
@@ -348,7 +351,14 @@ class Offer(models.Model):
     quota = models.ForeignKey(
         SeatQuota, verbose_name=_("seats"), on_delete=models.PROTECT, related_name="offers"
     )
+    #: The child's age band at the start (also for a place in a mixed group).
     seat_type = models.CharField(_("seat type"), max_length=10, choices=AgeBand.choices)
+    #: The place is in a mixed group (1 to 6 years): its quota's seat type is ``mixed``.
+    mixed_group = models.BooleanField(_("place in a mixed group (1 to 6 years)"), default=False)
+    #: Places of the quota the offer holds: 1, or the municipality's weight for an under-3
+    #: child in a mixed group, fixed when the offer is made (a later rule change does not
+    #: change what an accepted offer holds).
+    seats = models.PositiveSmallIntegerField(_("places counted"), default=1)
     start_month = models.DateField(_("start"))
     wish_rank = models.PositiveSmallIntegerField(_("wish"), null=True, blank=True)
     status = models.CharField(
@@ -383,6 +393,12 @@ class Offer(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(start_month__day=1), name="offer_start_first_of_month"
+            ),
+            # One place, or up to MAX_MIXED_WEIGHT places in a mixed group.
+            models.CheckConstraint(
+                condition=Q(seats=1)
+                | Q(mixed_group=True, seats__gte=1, seats__lte=MAX_MIXED_WEIGHT),
+                name="offer_seats_weighted_only_in_mixed_group",
             ),
         ]
         indexes = [models.Index(fields=["status", "deadline"])]

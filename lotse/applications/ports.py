@@ -5,7 +5,8 @@
 from the side that allocates seats go through an :class:`AllocationPort`, which
 ``lotse.allocation`` registers once at start-up (``AllocationConfig.ready``):
 
-- ``rules_for(municipality)`` — the municipality's wish limit and application deadline;
+- ``rules_for(municipality)`` — the municipality's wish limit, application deadline and the
+  places an under-3 child counts in a mixed group;
 - ``outcome_lines(application)`` — the explained outcome a family reads on its status page;
 - ``outcome_together(application)`` — for a child placed together with siblings, one
   sentence on how the group came out ("placed together with Ben"), else ``None``;
@@ -17,7 +18,8 @@ from the side that allocates seats go through an :class:`AllocationPort`, which
   cover them once it commits (intake through the year, docs/allocation.md).
 
 Without a registered port (an installation without allocation, or a unit test) the defaults
-below apply: five wishes, no deadline, nothing to explain, a freed seat changes nothing more.
+below apply: five wishes, no deadline, an under-3 child counting 2 places in a mixed group,
+nothing to explain, a freed seat changes nothing more.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ class ApplicationRules:
 
     max_wishes: int = 5
     application_deadline: dt.date | None = None
+    #: Places an under-3 child counts in a mixed group (1 to 6 years).
+    mixed_under3_weight: int = 2
 
 
 DEFAULT_RULES = ApplicationRules()

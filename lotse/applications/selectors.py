@@ -7,7 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404
 
 from lotse.accounts.models import Role, User
@@ -176,7 +177,13 @@ def get_offer_for_staff(user: User, pk: int) -> Offer:
 
 
 def seat_quotas_for(facility: Facility) -> QuerySet[SeatQuota]:
-    return facility.seat_quotas.order_by("start_month", "seat_type")
+    """The facility's seats with the children holding them (``children``: accepted offers;
+    ``taken`` counts places, which differ in a mixed group) and ``open_places`` (the places
+    open offers hold)."""
+    return facility.seat_quotas.annotate(
+        children=Count("offers", filter=Q(offers__status=Offer.Status.ACCEPTED)),
+        open_places=OPEN_PLACES,
+    ).order_by("start_month", "seat_type")
 
 
 def get_quota_for_staff(user: User, pk: int) -> SeatQuota:
@@ -224,8 +231,15 @@ def recipients(application: Application) -> list[tuple[str, str]]:
     return []
 
 
-def quota_open_offers(quota: SeatQuota) -> int:
-    return quota.offers.filter(status=Offer.Status.OFFERED).count()
+#: Places held by a quota's open offers (annotation): one per child, an under-3 child's
+#: weight in a mixed group.
+OPEN_PLACES = Coalesce(Sum("offers__seats", filter=Q(offers__status=Offer.Status.OFFERED)), 0)
+
+
+def quota_open_places(quota: SeatQuota) -> int:
+    """Places the quota's open offers hold (``Offer.seats`` each)."""
+    held = quota.offers.filter(status=Offer.Status.OFFERED).aggregate(n=Sum("seats"))["n"]
+    return int(held or 0)
 
 
 def seats_summary(facility: Facility) -> dict[str, int]:

@@ -16,7 +16,7 @@ from typing import Any, Required, TypedDict, Unpack
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -39,11 +39,12 @@ from .models import (
 )
 from .ports import allocation
 from .selectors import (
+    OPEN_PLACES,
     DeclineConsequences,
     application_deadline_for,
     decline_consequences,
     max_wishes_for,
-    quota_open_offers,
+    quota_open_places,
     recipients,
 )
 
@@ -730,11 +731,12 @@ def sync_free_places(facility_ids: Iterable[int]) -> None:
     free: dict[int, int] = dict.fromkeys(ids, 0)
     rows = (
         SeatQuota.objects.filter(facility_id__in=ids)
-        .annotate(open_offers=Count("offers", filter=Q(offers__status=Offer.Status.OFFERED)))
-        .values_list("facility_id", "capacity", "taken", "open_offers")
+        .annotate(open_places=OPEN_PLACES)
+        .values_list("facility_id", "capacity", "taken", "open_places")
     )
-    for facility_id, capacity, taken, open_offers in rows:
-        free[facility_id] += max(capacity - taken - open_offers, 0)
+    # Places, not children: an under-3 child's open offer in a mixed group holds its weight.
+    for facility_id, capacity, taken, open_places in rows:
+        free[facility_id] += max(capacity - taken - open_places, 0)
     touched = set(
         SeatQuota.objects.filter(facility_id__in=ids).values_list("facility_id", flat=True)
     )
@@ -766,7 +768,7 @@ def seat_quota_save(
         )
     else:
         added = capacity - quota.capacity
-        held = quota.taken + quota_open_offers(quota)
+        held = quota.taken + quota_open_places(quota)
         if capacity < held:
             raise ValidationError(
                 {
@@ -842,7 +844,8 @@ def _lock_open_offer(offer: Offer, actor: User) -> Offer:
 
 @entry_point
 def offer_accept(*, actor: User, offer: Offer) -> Offer:
-    """Accept an open offer before its deadline; takes one seat under a row lock.
+    """Accept an open offer before its deadline; takes its places under a row lock (one, or
+    the weight of an under-3 child in a mixed group).
 
     The seat counter is incremented in SQL under ``select_for_update`` and the CHECK
     ``taken <= capacity`` rejects any oversell that slipped through, so the last seat goes to
@@ -853,11 +856,12 @@ def offer_accept(*, actor: User, offer: Offer) -> Offer:
     if offer.deadline < timezone.now():
         raise ValidationError(_("The deadline to answer this offer has passed."))
     quota = SeatQuota.objects.select_for_update().get(pk=offer.quota_id)
-    if quota.taken + 1 > quota.capacity:
+    # ``seats``: an under-3 child in a mixed group takes the places of the municipality's rule.
+    if quota.taken + offer.seats > quota.capacity:
         raise ValidationError(
             _("Sorry, this place is no longer available. The Jugendamt will contact you.")
         )
-    quota.taken += 1  # the row is locked; save() lets the audit log see the seat taken
+    quota.taken += offer.seats  # the row is locked; save() lets the audit log see it taken
     try:
         with transaction.atomic():
             quota.save(update_fields=["taken", "updated_at"])
@@ -1036,6 +1040,8 @@ class NewOffer:
     seat_type: str
     start_month: str  # ISO date
     wish_rank: int
+    mixed_group: bool = False  # a place in a mixed group (1 to 6 years)
+    seats: int = 1  # places of the quota it holds (an under-3 child's weight in a mixed group)
 
 
 @dataclass(frozen=True)
@@ -1053,6 +1059,8 @@ _OFFER_COLUMNS = [
     "facility_id",
     "quota_id",
     "seat_type",
+    "mixed_group",
+    "seats",
     "start_month",
     "wish_rank",
     "status",
@@ -1114,6 +1122,8 @@ def _insert_offers(
             o.facility_id,
             o.quota_id,
             o.seat_type,
+            o.mixed_group,
+            o.seats,
             o.start_month,
             o.wish_rank,
             Offer.Status.OFFERED.value,

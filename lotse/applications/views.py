@@ -17,7 +17,7 @@ from lotse.accounts.models import Role
 from lotse.accounts.permissions import role_required
 from lotse.core.feedback import confirmed, form_add_errors, render_form, run_button
 from lotse.core.listing import Column, listing
-from lotse.directory.models import Service
+from lotse.directory.models import SeatType, Service
 from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
 from . import selectors, services
@@ -282,6 +282,7 @@ def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
         .exclude(status=Offer.Status.SUPERSEDED)
     }
     rows = facility_rows(facility.pk, wishes, offers)
+    quotas = list(selectors.seat_quotas_for(facility))
     return render(
         request,
         "applications/facility.html",
@@ -289,8 +290,12 @@ def facility_overview(request: HttpRequest, pk: int) -> HttpResponse:
             "facility": facility,
             "listing": result,
             "rows": rows,
-            "quotas": selectors.seat_quotas_for(facility),
+            "quotas": quotas,
+            "has_mixed": any(q.seat_type == SeatType.MIXED for q in quotas),
             "form": SeatQuotaForm(),
+            "mixed_weight": allocation()
+            .rules_for(services.facility_municipality(facility))
+            .mixed_under3_weight,
         },
     )
 

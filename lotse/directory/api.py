@@ -61,6 +61,9 @@ class FacilityOut(Schema):
     seats_under3: int
     seats_over3: int
     seats_school: int
+    seats_mixed: int = Field(
+        0, description="Places in mixed groups (1 to 6 years); an under-3 child counts more"
+    )
     free_places: int
     inclusion: bool
     barrier_free: bool | None

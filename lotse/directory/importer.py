@@ -189,21 +189,22 @@ def normalise_district_name(name: str) -> str:
 # --- Derivations: named rules that need several columns ------------------------------------
 
 # Typical group sizes in Schleswig-Holstein (KiTaG): Krippe 10, Elementar 20, Hort 20,
-# age-mixed 1–6 groups 15 with about 5 children under three.
-GROUP_SIZES = {"u3": 10, "ue3": 20, "school": 20, "mixed_u3": 5, "mixed_ue3": 10, "nature": 20}
+# age-mixed 1–6 groups 15 places.
+GROUP_SIZES = {"u3": 10, "ue3": 20, "school": 20, "mixed": 15, "nature": 20}
 
 
 def d_seats_from_groups(record: dict[str, Any]) -> None:
-    """Split the licensed places over age bands in proportion to the groups per age band."""
+    """Split the licensed places over the seat types in proportion to the groups of each:
+    crèche, kindergarten (nature groups included), after-school and mixed groups (1 to 6
+    years, ``seats_mixed``: places, where a child under 3 counts by the municipality's rule)."""
     groups = {
         k: record.pop(f"groups_{k}", 0) or 0 for k in ("u3", "ue3", "school", "mixed", "nature")
     }
     weights = {
-        "u3": groups["u3"] * GROUP_SIZES["u3"] + groups["mixed"] * GROUP_SIZES["mixed_u3"],
-        "ue3": groups["ue3"] * GROUP_SIZES["ue3"]
-        + groups["mixed"] * GROUP_SIZES["mixed_ue3"]
-        + groups["nature"] * GROUP_SIZES["nature"],
+        "u3": groups["u3"] * GROUP_SIZES["u3"],
+        "ue3": groups["ue3"] * GROUP_SIZES["ue3"] + groups["nature"] * GROUP_SIZES["nature"],
         "school": groups["school"] * GROUP_SIZES["school"],
+        "mixed": groups["mixed"] * GROUP_SIZES["mixed"],
     }
     total = record.get("places_total") or sum(weights.values())
     record["places_total"] = total
@@ -212,15 +213,17 @@ def d_seats_from_groups(record: dict[str, Any]) -> None:
         return
     under3 = round(total * weights["u3"] / weight_sum)
     school = round(total * weights["school"] / weight_sum)
+    mixed = round(total * weights["mixed"] / weight_sum)
     record["seats_under3"] = under3
     record["seats_school"] = school
-    record["seats_over3"] = max(total - under3 - school, 0)
+    record["seats_mixed"] = mixed
+    record["seats_over3"] = max(total - under3 - school - mixed, 0)
+    young, old = weights["u3"] + weights["mixed"] > 0, weights["ue3"] + weights["mixed"] > 0
     if "kind" not in record:
-        record["kind"] = kind_from_bands(
-            weights["u3"] > 0, weights["ue3"] > 0, weights["school"] > 0
-        )
-    record.setdefault("age_from_months", 0 if weights["u3"] else 36 if weights["ue3"] else 72)
-    record.setdefault("age_to_months", 168 if weights["school"] else 83 if weights["ue3"] else 35)
+        record["kind"] = kind_from_bands(young, old, weights["school"] > 0)
+    start = 0 if weights["u3"] else 12 if weights["mixed"] else 36 if weights["ue3"] else 72
+    record.setdefault("age_from_months", start)
+    record.setdefault("age_to_months", 168 if weights["school"] else 83 if old else 35)
 
 
 def kind_from_bands(u3: bool, ue3: bool, school: bool) -> str:

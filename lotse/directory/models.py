@@ -22,6 +22,34 @@ class AgeBand(models.TextChoices):
     SCHOOL = "school", _("School children")
 
 
+class SeatType(models.TextChoices):
+    """Kinds of seats a facility declares: one per age band, and places in mixed groups.
+
+    A mixed group (altersgemischte Gruppe) takes children from their first birthday to school
+    entry; a child under 3 counts more than one place there, by the municipality's rule
+    (``AllocationRules.mixed_under3_weight``, commonly 2).
+    """
+
+    UNDER_3 = "u3", _("Under 3")
+    OVER_3 = "ue3", _("3 to school entry")
+    SCHOOL = "school", _("School children")
+    MIXED = "mixed", _("Mixed group (1 to 6 years)")
+
+
+#: Ages in months at the start that may take a place in a mixed group: from the first
+#: birthday until school entry (the ``ue3`` band ends at 72 months).
+MIXED_FROM_MONTHS, MIXED_UNTIL_MONTHS = 12, 72
+
+
+#: Places an under-3 child may count in a mixed group, by municipal rule (2 is common).
+MIN_MIXED_WEIGHT, MAX_MIXED_WEIGHT, DEFAULT_MIXED_WEIGHT = 1, 3, 2
+
+
+def fits_mixed_group(months: int) -> bool:
+    """A child of this age (months at the start) may take a place in a mixed group."""
+    return MIXED_FROM_MONTHS <= months < MIXED_UNTIL_MONTHS
+
+
 #: Columns derived from a facility's own fields in ``Facility.derive_search_fields``.
 DERIVED_FIELDS = ("search_text", "geo_cell", "geo_x", "geo_y", "geo_z")
 GEO_CELL_DEGREES = 0.05  # ≈ 5.6 km north–south, ≈ 3.3 km east–west at 54° N
@@ -189,6 +217,14 @@ class Facility(models.Model):
     seats_under3 = models.PositiveIntegerField(_("places under 3"), default=0)
     seats_over3 = models.PositiveIntegerField(_("places 3 to school entry"), default=0)
     seats_school = models.PositiveIntegerField(_("places for school children"), default=0)
+    seats_mixed = models.PositiveIntegerField(
+        _("places in mixed groups (1 to 6 years)"),
+        default=0,
+        help_text=_(
+            "Places in age-mixed groups from the first birthday to school entry; a child under "
+            "3 counts more than one place there, by the municipality's rule."
+        ),
+    )
     free_places = models.PositiveIntegerField(
         _("free places reported"),
         default=0,
@@ -278,12 +314,13 @@ class Facility(models.Model):
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
 
-    def seats_for(self, band: str) -> int:
+    def seats_for(self, seat_type: str) -> int:
         return {
-            AgeBand.UNDER_3: self.seats_under3,
-            AgeBand.OVER_3: self.seats_over3,
-            AgeBand.SCHOOL: self.seats_school,
-        }[AgeBand(band)]
+            SeatType.UNDER_3: self.seats_under3,
+            SeatType.OVER_3: self.seats_over3,
+            SeatType.SCHOOL: self.seats_school,
+            SeatType.MIXED: self.seats_mixed,
+        }[SeatType(seat_type)]
 
 
 class Service(models.Model):

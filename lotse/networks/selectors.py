@@ -512,6 +512,9 @@ class AreaFigures:
     children_under3: int | None
     children_3_to_6: int | None
     children_as_of: date | None
+    #: places in mixed groups (1 to 6 years), not in ``u3``/``ue3`` (an under-3 child counts
+    #: more than one place there)
+    mixed: int = 0
 
     @staticmethod
     def _per_100(seats: int, children: int | None) -> Decimal | None:
@@ -543,7 +546,11 @@ def needs_figures(analysis: NeedsAnalysis) -> AreaFigures:
         services = Service.objects.filter(is_public=True, city__iexact=municipality)
         area = municipality
     agg = facilities.aggregate(
-        n=Count("pk"), u3=Sum("seats_under3"), ue3=Sum("seats_over3"), school=Sum("seats_school")
+        n=Count("pk"),
+        u3=Sum("seats_under3"),
+        ue3=Sum("seats_over3"),
+        school=Sum("seats_school"),
+        mixed=Sum("seats_mixed"),
     )
     return AreaFigures(
         area=area,
@@ -556,6 +563,7 @@ def needs_figures(analysis: NeedsAnalysis) -> AreaFigures:
         children_under3=analysis.children_under3,
         children_3_to_6=analysis.children_3_to_6,
         children_as_of=analysis.children_as_of,
+        mixed=agg["mixed"] or 0,
     )
 
 

@@ -45,6 +45,12 @@ class RowOut(Schema):
     placements: Figure
     unmet: Figure
     wait_days: Figure
+    mixed_seats: int = Field(
+        description="Places in mixed groups (1 to 6 years) serving these bands (not in seats)"
+    )
+    mixed_under3: int = Field(
+        description="Children under 3 those places hold at most (each counts mixed_weight)"
+    )
 
 
 class ForecastOut(Schema):
@@ -67,6 +73,7 @@ class FiguresOut(Schema):
     by_band: list[RowOut]
     forecast_years: list[int]
     forecast: list[ForecastOut]
+    mixed_weight: int = Field(description="Places a child under 3 counts in a mixed group")
 
 
 def _shown(value: object) -> object:
@@ -106,6 +113,7 @@ def figures(request: HttpRequest, params: Query[FigureQuery]) -> dict:
         "total": _row(report.total),
         "by_band": [_row(r) for r in report.by_band],
         "forecast_years": report.forecast_years,
+        "mixed_weight": report.mixed_weight,
         "forecast": [
             {
                 "key": f.key,

@@ -30,6 +30,8 @@ def figure_header() -> list[str]:
         _("Placements"),
         _("Legal claim without an offer"),
         _("Mean days from application to offer"),
+        _("Places in mixed groups (1 to 6 years)"),
+        _("Children under 3 the mixed-group places hold at most"),
     ]
 
 
@@ -54,6 +56,8 @@ def _figure_cells(report: Report, row: Row, band: str) -> list[Any]:
         cell(row.placements),
         cell(row.unmet),
         row.wait_days,
+        row.mixed_seats,
+        row.mixed_under3,
     ]
 
 
@@ -120,6 +124,11 @@ def method_lines(report: Report) -> list[str]:
             "school children %(school)s."
         )
         % report.filters.demand,
+        _(
+            "Places in mixed groups (1 to 6 years) are not in the seats: a child under 3 counts "
+            "%(w)d places there (the municipality's allocation rule), a child from 3 one place."
+        )
+        % {"w": report.mixed_weight},
     ]
     if report.is_estimate:
         lines.append(

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lotse.core.disclosure import MIN_COUNT, Figure, ProtectedTable
-from lotse.directory.models import District
+from lotse.directory.models import DEFAULT_MIXED_WEIGHT, District
 
 from . import protection, selectors
 from .population import BANDS, base_estimate, children_by_band
@@ -106,6 +106,10 @@ class Row:
     demand_covered: float | None = None
     district_id: int | None = None
     is_total: bool = False
+    #: Places in mixed groups (1 to 6 years) serving these bands (not in ``seats``): they hold
+    #: as many children from 3, or ``mixed_under3`` children under 3 (the municipality's weight).
+    mixed_seats: int = 0
+    mixed_under3: int = 0
 
     @classmethod
     def build(
@@ -198,6 +202,8 @@ class Report:
     figures_outdated: bool = False
     placement_counts: dict = field(default_factory=dict, repr=False)
     placements: protection.Placements | None = field(default=None, repr=False)
+    #: places a child under 3 counts in a mixed group (the municipality's allocation rule)
+    mixed_weight: int = DEFAULT_MIXED_WEIGHT
 
     @cached_property
     def flows(self) -> list[Flow]:
@@ -370,6 +376,16 @@ def _where(
 #: The key of the municipality's total in ``_where`` (``None`` is "district not known").
 TOTAL = "total"
 
+#: Age bands that places in mixed groups (1 to 6 years) serve.
+MIXED_BANDS = ("u3", "ue3")
+
+
+def _mixed(seats: dict[int, dict[str, int]], district_ids: list[int], bands: list[str]) -> int:
+    """Places in mixed groups of these districts, for a table of bands they serve."""
+    if not set(bands) & set(MIXED_BANDS):
+        return 0
+    return sum(seats.get(d, {}).get("mixed", 0) for d in district_ids)
+
 
 def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
     """All figures for the filters; the whole municipality is always computed (map, totals)."""
@@ -392,7 +408,11 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         ratios=filters.demand,
     )
 
-    tables = {band: _table(filters, all_districts, band, args, protected) for band in [*BANDS, ALL]}
+    weight = mixed_weight(municipality)
+    tables = {
+        band: _table(filters, all_districts, band, args, protected, weight)
+        for band in [*BANDS, ALL]
+    }
     rows, total_row = tables[filters.band]
     forecast_years = [year + i for i in range(1, FORECAST_YEARS + 1)]
     return Report(
@@ -413,6 +433,7 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         generated_at=timezone.localtime(),
         figures_as_of=timezone.localtime(demand.as_of),
         figures_outdated=demand.outdated,
+        mixed_weight=weight,
     )
 
 
@@ -421,6 +442,14 @@ def protect_figures(municipality: str, year: int, *, today: dt.date | None = Non
     tables), so the first visit after a change does not wait for the secondary suppression.
     Called by ``services.figures_refresh`` right after it stored the year's figures."""
     build_report(Filters(municipality=municipality, year=year), today=today)
+
+
+def mixed_weight(municipality: str) -> int:
+    """Places a child under 3 counts in a mixed group: the active allocation rules'."""
+    from lotse.allocation.selectors import active_rules_for_municipality
+
+    rules = active_rules_for_municipality(municipality)
+    return rules.mixed_under3_weight if rules is not None else DEFAULT_MIXED_WEIGHT
 
 
 def _row(
@@ -453,8 +482,15 @@ def _table(
     band: str,
     args: tuple,
     protected: Protected,
+    weight: int,
 ) -> tuple[list[Row], Row]:
     bands = list(BANDS) if band == ALL else [band]
+    seats = args[1]
+
+    def mixed(district_ids: list[int]) -> dict[str, int]:
+        places = _mixed(seats, district_ids, bands)
+        return {"mixed_seats": places, "mixed_under3": places // weight}
+
     rows, total = [], Raw()
     for district in all_districts:
         raw = _raw_for(district.pk, bands, *args)
@@ -468,6 +504,7 @@ def _table(
                 bands,
                 protected,
                 district_id=district.pk,
+                **mixed([district.pk]),
             )
         )
     unknown = _raw_for(None, bands, *args)
@@ -475,7 +512,16 @@ def _table(
         # Families who gave no home district still count for the municipality.
         total.add(unknown)
         rows.append(_row("unknown", str(_("District not known")), unknown, None, bands, protected))
-    total_row = _row(band, str(BAND_LABELS[band]), total, TOTAL, bands, protected, is_total=True)
+    total_row = _row(
+        band,
+        str(BAND_LABELS[band]),
+        total,
+        TOTAL,
+        bands,
+        protected,
+        is_total=True,
+        **mixed([d.pk for d in all_districts]),
+    )
     return rows, total_row
 
 

@@ -108,14 +108,20 @@ def population_years(municipality: str) -> list[int]:
 
 
 def seats_by_district(municipality: str) -> dict[int, dict[str, int]]:
-    """Seats per district and age band from the directory (today's seats)."""
+    """Seats per district and age band from the directory (today's seats), and the places in
+    mixed groups (1 to 6 years) under ``"mixed"``."""
     rows = (
         Facility.objects.filter(district__municipality=municipality)
         .values("district_id")
-        .annotate(u3=Sum("seats_under3"), ue3=Sum("seats_over3"), school=Sum("seats_school"))
+        .annotate(
+            u3=Sum("seats_under3"),
+            ue3=Sum("seats_over3"),
+            school=Sum("seats_school"),
+            mixed=Sum("seats_mixed"),
+        )
     )
     return {
-        row["district_id"]: {band: row[band] or 0 for band in ("u3", "ue3", "school")}
+        row["district_id"]: {band: row[band] or 0 for band in ("u3", "ue3", "school", "mixed")}
         for row in rows
     }
 

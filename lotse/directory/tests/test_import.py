@@ -31,7 +31,10 @@ def test_flensburg_csv_imports_all_kitas_with_clean_values():
     assert kinderhaus.opening_hours["mon"] == ["07:30", "16:30"]
     assert kinderhaus.max_weekly_hours == 45
     assert kinderhaus.places_total == 60
-    assert kinderhaus.seats_under3 + kinderhaus.seats_over3 + kinderhaus.seats_school == 60
+    # One group each of 0–3 (10), 3–6 (20), 6–14 (20) and mixed 1–6 (15 places): 60 split so.
+    assert (kinderhaus.seats_under3, kinderhaus.seats_over3, kinderhaus.seats_school) == (9, 19, 18)
+    assert kinderhaus.seats_mixed == 14
+    assert Facility.objects.filter(seats_mixed__gt=0).count() == 18  # Kitas with mixed groups
     assert kinderhaus.meals is True
     assert District.objects.filter(municipality="Flensburg").count() == 13
 

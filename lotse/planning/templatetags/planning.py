@@ -154,22 +154,27 @@ def _balance(balance: int | None) -> str:
     return f'<td class="num{" missing" if missing else ""}">{escape(signed(balance))}</td>'
 
 
-def _figures_row(r: Row, name: str | None = None) -> str:
+def _figures_row(r: Row, name: str | None = None, mixed: bool = False) -> str:
     total = ' class="total"' if r.is_total else ""
+    # Places in mixed groups and the children under 3 they hold, where the table shows them.
+    extra = f"{_cell(r.mixed_seats)}{_cell(r.mixed_under3)}" if mixed else ""
     return (
         f'<tr{total}><th scope="row">{escape(r.name if name is None else name)}</th>'
         f"{_cell(r.seats)}{_cell(r.children)}{_cell(r.coverage)}"
         f"{_cell(r.demand)}{_balance(r.balance)}{_cell(r.applicants)}{_cell(r.placements)}"
-        f"{_cell(r.unmet)}{_cell(r.wait_days)}</tr>"
+        f"{_cell(r.unmet)}{_cell(r.wait_days)}{extra}</tr>"
     )
 
 
 @register.simple_tag
-def figures_rows(rows: list[Row], total: Row | None = None, total_name: str = "") -> SafeString:
-    """The rows of a figures table (``_district_table.html``), with an optional total row."""
-    parts = [_figures_row(r) for r in rows]
+def figures_rows(
+    rows: list[Row], total: Row | None = None, total_name: str = "", mixed: object = False
+) -> SafeString:
+    """The rows of a figures table (``_district_table.html``), with an optional total row;
+    ``mixed``: with the two columns of places in mixed groups."""
+    parts = [_figures_row(r, mixed=bool(mixed)) for r in rows]
     if total is not None:
-        parts.append(_figures_row(total, total_name))
+        parts.append(_figures_row(total, total_name, mixed=bool(mixed)))
     return mark_safe("\n".join(parts))  # noqa: S308 - names escaped, figures from figure()
 
 

@@ -42,8 +42,9 @@ def shown(*figures):
 
 def test_seats_per_district_and_band(testhausen):
     seats = selectors.seats_by_district(TOWN)
-    assert seats[testhausen.nord.pk] == {"u3": 15, "ue3": 30, "school": 20}
-    assert seats[testhausen.sued.pk] == {"u3": 12, "ue3": 40, "school": 0}
+    # Places in mixed groups (1 to 6 years) apart, under "mixed" (Testhausen has none).
+    assert seats[testhausen.nord.pk] == {"u3": 15, "ue3": 30, "school": 20, "mixed": 0}
+    assert seats[testhausen.sued.pk] == {"u3": 12, "ue3": 40, "school": 0, "mixed": 0}
 
 
 def test_raw_demand_counts_children_not_applications(testhausen):

@@ -168,14 +168,16 @@ def test_csv_export(testhausen, planner, client_for):
         "•",
         "0",
         "",  # mean days of fewer than 3 children: empty, never a count mark
+        "0",  # places in mixed groups (Testhausen has none) …
+        "0",  # … and the children under 3 they hold
     ]
-    assert all(r[-1] not in ("<3", "•") for r in rows)  # the column of days
+    assert all(r[11] not in ("<3", "•") for r in rows)  # the column of days
     total = next(
         r for r in rows if r[1].startswith("Whole municipality") and r[2] == "All age bands"
     )
     # 7 applicants, 3 without an offer and 3 placements: hidden here, or Süd's and the
     # unknown district's small counts could be worked out by subtraction.
-    assert total[3:] == ["117", "280", "41,8", "158", "-41", "•", "•", "•", "41,5"]
+    assert total[3:] == ["117", "280", "41,8", "158", "-41", "•", "•", "•", "41,5", "0", "0"]
     # 3 bands + all, each with 2 districts, the unknown district where it has figures, total.
     assert len(rows) == 1 + 4 * 3 + 2
 
@@ -192,7 +194,7 @@ def test_xlsx_export(testhausen, planner, client_for):
     assert sheet[0][:3] == ("Jahr", "Stadtteil", "Altersgruppe")
     # Nord, 3 to school entry: c3, c4, c5 apply; c4 was placed in Süd; c3, c4 unmet.
     assert sheet[1:] == [
-        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, "•", 0, "•", None)
+        (2025, "Nord", "3 Jahre bis Schuleintritt", 30, 30, 100, 27, 3, "•", 0, "•", None, 0, 0)
     ]
     forecast = list(book["Prognose"].values)
     # 2026: ages 2–4 of 2025 = 12 + 10 + 10 children; demand 90 % = 28.8; 30 − 28.8 ≈ 1.
