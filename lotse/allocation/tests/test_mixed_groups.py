@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -501,3 +502,35 @@ def test_certificate_of_a_round_with_mixed_groups_verifies(
     verify = [sys.executable, "-m", "lotse.matching", "verify", str(path)]
     done = subprocess.run(verify, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_rerun_racing_an_acceptance_counts_the_holders_places(
+    make_org, make_user, make_facility, monkeypatch
+):
+    """Cleo (2 places) accepts between the re-run's reads of offers and seat counters: the
+    mixed pool must still hold its holders' 3 places (Emil 1 + Cleo 2), not 2 children."""
+    city = _city(make_org, make_user, make_facility)
+    round_ = publish(city["planner"], city["round"], city["rules"])
+    cleo = Offer.objects.get(application=city["apps"]["Cleo"])
+    read_seats = allocation._live_free_seats
+
+    def cleo_accepts_meanwhile(*args, **kwargs):
+        Offer.objects.filter(pk=cleo.pk).update(status="accepted", answered_at=timezone.now())
+        SeatQuota.objects.filter(pk=cleo.quota_id).update(taken=F("taken") + cleo.seats)
+        Application.objects.filter(pk=cleo.application_id).update(status="placed")
+        return read_seats(*args, **kwargs)
+
+    monkeypatch.setattr(allocation, "_live_free_seats", cleo_accepts_meanwhile)
+    with committed():  # "Re-run now": nothing freed, the holders keep their places
+        allocation.round_rerun(actor=city["planner"], round_=round_, notify=False)
+    assert Offer.objects.get(pk=cleo.pk).status == "accepted"
+    city["mixed"].refresh_from_db()
+    taken, open_places = (
+        city["mixed"].taken,
+        sum(
+            Offer.objects.filter(quota=city["mixed"], status="offered").values_list(
+                "seats", flat=True
+            )
+        ),
+    )
+    assert taken == 2 and taken + open_places <= city["mixed"].capacity  # nothing oversold
