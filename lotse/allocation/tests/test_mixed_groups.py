@@ -314,8 +314,8 @@ def test_publish_offers_the_mixed_group_with_its_places(make_org, make_user, mak
     assert "1 remained" in text
     # Cleo got her wish (in the mixed group): the crèche is no "better wish" for her.
     assert latest_outcome(city["apps"]["Cleo"]).reasons == []
-    positions = {w["facility"]: w["position"] for w in dana.waiting}
-    assert list(positions) == [city["kita"].pk]  # one position per facility
+    # One position per facility, the better of the crèche's (2nd) and the mixed group's (1st).
+    assert dana.waiting == [{"facility": city["kita"].pk, "position": 1}]
 
 
 def test_accepting_takes_the_places_and_a_rerun_counts_them(make_org, make_user, make_facility):
