@@ -34,7 +34,7 @@ class RulesForm(forms.Form):
     tie_breaking = forms.ChoiceField(
         label=_("Lottery"), choices=AllocationRules.TieBreaking.choices
     )
-    mixed_under3_weight = forms.IntegerField(
+    mixed_under3_weight = LocalIntegerField(
         label=_("Places an under-3 child counts in a mixed group"),
         min_value=MIN_MIXED_WEIGHT,
         max_value=MAX_MIXED_WEIGHT,

@@ -322,6 +322,9 @@ def test_accepting_takes_the_places_and_a_rerun_counts_them(make_org, make_user,
     city = _city(make_org, make_user, make_facility)
     round_ = publish(city["planner"], city["round"], city["rules"])
     cleo = Offer.objects.get(application=city["apps"]["Cleo"])
+    # Open offers hold places too: Emil's 1 and Cleo's 2 of the 4 mixed places.
+    quotas = [city["crib"].pk, city["mixed"].pk]
+    assert allocation._live_free_seats(quotas, {})[city["mixed"].pk] == 1
     with committed():
         services.offer_accept(actor=city["apps"]["Cleo"].child.guardians.get(), offer=cleo)
     city["mixed"].refresh_from_db()
