@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_language_chosen'),
-        ('allocation', '0006_together_and_publish_preview'),
+        ('allocation', '0007_runs'),
     ]
 
     operations = [
