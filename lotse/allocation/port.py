@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lotse.applications.models import Application, Offer, SeatQuota
-from lotse.applications.ports import DEFAULT_RULES, ApplicationRules
+from lotse.applications.ports import DEFAULT_RULES, ApplicationRules, RoundTimeline
 
 from .explain import explain_outcome, together_text
 from .selectors import active_rules_for_municipality, latest_outcome
@@ -18,6 +18,7 @@ from .services import (
     schedule_rerun_for_offer,
     schedule_rerun_for_seats,
 )
+from .timeline import round_timeline
 
 
 class AllocationSide:
@@ -36,6 +37,9 @@ class AllocationSide:
 
     def outcome_together(self, application: Application) -> str | None:
         return together_text(latest_outcome(application))
+
+    def round_timeline(self, application: Application) -> RoundTimeline:
+        return round_timeline(application)
 
     def seat_freed(self, offer: Offer) -> None:
         schedule_rerun_for_offer(offer)

@@ -254,3 +254,27 @@ class SeatQuotaForm(forms.Form):
 class SocialUrgencyForm(forms.Form):
     urgent = forms.BooleanField(label=_("Social urgency confirmed"), required=False)
     note = forms.CharField(label=_("Note (internal)"), max_length=300, required=False)
+
+
+class LateWishForm(forms.Form):
+    """After the deadline: one more wish, added at the end of the list (``services.
+    application_add_late_wish``)."""
+
+    def __init__(self, *args: Any, application: Application, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.application = application
+        named = application.wishes.values_list("facility_id", flat=True)
+        self.fields["facility"] = FacilityPickerField(
+            label=_("Wish %(n)d") % {"n": application.wishes.count() + 1},
+            queryset=wishable_facilities(application.municipality).exclude(pk__in=named),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        add_age_errors(
+            self,
+            ["facility"],
+            self.application.child.effective_birth_date,
+            {"facility": data.get("facility"), "desired_start": self.application.desired_start},
+        )
+        return data

@@ -8,6 +8,9 @@ from the side that allocates seats go through an :class:`AllocationPort`, which
 - ``rules_for(municipality)`` — the municipality's wish limit, application deadline and the
   places an under-3 child counts in a mixed group;
 - ``outcome_lines(application)`` — the explained outcome a family reads on its status page;
+- ``round_timeline(application)`` — the dates of the allocation round that covers the
+  application (snapshot, publication, last re-run) and of the next round, for "what happens
+  next, and when" on the status page (:class:`RoundTimeline`);
 - ``outcome_together(application)`` — for a child placed together with siblings, one
   sentence on how the group came out ("placed together with Ben"), else ``None``;
 - ``seat_freed(offer)`` — a declined, expired or withdrawn offer freed its seat. Called
@@ -45,12 +48,48 @@ class ApplicationRules:
 DEFAULT_RULES = ApplicationRules()
 
 
+@dataclass(frozen=True)
+class RoundDates:
+    """One allocation round as a family's status page tells it: dates only."""
+
+    name: str
+    #: the care start months the round allocates (first of the month)
+    start_from: dt.date
+    start_until: dt.date
+    #: draft (prepared), snapshot (applications frozen), published, closed
+    status: str
+    snapshot_at: dt.datetime | None = None
+    published_at: dt.datetime | None = None
+    #: the last re-run after a seat freed up (None: none yet) and how many there were
+    last_run_at: dt.datetime | None = None
+    reruns: int = 0
+
+
+@dataclass(frozen=True)
+class RoundTimeline:
+    """The round that covers an application (its desired start) and the one after it.
+
+    ``in_snapshot``: the application was frozen in the round's snapshot (on time); re-runs use
+    the wishes it had then. ``joined_late``: it arrived after the snapshot (a late
+    application); it joins the round's next re-run, which reads its wishes afresh each time."""
+
+    current: RoundDates | None = None
+    next: RoundDates | None = None
+    in_snapshot: bool = False
+    joined_late: bool = False
+
+
+NO_TIMELINE = RoundTimeline()
+
+
 class AllocationPort(Protocol):
     def rules_for(self, municipality: str) -> ApplicationRules: ...
 
     def outcome_lines(self, application: Application) -> list[Any]: ...
 
     def outcome_together(self, application: Application) -> str | None: ...
+
+    def round_timeline(self, application: Application) -> RoundTimeline: ...
 
     def seat_freed(self, offer: Offer) -> None: ...
 
@@ -70,6 +109,9 @@ class NoAllocation:
 
     def outcome_together(self, application: Application) -> str | None:
         return None
+
+    def round_timeline(self, application: Application) -> RoundTimeline:
+        return NO_TIMELINE
 
     def seat_freed(self, offer: Offer) -> None:
         return None

@@ -43,10 +43,12 @@ from .selectors import (
     DeclineConsequences,
     application_deadline_for,
     decline_consequences,
+    ended_from_rank,
     max_wishes_for,
     quota_open_places,
     recipients,
 )
+from .when import wish_change
 
 # --------------------------------------------------------------------------- helpers
 
@@ -448,6 +450,58 @@ def application_update(
     )
     _notify(application, "updated")
     return application
+
+
+def late_wish_change(application: Application) -> Any:
+    """Whether a late wish can be added now (``when.WishChange``), from the round's dates."""
+    return wish_change(
+        application,
+        allocation().round_timeline(application),
+        application_deadline_for(application.municipality),
+        max_wishes=max_wishes_for(application.municipality),
+        ended_rank=ended_from_rank(application),
+    )
+
+
+@entry_point
+def application_add_late_wish(*, actor: User, application: Application, facility: Facility) -> Wish:
+    """After the deadline: add one wish at the end of the list of a late application.
+
+    Only where the round's re-runs read the wishes afresh — an application that arrived after
+    the round's snapshot (``allocation.services._late_applications``); an application frozen
+    in the snapshot keeps the wishes it had then (``when.wish_change`` says why). The other
+    wishes keep their ranks; the new one takes part from the next re-run, which this starts,
+    with the child's priority and its lottery number drawn after every on-time child
+    (docs/applications.md, "A wish after the deadline")."""
+    application = (
+        Application.objects.select_for_update().select_related("child").get(pk=application.pk)
+    )
+    _require_guardian(actor, application)
+    change = late_wish_change(application)
+    if not change.late:
+        raise ValidationError(change.reason or _("No wish can be added to this application now."))
+    wishes = list(application.wishes.select_related("facility").order_by("rank"))
+    if facility.pk in {w.facility_id for w in wishes}:
+        raise ValidationError({"facility": _("Each facility can be named only once.")})
+    if facility_municipality(facility) != application.municipality:
+        raise ValidationError(
+            {
+                "facility": _(
+                    "All wishes must lie in the same municipality; please apply in the other "
+                    "municipality separately."
+                )
+            }
+        )
+    problems = age_problems(
+        [facility], application.child.effective_birth_date, application.desired_start
+    )
+    if problems:
+        raise ValidationError({"facility": list(problems.values())})
+    wish = Wish.objects.create(application=application, facility=facility, rank=len(wishes) + 1)
+    _notify(application, "updated")
+    # The round re-runs once this commits: the late application's wishes are read afresh.
+    allocation().application_submitted(application)
+    return wish
 
 
 @entry_point

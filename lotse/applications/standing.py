@@ -9,7 +9,7 @@ happens next for that wish. Reads only; the application comes from a scoped sele
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.utils import formats, timezone
@@ -17,7 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .models import Application, Offer, Wish
+from .ports import NO_TIMELINE, RoundTimeline
 from .selectors import ended_from_rank
+from .when import wish_when
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,8 @@ class WishStanding:
     cutoff: str = ""
     next: str = ""
     position: int | None = None
+    #: the date that goes with ``next`` (the last re-run, the round's snapshot), or ""
+    when: str = ""
 
 
 def age_group_words(application: Application) -> str:
@@ -92,18 +96,21 @@ def _from_line(wish: Wish, line: Any, holds_offer: bool) -> WishStanding:
 
 
 def wish_standings(
-    application: Application, offer: Offer | None, lines: Sequence[Any]
+    application: Application,
+    offer: Offer | None,
+    lines: Sequence[Any],
+    timeline: RoundTimeline = NO_TIMELINE,
 ) -> list[WishStanding]:
     """One row per wish, best first. ``offer`` is the open or accepted offer (or None),
-    ``lines`` the explained outcome (``ports.allocation().outcome_lines``)."""
+    ``lines`` the explained outcome (``ports.allocation().outcome_lines``), ``timeline`` the
+    round's dates (``ports.allocation().round_timeline``) for each row's "when"."""
     by_facility = {line.facility_id: line for line in lines}
     ended = ended_from_rank(application)
     status = application.status
     rows = []
     for wish in application.wishes.all():
-        rows.append(
-            _standing(application, status, wish, offer, by_facility.get(wish.facility_id), ended)
-        )
+        row = _standing(application, status, wish, offer, by_facility.get(wish.facility_id), ended)
+        rows.append(replace(row, when=wish_when(row.state, timeline)))
     return rows
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("picker/", views_shortlist.picker, name="picker"),
     path("<int:pk>/", views.application_detail, name="detail"),
     path("<int:pk>/edit/", views.application_edit, name="edit"),
+    path("<int:pk>/late-wish/", views.application_late_wish, name="late_wish"),
     path("<int:pk>/withdraw/", views.application_withdraw, name="withdraw"),
     path("offers/<int:pk>/accept/", views.offer_accept, name="offer_accept"),
     path("offers/<int:pk>/decline/", views.offer_decline, name="offer_decline"),

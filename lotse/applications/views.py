@@ -21,11 +21,12 @@ from lotse.directory.models import SeatType, Service
 from lotse.directory.selectors import facilities_for_staff, get_facility_for_staff, public_services
 
 from . import selectors, services
-from .forms import ApplicationEditForm, ApplicationForm, SeatQuotaForm
+from .forms import ApplicationEditForm, ApplicationForm, LateWishForm, SeatQuotaForm
 from .models import Application, Offer
 from .ports import allocation
 from .standing import age_group_words, facility_rows, wish_standings
 from .views_shortlist import shortlist_forget, shortlist_ids
+from .when import next_steps
 
 # --------------------------------------------------------------------------- parents
 
@@ -78,6 +79,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
     offer = selectors.current_offer(application)
     lines = allocation().outcome_lines(application)
+    timeline = allocation().round_timeline(application)
+    deadline = selectors.application_deadline_for(application.municipality)
     past_offers = selectors.past_offers(application)
     return render(
         request,
@@ -90,13 +93,14 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 (o for o in past_offers if o.status == Offer.Status.DECLINED), None
             ),
             "lines": lines,
-            "standings": wish_standings(application, offer, lines),
+            "standings": wish_standings(application, offer, lines, timeline),
+            "next_steps": next_steps(application, offer, timeline, deadline),
             "age_group": age_group_words(application),
             "birth_iso": application.child.effective_birth_date.isoformat(),
-            "deadline": selectors.application_deadline_for(application.municipality),
+            "deadline": deadline,
             "together": allocation().outcome_together(application),
             "siblings": selectors.sibling_names(application),
-            "editable": application.status in Application.EDITABLE,
+            "change": services.late_wish_change(application),
             "counselling": _counselling_services(),
         },
     )
@@ -110,6 +114,13 @@ def _counselling_services() -> Any:
 @login_required
 def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
     application = selectors.get_application_for_parent(request.user, pk)
+    change = services.late_wish_change(application)
+    if not change.editable:
+        # One rule with the service (_check_editable): after the deadline only a late wish.
+        if change.late:
+            return redirect("applications:late_wish", pk=application.pk)
+        messages.error(request, change.reason or _("This application can no longer be changed."))
+        return redirect("applications:detail", pk=application.pk)
     siblings = selectors.sibling_applications_for_parent(request.user, exclude=application)
     if request.method == "POST":
         form = ApplicationEditForm(
@@ -145,6 +156,38 @@ def application_edit(request: HttpRequest, pk: int) -> HttpResponse:
         form = ApplicationEditForm(initial=initial, siblings=siblings)
     return render_form(
         request, "applications/form.html", {"editing": True, "application": application}, form
+    )
+
+
+@login_required
+def application_late_wish(request: HttpRequest, pk: int) -> HttpResponse:
+    """After the deadline: add one wish at the end; the page says what happens to it first."""
+    application = selectors.get_application_for_parent(request.user, pk)
+    change = services.late_wish_change(application)
+    if not change.late:
+        if change.reason:
+            messages.error(request, change.reason)
+        return redirect("applications:detail", pk=application.pk)
+    form = LateWishForm(request.POST or None, application=application)
+    if request.method == "POST" and form.is_valid():
+        try:
+            wish = services.application_add_late_wish(
+                actor=request.user, application=application, facility=form.cleaned_data["facility"]
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(
+                request,
+                _("%(facility)s was added as wish %(n)d. It takes part from the next re-run.")
+                % {"facility": wish.facility.name, "n": wish.rank},
+            )
+            return redirect("applications:detail", pk=application.pk)
+    return render_form(
+        request,
+        "applications/late_wish.html",
+        {"application": application, "rank": application.wishes.count() + 1},
+        form,
     )
 
 
