@@ -373,7 +373,14 @@ def application_submit(*, actor: User, **fields: Unpack[ApplicationFields]) -> A
         # A concurrent submission for the same child won the race.
         _refuse_duplicate(child)
         raise
-    _notify(application, "submitted")
+    deadline = application_deadline_for(application.municipality)
+    _notify(
+        application,
+        "submitted",
+        deadline=deadline,
+        # The mail names the date it speaks of; after it, it sends the family to the status page.
+        deadline_open=deadline is not None and timezone.localdate() <= deadline,
+    )
     allocation().application_submitted(application)
     return application
 

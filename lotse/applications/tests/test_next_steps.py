@@ -245,3 +245,21 @@ def test_before_the_deadline_the_whole_application_stays_editable(
     assert reverse("applications:edit", args=[app.pk]) in html and "data-late-wish" not in html
     assert client_for(user).get(reverse("applications:edit", args=[app.pk])).status_code == 200
     assert Round.objects.count() == 0
+
+
+def test_the_confirmation_mail_names_the_deadline_date_or_none(make_org, make_user, make_facility):
+    from django.core import mail
+
+    org, planner = jugendamt(make_org, make_user)
+    rule_set = rules(org, planner, criteria=["age"], application_deadline=dt.date(2030, 3, 1))
+    apply(make_user(language="de", language_chosen=True), [make_facility()])
+    body = mail.outbox[-1].body
+    assert "Bis zum Anmeldeschluss am 1. März 2030" in body
+    assert "until the deadline" not in body and "bis zum Anmeldeschluss." not in body
+    # After the deadline the mail promises no change; it sends the family to the dates.
+    rule_set.application_deadline = timezone.localdate() - dt.timedelta(days=1)
+    rule_set.save()
+    apply(make_user(language="en", language_chosen=True), [make_facility()])
+    body = mail.outbox[-1].body
+    assert "change your wishes" not in body
+    assert "what happens next and when, with the dates" in body
