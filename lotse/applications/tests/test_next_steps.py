@@ -263,3 +263,46 @@ def test_the_confirmation_mail_names_the_deadline_date_or_none(make_org, make_us
     body = mail.outbox[-1].body
     assert "change your wishes" not in body
     assert "what happens next and when, with the dates" in body
+
+
+@pytest.mark.markup
+def test_the_new_pages_are_valid_html(client_for, world, make_user, tmp_path):
+    """The status page with its next steps and the late-wish page (also with an error), in
+    German and Arabic, pass the Nu HTML Checker (the demo-city crawl does not reach a late
+    application)."""
+    import json
+    import subprocess
+
+    from lotse.core.tests.test_markup_valid import vnu_command
+
+    command = vnu_command()
+    user, late = _late_waiting(world, make_user)
+    for language in ("de", "ar"):
+        pages = {
+            "waiting": _page(client_for, world["younger"], world["waiting"], language),
+            "offered": _page(client_for, world["older"], world["placed"], language),
+            "late": _page(client_for, user, late, language),
+            "late-wish": _page(client_for, user, late, language, "applications:late_wish"),
+            "late-wish-error": client_for(user)
+            .post(
+                reverse("applications:late_wish", args=[late.pk]),
+                {"facility": world["anker"].pk},
+                headers={"accept-language": language},
+            )
+            .content.decode(),
+        }
+        for name, html in pages.items():
+            (tmp_path / f"{language}-{name}.html").write_text(html, encoding="utf-8")
+    run = subprocess.run(
+        [*command, "--errors-only", "--format", "json", "--exit-zero-always", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    errors = [
+        f"{m.get('url', '').rsplit('/', 1)[-1]}:{m.get('lastLine')}: {m.get('message')}"
+        for m in json.loads(run.stderr or run.stdout)["messages"]
+        if m.get("type") == "error"
+    ]
+    assert not errors, "\n".join(errors)
