@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils.formats import number_format
 from simplification.cutil import simplify_coords
 
 from lotse.directory.models import District
@@ -222,6 +223,7 @@ BAR_HEIGHT = 11
 BAR_GAP = 2
 ROW_GAP = 8
 AXIS_ROOM = 18
+EDGE_ROOM = 16
 
 
 @dataclass(frozen=True)
@@ -278,15 +280,36 @@ def _nice_step(span: float) -> float:
     return 10 * magnitude
 
 
-def bar_chart(categories: list[str], series: list[Series]) -> BarChart:
-    """Grouped horizontal bars, one group per category; negative values grow leftwards."""
+def _number(value: float) -> str:
+    """A chart label as the tables show it: the language's separators (1.300 and 2,5 in
+    German), a true minus sign."""
+    if value == int(value):
+        whole = int(value)
+        text = str(whole) if -1000 < whole < 1000 else number_format(whole, force_grouping=True)
+    else:
+        text = number_format(value, 1)
+    return text.replace("-", "−")
+
+
+def _domain(series: list[Series]) -> tuple[float, float]:
     numbers = [v for s in series for v in s.values if isinstance(v, int | float)]
-    low, high = min([0.0, *numbers]), max([0.0, *numbers])
+    return min([0.0, *numbers]), max([0.0, *numbers])
+
+
+def bar_chart(
+    categories: list[str], series: list[Series], domain: tuple[float, float] | None = None
+) -> BarChart:
+    """Grouped horizontal bars, one group per category; negative values grow leftwards.
+    ``domain`` (lowest, highest value) fixes the scale, so the parts of a chart split over
+    several pages (``bar_chart_parts``) share one axis."""
+    low, high = domain if domain is not None else _domain(series)
     if high == low:
         high = low + 1
     # Room for value labels on the side(s) where bars grow.
     left = LABEL_WIDTH + (VALUE_ROOM if low < 0 else 0)
-    right = CHART_WIDTH - (VALUE_ROOM if high > 0 else 0)
+    # Without positive bars the zero tick's label and a missing value's "–" still stand
+    # right of the zero line: they need a little room inside the drawing.
+    right = CHART_WIDTH - (VALUE_ROOM if high > 0 else EDGE_ROOM)
     scale = (right - left) / (high - low)
     zero_x = left + (0 - low) * scale
     group_height = len(series) * (BAR_HEIGHT + BAR_GAP) - BAR_GAP
@@ -301,7 +324,7 @@ def bar_chart(categories: list[str], series: list[Series]) -> BarChart:
             if value is None:
                 label = "–"
             elif number == value:
-                label = f"{value:g}".replace("-", "−")
+                label = _number(number)
             else:
                 label = str(value)
             bars.append(
@@ -322,7 +345,7 @@ def bar_chart(categories: list[str], series: list[Series]) -> BarChart:
     step = _nice_step(high - low)
     ticks, tick = [], math.ceil(low / step) * step
     while tick <= high + 1e-9:
-        ticks.append((round(left + (tick - low) * scale, 1), f"{tick:g}"))
+        ticks.append((round(left + (tick - low) * scale, 1), _number(tick)))
         tick += step
     return BarChart(
         width=CHART_WIDTH,
@@ -334,3 +357,18 @@ def bar_chart(categories: list[str], series: list[Series]) -> BarChart:
         series=series,
         ticks=ticks,
     )
+
+
+def bar_chart_parts(categories: list[str], series: list[Series], size: int) -> list[BarChart]:
+    """The chart in parts of at most ``size`` categories on one shared scale: a printed chart
+    of a city with many districts stays a readable size instead of shrinking to fit a page."""
+    domain = _domain(series)
+    size = math.ceil(len(categories) / math.ceil(len(categories) / size)) if categories else 1
+    return [
+        bar_chart(
+            categories[start : start + size],
+            [Series(s.name, s.colour, s.values[start : start + size]) for s in series],
+            domain,
+        )
+        for start in range(0, len(categories), size)
+    ]

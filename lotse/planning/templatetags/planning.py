@@ -52,8 +52,11 @@ def signed(value: object) -> str:
 
 
 @register.simple_tag
-def bar_chart_svg(chart: BarChart, chart_id: str, title: str) -> SafeString:
-    """A grouped horizontal bar chart (``svg.bar_chart``) with its legend."""
+def bar_chart_svg(chart: BarChart, chart_id: str, title: str, part: int = 0) -> SafeString:
+    """A grouped horizontal bar chart (``svg.bar_chart``) with its legend; ``part``: the
+    number of a printed chart's part, which makes its id unique."""
+    if part:
+        chart_id = f"{chart_id}-{part}"
     h = chart.height
     parts = [
         f'<svg class="bar-chart" id="{escape(chart_id)}" viewBox="0 0 {chart.width} {h}" '
@@ -131,6 +134,14 @@ def district_map_svg(
         else ""
     )
     for shape in chart.shapes:
+        if not links:
+            # The printed map (WeasyPrint knows no paint-order): the halo is a white copy
+            # of the name drawn first, so names stay readable on dark fills.
+            parts.append(
+                f'<text x="{shape.label_x}" y="{shape.label_y}" class="map-label" '
+                f'text-anchor="middle" fill="#ffffff" stroke="#ffffff" stroke-width="3" '
+                f'stroke-linejoin="round" aria-hidden="true">{escape(shape.district.name)}</text>'
+            )
         parts.append(
             f'<text x="{shape.label_x}" y="{shape.label_y}" class="map-label" '
             f'text-anchor="middle" fill="#1b1f24"{halo} aria-hidden="true">'

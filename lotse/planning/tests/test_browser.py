@@ -64,5 +64,7 @@ def test_filter_a_district_and_download_xlsx(
         0,
         "•",
         None,  # mean days resting on fewer than 3 children: not shown, never a count mark
+        0,  # places in mixed groups (issue 18): none at Nord's facilities
+        0,  # ... held by children under 3 at most
     ]
     assert sheet.max_row == 2
