@@ -137,7 +137,9 @@ def publish_review(round_: Round) -> dict[str, Any] | None:
 def simulations_of(round_: Round) -> QuerySet[Simulation]:
     # ``results`` holds one entry per child (megabytes for a city): only the comparison reads it.
     return (
-        round_.simulations.select_related("rules").defer("results").order_by("-created_at", "-id")
+        round_.simulations.select_related("rules", "created_by")
+        .defer("results")
+        .order_by("-created_at", "-id")
     )
 
 

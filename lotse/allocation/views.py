@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lotse.accounts.models import Role
@@ -18,6 +19,7 @@ from lotse.applications.forms import SocialUrgencyForm
 from lotse.applications.models import Application
 from lotse.applications.services import application_set_social_urgency
 from lotse.core.feedback import form_add_errors, form_status, message_errors, run_button
+from lotse.core.listing import Column, listing
 from lotse.directory.models import AgeBand
 
 from . import selectors, services
@@ -150,11 +152,34 @@ def _simulation_rows(sim: Any, names: dict[str, str]) -> list[tuple[str, str, in
     return sorted(rows, key=lambda r: (-r[2], r[0], r[1]))
 
 
+#: Every simulation of a round, newest first, in pages (``round_detail``).
+SIMULATION_COLUMNS = [
+    Column("rules", gettext_lazy("Rule set"), ("rules__name",)),
+    Column("created", gettext_lazy("Run on"), ("created_at",)),
+    Column("by", gettext_lazy("Run by"), ("created_by__full_name", "created_by__email")),
+    Column("children", gettext_lazy("Children")),
+    Column("first", gettext_lazy("1st wish")),
+    Column("assigned", gettext_lazy("Any place")),
+    Column("unassigned", gettext_lazy("Unassigned")),
+    Column("stable", gettext_lazy("Stable")),
+    Column("seconds", gettext_lazy("Seconds"), ("seconds",)),
+    Column("compare", gettext_lazy("Compare")),
+]
+
+
 @jugendamt_required
 def round_detail(request: HttpRequest, pk: int) -> HttpResponse:
     round_ = selectors.get_round_for_user(request.user, pk)
     rules = selectors.rules_for_user(request.user).filter(organisation=round_.organisation)
-    simulations = list(selectors.simulations_of(round_)[:10])
+    simulations = listing(
+        request,
+        selectors.simulations_of(round_),
+        columns=SIMULATION_COLUMNS,
+        search=("rules__name", "created_by__full_name", "created_by__email"),
+        number=None,
+        default_sort="-created",
+        prefix="sim_",
+    )
     snapshot_size = selectors.snapshot_summary(round_)
     return render(
         request,
