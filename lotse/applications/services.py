@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, Role, User
@@ -199,8 +199,8 @@ def _refuse_duplicate(child: Child, exclude: Application | None = None) -> None:
             )
             % {
                 "name": str(child),
-                "date": timezone.localtime(existing.submitted_at or existing.created_at).strftime(
-                    "%d.%m.%Y"
+                "date": formats.date_format(
+                    timezone.localtime(existing.submitted_at or existing.created_at), "DATE_FORMAT"
                 ),
             },
             code="duplicate",
@@ -394,7 +394,7 @@ def _check_editable(application: Application) -> None:
     if deadline and timezone.localdate() > deadline:
         raise ValidationError(
             _("The application deadline (%(date)s) has passed; changes are no longer possible.")
-            % {"date": deadline.strftime("%d.%m.%Y")}
+            % {"date": formats.date_format(deadline, "DATE_FORMAT")}
         )
 
 

@@ -219,7 +219,7 @@ def test_a_late_wish_is_added_last_and_the_re_run_considers_it(client_for, world
     assert offer.facility == world["boje"] and offer.wish_rank == 2
 
 
-def test_a_late_wish_is_checked_like_any_wish(world, make_user, make_facility):
+def test_a_late_wish_is_checked_like_any_wish(client_for, world, make_user, make_facility):
     user, late = _late_waiting(world, make_user)
     translation.activate("en")
     with pytest.raises(ValidationError, match="only once"):
@@ -229,6 +229,9 @@ def test_a_late_wish_is_checked_like_any_wish(world, make_user, make_facility):
     with pytest.raises(ValidationError):
         services.application_add_late_wish(actor=user, application=late, facility=creche)
     stranger = make_user()
+    page = reverse("applications:late_wish", args=[late.pk])
+    assert client_for(stranger).get(page).status_code == 404
+    assert client_for(stranger).post(page, {"facility": world["boje"].pk}).status_code == 404
     with pytest.raises(PermissionDenied):
         services.application_add_late_wish(actor=stranger, application=late, facility=world["boje"])
     assert late.wishes.count() == 1
@@ -306,3 +309,25 @@ def test_the_new_pages_are_valid_html(client_for, world, make_user, tmp_path):
         if m.get("type") == "error"
     ]
     assert not errors, "\n".join(errors)
+
+
+def test_the_deadline_refusal_names_the_date_in_the_readers_format(
+    make_org, make_user, make_facility
+):
+    org, planner = jugendamt(make_org, make_user)
+    rule_set = rules(org, planner, criteria=["age"], application_deadline=dt.date(2030, 3, 1))
+    user, kita = make_user(), make_facility()
+    app = apply(user, [kita])
+    rule_set.application_deadline = passed = timezone.localdate() - dt.timedelta(days=1)
+    rule_set.save()
+    for language in ("en", "ar"):
+        translation.activate(language)
+        with pytest.raises(ValidationError) as refused:
+            services.application_update(
+                actor=user,
+                application=app,
+                wishes=[kita],
+                desired_start=app.desired_start,
+                weekly_hours=30,
+            )
+        assert _day(passed, language) in " ".join(refused.value.messages)

@@ -120,6 +120,8 @@ NOT_CRAWLED: dict[str, str] = {
     "directory:map_points": "fetched by map.js; directory/tests/test_search.py",
     "directory:service_points": "fetched by map.js; directory/tests/test_browser.py",
     "directory:map_districts": "fetched by map.js; directory/tests/test_map_and_coordinates.py",
+    "applications:late_wish": "linked only for a late application after the deadline (the "
+    "demo city has none); applications/tests/test_next_steps.py (404 for another family)",
     "applications:picker": "fetched by htmx from the wishes' search field; "
     "applications/tests/test_shortlist_picker.py",
     "applications:shortlist_remove": "POST, shown only for a facility on the wish list (the "
