@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from lotse.accounts.testing import browser_sign_in as sign_in
+from lotse.applications.testing import pick_facility
 
 from .helpers import (
     apply,
@@ -100,4 +101,14 @@ def test_offer_and_waiting_wish_with_dates_desktop_and_phone(
                 assert page.locator("button[name=add]").count() == 1
             page.screenshot(path=str(SHOTS / f"{step}-{language}-{size}.png"), full_page=True)
             _fits(page, size)
+        if step == "late-wish":
+            # On the phone: pick the facility with the picker and save; the re-run the wish
+            # starts offers its free place at once.
+            pick_facility(page, "facility", frei)
+            page.click("button[name=add]")
+            page.wait_for_selector("[data-wish='2'][data-state=offered]")
+            page.screenshot(
+                path=str(SHOTS / f"late-wish-saved-{language}-phone.png"), full_page=True
+            )
+            _fits(page, "phone")
         context.close()
