@@ -2,10 +2,11 @@
 
 Publishing (run 0) and every re-run (1, 2, …) store what they used in a :class:`Run`: the rules
 as they were, and for a re-run the rows of the round's snapshot in play with their wish cuts and
-current places, the live free seats, the late applications that had joined
-and the lottery draws of the late applications. :func:`certificate` rebuilds the run's engine
-instance from that record and the round's stored snapshot, so every run's certificate can be
-downloaded and checked with ``python -m lotse.matching verify`` (docs/allocation.md).
+current places, which seats (band or mixed group) each holder holds, the live free seats, the
+late applications that had joined and the lottery draws of the late applications.
+:func:`certificate` rebuilds the run's engine instance from that record and the round's stored
+snapshot, so every run's certificate can be downloaded and checked with
+``python -m lotse.matching verify`` (docs/allocation.md).
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ def rebuild(round_: Round, run: Run) -> engine_io.Prepared:
         rows=np.asarray(given["rows"], dtype=np.int64),
         max_rank=np.asarray(given["max_rank"], dtype=np.int64),
         current_facility=np.asarray(given["current"], dtype=np.int64),
+        # Which seats each holder holds (band or mixed group); runs before mixed groups: none.
+        held_quota=(
+            np.asarray(given["held_quota"], dtype=np.int64) if "held_quota" in given else None
+        ),
         free={int(k): int(v) for k, v in given["free"].items()},
         draws=engine_io.lottery_draws(snapshot, on_time, rules.tie_breaking, run.late_draws),
     )

@@ -697,13 +697,14 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         {o.pk: o.quota_id for o in play.offers.values()},
         held_places={o.pk: o.seats for o in play.offers.values()},
     )
+    held_quota = _held_quotas(snapshot, play)
     prepared = engine_io.build(
         snapshot,
         rules,
         rows=play.rows,
         max_rank=play.max_rank,
         current_facility=play.current,
-        held_quota=_held_quotas(snapshot, play),
+        held_quota=held_quota,
         free=free,
         draws=engine_io.lottery_draws(snapshot, on_time, rules.tie_breaking, late_draws),
     )
@@ -734,6 +735,7 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
             "rows": play.rows.tolist(),
             "max_rank": play.max_rank.tolist(),
             "current": play.current.tolist(),
+            "held_quota": held_quota.tolist(),
             "free": {str(k): v for k, v in free.items()},
             "late": late_rows,
         },

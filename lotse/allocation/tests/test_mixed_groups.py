@@ -32,10 +32,11 @@ from django.utils import timezone, translation
 
 from lotse.accounts.models import Role
 from lotse.allocation import engine_io
+from lotse.allocation import runs as run_records
 from lotse.allocation import services as allocation
 from lotse.allocation.explain import explain_outcome, reason_text
 from lotse.allocation.forms import RulesForm
-from lotse.allocation.models import AllocationRules, Outcome, Round
+from lotse.allocation.models import AllocationRules, Outcome, Round, Run
 from lotse.allocation.selectors import latest_outcome
 from lotse.applications import services
 from lotse.applications.age_fit import age_problems
@@ -52,6 +53,7 @@ from lotse.applications.tests.helpers import (
     seats,
 )
 from lotse.directory.models import Facility
+from lotse.matching.certificate import verify_certificate
 
 pytestmark = pytest.mark.django_db
 
@@ -537,3 +539,20 @@ def test_a_rerun_racing_an_acceptance_counts_the_holders_places(
         ),
     )
     assert taken == 2 and taken + open_places <= city["mixed"].capacity  # nothing oversold
+
+
+def test_the_certificate_of_a_rerun_with_mixed_group_holders_verifies(
+    make_org, make_user, make_facility
+):
+    """A re-run's record keeps which seats each holder held (Emil and Cleo: the mixed group's):
+    rebuilt without it, Cleo's 2 places are looked for in the wrong pool and the certificate
+    cannot be made (the round page's download failed with "every current place must fit")."""
+    city = _city(make_org, make_user, make_facility)
+    round_ = publish(city["planner"], city["round"], city["rules"])
+    with committed():
+        allocation.round_rerun(actor=city["planner"], round_=round_, notify=False)
+    round_ = Round.objects.get(pk=round_.pk)
+    rerun = Run.objects.get(round=round_, number=1)
+    cert = run_records.certificate(round_, rerun)
+    assert cert["run"]["kind"] == "re-run"
+    assert verify_certificate(json.loads(json.dumps(cert))).confirmed
