@@ -451,15 +451,18 @@ def _write_run(
     notify: bool = True,
     changed: np.ndarray | None = None,
     snapshot: Snapshot | None = None,
+    plan: _RunPlan | None = None,
 ) -> dict[str, int]:
     """Write offers, application statuses and outcomes of one run (first or re-run).
 
     ``previous`` maps application id → its open offer from this round (re-runs): unchanged
     offers stay, better ones replace them (the old one becomes "superseded"). ``changed``: the
     child indices whose outcome may have changed (None = all). ``snapshot`` is the one the run
-    was built from (a re-run's includes the late applications).
+    was built from (a re-run's includes the late applications); ``plan`` its offers if the
+    caller planned and checked them already (a re-run: :func:`_hold_plan`).
     """
-    plan = _plan_offers(snapshot or _frozen(round_), prepared, result, previous)
+    if plan is None:
+        plan = _plan_offers(snapshot or _frozen(round_), prepared, result, previous)
     published = offers_publish(
         actor=actor,
         municipality=round_.organisation.municipality,
@@ -681,12 +684,39 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     lose it but may move up). Accepted places are out of the instance; their seats are taken.
     Capacities are the live free seats. Child-proposing deferred acceptance on this instance is
     stable: no child in play envies another with lower priority (checked after the run).
+
+    Families answer while the run computes. Before writing, the offers it replaces are locked
+    and must still be open (:func:`_hold_plan`); if a family answered one meanwhile, the run is
+    computed again from what is true now (its seat may have been taken by that family).
     """
     round_ = _lock_round(round_)
     _require_jugendamt(actor, round_.organisation)
     if round_.status != Round.Status.PUBLISHED or round_.published_rules is None:
         raise ValidationError(_("Only a published round can be re-run."))
+    for _attempt in range(RERUN_ATTEMPTS):
+        try:
+            return _rerun_once(round_, actor=actor, notify=notify)
+        except _FamiliesAnswered:
+            continue
+    raise ValidationError(
+        _(
+            "Families were answering their offers while the re-run ran; nothing was changed. "
+            "Please try again in a moment."
+        )
+    )
+
+
+#: How often a re-run is computed again when families answered the offers it would replace.
+RERUN_ATTEMPTS = 3
+
+
+class _FamiliesAnswered(Exception):
+    """An offer the run would replace was answered after the run read it."""
+
+
+def _rerun_once(round_: Round, *, actor: User | None, notify: bool) -> dict[str, int]:
     rules = round_.published_rules
+    assert rules is not None  # checked by round_rerun
     on_time = len(_frozen(round_)["application"])
     snapshot, late_rows = _with_late_applications(round_, actor)
     play = _in_play(round_, snapshot, late=snapshot["application"][on_time:])
@@ -712,6 +742,8 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
     report = engine_io.stability(result)
     if report["blocking_pairs"] or not report["feasible"]:
         raise ValidationError(_("The re-run would not be stable; nothing was changed."))
+    plan = _plan_offers(snapshot, prepared, result, play.offers)
+    _hold_plan(plan)  # raises _FamiliesAnswered: nothing was written yet
     digests = engine_io.pool_digests(prepared, result)
     # Only the freed seats' chain: children with a wish in a pool whose seats, admitted children
     # or waiting list changed since the last run (all of them for rounds without digests).
@@ -752,7 +784,51 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
         notify=notify,
         changed=changed,
         snapshot=snapshot,
+        plan=plan,
     )
+
+
+def _hold_plan(plan: _RunPlan) -> None:
+    """Lock what a re-run changes and check it is still as the run read it.
+
+    The offers it replaces must still be open: a family that accepted one meanwhile keeps its
+    place, and the seats the run freed by moving the child up are not free at all (writing
+    anyway would supersede an accepted offer and oversell its seats) — :class:`_FamiliesAnswered`.
+    A child that left the round meanwhile (withdrew, was placed elsewhere) gets no new offer;
+    its seat waits for the next re-run (and ``offers_publish`` puts only children still in
+    allocation on the waiting list, never a withdrawn one back). The row locks
+    (offers first, then applications, each in id order) hold until the run commits, so an
+    answer cannot slip in between this check and the writes.
+    """
+    replaced = sorted(o.pk for o in plan.superseded)
+    still_open = list(
+        Offer.objects.select_for_update()
+        .filter(pk__in=replaced, status=Offer.Status.OFFERED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if len(still_open) != len(replaced):
+        raise _FamiliesAnswered
+    offered = sorted({o.application_id for o in plan.new})
+    in_play = {
+        Application.Status.WAITING,
+        Application.Status.OFFERED,
+        Application.Status.IN_ALLOCATION,
+    }
+    left: set[int] = set()
+    for part in chunks(offered):
+        left |= {
+            pk
+            for pk, status in Application.objects.select_for_update()
+            .filter(pk__in=part)
+            .order_by("pk")
+            .values_list("pk", "status")
+            if status not in in_play
+        }
+    if left:
+        plan.new = [o for o in plan.new if o.application_id not in left]
+        for app_id in left:
+            plan.wish_of[app_id] = None
 
 
 # ---------------------------------------------------------------- intake through the year

@@ -1152,11 +1152,25 @@ def offers_publish(
     offer_ids = _insert_offers(new, deadline, stamp, actor)
     also = {"updated_at": stamp}
     offered = [o.application_id for o in new]
+    # Only children still in allocation change: one who withdrew meanwhile stays withdrawn.
+    in_play = [Application.Status.IN_ALLOCATION, Application.Status.WAITING]
     update_audited(
-        Application, offered, "status", Application.Status.OFFERED, actor=actor, also=also
+        Application,
+        offered,
+        "status",
+        Application.Status.OFFERED,
+        actor=actor,
+        also=also,
+        only_from=[*in_play, Application.Status.OFFERED],
     )
     newly_waiting = update_audited(
-        Application, list(waiting), "status", Application.Status.WAITING, actor=actor, also=also
+        Application,
+        list(waiting),
+        "status",
+        Application.Status.WAITING,
+        actor=actor,
+        also=also,
+        only_from=in_play,
     )
     return PublishedOffers(offer_ids=offer_ids, newly_waiting=newly_waiting)
 

@@ -147,11 +147,14 @@ def update_audited(
     *,
     actor: Any,
     also: Mapping[str, Any] | None = None,
+    only_from: Sequence[str] | None = None,
 ) -> list[int]:
     """Set ``field`` to ``value`` on the rows ``ids`` where it differs, with one audit entry
     per changed row naming its old and its new value (``{field: [old, new]}``, object text
     ``#pk``). ``also`` sets further columns on the changed rows (e.g. ``updated_at``), not
-    audited. Returns the ids of the rows that changed.
+    audited. ``only_from``: change only rows whose value is one of these, checked in the same
+    statement that locks them (a row another transaction changed meanwhile is left alone).
+    Returns the ids of the rows that changed.
 
     PostgreSQL: one statement for any number of rows (the ids as one array parameter; read the
     old values under a row lock, update, insert the audit entries, all set-based). SQLite:
@@ -168,6 +171,7 @@ def update_audited(
     pk = qn(model._meta.pk.column)
     sets = ", ".join([f"{col} = %s", *(f"{qn(k)} = %s" for k in also_db)])
     set_params = [value, *also_db.values()]
+    origin = list(only_from) if only_from is not None else None
     if connection.vendor == "postgresql":
         content_type = ContentType.objects.get_for_model(model)
         log = qn(LogEntry._meta.db_table)
@@ -176,6 +180,7 @@ def update_audited(
             WITH old AS (
                 SELECT {pk} AS id, {col} AS old FROM {table}
                 WHERE {pk} = ANY(%s) AND {col} IS DISTINCT FROM %s
+                {"AND " + col + " = ANY(%s)" if origin is not None else ""}
                 ORDER BY {pk} FOR NO KEY UPDATE
             ), changed AS (
                 UPDATE {table} AS t SET {sets} FROM old WHERE t.{pk} = old.id
@@ -190,6 +195,7 @@ def update_audited(
         params = [
             list(ids),
             value,
+            *([origin] if origin is not None else []),
             *set_params,
             content_type.pk,
             LogEntry.Action.UPDATE,
@@ -206,11 +212,17 @@ def update_audited(
         for chunk in chunks(ids):
             marks = ", ".join(["%s"] * len(chunk))
             where = f"{pk} IN ({marks}) AND ({col} IS NULL OR {col} <> %s)"
-            cursor.execute(f"SELECT {pk}, {col} FROM {table} WHERE {where}", [*chunk, value])
+            where_params = [*chunk, value]
+            if origin is not None:
+                where += (
+                    f" AND {col} IN ({', '.join(['%s'] * len(origin))})" if origin else " AND 0"
+                )
+                where_params += origin
+            cursor.execute(f"SELECT {pk}, {col} FROM {table} WHERE {where}", where_params)
             rows = cursor.fetchall()
             if rows:
                 cursor.execute(
-                    f"UPDATE {table} SET {sets} WHERE {where}", [*set_params, *chunk, value]
+                    f"UPDATE {table} SET {sets} WHERE {where}", [*set_params, *where_params]
                 )
                 changed += rows
     changed.sort()

@@ -166,3 +166,38 @@ def bulk_writes_without_audit() -> list[str]:
 
 def test_bulk_writes_of_audited_models_write_their_audit_entries():
     assert bulk_writes_without_audit() == []
+
+
+# --- update_audited changes only rows still in the expected state -------------------------
+
+
+@pytest.mark.django_db
+def test_update_audited_only_from_leaves_rows_in_another_state_alone(make_user, make_facility):
+    """A run puts children "in allocation" on the waiting list; one who withdrew meanwhile
+    stays withdrawn, and only the changed row gets an audit entry."""
+    from auditlog.models import LogEntry
+
+    from lotse.applications.models import Application
+    from lotse.applications.tests.helpers import apply
+    from lotse.core.audit import update_audited
+
+    kita = make_facility()
+    stays, moves = apply(make_user(), [kita]), apply(make_user(), [kita], name="Ole")
+    Application.objects.filter(pk=stays.pk).update(status=Application.Status.WITHDRAWN)
+    Application.objects.filter(pk=moves.pk).update(status=Application.Status.IN_ALLOCATION)
+    changed = update_audited(
+        Application,
+        [stays.pk, moves.pk],
+        "status",
+        Application.Status.WAITING,
+        actor=None,
+        only_from=[Application.Status.IN_ALLOCATION],
+    )
+    assert changed == [moves.pk]
+    assert Application.objects.get(pk=stays.pk).status == Application.Status.WITHDRAWN
+    assert Application.objects.get(pk=moves.pk).status == Application.Status.WAITING
+    before = LogEntry.objects.filter(object_pk=str(stays.pk)).count()
+    assert (
+        update_audited(Application, [stays.pk], "status", "waiting", actor=None, only_from=[]) == []
+    )
+    assert LogEntry.objects.filter(object_pk=str(stays.pk)).count() == before
