@@ -698,12 +698,16 @@ def round_rerun(*, actor: User | None, round_: Round, notify: bool = True) -> di
             return _rerun_once(round_, actor=actor, notify=notify)
         except _FamiliesAnswered:
             continue
-    raise ValidationError(
+    raise RerunCrowded(
         _(
             "Families were answering their offers while the re-run ran; nothing was changed. "
             "Please try again in a moment."
         )
     )
+
+
+class RerunCrowded(ValidationError):
+    """Every attempt of a re-run met families answering the offers it would replace."""
 
 
 #: How often a re-run is computed again when families answered the offers it would replace.
@@ -1076,7 +1080,23 @@ def rerun_round_task(round_id: int) -> dict[str, int]:
     round_ = Round.objects.filter(pk=round_id, status=Round.Status.PUBLISHED).first()
     if round_ is None:
         return {}
-    return round_rerun(actor=None, round_=round_)
+    try:
+        return round_rerun(actor=None, round_=round_)
+    except RerunCrowded:
+        from django.tasks import default_task_backend
+
+        if not default_task_backend.supports_defer:
+            raise
+        # Families kept answering the offers this run would replace: try again shortly, so
+        # the freed seat does not wait for the next decline.
+        rerun_round_task.using(
+            run_after=timezone.now() + dt.timedelta(seconds=RERUN_RETRY_SECONDS)
+        ).enqueue(round_id=round_id)
+        return {}
+
+
+#: Seconds a re-run waits after families kept answering while it ran.
+RERUN_RETRY_SECONDS = 30
 
 
 @task()

@@ -6,6 +6,8 @@ the engine's instance; the re-run stopped with "every current place must fit" an
 seat waited. It must run, and never oversell.
 """
 
+import datetime as dt
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db.models import F
@@ -205,3 +207,23 @@ def test_a_child_withdrawn_while_the_rerun_computes_gets_no_offer_and_stays_with
     # Ben still moves up to Ahorn; Birke's seat waits for the next re-run.
     assert Offer.objects.get(application=apps["Ben"], status="offered").facility_id == ahorn.pk
     _nothing_oversold(ahorn, birke)
+
+
+def test_the_rerun_task_tries_again_later_when_families_keep_answering(
+    make_org, make_user, make_facility, monkeypatch, settings
+):
+    from django.tasks import default_task_backend
+
+    planner, round_, apps, ahorn, birke = _move_up_city(make_org, make_user, make_facility)
+
+    def answered_again(plan):
+        raise allocation._FamiliesAnswered
+
+    monkeypatch.setattr(allocation, "_hold_plan", answered_again)
+    settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    before = timezone.now()
+    assert allocation.rerun_round_task.call(round_id=round_.pk) == {}
+    (retry,) = default_task_backend.results
+    assert retry.task.func is allocation.rerun_round_task.func
+    assert retry.kwargs == {"round_id": round_.pk}
+    assert retry.task.run_after >= before + dt.timedelta(seconds=allocation.RERUN_RETRY_SECONDS)
