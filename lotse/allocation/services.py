@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -435,7 +435,7 @@ class _RunPlan:
     """What one run changes: new offers, replaced offers, waiting children, wish obtained."""
 
     new: list[NewOffer] = field(default_factory=list)
-    superseded: list[Offer] = field(default_factory=list)
+    superseded: list[HeldOffer] = field(default_factory=list)
     waiting: list[int] = field(default_factory=list)
     wish_of: dict[int, int | None] = field(default_factory=dict)
 
@@ -447,7 +447,7 @@ def _write_run(
     result: Any,
     *,
     actor: User | None,
-    previous: dict[int, Offer],
+    previous: dict[int, HeldOffer],
     notify: bool = True,
     changed: np.ndarray | None = None,
     snapshot: Snapshot | None = None,
@@ -467,7 +467,7 @@ def _write_run(
         actor=actor,
         municipality=round_.organisation.municipality,
         new=plan.new,
-        superseded=plan.superseded,
+        superseded=[o.pk for o in plan.superseded],
         waiting=plan.waiting,
         deadline=_deadline(rules.answer_days),
     )
@@ -486,7 +486,7 @@ def _plan_offers(
     snapshot: Snapshot,
     prepared: engine_io.Prepared,
     result: Any,
-    previous: dict[int, Offer],
+    previous: dict[int, HeldOffer],
 ) -> _RunPlan:
     """Turn the engine's assignment into offers: keep an unchanged open offer, else a new one."""
     inst = prepared.instance
@@ -546,7 +546,7 @@ def _write_outcomes(
     result: Any,
     plan: _RunPlan,
     offer_ids: dict[int, int],
-    previous: dict[int, Offer],
+    previous: dict[int, HeldOffer],
     changed: np.ndarray | None = None,
 ) -> None:
     """Reasons (engine codes) and waiting positions for the children of the run (``changed``:
@@ -926,6 +926,18 @@ def schedule_rerun_for_seats(quota: SeatQuota) -> None:
         transaction.on_commit(partial(rerun_round_task.enqueue, round_id=round_id))
 
 
+class HeldOffer(NamedTuple):
+    """An open offer a child in play holds: what a re-run reads of it (no model instances:
+    tens of thousands of them on offers day)."""
+
+    pk: int
+    application_id: int
+    facility_id: int
+    quota_id: int
+    wish_rank: int | None
+    seats: int
+
+
 @dataclass(frozen=True)
 class _InPlay:
     """The snapshot rows a re-run reconsiders, with what each of them holds."""
@@ -933,33 +945,29 @@ class _InPlay:
     rows: np.ndarray  # snapshot rows: children still waiting or holding an open offer
     max_rank: np.ndarray  # wishes cut at the offered one (0 = all wishes)
     current: np.ndarray  # facility of the open offer (-1 = none)
-    offers: dict[int, Offer]  # application id → its open offer from this round
+    offers: dict[int, HeldOffer]  # application id → its open offer from this round
 
 
 def _in_play(round_: Round, snapshot: Snapshot, *, late: Sequence[int] = ()) -> _InPlay:
     app_ids = np.asarray(snapshot["application"], dtype=np.int64)
-    status = dict(Application.objects.filter(outcomes__round=round_).values_list("pk", "status"))
+    waiting = set(
+        Application.objects.filter(
+            outcomes__round=round_, status=Application.Status.WAITING
+        ).values_list("pk", flat=True)
+    )
     # Late applications joining now have no outcome yet; they take part like waiting ones.
-    status |= {
-        pk: Application.Status.WAITING
-        for pk in Application.objects.filter(
+    waiting |= set(
+        Application.objects.filter(
             pk__in=list(late), status=Application.Status.IN_ALLOCATION
         ).values_list("pk", flat=True)
-    }
-    offers = {
-        o.application_id: o
-        for o in Offer.objects.filter(outcomes__round=round_, status=Offer.Status.OFFERED).only(
-            "pk", "application_id", "facility_id", "quota_id", "wish_rank", "status", "seats"
-        )
-    }
-    rows = np.asarray(
-        [
-            i
-            for i, a in enumerate(app_ids.tolist())
-            if status.get(a) == Application.Status.WAITING or a in offers
-        ],
-        dtype=np.int64,
     )
+    offers = {
+        row[1]: HeldOffer(*row)
+        for row in Offer.objects.filter(
+            outcomes__round=round_, status=Offer.Status.OFFERED
+        ).values_list("pk", "application_id", "facility_id", "quota_id", "wish_rank", "seats")
+    }
+    rows = np.flatnonzero([a in waiting or a in offers for a in app_ids.tolist()]).astype(np.int64)
     in_play = app_ids[rows].tolist()
     held = [offers.get(a) for a in in_play]
     declined = _declined_ranks(round_)
@@ -1012,7 +1020,7 @@ def _declined_ranks(round_: Round) -> dict[int, int]:
     return out
 
 
-def _wish_cut(held: Offer | None, declined_rank: int | None) -> int:
+def _wish_cut(held: HeldOffer | None, declined_rank: int | None) -> int:
     """How many of a child's wishes a re-run keeps (0 = all): up to the offer it holds (it can
     only move up), and above a declined offer (declining ends that wish and every lower one,
     applications.services.offer_decline)."""

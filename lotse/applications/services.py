@@ -1136,13 +1136,13 @@ def offers_publish(
     actor: User | None,
     municipality: str,
     new: Sequence[NewOffer],
-    superseded: Sequence[Offer],
+    superseded: Sequence[int],
     waiting: Sequence[int],
     deadline: dt.datetime,
 ) -> PublishedOffers:
     """Write the offers of one allocation run (publishing a round or re-running it) in bulk.
 
-    ``new`` offers open with ``deadline``; ``superseded`` open offers were replaced by a better
+    ``new`` offers open with ``deadline``; ``superseded``: ids of open offers replaced by a better
     one; the applications of new offers become "offered", those in ``waiting`` "waiting". Bulk
     statements (60,000 applications in seconds) with one audit entry per changed row.
     """
@@ -1175,10 +1175,10 @@ def offers_publish(
     return PublishedOffers(offer_ids=offer_ids, newly_waiting=newly_waiting)
 
 
-def _supersede(offers: Sequence[Offer], stamp: dt.datetime, actor: User | None) -> None:
+def _supersede(offer_ids: Sequence[int], stamp: dt.datetime, actor: User | None) -> None:
     update_audited(
         Offer,
-        [o.pk for o in offers],
+        list(offer_ids),
         "status",
         Offer.Status.SUPERSEDED,
         actor=actor,
