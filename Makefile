@@ -82,9 +82,10 @@ test-fast: install messages
 	$(VENV)/bin/pytest -n $(XDIST) --dist loadgroup -q -m "not browser"
 
 # Mutation testing (mutmut) of the security- and money-critical modules, each against the tests
-# that cover it; low priority, one mutant at a time. make mutation MODULES="exports middleware"
+# that cover it; low priority, one mutant at a time. make mutation MODULES="exports middleware";
+# part of a module: make mutation MODULES=applications FUNCTIONS="offer_accept offer_decline"
 mutation: install messages
-	MODULES="$(MODULES)" scripts/mutation
+	MODULES="$(MODULES)" FUNCTIONS="$(FUNCTIONS)" MUTANTS="$(MUTANTS)" scripts/mutation
 
 lint: install
 	$(VENV)/bin/ruff check .
