@@ -971,13 +971,15 @@ def _in_play(round_: Round, snapshot: Snapshot, *, late: Sequence[int] = ()) -> 
     in_play = app_ids[rows].tolist()
     held = [offers.get(a) for a in in_play]
     declined = _declined_ranks(round_)
-    max_rank = np.asarray(
-        [_wish_cut(o, declined.get(a)) for a, o in zip(in_play, held, strict=True)],
-        dtype=np.int64,
-    )
+    held_cut = np.asarray([_wish_cut(o, None) for o in held], dtype=np.int64)
+    declined_cut = np.asarray([_wish_cut(None, declined.get(a)) for a in in_play], dtype=np.int64)
+    # A sibling group shares the cut of what its members hold; a declined wish ends for the
+    # member who declined it whatever the group holds (the group then takes part apart in
+    # this run, engine_io._sibling_groups: its lists differ).
+    max_rank = _tighter(_group_cuts(snapshot, rows, held_cut), declined_cut)
     return _InPlay(
         rows=rows,
-        max_rank=_group_cuts(snapshot, rows, max_rank),
+        max_rank=max_rank,
         current=np.asarray([o.facility_id if o else -1 for o in held], dtype=np.int64),
         offers=offers,
     )
@@ -1006,6 +1008,11 @@ def _group_cuts(snapshot: Snapshot, rows: np.ndarray, max_rank: np.ndarray) -> n
         cut = 0 if np.any(max_rank[ms] == 0) else int(max_rank[ms].max())
         out[ms] = cut
     return out
+
+
+def _tighter(cut: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """The shorter of two wish cuts per child (0 = no cut)."""
+    return np.where(cut == 0, other, np.where(other == 0, cut, np.minimum(cut, other)))
 
 
 def _declined_ranks(round_: Round) -> dict[int, int]:

@@ -245,3 +245,28 @@ def test_family_groups_twins_on_the_application_form(make_user, make_facility, c
     edit = client.get(reverse("applications:edit", args=[ben.pk])).context["form"]
     assert edit.initial["together_with"] == anna.pk
     assert list(edit.fields["together_with"].queryset) == [anna]
+
+
+def test_a_declined_wish_does_not_come_back_through_the_sibling_group(
+    make_org, make_user, make_facility
+):
+    """Twins on the waiting list for A (Emil, older, holds its seat); B's one seat goes to the
+    twin first in the lottery, the other waits. That twin declines B: B ends for it, though
+    the group's shared cut (the other twin holds nothing) would give it back all its wishes
+    and, with its lottery number, B again. The freed seat goes to the other twin."""
+    org, planner = jugendamt(make_org, make_user)
+    a, b = make_facility(name="Kita A"), make_facility(name="Kita B")
+    seats(a, 1, START)
+    seats(b, 1, START)
+    apply(make_user(), [a], name="Emil", birth_date=dt.date(START.year - 5, 1, 1))
+    anna, ben = _twins(make_user(), [a, b], together="preferred")
+    published_round(org, planner, rules(org, planner, criteria=["age"]))
+    declining = Offer.objects.get(facility=b, status="offered")
+    other = ben if declining.application_id == anna.pk else anna
+    assert declining.application_id in (anna.pk, ben.pk)
+    assert not Offer.objects.filter(application=other).exists()
+    with committed():  # the decline frees B's seat; the re-run runs on commit
+        services.offer_decline(actor=declining.application.child.guardians.get(), offer=declining)
+    assert Application.objects.get(pk=declining.application_id).status == "waiting"  # for A
+    assert not Offer.objects.filter(application=declining.application, status="offered").exists()
+    assert Offer.objects.get(application=other, status="offered").facility_id == b.pk
