@@ -163,7 +163,9 @@ def test_sibling_groups_are_placed_together(data: dict[str, Any]) -> None:
         inst, result.assigned_wish.tolist()
     )
     envy = result.explanations.code == REASONS.index("justified_envy")
-    assert envy.any() == (report.blocking_pairs > 0)
+    # As in test_siblings: a group apart may block below a member's own place, without reason.
+    assert not envy.any() or report.blocking_pairs > 0
+    assert envy.any() or report.blocking_pairs == report.sibling_blocking_pairs
 
 
 @FAST
