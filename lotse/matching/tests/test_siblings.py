@@ -142,7 +142,7 @@ def test_a_group_apart_may_block_below_a_members_place() -> None:
     assert not (da.explanations.code == REASONS.index("justified_envy")).any()
     # The exact mechanism finds the stable matching: the twins together at f1.
     exact = exact_mechanism(inst)
-    assert exact.exact["status"] == "stable"
+    assert exact.exact is not None and exact.exact["status"] == "stable"
     assert {exact.assignment_by_id()[c] for c in ("c4", "c5")} == {"f1"}
     assert check(inst, exact.assigned_wish).blocking_pairs == 0
 
