@@ -241,6 +241,10 @@ def test_round_page_lists_the_runs_with_their_certificates(
         url = reverse("allocation:run_certificate", args=[round_.pk, number])
         assert f'href="{url}"' in page
     assert "Nachlauf 2" in page and "Veröffentlichung" in page  # the planner reads German
+    assert "seitdem 2 Nachläufe." in page
+    Round.objects.filter(pk=round_.pk).update(reruns=1)
+    page = client.get(reverse("allocation:round", args=[round_.pk])).content.decode()
+    assert "seitdem 1 Nachlauf." in page  # one re-run: singular
     url = reverse("allocation:run_certificate", args=[round_.pk, 1])
     response = client.get(url)
     assert response.status_code == 200
