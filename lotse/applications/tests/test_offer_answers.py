@@ -58,10 +58,14 @@ def _message(error: pytest.ExceptionInfo[ValidationError]) -> str:
 # --- Confirming the care contract ---------------------------------------------------------
 
 
-def test_the_facilitys_staff_confirm_an_accepted_offers_contract(offered):
+def test_the_facilitys_staff_confirm_an_accepted_offers_contract(offered, mailoutbox):
     services.offer_accept(actor=offered.parent, offer=offered.offer)
     before = timezone.now()
-    services.offer_confirm_contract(actor=offered.staff, offer=offered.offer)
+    mailoutbox.clear()
+    with committed():
+        services.offer_confirm_contract(actor=offered.staff, offer=offered.offer)
+    # The family learns which facility confirmed it.
+    assert "Kita Sonnenschein" in _mail_to(mailoutbox, offered.parent)
     offer = Offer.objects.get(pk=offered.offer.pk)
     assert offer.contract_confirmed_by == offered.staff
     assert offer.contract_confirmed_at is not None and offer.contract_confirmed_at >= before
