@@ -416,22 +416,36 @@ def _keep_groups_whole(
 ) -> np.ndarray:
     """Step 4 of child-proposing DA: reject split groups as a whole and re-admit.
 
-    Monotone: once a group is rejected in a round it stays rejected in that round, so the loop
-    ends after at most (number of groups) iterations.
+    One split group per pool at a time: the group of the best-ranked rejected member goes, and
+    the pool is re-admitted without it before the next is judged. Rejecting every split group
+    of a pool at once would also drop a group that fits as soon as the first has gone (two
+    groups splitting each other: the second loses its seats for nothing). Groups with no
+    member kept anywhere go at once (removing them frees nothing). Monotone: a group rejected
+    in a round stays rejected in that round, so the loop ends after at most (number of
+    groups) iterations.
     """
     cg = groups[cand]
     n_groups = int(groups.max()) + 1
     bad = np.zeros(n_groups + 1, dtype=bool)  # slot n_groups stands for "no group"
     rg = groups[rejected_now]
     bad[rg[rg >= 0]] = True
+    slot = np.where(cg >= 0, cg, n_groups)
     while True:
-        out = cg[~keep]
-        bad[out[out >= 0]] = True
-        newly = alive & (cg >= 0) & bad[np.where(cg >= 0, cg, n_groups)]
-        if not newly.any():
+        newly = alive & bad[slot] & (cg >= 0)
+        if newly.any():
+            alive &= ~newly
+            keep = _admit(cp, cw, alive, cap, starts, seg)
+        rejected = np.flatnonzero(alive & ~keep & (cg >= 0))
+        if not rejected.size:
             return keep
-        alive &= ~newly
-        keep = _admit(cp, cw, alive, cap, starts, seg)
+        kept_group = np.zeros(n_groups + 1, dtype=bool)
+        kept_group[slot[alive & keep]] = True
+        split = kept_group[cg[rejected]]
+        bad[cg[rejected[~split]]] = True
+        if split.any():
+            of_split = rejected[split]  # in (pool, rank) order
+            _, first = np.unique(seg[of_split], return_index=True)
+            bad[cg[of_split[first]]] = True
 
 
 def _release_partners(
