@@ -173,16 +173,24 @@ def update_audited(
     set_params = [value, *also_db.values()]
     origin = list(only_from) if only_from is not None else None
     if connection.vendor == "postgresql":
+        # ``only_from`` filters the locked rows (their newest values) in a CTE of its own: as a
+        # condition beside ``pk = ANY(…)`` it led PostgreSQL to a bitmap scan of the status
+        # index that rechecked the id array row by row (43,000 ids: 8.6 s instead of 0.15 s).
+        locked = "locked" if origin is not None else "old"
+        only_from_cte = (
+            "old AS (SELECT id, old FROM locked WHERE old = ANY(%s)), "
+            if origin is not None
+            else ""
+        )
         content_type = ContentType.objects.get_for_model(model)
         log = qn(LogEntry._meta.db_table)
         names = ", ".join(qn(c) for c in _LOG_COLUMNS)
         sql = f"""
-            WITH old AS (
+            WITH {locked} AS (
                 SELECT {pk} AS id, {col} AS old FROM {table}
                 WHERE {pk} = ANY(%s) AND {col} IS DISTINCT FROM %s
-                {"AND " + col + " = ANY(%s)" if origin is not None else ""}
                 ORDER BY {pk} FOR NO KEY UPDATE
-            ), changed AS (
+            ), {only_from_cte}changed AS (
                 UPDATE {table} AS t SET {sets} FROM old WHERE t.{pk} = old.id
                 RETURNING t.{pk} AS id, old.old
             ), logged AS (
