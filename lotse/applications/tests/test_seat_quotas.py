@@ -132,8 +132,12 @@ def test_seats_cannot_go_below_what_is_offered_or_accepted(kita):
     )
     _save(kita, 1)
     assert SeatQuota.objects.get(pk=kita.quota.pk).capacity == 1
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as error:
         services.seat_quota_delete(actor=kita.staff, quota=kita.quota)
+    assert " ".join(error.value.messages) == (
+        "Für diese Plätze gibt es Angebote; sie können nicht gelöscht werden. "
+        "Setzen Sie die Zahl stattdessen auf die bereits belegten Plätze."
+    )
     assert SeatQuota.objects.filter(pk=kita.quota.pk).exists()
 
 
@@ -154,8 +158,11 @@ def test_seats_not_added_start_no_rerun(kita):
 
 def test_unused_seats_can_be_deleted_by_staff(kita):
     empty = seats(kita.facility, 5, kita.start.replace(year=kita.start.year + 1))
+    free = Facility.objects.get(pk=kita.facility.pk).free_places
     services.seat_quota_delete(actor=kita.staff, quota=empty)
     assert not SeatQuota.objects.filter(pk=empty.pk).exists()
+    # The facility's free places (map, search) no longer count the deleted seats.
+    assert Facility.objects.get(pk=kita.facility.pk).free_places == free - 5
     assert SeatQuota.objects.filter(pk=kita.quota.pk).exists()
 
 
