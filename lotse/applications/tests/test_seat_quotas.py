@@ -8,13 +8,15 @@ of ``applications/services.py`` that the rest of the suite let pass.
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
-from lotse.accounts.models import Organisation, Role
+from lotse.accounts.models import Organisation, Role, User
 from lotse.allocation.models import Round
 from lotse.applications import services
 from lotse.applications.models import Application, Offer, SeatQuota
@@ -200,6 +202,99 @@ def test_only_the_municipalitys_jugendamt_writes_an_allocations_results(kita, ma
 
     for actor in refused:
         with pytest.raises(PermissionDenied):
-            write(actor)
+            services.applications_begin_allocation(
+                actor=actor, municipality="Flensburg", applications=applications
+            )
+        with pytest.raises(PermissionDenied):
+            services.offers_publish(
+                actor=actor,
+                municipality="Flensburg",
+                new=[],
+                superseded=[],
+                waiting=[kita.younger.pk],
+                deadline=timezone.now(),
+            )
     for actor in allowed:
         write(actor)
+
+
+def _entry(model, pk: int) -> LogEntry:
+    return LogEntry.objects.get_for_model(model).filter(object_pk=str(pk)).latest("pk")
+
+
+def test_publishing_offers_writes_audited_rows_and_leaves_withdrawn_children_alone(kita, make_user):
+    """The bulk write of an allocation run: the replaced offer is superseded at the run's
+    time, the new offer opens, the child is offered or waiting — each change audited with the
+    planner as actor and ``updated_at`` set; a child who withdrew meanwhile stays withdrawn."""
+    planner = User.objects.get(memberships__role=Role.PLANNER)
+    third = apply(make_user(), [kita.facility], name="Dritte")
+    Application.objects.filter(pk=third.pk).update(status=Application.Status.IN_ALLOCATION)
+    before = timezone.now()
+    services.offers_publish(
+        actor=planner,
+        municipality="Flensburg",
+        new=[],
+        superseded=[],
+        waiting=[third.pk],
+        deadline=timezone.now(),
+    )
+    row = Application.objects.get(pk=third.pk)
+    assert row.status == Application.Status.WAITING and row.updated_at >= before
+    assert _entry(Application, third.pk).actor == planner
+
+    old_offer = Offer.objects.get(application=kita.older, status=Offer.Status.OFFERED)
+    before = timezone.now()
+    published = services.offers_publish(
+        actor=planner,
+        municipality="Flensburg",
+        new=[
+            services.NewOffer(
+                application_id=third.pk,
+                facility_id=kita.facility.pk,
+                quota_id=kita.quota.pk,
+                seat_type="ue3",
+                start_month=kita.start.isoformat(),
+                wish_rank=1,
+            )
+        ],
+        superseded=[old_offer.pk],
+        waiting=[],
+        deadline=timezone.now() + dt.timedelta(days=14),
+    )
+    replaced = Offer.objects.get(pk=old_offer.pk)
+    assert replaced.status == Offer.Status.SUPERSEDED and replaced.answered_at >= before
+    assert _entry(Offer, old_offer.pk).actor == planner
+    new_offer = Offer.objects.get(application=third, status=Offer.Status.OFFERED)
+    assert len(published.offer_ids) == 1
+    assert _entry(Offer, new_offer.pk).actor == planner
+    row = Application.objects.get(pk=third.pk)
+    assert row.status == Application.Status.OFFERED and row.updated_at >= before
+    assert _entry(Application, third.pk).actor == planner
+
+    services.application_withdraw(
+        actor=kita.younger.child.guardians.get(), application=kita.younger
+    )
+    for change in (
+        {"waiting": [kita.younger.pk], "new": []},
+        {
+            "waiting": [],
+            "new": [
+                services.NewOffer(
+                    application_id=kita.younger.pk,
+                    facility_id=kita.facility.pk,
+                    quota_id=kita.quota.pk,
+                    seat_type="ue3",
+                    start_month=kita.start.isoformat(),
+                    wish_rank=1,
+                )
+            ],
+        },
+    ):
+        services.offers_publish(
+            actor=planner,
+            municipality="Flensburg",
+            superseded=[],
+            deadline=timezone.now() + dt.timedelta(days=14),
+            **change,
+        )
+        assert Application.objects.get(pk=kita.younger.pk).status == (Application.Status.WITHDRAWN)
