@@ -21,7 +21,7 @@ from lotse.applications.tests.helpers import (
     committed,
     jugendamt,
     next_august,
-    publish,
+    published_round,
     rules,
     seats,
 )
@@ -46,16 +46,7 @@ def test_rerun_runs_when_a_held_offer_is_accepted_while_it_reads_and_oversells_n
         )
         for i in range(5)
     ]
-    rule_set = rules(org, planner, criteria=["age"])
-    created = allocation.round_create(
-        actor=planner,
-        organisation=org,
-        name="Kita-Jahr",
-        rules=rule_set,
-        start_from=START,
-        start_until=START,
-    )
-    round_ = publish(planner, allocation.round_snapshot(actor=planner, round_=created), rule_set)
+    round_ = published_round(org, planner, rules(org, planner, criteria=["age"]))
     declined = Offer.objects.get(status="offered", facility=ahorn)
     held = Offer.objects.filter(status="offered", facility=birke).order_by("pk").first()
     declined.status = Offer.Status.DECLINED  # as offer_decline does, without its own re-run
@@ -65,21 +56,14 @@ def test_rerun_runs_when_a_held_offer_is_accepted_while_it_reads_and_oversells_n
     read_seats = allocation._live_free_seats
 
     def family_accepts_meanwhile(*args, **kwargs):
-        # What offer_accept commits in another request between the re-run's two reads.
-        Offer.objects.filter(pk=held.pk).update(status="accepted", answered_at=timezone.now())
-        SeatQuota.objects.filter(pk=held.quota_id).update(taken=F("taken") + 1)
-        Application.objects.filter(pk=held.application_id).update(status="accepted")
+        _accept(held)  # between the re-run's two reads
         return read_seats(*args, **kwargs)
 
     monkeypatch.setattr(allocation, "_live_free_seats", family_accepts_meanwhile)
     with committed():
         allocation.round_rerun(actor=planner, round_=round_, notify=False)
 
-    for quota in SeatQuota.objects.filter(facility__in=[ahorn, birke]):
-        accepted = Offer.objects.filter(quota=quota, status="accepted").count()
-        open_ = Offer.objects.filter(quota=quota, status="offered").count()
-        assert quota.taken == accepted
-        assert accepted + open_ <= quota.capacity  # nothing oversold
+    _nothing_oversold(ahorn, birke)
     # the seat freed at Kita Ahorn went to the next child waiting for it
     waiting = [c for c in children if c.pk not in (declined.application_id,)]
     assert Offer.objects.filter(facility=ahorn, status="offered").exists()
@@ -103,16 +87,7 @@ def _move_up_city(make_org, make_user, make_facility):
         "Ben": apply(make_user(), [ahorn, birke], name="Ben", birth_date=born["Ben"]),
         "Cleo": apply(make_user(), [ahorn, birke], name="Cleo", birth_date=born["Cleo"]),
     }
-    rule_set = rules(org, planner, criteria=["age"])
-    created = allocation.round_create(
-        actor=planner,
-        organisation=org,
-        name="Kita-Jahr",
-        rules=rule_set,
-        start_from=START,
-        start_until=START,
-    )
-    round_ = publish(planner, allocation.round_snapshot(actor=planner, round_=created), rule_set)
+    round_ = published_round(org, planner, rules(org, planner, criteria=["age"]))
     anna = Offer.objects.get(application=apps["Anna"], status="offered")
     assert anna.facility_id == ahorn.pk
     assert Offer.objects.get(application=apps["Ben"], status="offered").facility_id == birke.pk
