@@ -89,6 +89,18 @@ class RulesForm(forms.Form):
         return data
 
 
+def _planned_publication_field() -> forms.DateField:
+    return forms.DateField(
+        label=_("Offers planned to go out on"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_(
+            "Optional. Families waiting for this round read this date on their status page "
+            "until the round is published. Not before the application deadline or the snapshot."
+        ),
+    )
+
+
 class RoundForm(forms.Form):
     organisation = forms.ModelChoiceField(
         label=_("Jugendamt"), queryset=Organisation.objects.none()
@@ -97,6 +109,7 @@ class RoundForm(forms.Form):
     rules = forms.ModelChoiceField(label=_("Rules"), queryset=AllocationRules.objects.none())
     start_from = MonthField(label=_("Care starts from (month)"))
     start_until = MonthField(label=_("Care starts until (month)"))
+    planned_publication = _planned_publication_field()
 
     def __init__(self, *args: Any, organisations: Any, rules: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +127,18 @@ class RoundForm(forms.Form):
         ):
             self.add_error("start_until", _("The end lies before the beginning."))
         return data
+
+
+class RoundEditForm(forms.Form):
+    """A round's name and the day its offers are planned to go out (services.round_update)."""
+
+    name = forms.CharField(label=_("Name"), max_length=120)
+    planned_publication = _planned_publication_field()
+
+    def __init__(self, *args: Any, published: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if published:  # the real date is known: nothing planned to change
+            del self.fields["planned_publication"]
 
 
 class RulesChoiceForm(forms.Form):

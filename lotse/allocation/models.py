@@ -171,6 +171,10 @@ class Round(models.Model):
         _("snapshot"), null=True, blank=True, editable=False
     )
     snapshot_at = models.DateTimeField(_("snapshot taken"), null=True, blank=True)
+    #: When the Jugendamt plans to publish the round (the offers go out); families waiting for
+    #: the round read it on their status page (applications.when). Optional, never before the
+    #: application deadline or the snapshot (services.round_update).
+    planned_publication = models.DateField(_("offers planned to go out on"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     published_rules = models.ForeignKey(
         AllocationRules,

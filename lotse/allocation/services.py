@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.tasks import task
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, User
@@ -188,6 +188,7 @@ def round_create(
     rules: AllocationRules,
     start_from: dt.date,
     start_until: dt.date,
+    planned_publication: dt.date | None = None,
 ) -> Round:
     _require_jugendamt(actor, organisation)
     if rules.organisation_id != organisation.pk:
@@ -207,14 +208,76 @@ def round_create(
         raise ValidationError(
             _("Another unpublished round covers these months; finish or delete it first.")
         )
-    return Round.objects.create(
+    round_ = Round(
         organisation=organisation,
         name=" ".join(name.split()) or _("Allocation round"),
         rules=rules,
         start_from=start_from,
         start_until=start_until,
+        planned_publication=planned_publication,
         created_by=actor,
     )
+    _clean_planned_publication(round_, planned_publication)
+    round_.save()
+    return round_
+
+
+def _clean_planned_publication(round_: Round, planned: dt.date | None) -> None:
+    """A planned publication day lies on or after the application deadline of the round's
+    rules and the day of its snapshot: the families read it as the day offers go out."""
+    if planned is None:
+        return
+    deadline = round_.rules.application_deadline
+    if deadline is not None and planned < deadline:
+        raise ValidationError(
+            {
+                "planned_publication": _(
+                    "The offers cannot go out before the application deadline (%(date)s)."
+                )
+                % {"date": formats.date_format(deadline, "DATE_FORMAT")}
+            }
+        )
+    if round_.snapshot_at is not None:
+        frozen = timezone.localtime(round_.snapshot_at).date()
+        if planned < frozen:
+            raise ValidationError(
+                {
+                    "planned_publication": _(
+                        "The offers cannot go out before the snapshot of the applications "
+                        "(%(date)s)."
+                    )
+                    % {"date": formats.date_format(frozen, "DATE_FORMAT")}
+                }
+            )
+
+
+@entry_point
+def round_update(
+    *, actor: User, round_: Round, name: str, planned_publication: dt.date | None
+) -> Round:
+    """Rename a round and set (or clear) the day its offers are planned to go out.
+
+    The planned day can change until the round is published (then the families read the real
+    date); the change is in the audit log like every change of a round."""
+    round_ = _lock_round(round_)
+    _require_jugendamt(actor, round_.organisation)
+    fields = ["name"]
+    if planned_publication != round_.planned_publication:
+        if round_.status not in (Round.Status.DRAFT, Round.Status.SNAPSHOT):
+            raise ValidationError(
+                {
+                    "planned_publication": _(
+                        "The round is already published; its offers went out on the day of "
+                        "publication."
+                    )
+                }
+            )
+        _clean_planned_publication(round_, planned_publication)
+        round_.planned_publication = planned_publication
+        fields.append("planned_publication")
+    round_.name = " ".join(name.split()) or round_.name
+    round_.save(update_fields=fields)  # audit-logged (auditlog.register(Round))
+    return round_
 
 
 def _frozen(round_: Round) -> Snapshot:
@@ -1139,6 +1202,7 @@ __all__ = [
     "round_rerun",
     "round_simulate",
     "round_snapshot",
+    "round_update",
     "rules_publish_seed",
     "rules_save",
     "schedule_rerun_for_offer",

@@ -22,6 +22,7 @@ _FIELDS = (
     "published_at",
     "last_run_at",
     "reruns",
+    "planned_publication",
 )
 
 
@@ -39,6 +40,7 @@ def _dates(round_: Round) -> RoundDates:
         published_at=round_.published_at,
         last_run_at=round_.last_run_at,
         reruns=round_.reruns,
+        planned_publication=round_.planned_publication,
     )
 
 

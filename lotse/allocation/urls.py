@@ -11,6 +11,7 @@ urlpatterns = [
     path("rules/<int:pk>/publish-seed/", views.rules_publish_seed, name="rules_publish_seed"),
     path("rounds/new/", views.round_new, name="round_new"),
     path("rounds/<int:pk>/", views.round_detail, name="round"),
+    path("rounds/<int:pk>/edit/", views.round_edit, name="round_edit"),
     path("rounds/<int:pk>/snapshot/", views.round_snapshot, name="round_snapshot"),
     path("rounds/<int:pk>/simulate/", views.round_simulate, name="round_simulate"),
     path("rounds/<int:pk>/compare/", views.round_compare, name="round_compare"),

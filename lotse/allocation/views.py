@@ -25,6 +25,7 @@ from lotse.directory.models import AgeBand
 from . import selectors, services
 from .forms import (
     MAX_CRITERIA,
+    RoundEditForm,
     RoundForm,
     RulesChoiceForm,
     RulesForm,
@@ -135,6 +136,38 @@ def round_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The round was created. Take a snapshot next."))
             return redirect("allocation:round", pk=round_.pk)
     return render(request, "allocation/round_form.html", {"form": form}, status=form_status(form))
+
+
+@jugendamt_required
+def round_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The round's name and the day its offers are planned to go out."""
+    round_ = selectors.get_round_for_user(request.user, pk)
+    published = round_.status not in (Round.Status.DRAFT, Round.Status.SNAPSHOT)
+    form = RoundEditForm(
+        request.POST or None,
+        published=published,
+        initial={"name": round_.name, "planned_publication": round_.planned_publication},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.round_update(
+                actor=request.user,
+                round_=round_,
+                name=data["name"],
+                planned_publication=data.get("planned_publication", round_.planned_publication),
+            )
+        except ValidationError as exc:
+            form_add_errors(form, exc)
+        else:
+            messages.success(request, _("The round was saved."))
+            return redirect("allocation:round", pk=round_.pk)
+    return render(
+        request,
+        "allocation/round_form.html",
+        {"form": form, "round": round_},
+        status=form_status(form),
+    )
 
 
 def _district_names() -> dict[str, str]:

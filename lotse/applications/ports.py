@@ -63,6 +63,8 @@ class RoundDates:
     #: the last re-run after a seat freed up (None: none yet) and how many there were
     last_run_at: dt.datetime | None = None
     reruns: int = 0
+    #: the day the Jugendamt plans to publish the round (None: not set)
+    planned_publication: dt.date | None = None
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,20 @@ def reruns_line(round_: RoundDates) -> str:
     ) % {"n": round_.reruns, "date": day(round_.last_run_at)}
 
 
+def planned_line(round_: RoundDates) -> str:
+    """When the offers of a round not yet published are planned to go out ("" when the
+    Jugendamt set no date, or the round is published: then its real date is said)."""
+    planned = round_.planned_publication
+    if planned is None or round_.status not in ("draft", "snapshot"):
+        return ""
+    if planned < timezone.localdate():
+        return _(
+            "The offers were planned to go out on %(date)s; the round is not published yet. "
+            "You get an e-mail as soon as it is."
+        ) % {"date": day(planned)}
+    return _("The offers of this round are planned to go out on %(date)s.") % {"date": day(planned)}
+
+
 def next_round_line(round_: RoundDates) -> str:
     if round_.published_at is not None:
         return _(
@@ -67,10 +81,12 @@ def next_round_line(round_: RoundDates) -> str:
             "(published on %(date)s). Your application stays in its own round and does not "
             "move to the next one by itself."
         ) % {"round": round_.name, "months": months(round_), "date": day(round_.published_at)}
-    return _(
+    line = _(
         "The next allocation round, “%(round)s”, is for care starting %(months)s. Your "
         "application stays in its own round and does not move to the next one by itself."
     ) % {"round": round_.name, "months": months(round_)}
+    planned = planned_line(round_)
+    return f"{line} {planned}" if planned else line
 
 
 def _before_allocation(
@@ -129,6 +145,8 @@ def _before_allocation(
             )
             % {"round": round_.name, "months": months(round_)}
         )
+    if round_ is not None and planned_line(round_):
+        steps.append(planned_line(round_))
     steps.append(
         _("You get an e-mail with the result: an offer, or your places on the waiting lists.")
     )
@@ -149,6 +167,7 @@ def next_steps(
         return _before_allocation(application, timeline, deadline)
     if status == S.IN_ALLOCATION:
         if round_ is not None and round_.snapshot_at is not None:
+            planned = planned_line(round_)
             return [
                 _(
                     "The Jugendamt froze the applications of the allocation round “%(round)s” "
@@ -161,7 +180,7 @@ def next_steps(
                     "months": months(round_),
                     "date": day(round_.snapshot_at),
                 }
-            ]
+            ] + ([planned] if planned else [])
         return [
             _(
                 "The allocation round is running. You get an e-mail with the result: an "
