@@ -241,7 +241,16 @@ class Application(models.Model):
                 condition=Q(desired_start__day=1), name="application_start_first_of_month"
             ),
         ]
-        indexes = [models.Index(fields=["municipality", "status"])]
+        indexes = [
+            models.Index(fields=["municipality", "status"]),
+            # The planning dashboard's years (earliest and latest desired start of submitted
+            # applications, on every visit): two index lookups instead of a scan of all.
+            models.Index(
+                fields=["municipality", "desired_start"],
+                condition=Q(submitted_at__isnull=False),
+                name="application_submitted_start",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.child} · {self.desired_start:%m/%Y}"

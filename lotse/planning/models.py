@@ -155,3 +155,31 @@ class ProtectedFigures(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} ({self.computed_at:%Y-%m-%d %H:%M})"
+
+
+class RenderedDashboard(models.Model):
+    """The dashboard's figures as HTML, rendered once per change of what they show.
+
+    Rendering 96 districts' tables, map and charts costs more than reading every figure, so
+    the background refresh that stores the figures also renders the dashboard's usual views
+    (each refreshed year, the opening view; German and English), and a page stores any other
+    view it had to render. ``key`` fingerprints everything the HTML rests on (municipality,
+    language, filters and address, the stored figures, districts, population, seats, the code);
+    any change gives a new key, never stale HTML. Derived from aggregates: not audited.
+    """
+
+    municipality = models.CharField(_("municipality"), max_length=120, db_index=True)
+    key = models.CharField(_("key"), max_length=40, unique=True)
+    language = models.CharField(_("language"), max_length=10)
+    #: the key figures (the top of the page)
+    head = models.TextField(_("HTML of the key figures"))
+    #: map, tables, charts, forecast, commuting and method (below the export links)
+    body = models.TextField(_("HTML of the figures"))
+    rendered_at = models.DateTimeField(_("rendered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rendered planning dashboard")
+        verbose_name_plural = _("rendered planning dashboards")
+
+    def __str__(self) -> str:
+        return f"{self.municipality} {self.language} ({self.rendered_at:%Y-%m-%d %H:%M})"

@@ -30,7 +30,8 @@ def refresh_outdated_figures() -> str:
         if stale:
             services.figures_refresh(municipality=municipality, years=stale, today=today)
             refreshed += len(stale)
-    return f"{refreshed} year(s) of planning figures refreshed"
+    removed = services.rendered_dashboards_prune()
+    return f"{refreshed} year(s) of planning figures refreshed, {removed} stored view(s) removed"
 
 
 JOBS = [

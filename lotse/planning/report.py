@@ -11,6 +11,7 @@ means resting on fewer than 3 children are ``None`` too (shown as "–", never a
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -200,6 +201,8 @@ class Report:
     #: when applications, offers and placements were last counted (the snapshot)
     figures_as_of: dt.datetime | None = None
     figures_outdated: bool = False
+    #: the stored figures' data version (``FigureSnapshot.data_version``)
+    figures_version: str = ""
     placement_counts: dict = field(default_factory=dict, repr=False)
     placements: protection.Placements | None = field(default=None, repr=False)
     #: places a child under 3 counts in a mixed group (the municipality's allocation rule)
@@ -304,6 +307,8 @@ class Demand:
     as_of: dt.datetime
     #: the data changed after ``as_of``; a recompute has been asked for
     outdated: bool
+    #: the snapshot's ``data_version`` (what these figures were computed from)
+    version: str = ""
 
 
 def _demand(municipality: str, year: int, today: dt.date) -> Demand:
@@ -330,7 +335,13 @@ def _demand(municipality: str, year: int, today: dt.date) -> Demand:
         for home, band, a, u, w, d in snapshot.demand
     }
     placements = {(home, place, seat): n for home, place, seat, n in snapshot.placements}
-    return Demand(rows, placements, snapshot.computed_at, snapshot.data_version != version)
+    return Demand(
+        rows,
+        placements,
+        snapshot.computed_at,
+        snapshot.data_version != version,
+        snapshot.data_version,
+    )
 
 
 @dataclass(frozen=True)
@@ -387,14 +398,65 @@ def _mixed(seats: dict[int, dict[str, int]], district_ids: list[int], bands: lis
     return sum(seats.get(d, {}).get("mixed", 0) for d in district_ids)
 
 
-def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
-    """All figures for the filters; the whole municipality is always computed (map, totals)."""
+@dataclass(frozen=True)
+class Inputs:
+    """What a report reads besides the stored figures of applications and offers: districts,
+    population and births, seats, the mixed-group weight (a few small queries). Everything
+    else a report shows is computed from these and the year's ``FigureSnapshot``."""
+
+    municipality: str
+    districts: list[District]
+    population: Population
+    seats: dict[int, dict[str, int]]
+    weight: int
+    facilities: int
+
+    @classmethod
+    def load(cls, municipality: str) -> Inputs:
+        return cls(
+            municipality=municipality,
+            districts=selectors.districts(municipality),
+            population=Population.load(municipality),
+            seats=selectors.seats_by_district(municipality),
+            weight=mixed_weight(municipality),
+            facilities=selectors.facility_counts(municipality),
+        )
+
+    def fingerprint(self) -> str:
+        """Changes whenever any of the inputs changes (order-independent where the database
+        gives no order): with the snapshot's version it identifies a report's figures."""
+        groups = self.population.groups
+        parts = (
+            self.municipality,
+            [(d.pk, d.name, getattr(d, "boundary_size", None)) for d in self.districts],
+            sorted(
+                (district, year, sorted((g.age_from, g.age_to, g.count) for g in found))
+                for district, years in groups.items()
+                for year, found in years.items()
+            ),
+            sorted(
+                (district, sorted(years.items()))
+                for district, years in self.population.births.items()
+            ),
+            sorted((district, sorted(bands.items())) for district, bands in self.seats.items()),
+            self.weight,
+            self.facilities,
+        )
+        return hashlib.sha1(repr(parts).encode()).hexdigest()
+
+
+def build_report(
+    filters: Filters, *, today: dt.date | None = None, inputs: Inputs | None = None
+) -> Report:
+    """All figures for the filters; the whole municipality is always computed (map, totals).
+    ``inputs``: already read for these filters' municipality (see ``Inputs``)."""
     municipality, year = filters.municipality, filters.year
-    all_districts = selectors.districts(municipality)
+    inputs = inputs or Inputs.load(municipality)
+    all_districts = inputs.districts
     ids = [d.pk for d in all_districts]
-    population = Population.load(municipality)
+    population = inputs.population
     children, base_year = population.children(ids, year)
-    seats = selectors.seats_by_district(municipality)
+    seats = inputs.seats
     demand = _demand(municipality, year, today or timezone.localdate())
     placement_counts = demand.placement_counts
     placed = selectors.placements_by_district(placement_counts)
@@ -408,7 +470,7 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         ratios=filters.demand,
     )
 
-    weight = mixed_weight(municipality)
+    weight = inputs.weight
     tables = {
         band: _table(filters, all_districts, band, args, protected, weight)
         for band in [*BANDS, ALL]
@@ -429,10 +491,11 @@ def build_report(filters: Filters, *, today: dt.date | None = None) -> Report:
         placements=protected.placements,
         base_year=base_year,
         is_estimate=base_year is not None and base_year != year,
-        facilities=selectors.facility_counts(municipality),
+        facilities=inputs.facilities,
         generated_at=timezone.localtime(),
         figures_as_of=timezone.localtime(demand.as_of),
         figures_outdated=demand.outdated,
+        figures_version=demand.version,
         mixed_weight=weight,
     )
 

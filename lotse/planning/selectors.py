@@ -34,7 +34,7 @@ from lotse.accounts.selectors import organisations_for_user
 from lotse.applications.models import Application, Offer
 from lotse.directory.models import District, Facility
 
-from .models import BirthCount, FigureSnapshot, PopulationCount
+from .models import BirthCount, FigureSnapshot, PopulationCount, RenderedDashboard
 from .population import Group
 
 PLANNING_ROLES = (Role.PLANNER, Role.ADMIN)
@@ -365,6 +365,21 @@ def data_version(municipality: str, today: dt.date) -> str:
 
 def figure_snapshot(municipality: str, year: int) -> FigureSnapshot | None:
     return FigureSnapshot.objects.filter(municipality=municipality, year=year).first()
+
+
+def snapshot_version(municipality: str, year: int) -> tuple[str, dt.datetime] | None:
+    """The stored figures' data version and time, without reading the figures."""
+    return (
+        FigureSnapshot.objects.filter(municipality=municipality, year=year)
+        .values_list("data_version", "computed_at")
+        .first()
+    )
+
+
+def rendered_dashboard(key: str) -> dict[str, str] | None:
+    """The stored HTML of a dashboard view (``RenderedDashboard``) by part, if rendered."""
+    row = RenderedDashboard.objects.filter(key=key).values_list("head", "body").first()
+    return None if row is None else {"head": row[0], "body": row[1]}
 
 
 def snapshot_years(municipality: str) -> list[int]:

@@ -14,9 +14,9 @@ from django.utils import timezone
 from lotse.accounts.models import User
 from lotse.directory.importer import ImportReport
 
-from . import report, selectors
+from . import pages, report, selectors
 from .importer import load_mapping, mapping_path, run_import
-from .models import FigureSnapshot
+from .models import FigureSnapshot, RenderedDashboard
 
 #: A page that finds outdated figures asks for one recompute per data version in this time.
 REFRESH_DEDUP_SECONDS = 120
@@ -46,8 +46,10 @@ def figures_refresh(
     with applications plus every year already stored. The data version is read before the
     figures, so a change made meanwhile leaves the snapshot marked outdated, never wrongly
     current. Then the year's tables are protected and stored (``report.protect_figures``):
-    secondary suppression costs seconds for a city and is paid here, not by a page. Derived
-    data of no person: no actor, no audit entry.
+    secondary suppression costs seconds for a city and is paid here, not by a page. Last, the
+    dashboard's usual views are rendered and stored (``pages.prerender``), so the first visit
+    after a change reads HTML instead of drawing 96 districts. Derived data of no person: no
+    actor, no audit entry.
     """
     today = today or timezone.localdate()
     if years is None:
@@ -73,6 +75,9 @@ def figures_refresh(
         }
         stored.append(_store(municipality, year, values))
         report.protect_figures(municipality, year, today=today)
+    # The HTML of the old figures can never be asked for again (its key named them).
+    RenderedDashboard.objects.filter(municipality=municipality).delete()
+    pages.prerender(municipality, [snapshot.year for snapshot in stored], today=today)
     return stored
 
 
@@ -90,6 +95,29 @@ def _store(municipality: str, year: int, values: dict) -> FigureSnapshot:
     except IntegrityError:  # another process stored the same year at the same moment
         snapshot = FigureSnapshot.objects.get(municipality=municipality, year=year)
     return snapshot
+
+
+def rendered_dashboard_store(
+    municipality: str, key: str, language: str, html: dict[str, str]
+) -> None:
+    """Store a dashboard view's HTML (``pages``); a view stored meanwhile by another process
+    under the same key is the same HTML."""
+    RenderedDashboard.objects.get_or_create(
+        key=key, defaults={"municipality": municipality, "language": language, **html}
+    )
+
+
+#: A stored dashboard view is removed this long after it was rendered (views of seats or
+#: population that changed since are never asked for again; a refresh removes all at once).
+RENDERED_KEEP = dt.timedelta(days=7)
+
+
+def rendered_dashboards_prune(now: dt.datetime | None = None) -> int:
+    """Remove stored dashboard views rendered more than ``RENDERED_KEEP`` ago (the periodic
+    job); the next visit of such a view draws and stores it again. Returns how many."""
+    before = (now or timezone.now()) - RENDERED_KEEP
+    removed, _ = RenderedDashboard.objects.filter(rendered_at__lt=before).delete()
+    return removed
 
 
 def figures_refresh_later(municipality: str, *, version: str | None = None) -> None:

@@ -13,23 +13,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.text import slugify
-from django.utils.translation import gettext as _
 
 from lotse.core import exports as core_exports
-from lotse.core.disclosure import LEGEND
 from lotse.core.pdf import pdf_response, render_pdf
 
-from . import exports, svg
+from . import exports, pages
 from .forms import PlanningFilterForm
-from .population import BANDS
-from .report import (
-    ALL,
-    BAND_LABELS,
-    DEFAULT_DEMAND,
-    Report,
-    build_report,
-    year_choices,
-)
+from .report import ALL, Report, build_report, year_choices
 from .selectors import planning_municipalities
 
 View = Callable[..., HttpResponse]
@@ -65,71 +55,17 @@ def _report(request: HttpRequest) -> tuple[PlanningFilterForm, Report | None]:
     return form, build_report(form.to_filters(form.default_year))
 
 
-#: Districts per printed chart: a part stays at least ~80 % of its natural size on an A4
-#: landscape page, so its labels stay about as large as the tables' text (``report_pdf``).
-PDF_CHART_ROWS = {"supply": 23, "forecast": 16}
-
-
-def _charts(report: Report, *, printed: bool = False) -> dict[str, Any]:
-    """Map and charts; ``printed``: each chart as a list of parts (``svg.bar_chart_parts``)."""
-    rows = report.district_rows
-    names = [row.name for row in rows if row.district_id]
-    supply = [
-        svg.Series(_("Seats"), "#2166ac", [r.seats for r in rows if r.district_id]),
-        svg.Series(_("Assumed demand"), "#ef8a62", [r.demand.shown for r in rows if r.district_id]),
-    ]
-    forecast_rows = [r for r in report.forecast if not r.is_total]
-    if report.filters.district is not None:
-        forecast_rows = [r for r in forecast_rows if r.key == str(report.filters.district.pk)]
-    forecast = [
-        svg.Series(
-            str(year),
-            colour,
-            [r.years[index][2] for r in forecast_rows],
-        )
-        for index, (year, colour) in enumerate(
-            zip(report.forecast_years, ["#92c5de", "#4393c3", "#2166ac"], strict=False)
-        )
-    ]
-    forecast_names = [r.name for r in forecast_rows]
-    values = {r.district_id: r.demand_covered for r in report.rows if r.district_id}
-    selected = report.filters.district.pk if report.filters.district else None
-    charts: dict[str, Any] = {
-        "map": svg.choropleth(report.districts, values, selected),
-        "legend": svg.legend(),
-    }
-    if printed:
-        charts["supply_charts"] = svg.bar_chart_parts(names, supply, PDF_CHART_ROWS["supply"])
-        charts["forecast_charts"] = svg.bar_chart_parts(
-            forecast_names, forecast, PDF_CHART_ROWS["forecast"]
-        )
-    else:
-        charts["supply_chart"] = svg.bar_chart(names, supply) if names else None
-        charts["forecast_chart"] = (
-            svg.bar_chart(forecast_names, forecast) if forecast_rows else None
-        )
-    return charts
-
-
-def _context(report: Report, *, printed: bool = False) -> dict[str, Any]:
-    return {
-        "report": report,
-        "filters": report.filters,
-        "band_labels": BAND_LABELS,
-        "bands": list(BANDS),
-        "all_band": ALL,
-        "default_demand": DEFAULT_DEMAND,
-        "privacy_legend": LEGEND,
-        **_charts(report, printed=printed),
-    }
-
-
 @planner_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    form, report = _report(request)
+    form = PlanningFilterForm(
+        request.GET,
+        municipalities=request.planning_municipalities,  # type: ignore[attr-defined]
+        years_for=year_choices,
+    )
     context: dict[str, Any] = {"form": form, "query": request.GET.urlencode()}
-    if report is not None:
-        context.update(_context(report))
+    if form.is_valid():
+        # The figures' HTML, stored once per change of what it shows (``pages``).
+        context["figures"] = pages.dashboard(form.to_filters(form.default_year), request.GET)
     return render(request, "planning/dashboard.html", context)
 
 
@@ -172,6 +108,6 @@ def report_pdf(request: HttpRequest) -> HttpResponse:
     form, report = _report(request)
     if report is None:
         return _bad_filters(form)
-    context = _context(report, printed=True)
+    context = pages.context_for(report, printed=True)
     context["method"] = exports.method_lines(report)
     return pdf_response(render_pdf("planning/report_pdf.html", context), _filename(report, "pdf"))

@@ -98,8 +98,9 @@ def bar_chart_svg(chart: BarChart, chart_id: str, title: str, part: int = 0) -> 
 def district_map_svg(
     context: template.Context, chart: ChoroplethMap, title: str, links: bool = False
 ) -> SafeString:
-    """The choropleth (``svg.choropleth``); with ``links`` every district filters the page."""
-    params: QueryDict = context["request"].GET.copy() if links else QueryDict()
+    """The choropleth (``svg.choropleth``); with ``links`` every district filters the page
+    whose address (a ``QueryDict``) is ``map_query`` in the context (``pages.render``)."""
+    params: QueryDict = context["map_query"].copy() if links else QueryDict()
     no_figures = escape(_("no figures"))
     parts = [
         f'<svg class="choropleth" viewBox="0 0 {chart.width} {chart.height}" width="{chart.width}"'
