@@ -413,13 +413,14 @@ class Inputs:
 
     @classmethod
     def load(cls, municipality: str) -> Inputs:
+        seats, facilities = selectors.seats_and_facilities(municipality)
         return cls(
             municipality=municipality,
             districts=selectors.districts(municipality),
             population=Population.load(municipality),
-            seats=selectors.seats_by_district(municipality),
+            seats=seats,
             weight=mixed_weight(municipality),
-            facilities=selectors.facility_counts(municipality),
+            facilities=facilities,
         )
 
     def fingerprint(self) -> str:
