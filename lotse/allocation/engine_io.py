@@ -290,29 +290,44 @@ def _snapshot_groups(
 
 #: Snapshot arrays with one entry per wish (the others of ``_ROW_ARRAYS`` have one per row).
 _WISH_ARRAYS = ("wish_facility", "wish_quota", "sibling", "catchment", "staff", "wish_mixed")
-#: Arrays that snapshots taken before mixed groups lack; read as zeros (no mixed places).
-_OPTIONAL_ARRAYS = ("mixed_age", "wish_mixed")
+#: Arrays that snapshots taken before mixed groups lack, and ``wish_late`` (only a re-run's
+#: merged snapshot with late wishes has it); read as zeros.
+_OPTIONAL_ARRAYS = ("mixed_age", "wish_mixed", "wish_late")
 
 
 def _array(snapshot: Snapshot, key: str) -> list[Any]:
     """A snapshot array; an optional one missing in an older snapshot is all zeros."""
     if key in snapshot or key not in _OPTIONAL_ARRAYS:
         return snapshot[key]  # type: ignore[literal-required,no-any-return]
-    size = len(snapshot["wish_facility"] if key in _WISH_ARRAYS else snapshot["application"])
+    per_wish = key in _WISH_ARRAYS or key == "wish_late"
+    size = len(snapshot["wish_facility"] if per_wish else snapshot["application"])
     return [0] * size
 
 
 def merge_snapshots(base: Snapshot, extra: Snapshot) -> Snapshot:
-    """``base`` with the rows of ``extra`` appended (late applications joining a round).
+    """``base`` with what ``extra`` (read at a re-run) adds to it.
 
-    Rows and wishes are concatenated (the CSR pointers of ``extra`` shifted), seat quotas are
-    the union by id (``base``'s entry wins; a re-run reads live free seats anyway). Rows of
-    ``extra`` already in ``base`` are not added twice.
+    * Rows of ``extra`` not in ``base`` (late applications joining a round) are appended:
+      rows and wishes concatenated, the CSR pointers of ``extra`` shifted.
+    * Rows of ``extra`` already in ``base`` (an on-time application that added a wish after
+      the deadline) keep their frozen row and wishes; the wishes of ``extra`` for facilities
+      the frozen list does not name are appended to that row, in their order, and marked in
+      the per-wish array ``wish_late`` (1 = added after the snapshot). ``engine_io.build``
+      ranks such a wish after every frozen wish at its facility (docs/applications.md, "A
+      wish after the deadline"); the frozen wishes and their ranks never change.
+
+    Seat quotas are the union by id (``base``'s entry wins; a re-run reads live free seats
+    anyway). Without late wishes the result has no ``wish_late`` array, exactly as before.
     """
-    known = set(base["application"])
+    known = {a: i for i, a in enumerate(base["application"])}
     keep = [i for i, a in enumerate(extra["application"]) if a not in known]
     merged: dict[str, Any] = dict(base)
     ptr = extra["wish_ptr"]
+    added_to = _late_wishes(base, extra, known)
+    if added_to:
+        _append_late_wishes(merged, base, extra, added_to)
+    base_rows = cast(Snapshot, merged)  # base, with the late wishes in its rows
+    late_flags = list(_array(base_rows, "wish_late")) if added_to else None
     for key in _ROW_ARRAYS:
         if key == "wish_ptr":
             continue
@@ -321,11 +336,13 @@ def merge_snapshots(base: Snapshot, extra: Snapshot) -> Snapshot:
             added = [values[e] for i in keep for e in range(ptr[i], ptr[i + 1])]
         else:
             added = [values[i] for i in keep]
-        merged[key] = list(_array(base, key)) + added
-    wish_ptr = list(base["wish_ptr"])
+        merged[key] = list(_array(base_rows, key)) + added
+    wish_ptr = list(base_rows["wish_ptr"])
     for i in keep:
         wish_ptr.append(wish_ptr[-1] + ptr[i + 1] - ptr[i])
     merged["wish_ptr"] = wish_ptr
+    if late_flags is not None:  # the late applications' own wishes are not late wishes
+        merged["wish_late"] = late_flags + [0] * (len(merged["wish_facility"]) - len(late_flags))
     # Other per-row arrays (sibling groups): appended as well, 0 where ``extra`` lacks them.
     n_base, n_extra = len(base["application"]), len(extra["application"])
     for key, value in base.items():
@@ -342,6 +359,45 @@ def merge_snapshots(base: Snapshot, extra: Snapshot) -> Snapshot:
                 quota[k].append(q[k][i])  # type: ignore[literal-required]
     merged["quota"] = quota
     return cast(Snapshot, merged)
+
+
+def _late_wishes(base: Snapshot, extra: Snapshot, known: dict[int, int]) -> dict[int, list[int]]:
+    """Base row → the wish entries of ``extra`` that row's frozen list does not name (in order)."""
+    out: dict[int, list[int]] = {}
+    bptr, bfac = base["wish_ptr"], base["wish_facility"]
+    eptr, efac = extra["wish_ptr"], extra["wish_facility"]
+    for i, app in enumerate(extra["application"]):
+        row = known.get(app)
+        if row is None:
+            continue
+        frozen = set(bfac[bptr[row] : bptr[row + 1]])
+        new = [e for e in range(eptr[i], eptr[i + 1]) if efac[e] not in frozen]
+        if new:
+            out[row] = new
+    return out
+
+
+def _append_late_wishes(
+    merged: dict[str, Any], base: Snapshot, extra: Snapshot, added_to: dict[int, list[int]]
+) -> None:
+    """Rebuild the per-wish arrays of ``base`` with the late wishes appended to their rows."""
+    bptr = base["wish_ptr"]
+    wish_keys = (*_WISH_ARRAYS, "wish_late")
+    old = {k: _array(base, k) for k in wish_keys}
+    new_values = {k: _array(extra, k) for k in _WISH_ARRAYS}
+    out: dict[str, list[Any]] = {k: [] for k in wish_keys}
+    wish_ptr = [0]
+    for row in range(len(base["application"])):
+        start, end = bptr[row], bptr[row + 1]
+        for k in wish_keys:
+            out[k].extend(old[k][start:end])
+        for e in added_to.get(row, ()):
+            for k in _WISH_ARRAYS:
+                out[k].append(new_values[k][e])
+            out["wish_late"].append(1)
+        wish_ptr.append(len(out["wish_facility"]))
+    merged.update(out)
+    merged["wish_ptr"] = wish_ptr
 
 
 def _quota_arrays(quotas: list[QuotaRow]) -> QuotaArrays:
@@ -677,6 +733,19 @@ def _priority(
     run and simulations: all rows of the snapshot). A re-run passes the round's draws, so the
     numbers are the published run's and never drawn again over the smaller set in play."""
     criteria = []
+    late = snapshot.get("wish_late")
+    if late and any(late):
+        # A wish added after the snapshot comes after every frozen wish at its facility,
+        # whatever the rules say (docs/applications.md, "A wish after the deadline"): it can
+        # never take a seat from a child who wished it in time.
+        criteria.append(
+            Criterion(
+                name=LATE_WISH,
+                values=np.asarray(late, dtype=np.int64)[wishes.entry],
+                per_wish=True,
+                higher_is_better=False,
+            )
+        )
     for name in rules.criteria:
         if name not in CRITERIA:
             continue
@@ -709,14 +778,27 @@ def _priority(
     return CriteriaPriority(criteria=tuple(criteria), lottery=lottery, seed=seed, draws=frozen)
 
 
-def draw_members(snapshot: Snapshot, rows: Iterable[int], tie_breaking: str) -> list[Any]:
+#: The criterion a re-run puts first when a child added a wish after the snapshot.
+LATE_WISH = "late_wish"
+
+
+def draw_members(
+    snapshot: Snapshot, rows: Iterable[int], tie_breaking: str, *, late: bool = False
+) -> list[Any]:
     """The lottery members of these snapshot rows, as the engine draws them: application ids
-    (single tie-breaking) or the distinct [facility id, application id] pairs of their whole
-    wish lists (multiple), as strings."""
+    (single tie-breaking) or the distinct [facility id, application id] pairs of their wish
+    lists (multiple), as strings. The pairs of wishes added after the snapshot (``wish_late``)
+    only with ``late`` — the published draw never had them."""
     apps, ptr, fac = snapshot["application"], snapshot["wish_ptr"], snapshot["wish_facility"]
     if tie_breaking != "multiple":
         return [str(apps[r]) for r in rows]
-    pairs = {(str(fac[e]), str(apps[r])) for r in rows for e in range(ptr[r], ptr[r + 1])}
+    flags = _array(snapshot, "wish_late")
+    pairs = {
+        (str(fac[e]), str(apps[r]))
+        for r in rows
+        for e in range(ptr[r], ptr[r + 1])
+        if late or not flags[e]
+    }
     return [list(p) for p in sorted(pairs)]
 
 

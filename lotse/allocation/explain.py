@@ -51,6 +51,11 @@ def cutoff_text(reason: dict[str, Any], criteria: list[str]) -> str:
         return ""
     if name == "current_place":
         return _("Cut-off: the places were already held by children with an offer there.")
+    if name == "late_wish":
+        return _(
+            "Cut-off: your wish for this facility was added after the deadline; it comes "
+            "after every child who wished it in time."
+        )
     order = [*criteria, "lottery"]
     if name not in order:
         return ""
@@ -117,6 +122,11 @@ def _criterion_text(reason: dict[str, Any]) -> str:
         ) % {"mine": mine, "cutoff": theirs}
     if name == "current_place":
         return _("The places were held by children who already had an offer there.")
+    if name == "late_wish":
+        return _(
+            "The places went to children who had named this facility before the applications "
+            "were frozen; a wish added after the deadline comes after them."
+        )
     return _("The places went to children with higher priority.")
 
 

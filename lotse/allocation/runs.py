@@ -46,23 +46,38 @@ def rules_from(used: dict[str, Any]) -> AllocationRules:
 
 
 def late_draws(round_: Round, snapshot: Snapshot, on_time: int, tie_breaking: str) -> list[Any]:
-    """The lottery draws of the round's late applications: those of the last run, plus one new
-    draw for the late rows of ``snapshot`` (rows from ``on_time`` on) not drawn before.
+    """The lottery draws of the round's late applications and late wishes: those of the last
+    run, plus one new draw for what ``snapshot`` holds that no draw numbered yet.
 
-    A late application gets its number once, when it first joins, and keeps it: later late
-    applications are drawn after it (lotse.matching.lottery, "Draws")."""
+    A late application (rows from ``on_time`` on) gets its number once, when it first joins,
+    and keeps it: later late applications are drawn after it (lotse.matching.lottery,
+    "Draws"). With one lottery per facility (multiple tie-breaking) a wish is a member of its
+    own — a (facility, child) pair —, so a wish added after the deadline, to an on-time or a
+    late application, is drawn with the next batch, after every pair drawn before."""
     before = (
         Run.objects.filter(round=round_)
         .order_by("-number")
         .values_list("late_draws", flat=True)
         .first()
     ) or []
-    drawn = {m if isinstance(m, str) else m[1] for draw in before for m in draw}
     apps = snapshot["application"]
-    new = [r for r in range(on_time, len(apps)) if str(apps[r]) not in drawn]
-    if not new:
+    if tie_breaking != "multiple":
+        drawn = {m for draw in before for m in draw}
+        new = [r for r in range(on_time, len(apps)) if str(apps[r]) not in drawn]
+        if not new:
+            return list(before)
+        return [*before, engine_io.draw_members(snapshot, new, tie_breaking)]
+    # The on-time rows with a late wish (their frozen pairs are in the published draw 0).
+    flags, ptr = snapshot.get("wish_late") or [], snapshot["wish_ptr"]
+    with_late = [r for r in range(on_time) if any(flags[ptr[r] : ptr[r + 1]])] if flags else []
+    have = {tuple(m) for draw in before for m in draw}
+    have |= {tuple(m) for m in engine_io.draw_members(snapshot, with_late, tie_breaking)}
+    rows = [*with_late, *range(on_time, len(apps))]
+    wanted = engine_io.draw_members(snapshot, rows, tie_breaking, late=True)
+    fresh = [m for m in wanted if tuple(m) not in have]
+    if not fresh:
         return list(before)
-    return [*before, engine_io.draw_members(snapshot, new, tie_breaking)]
+    return [*before, fresh]
 
 
 def record(

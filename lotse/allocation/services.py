@@ -27,7 +27,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from lotse.accounts.models import Organisation, User
-from lotse.applications.models import Application, Offer, SeatQuota
+from lotse.applications.models import Application, Offer, SeatQuota, Wish
 from lotse.applications.services import (
     NewOffer,
     applications_begin_allocation,
@@ -902,10 +902,24 @@ def _hold_plan(plan: _RunPlan) -> None:
 
 
 def _late_applications(round_: Round, snapshot: Snapshot) -> QuerySet[Application]:
-    """Applications for the round's months that arrived after its snapshot: those that joined
-    an earlier re-run and still take part (they have an outcome in this round), and new
-    *received* ones."""
+    """What a re-run reads afresh besides the frozen snapshot: the applications for the
+    round's months that arrived after its snapshot — those that joined an earlier re-run and
+    still take part (they have an outcome in this round), and new *received* ones — and the
+    on-time applications still in play that added a wish after the deadline (``Wish.late``;
+    ``engine_io.merge_snapshots`` appends only those wishes to their frozen rows)."""
     known = set(snapshot["application"])
+    late_wishes = {
+        pk
+        for pk in Wish.objects.filter(
+            late=True,
+            # Waiting, or holding an offer the late wish brought (its current place).
+            application__status__in=[Application.Status.WAITING, Application.Status.OFFERED],
+            application__municipality=round_.organisation.municipality,
+            application__desired_start__gte=round_.start_from,
+            application__desired_start__lte=round_.start_until,
+        ).values_list("application_id", flat=True)
+        if pk in known
+    }
     joined = [
         pk
         for pk in Outcome.objects.filter(round=round_).values_list("application_id", flat=True)
@@ -924,7 +938,7 @@ def _late_applications(round_: Round, snapshot: Snapshot) -> QuerySet[Applicatio
     ).filter(status=Application.Status.SUBMITTED)
     # Ids now: once the new ones are "in allocation", ``new`` would no longer find them.
     ids = list(taking_part.values_list("pk", flat=True)) + list(new.values_list("pk", flat=True))
-    return Application.objects.filter(pk__in=ids)
+    return Application.objects.filter(pk__in=ids + sorted(late_wishes))
 
 
 @transaction.atomic  # inside round_rerun's transaction
@@ -935,9 +949,11 @@ def _with_late_applications(round_: Round, actor: User | None) -> tuple[Snapshot
     A late application for the round's months joins the round at its next re-run: it is
     frozen ("in allocation") like the others and competes with its priority for the seats
     still free or freed later — offers already made and accepted places are never taken away
-    (docs/allocation.md, "Intake through the year"). The stored snapshot stays as published,
-    so the certificate of the publication still certifies it; each re-run's certificate
-    includes the late rows it used.
+    (docs/allocation.md, "Intake through the year"). An on-time application that added a
+    wish after the deadline is read as well; only that wish is appended to its frozen row
+    (``engine_io.merge_snapshots``), ranked after every frozen wish at its facility. The stored
+    snapshot stays as published, so the certificate of the publication still certifies it;
+    each re-run's record and certificate include the rows it read afresh.
     """
     snapshot = _frozen(round_)
     late = _late_applications(round_, snapshot)

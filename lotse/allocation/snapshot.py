@@ -51,6 +51,10 @@ class Snapshot(TypedDict):
     sibling: list[int]  # 0/1: a sibling attends (or was declared at) the facility
     catchment: list[int]  # 0/1: the family lives in the facility's district
     staff: list[int]  # 0/1: a parent works at the facility
+    # 1 = a wish added after the snapshot to an application frozen in it (never in a stored
+    # snapshot: only in a re-run's merged one, engine_io.merge_snapshots; it ranks after
+    # every frozen wish at its facility)
+    wish_late: NotRequired[list[int]]
     # --- one entry per seat quota
     quota: QuotaArrays
 

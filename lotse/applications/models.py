@@ -278,6 +278,11 @@ class Wish(models.Model):
         Facility, verbose_name=_("facility"), on_delete=models.CASCADE, related_name="wishes"
     )
     rank = models.PositiveSmallIntegerField(_("rank"))
+    #: Added after the application deadline, at the end of the list
+    #: (services.application_add_late_wish). For an application frozen in a round's snapshot
+    #: such a wish ranks, at its facility, after every wish the round had when it was frozen
+    #: (docs/applications.md, "A wish after the deadline").
+    late = models.BooleanField(_("added after the deadline"), default=False)
 
     class Meta:
         verbose_name = _("wish")

@@ -472,13 +472,19 @@ def late_wish_change(application: Application) -> Any:
 
 @entry_point
 def application_add_late_wish(*, actor: User, application: Application, facility: Facility) -> Wish:
-    """After the deadline: add one wish at the end of the list of a late application.
+    """After the deadline: add one wish at the end of the list of an application still waiting.
 
-    Only where the round's re-runs read the wishes afresh — an application that arrived after
-    the round's snapshot (``allocation.services._late_applications``); an application frozen
-    in the snapshot keeps the wishes it had then (``when.wish_change`` says why). The other
-    wishes keep their ranks; the new one takes part from the next re-run, which this starts,
-    with the child's priority and its lottery number drawn after every on-time child
+    Possible where the round's next re-run reads it (``when.wish_change`` is the one rule for
+    page, views and service): a late application (arrived after the round's snapshot) whose
+    wishes every re-run reads afresh, and an on-time application frozen in the snapshot that is
+    *waiting* in the published round — its frozen wishes stay as they are, the new one is read
+    at the re-run and appended (``allocation.services._late_applications``,
+    ``engine_io.merge_snapshots``). Not while an offer is open (a wish below it could never
+    bring a place), after a declined offer, for siblings placed together, nor beyond the
+    maximum number of wishes. The other wishes keep their ranks; the new one takes part from
+    the next re-run, which this starts. At its facility a late wish of an on-time application
+    comes after every child who wished it in time; a late application's wishes compete with
+    the child's priority, its lottery number drawn after every on-time child
     (docs/applications.md, "A wish after the deadline")."""
     application = (
         Application.objects.select_for_update().select_related("child").get(pk=application.pk)
@@ -504,9 +510,11 @@ def application_add_late_wish(*, actor: User, application: Application, facility
     )
     if problems:
         raise ValidationError({"facility": list(problems.values())})
-    wish = Wish.objects.create(application=application, facility=facility, rank=len(wishes) + 1)
+    wish = Wish.objects.create(
+        application=application, facility=facility, rank=len(wishes) + 1, late=True
+    )  # audit-logged (auditlog.register(Wish)), with the actor of this entry point
     _notify(application, "updated")
-    # The round re-runs once this commits: the late application's wishes are read afresh.
+    # The round re-runs once this commits and reads the new wish.
     allocation().application_submitted(application)
     return wish
 

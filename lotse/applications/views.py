@@ -186,7 +186,7 @@ def application_late_wish(request: HttpRequest, pk: int) -> HttpResponse:
     return render_form(
         request,
         "applications/late_wish.html",
-        {"application": application, "rank": application.wishes.count() + 1},
+        {"application": application, "rank": application.wishes.count() + 1, "change": change},
         form,
     )
 

@@ -260,13 +260,19 @@ class WishChange:
     ``editable``: the whole application (before the application deadline, not yet frozen for
     a round — ``services._check_editable`` refuses otherwise). ``late``: only a wish added at
     the end of the list, after the deadline (``services.application_add_late_wish``): possible
-    where the round's re-runs read the wishes afresh — a late application (it arrived after the
-    round's snapshot, docs/allocation.md "Intake through the year"). ``reason``: why neither is
-    possible, with its date ("" when one is)."""
+    where the round's next re-run reads it — a late application (arrived after the round's
+    snapshot; every re-run reads its wishes afresh) or an on-time application *waiting* in the
+    published round (the re-run appends the new wish to its frozen ones, ranked after every
+    wish named in time at its facility; docs/applications.md, "A wish after the deadline").
+    ``frozen_at`` and ``round`` name the snapshot an on-time application's other wishes were
+    frozen in (``None``/"" for a late application). ``reason``: why neither is possible, with
+    its date ("" when one is)."""
 
     editable: bool
     late: bool = False
     reason: str = ""
+    frozen_at: dt.datetime | None = None
+    round: str = ""
 
 
 def wish_change(
@@ -289,19 +295,19 @@ def wish_change(
             editable=False,
             reason=_("Your wishes cannot change while the round is being allocated."),
         )
-    if timeline.in_snapshot and round_ is not None and round_.snapshot_at is not None:
+    if status == S.OFFERED:
         return WishChange(
             editable=False,
             reason=_(
-                "Your wishes were fixed on %(date)s, when the Jugendamt froze the applications "
-                "for the round “%(round)s”. Every re-run considers exactly these wishes; a "
-                "wish added now would never be considered, so it cannot be added. The "
-                "counselling service can tell you what else is possible."
-            )
-            % {"date": day(round_.snapshot_at), "round": round_.name},
+                "While you have an open offer, no wish can be added: a wish at the end of "
+                "your list ranks below the offered place, so it could never bring you a "
+                "place. Answer the offer first; the counselling service can help."
+            ),
         )
-    late_round = round_ is not None and round_.status == "published" and timeline.joined_late
-    if not late_round or status == S.OFFERED:
+    published = round_ is not None and round_.status == "published"
+    on_time = published and timeline.in_snapshot and status == S.WAITING
+    late_round = published and timeline.joined_late
+    if not (on_time or late_round):
         if deadline is not None:
             return WishChange(
                 editable=False,
@@ -332,5 +338,9 @@ def wish_change(
         return WishChange(
             editable=False,
             reason=_("You have already named the most wishes allowed (%(n)d).") % {"n": max_wishes},
+        )
+    if on_time and round_ is not None:
+        return WishChange(
+            editable=False, late=True, frozen_at=round_.snapshot_at, round=round_.name
         )
     return WishChange(editable=False, late=True)

@@ -16,7 +16,7 @@ from hypothesis.extra.django import TestCase as HypothesisTestCase
 from lotse.accounts.models import Membership, Organisation, Role, User
 from lotse.allocation.models import Outcome, Round
 from lotse.applications import services
-from lotse.applications.models import Application, Offer, SeatQuota
+from lotse.applications.models import Application, Offer, SeatQuota, Wish
 from lotse.applications.tests.helpers import (
     apply,
     committed,
@@ -134,6 +134,7 @@ events = st.one_of(
     st.tuples(st.just("withdraw"), st.integers(0, 9)),
     st.tuples(st.just("late"), wish_lists, ages),
     st.tuples(st.just("seats"), st.integers(0, FACILITIES - 1), st.integers(1, 2)),
+    st.tuples(st.just("late_wish"), st.integers(0, 9), st.integers(0, FACILITIES - 1)),
 )
 
 
@@ -195,7 +196,10 @@ def _check_no_justified_envy(market: Market, new_offers: set[int]) -> None:
     """After every event: (1) no child taking part wants a facility that has a free seat
     (nothing wasted), (2) no offer made by this event's run went to a child with lower priority
     than a child taking part who wanted that facility more than what it holds, (3) no quota is
-    oversold. Computed from the database with the test's own priorities, not the engine's."""
+    oversold. Computed from the database with the test's own priorities, not the engine's:
+    older first — except that a wish an on-time child added after the deadline comes, at its
+    facility, after every wish named in time (docs/applications.md, "A wish after the
+    deadline")."""
     taking_part = Application.objects.filter(
         municipality="Flensburg",
         desired_start=market.start,
@@ -232,10 +236,24 @@ def _check_no_justified_envy(market: Market, new_offers: set[int]) -> None:
         wants[application.pk] = ranked[: ranked.index(held)] if held else ranked
         for facility_id in wants[application.pk]:
             assert free[facility_id] == 0, f"a free seat at {facility_id} stays empty"
+    on_time = set(Round.objects.get().snapshot["application"])
+    late_wishes = {
+        (app_id, facility_id)
+        for app_id, facility_id in Wish.objects.filter(late=True).values_list(
+            "application_id", "facility_id"
+        )
+        if app_id in on_time
+    }
+
+    def rank(app_id: int, facility_id: int) -> tuple[bool, int]:
+        """Better is smaller: a wish named in time first, then older first."""
+        return (app_id, facility_id) in late_wishes, -market.priority[app_id]
+
     for offer in Offer.objects.filter(pk__in=new_offers, status=Offer.Status.OFFERED):
         for other, wanted in wants.items():
             if offer.facility_id in wanted:
-                assert market.priority[other] < market.priority[offer.application_id], (
+                f = offer.facility_id
+                assert rank(other, f) > rank(offer.application_id, f), (
                     f"justified envy: {other} wanted {offer.facility_id}, which went to "
                     f"{offer.application_id} with lower priority"
                 )
@@ -269,12 +287,26 @@ def _apply_event(market: Market, event: tuple) -> None:
                 start_month=market.start,
                 capacity=quota.capacity + event[2],
             )
+        elif kind == "late_wish":
+            # A waiting family adds a wish at the end after the deadline (on time or late).
+            waiting = Application.objects.filter(status=Application.Status.WAITING).order_by("pk")
+            can = [a for a in waiting if services.late_wish_change(a).late]
+            if can:
+                application = can[event[1] % len(can)]
+                facility = market.facilities[event[2]]
+                if not application.wishes.filter(facility=facility).exists():
+                    services.application_add_late_wish(
+                        actor=market.parent_of[application.pk],
+                        application=application,
+                        facility=facility,
+                    )
     if kind == "late":
         market.apply(list(event[1]), event[2])
 
 
 class IntakePropertyTest(HypothesisTestCase):
-    """No justified envy after any sequence of freed seats, new seats and late applications."""
+    """No justified envy after any sequence of freed seats, new seats, late applications and
+    wishes added after the deadline."""
 
     @settings(
         max_examples=20,
@@ -300,3 +332,52 @@ class IntakePropertyTest(HypothesisTestCase):
             after = set(Offer.objects.values_list("pk", flat=True))
             _check_no_justified_envy(market, after - before)
         assert Round.objects.get().status == Round.Status.PUBLISHED
+
+
+late_wish_events = st.one_of(
+    st.tuples(st.just("late_wish"), st.integers(0, 9), st.integers(0, FACILITIES - 1)),
+    st.tuples(st.just("decline"), st.integers(0, 9)),
+    st.tuples(st.just("accept"), st.integers(0, 9)),
+    st.tuples(st.just("seats"), st.integers(0, FACILITIES - 1), st.integers(1, 2)),
+    st.tuples(st.just("late"), wish_lists, ages),
+)
+
+
+class LateWishPropertyTest(HypothesisTestCase):
+    """The same rule when waiting families add wishes after the deadline: scarce places (most
+    children wait), late wishes and declines weighted up. The check ranks a late wish of an
+    on-time child after every wish named in time at its facility; drop that order in the
+    engine (engine_io._priority) and an offer goes to an older child's late wish while a
+    younger child who wished the facility in time waits — justified envy (found within the
+    30 examples)."""
+
+    @settings(
+        max_examples=30,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+    @given(
+        capacities=st.lists(st.integers(0, 1), min_size=FACILITIES, max_size=FACILITIES),
+        children=st.lists(st.tuples(wish_lists, ages), min_size=6, max_size=6),
+        n_children=st.integers(4, 6),
+        sequence=st.lists(
+            st.one_of(
+                late_wish_events,
+                st.tuples(st.just("late_wish"), st.integers(0, 9), st.integers(0, 2)),
+                st.tuples(st.just("decline"), st.integers(0, 9)),
+            ),
+            min_size=3,
+            max_size=8,
+        ),
+    )
+    def test_no_justified_envy_with_late_wishes(self, capacities, children, n_children, sequence):
+        market = _new_market(n_children, capacities, children)
+        rule_set = rules(market.org, market.planner, criteria=["age"])
+        published_round(market.org, market.planner, rule_set, market.start)
+        for event in sequence:
+            before = set(Offer.objects.values_list("pk", flat=True))
+            _apply_event(market, event)
+            after = set(Offer.objects.values_list("pk", flat=True))
+            _check_no_justified_envy(market, after - before)

@@ -1,7 +1,8 @@
 """What happens next, and when (real dates from the round, the offer and the rules, in the
-reader's language) and a wish after the deadline: possible where the re-runs read the wishes
-afresh (a late application), refused with the date and the reason where they do not (an
-application frozen in the round's snapshot); the page says what happens before saving."""
+reader's language) and a wish after the deadline: possible for a family still waiting in the
+published round (a late application, or an on-time one whose other wishes stay frozen),
+refused with the reason while an offer is open or a place is taken; the page says what happens
+before saving."""
 
 from __future__ import annotations
 
@@ -158,18 +159,44 @@ def test_the_next_round_is_named_with_its_months(client_for, world):
 # --------------------------------------------------------------------------- late wishes
 
 
-def test_an_on_time_application_is_told_its_wishes_are_fixed_and_why(client_for, world):
+def test_an_on_time_waiting_application_is_told_what_a_late_wish_means(client_for, world):
+    """An application frozen in the snapshot and waiting in the published round may add a
+    wish at the end; the page says before saving that its other wishes stay frozen (with the
+    date) and that the new wish comes after every child who wished that facility in time."""
     app, user, round_ = world["waiting"], world["younger"], world["round"]
     html = _page(client_for, user, app)
-    fixed = html.split("data-wishes-fixed>")[1].split("</li>")[0]
-    assert f"fixed on {_day(round_.snapshot_at)}" in fixed and "never be considered" in fixed
-    assert "data-late-wish" not in html
-    # Nothing offers to change wishes after the deadline: the old link is gone.
+    assert "data-late-wish" in html and "data-wishes-fixed" not in html
+    # The whole application is not editable any more: the edit page sends to the late wish.
     assert reverse("applications:edit", args=[app.pk]) not in html
+    edit = client_for(user).get(reverse("applications:edit", args=[app.pk]))
+    assert edit.status_code == 302
+    assert edit["Location"] == reverse("applications:late_wish", args=[app.pk])
+    page = _page(client_for, user, app, name="applications:late_wish")
+    rules_box = page.split("data-late-rules>")[1].split("</section>")[0]
+    assert "as wish 2" in rules_box
+    on_time = rules_box.split("data-late-on-time>")[1].split("</li>")[0]
+    assert f"frozen on {_day(round_.snapshot_at)}" in on_time and "“Kita-Jahr”" in on_time
+    assert "comes after every child who had named that facility by then" in on_time
+    assert "late application" not in rules_box
+    german = _page(client_for, user, app, "de", name="applications:late_wish")
+    assert _day(round_.snapshot_at, "de") in german.split("data-late-on-time>")[1]
+
+
+def test_no_late_wish_while_an_offer_is_open_or_a_place_is_taken(client_for, world):
+    app, user = world["placed"], world["older"]
+    assert app.status == Application.Status.OFFERED
+    html = _page(client_for, user, app)
+    fixed = html.split("data-wishes-fixed>")[1].split("</li>")[0]
+    assert "open offer" in fixed and "data-late-wish" not in html
     assert client_for(user).get(reverse("applications:late_wish", args=[app.pk])).status_code == 302
-    assert client_for(user).get(reverse("applications:edit", args=[app.pk])).status_code == 302
     translation.activate("en")
-    with pytest.raises(ValidationError, match="fixed on"):
+    with pytest.raises(ValidationError, match="open offer"):
+        services.application_add_late_wish(actor=user, application=app, facility=world["boje"])
+    with committed():
+        services.offer_accept(actor=user, offer=app.offers.get())
+    app.refresh_from_db()
+    assert app.status == Application.Status.PLACED
+    with pytest.raises(ValidationError, match="No wish can be added"):
         services.application_add_late_wish(actor=user, application=app, facility=world["boje"])
     assert app.wishes.count() == 1
 

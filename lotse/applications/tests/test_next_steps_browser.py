@@ -1,7 +1,8 @@
 """What happens next, and when, in a real browser: a family with an open offer (wish 2) and a
 waiting wish (wish 1) reads its dates on a desktop (1280 px) and a phone (390 px), in German
 and in Arabic (right to left); a late family reads what happens to a late wish before saving
-one. Screenshots go to <tmp>/lotse-next-steps/ for a person to look at; the test checks what a
+one, and so does a family whose on-time application waits (its other wishes stay frozen).
+Screenshots go to <tmp>/lotse-next-steps/ for a person to look at; the test checks what a
 family must find and that nothing sticks out of the window on either side."""
 
 from __future__ import annotations
@@ -56,12 +57,16 @@ def test_offer_and_waiting_wish_with_dates_desktop_and_phone(
     anker = make_facility(name="Kita Anker am Hafen, Haus der kleinen Entdecker")
     boje = make_facility(name="Kita Boje")
     frei = make_facility(name="Kita Sonnenschein")
-    for kita in (anker, boje, frei):
+    for kita in (anker, boje):
         seats(kita, 1, start)
+    seats(frei, 2, start)  # one place for the on-time family's late wish, one for the late one
     older = make_user()
     apply(older, [anker], name="Ada", birth_date=kindergarten_birth(start, 5))
     family = make_user(language=language, language_chosen=True)
     mine = apply(family, [anker, boje], name="Ben", birth_date=kindergarten_birth(start, 4))
+    # An on-time family waits for Kita Anker (younger than Ada).
+    on_time_user = make_user(language=language, language_chosen=True)
+    on_time = apply(on_time_user, [anker], name="Dora", birth_date=kindergarten_birth(start, 3))
     yesterday = timezone.localdate() - dt.timedelta(days=1)
     rule_set = rules(org, planner, criteria=["age"], application_deadline=yesterday)
     published_round(org, planner, rule_set, start)
@@ -77,6 +82,12 @@ def test_offer_and_waiting_wish_with_dates_desktop_and_phone(
     for user, path, ready, step in (
         (family, f"/applications/{mine.pk}/", "[data-next-steps]", "status"),
         (late_user, f"/applications/{late.pk}/late-wish/", "[data-late-rules]", "late-wish"),
+        (
+            on_time_user,
+            f"/applications/{on_time.pk}/late-wish/",
+            "[data-late-on-time]",
+            "on-time-wish",
+        ),
     ):
         context = browser.new_context(locale=language, viewport=SIZES["desktop"])
         context.set_default_timeout(15_000)
@@ -101,14 +112,12 @@ def test_offer_and_waiting_wish_with_dates_desktop_and_phone(
                 assert page.locator("button[name=add]").count() == 1
             page.screenshot(path=str(SHOTS / f"{step}-{language}-{size}.png"), full_page=True)
             _fits(page, size)
-        if step == "late-wish":
+        if step != "status":
             # On the phone: pick the facility with the picker and save; the re-run the wish
             # starts offers its free place at once.
             pick_facility(page, "facility", frei)
             page.click("button[name=add]")
             page.wait_for_selector("[data-wish='2'][data-state=offered]")
-            page.screenshot(
-                path=str(SHOTS / f"late-wish-saved-{language}-phone.png"), full_page=True
-            )
+            page.screenshot(path=str(SHOTS / f"{step}-saved-{language}-phone.png"), full_page=True)
             _fits(page, "phone")
         context.close()
