@@ -186,11 +186,8 @@ def _refuse_wrong_age(
         raise ValidationError({"wishes": [problems[i] for i in sorted(problems)]})
 
 
-def _refuse_duplicate(child: Child, exclude: Application | None = None) -> None:
-    active = child.applications.filter(status__in=Application.ACTIVE)
-    if exclude is not None:
-        active = active.exclude(pk=exclude.pk)
-    existing = active.first()
+def _refuse_duplicate(child: Child) -> None:
+    existing = child.applications.filter(status__in=Application.ACTIVE).first()
     if existing is not None:
         raise ValidationError(
             _(
@@ -624,7 +621,7 @@ def application_claim(*, actor: User, token: str) -> Application:
         actor, child.first_name, child.last_name, child.birth_date, child.expected_birth_date
     )
     if same is not None and same.pk != child.pk:
-        _refuse_duplicate(same, exclude=application)
+        _refuse_duplicate(same)  # the application being claimed still belongs to `child`
         orphan = child
         application.child = same
         application.save(update_fields=["child", "updated_at"])

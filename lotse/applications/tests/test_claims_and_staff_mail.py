@@ -1,0 +1,273 @@
+"""Applications a counsellor makes for a family, the family taking them over, the refusal of a
+second application for the same child, and the mail that tells a Kita's staff about an accepted
+place (issue 13: the cases mutation testing found unchecked)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from types import SimpleNamespace
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import formats, timezone, translation
+
+from lotse.accounts.models import Organisation, Role
+from lotse.applications import services
+from lotse.applications.models import Application, Child, Guardian, Offer, SiblingGroup
+
+from .helpers import (
+    apply,
+    committed,
+    jugendamt,
+    kindergarten_birth,
+    next_august,
+    published_round,
+    rules,
+    seats,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages are compared in English (the msgids)."""
+    with translation.override("en"):
+        yield
+
+
+def _message(error: pytest.ExceptionInfo[ValidationError]) -> str:
+    return " ".join(str(m) for m in error.value.messages)
+
+
+# --- A second application for the same child -----------------------------------------------
+
+
+def test_a_second_application_is_refused_with_the_date_of_the_first(make_user, make_facility):
+    parent = make_user()
+    kita = make_facility()
+    first = apply(parent, [kita], name="Mia")
+    # Received long before it was last saved: the message names the day it was received.
+    received = timezone.now() - dt.timedelta(days=40)
+    Application.objects.filter(pk=first.pk).update(
+        submitted_at=received, created_at=received - dt.timedelta(days=3)
+    )
+    with pytest.raises(ValidationError) as error:
+        apply(parent, [kita], name="Mia")
+    day = formats.date_format(timezone.localtime(received), "DATE_FORMAT")
+    assert _message(error) == (
+        f"{first.child} already has an active application (received on {day}). "
+        "Please change that application instead of applying twice."
+    )
+    assert error.value.error_list[0].code == "duplicate"
+    assert Application.objects.count() == 1
+
+
+# --- Applying on a family's behalf ---------------------------------------------------------
+
+
+@pytest.fixture
+def counselling(make_org, make_user, make_facility):
+    org = make_org(Organisation.Kind.COUNSELLING, name="Lotsenstelle Nord")
+    return SimpleNamespace(
+        org=org,
+        counsellor=make_user(Role.COUNSELLOR, org),
+        kita=make_facility(name="Kita Regenbogen"),
+        start=next_august(),
+    )
+
+
+def _on_behalf(c, *, actor=None, name: str = "Aylin", **extra) -> Application:
+    with committed():
+        return services.application_create_on_behalf(
+            actor=actor or c.counsellor,
+            counselling_organisation=c.org,
+            first_name=name,
+            last_name=extra.pop("last_name", "Kaya"),
+            birth_date=extra.pop("birth_date", kindergarten_birth(c.start)),
+            wishes=[c.kita],
+            desired_start=c.start,
+            weekly_hours=30,
+            consent=True,
+            **extra,
+        )
+
+
+def test_only_a_counsellor_of_that_service_applies_on_a_familys_behalf(
+    counselling, make_org, make_user
+):
+    administrator = make_user(Role.ADMIN, counselling.org)
+    elsewhere = make_user(Role.COUNSELLOR, make_org(Organisation.Kind.COUNSELLING))
+    for actor in (administrator, elsewhere):
+        with pytest.raises(PermissionDenied):
+            _on_behalf(counselling, actor=actor)
+    assert not Application.objects.exists()
+
+
+def test_an_application_on_behalf_is_recorded_as_the_counsellors(counselling):
+    application = _on_behalf(counselling)
+    assert application.counselling_organisation == counselling.org
+    assert application.child.guardians.count() == 0
+    # 32 random bytes, URL-safe: the whole secret of the invitation link.
+    assert len(application.invitation_token) == 43
+    assert application.created_by == counselling.counsellor
+
+
+def test_without_an_address_no_invitation_is_mailed(counselling, mailoutbox):
+    application = _on_behalf(counselling)
+    assert application.invitation_email == "" and application.invitation_language == ""
+    assert mailoutbox == []
+
+
+def test_the_invitation_goes_out_in_the_familys_language(counselling, mailoutbox):
+    application = _on_behalf(
+        counselling, invitation_email="Familie@Example.org", invitation_language="tr"
+    )
+    assert application.invitation_language == "tr"
+    (mail,) = mailoutbox
+    assert mail.to == ["familie@example.org"]
+    with translation.override("tr"):
+        expected = translation.gettext(
+            "%(org)s has applied for a childcare place for %(name)s on your behalf, with your "
+            "consent."
+        ) % {"org": "Lotsenstelle Nord", "name": "Aylin"}
+    assert expected != (
+        "Lotsenstelle Nord has applied for a childcare place for Aylin on your behalf, with "
+        "your consent."
+    )
+    assert expected in " ".join(mail.body.split())
+    assert application.invitation_token in mail.body
+
+
+def test_an_unknown_language_is_not_stored(counselling):
+    application = _on_behalf(
+        counselling, invitation_email="a@example.org", invitation_language="xx"
+    )
+    assert application.invitation_language == ""
+
+
+def test_a_counsellor_groups_siblings_as_asked(counselling):
+    first = _on_behalf(counselling, name="Aylin")
+    second = _on_behalf(
+        counselling,
+        name="Emre",
+        together_with=first,
+        together=SiblingGroup.Together.PREFERRED,
+    )
+    first.refresh_from_db()
+    assert second.sibling_group_id is not None
+    assert first.sibling_group_id == second.sibling_group_id
+    assert second.sibling_group.together == SiblingGroup.Together.PREFERRED
+    third = _on_behalf(counselling, name="Deniz", together_with=second)
+    # Without a choice, the siblings must be placed together.
+    assert third.sibling_group.together == SiblingGroup.Together.REQUIRED
+
+
+def _family_name(parent) -> str:
+    return parent.email.split("@")[0]  # the last name helpers.apply gives a parent's child
+
+
+# --- The family takes the application over -------------------------------------------------
+
+
+def test_a_wrong_invitation_link_takes_over_nothing(counselling, make_user):
+    application = _on_behalf(counselling)
+    parent = make_user()
+    for token in ("not-the-token", ""):
+        with pytest.raises(ValidationError) as error:
+            services.application_claim(actor=parent, token=token)
+        assert _message(error) == "This invitation link is invalid or has already been used."
+    application.refresh_from_db()
+    assert application.claimed_at is None and application.invitation_token
+    assert not Guardian.objects.filter(user=parent).exists()
+
+
+def test_taking_over_marks_the_link_used(counselling, make_user):
+    application = _on_behalf(counselling)
+    parent = make_user()
+    before = timezone.now()
+    claimed = services.application_claim(actor=parent, token=application.invitation_token)
+    claimed.refresh_from_db()
+    assert claimed.claimed_at is not None and claimed.claimed_at >= before
+    assert claimed.invitation_token is None
+    assert list(claimed.child.guardians.all()) == [parent]
+
+
+def test_a_child_the_family_registered_already_keeps_one_record(
+    counselling, make_user, make_facility
+):
+    parent = make_user()
+    birth = kindergarten_birth(counselling.start)
+    own = apply(parent, [make_facility()], name="Aylin", birth_date=birth)
+    services.application_withdraw(actor=parent, application=own)
+    application = _on_behalf(counselling, birth_date=birth, last_name=_family_name(parent))
+    made_by_counsellor = application.child_id
+    claimed = services.application_claim(actor=parent, token=application.invitation_token)
+    claimed.refresh_from_db()
+    assert claimed.child_id == own.child_id
+    assert not Child.objects.filter(pk=made_by_counsellor).exists()
+    assert Guardian.objects.filter(user=parent).count() == 1
+    assert claimed.claimed_at is not None and claimed.invitation_token is None
+
+
+def test_a_child_with_an_active_application_is_not_taken_over_twice(
+    counselling, make_user, make_facility
+):
+    parent = make_user()
+    birth = kindergarten_birth(counselling.start)
+    own = apply(parent, [make_facility()], name="Aylin", birth_date=birth)
+    application = _on_behalf(counselling, birth_date=birth, last_name=_family_name(parent))
+    with pytest.raises(ValidationError) as error:
+        services.application_claim(actor=parent, token=application.invitation_token)
+    assert error.value.error_list[0].code == "duplicate"
+    assert str(own.child) in _message(error)
+    application.refresh_from_db()
+    assert application.claimed_at is None and application.invitation_token
+    assert Child.objects.filter(pk=application.child_id).exists()
+
+
+def test_another_child_of_the_same_family_gets_its_own_record(
+    counselling, make_user, make_facility
+):
+    parent = make_user()
+    birth = kindergarten_birth(counselling.start)
+    sister = apply(parent, [make_facility()], name="Elif", birth_date=birth)
+    application = _on_behalf(counselling, birth_date=birth, last_name=_family_name(parent))
+    claimed = services.application_claim(actor=parent, token=application.invitation_token)
+    assert claimed.child_id != sister.child_id
+    assert Guardian.objects.filter(user=parent).count() == 2
+
+
+# --- The Kita's staff learn of an accepted place -------------------------------------------
+
+
+def test_the_kitas_staff_are_told_of_an_accepted_place(
+    make_org, make_user, make_facility, mailoutbox
+):
+    org, planner = jugendamt(make_org, make_user)
+    carrier = make_org(Organisation.Kind.FACILITY, name="Träger Sonnenschein")
+    kita = make_facility(name="Kita Sonnenschein", organisation=carrier)
+    seats(kita, 1, next_august())
+    staff = make_user(Role.FACILITY_STAFF, carrier, language="en")
+    make_user(Role.FACILITY_STAFF, carrier, is_active=False)  # left the Kita
+    make_user(Role.ADMIN, carrier)  # the Träger's administrator: not the Kita's staff
+    make_user(Role.FACILITY_STAFF, make_org(Organisation.Kind.FACILITY))  # another Träger
+    parent = make_user()
+    application = apply(parent, [kita], name="Mia")
+    published_round(org, planner, rules(org, planner, criteria=["age"]))
+    offer = Offer.objects.get(application=application, status=Offer.Status.OFFERED)
+    mailoutbox.clear()
+    with translation.override("de"), committed():
+        services.offer_accept(actor=parent, offer=offer)
+    to_staff = [m for m in mailoutbox if m.to != [parent.email]]
+    assert [m.to for m in to_staff] == [[staff.email]]
+    (mail,) = to_staff
+    # In the staff member's language, not the family's or the request's.
+    assert mail.subject == "A place at Kita Sonnenschein was accepted"
+    body = " ".join(mail.body.split())
+    start = formats.date_format(offer.start_month, "F Y")
+    assert f"The family of Mia accepted the place at Kita Sonnenschein from {start}." in body
+    page = reverse("applications:facility_application", args=[kita.pk, application.pk])
+    assert f"{settings.SITE_URL}{page}" in body
