@@ -16,6 +16,7 @@ from django.utils import formats, timezone, translation
 from lotse.accounts.models import Organisation, Role
 from lotse.applications import services
 from lotse.applications.models import Application, Child, Guardian, Offer, SiblingGroup
+from lotse.directory.models import District
 
 from .helpers import (
     apply,
@@ -271,3 +272,100 @@ def test_the_kitas_staff_are_told_of_an_accepted_place(
     assert f"The family of Mia accepted the place at Kita Sonnenschein from {start}." in body
     page = reverse("applications:facility_application", args=[kita.pk, application.pk])
     assert f"{settings.SITE_URL}{page}" in body
+
+
+# --- Changing an application before the deadline -------------------------------------------
+
+
+def _update(parent, application, wishes, **facts):
+    with committed():
+        return services.application_update(
+            actor=parent,
+            application=application,
+            wishes=wishes,
+            desired_start=facts.pop("desired_start", next_august()),
+            weekly_hours=facts.pop("weekly_hours", 35),
+            **facts,
+        )
+
+
+def test_every_stated_fact_is_changed_and_reset(make_user, make_facility):
+    neustadt = District.objects.create(municipality="Flensburg", name="Neustadt")
+    parent = make_user()
+    kita, sibling_kita, work_kita = make_facility(), make_facility(), make_facility()
+    application = apply(parent, [kita])
+    _update(
+        parent,
+        application,
+        [kita],
+        weekly_hours=40,
+        home_district=neustadt,
+        home_postcode=" 24939 ",
+        sibling_facility=sibling_kita,
+        staff_facility=work_kita,
+        employment=True,
+        single_parent=True,
+    )
+    application.refresh_from_db()
+    assert (application.weekly_hours, application.home_district, application.home_postcode) == (
+        40,
+        neustadt,
+        "24939",
+    )
+    assert application.sibling_facility == sibling_kita
+    assert application.staff_facility == work_kita
+    assert application.employment and application.single_parent
+    # What the family no longer states is no longer stored.
+    _update(parent, application, [kita])
+    application.refresh_from_db()
+    assert application.home_district is None and application.home_postcode == ""
+    assert application.sibling_facility is None and application.staff_facility is None
+    assert not application.employment and not application.single_parent
+
+
+def test_the_first_wish_decides_which_jugendamt_allocates(make_user, make_facility):
+    harrislee = District.objects.create(municipality="Harrislee", name="Ort")
+    parent = make_user()
+    kita = make_facility()
+    application = apply(parent, [kita])
+    assert application.municipality == "Flensburg"
+    _update(parent, application, [make_facility(district=harrislee)])
+    application.refresh_from_db()
+    assert application.municipality == "Harrislee"
+
+
+def test_an_update_without_wishes_is_refused_and_changes_nothing(make_user, make_facility):
+    parent = make_user()
+    kita = make_facility()
+    application = apply(parent, [kita])
+    with pytest.raises(ValidationError) as error:
+        _update(parent, application, [], weekly_hours=40)
+    assert "wishes" in error.value.message_dict
+    application.refresh_from_db()
+    assert application.weekly_hours == 35
+    assert list(application.wishes.values_list("facility", flat=True)) == [kita.pk]
+
+
+def test_a_family_groups_its_children_when_it_changes_an_application(make_user, make_facility):
+    parent = make_user()
+    kita = make_facility()
+    older = apply(parent, [kita], name="Elif")
+    younger = apply(parent, [kita], name="Can", birth_date=kindergarten_birth(next_august(), 3))
+    _update(
+        parent,
+        younger,
+        [kita],
+        together_with=older,
+        together=SiblingGroup.Together.PREFERRED,
+    )
+    younger.refresh_from_db()
+    older.refresh_from_db()
+    assert younger.sibling_group_id is not None
+    assert younger.sibling_group_id == older.sibling_group_id
+    assert younger.sibling_group.together == SiblingGroup.Together.PREFERRED
+    # A stranger cannot pull another family's child into a group.
+    stranger = make_user()
+    theirs = apply(stranger, [kita], name="Noah")
+    with pytest.raises((PermissionDenied, ValidationError)):
+        _update(stranger, theirs, [kita], together_with=older)
+    assert Application.objects.get(pk=theirs.pk).sibling_group_id is None
