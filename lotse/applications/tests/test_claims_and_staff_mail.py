@@ -369,3 +369,70 @@ def test_a_family_groups_its_children_when_it_changes_an_application(make_user, 
     with pytest.raises((PermissionDenied, ValidationError)):
         _update(stranger, theirs, [kita], together_with=older)
     assert Application.objects.get(pk=theirs.pk).sibling_group_id is None
+
+
+@pytest.fixture
+def twins(make_user, make_facility):
+    """Two children of one family, grouped (required), wishing the same two Kitas."""
+    parent = make_user()
+    kitas = [make_facility(name="Kita Nord"), make_facility(name="Kita Süd")]
+    first = apply(parent, kitas, name="Lena")
+    second = apply(parent, kitas, name="Lara")
+    _update(parent, second, kitas, together_with=first)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.sibling_group_id == second.sibling_group_id is not None
+    return SimpleNamespace(parent=parent, kitas=kitas, first=first, second=second)
+
+
+def _wish_names(application) -> list[str]:
+    return list(application.wishes.order_by("rank").values_list("facility__name", flat=True))
+
+
+def test_a_grouped_childs_new_wish_list_becomes_the_groups(twins, make_facility):
+    third = make_facility(name="Kita West")
+    _update(
+        twins.parent,
+        twins.second,
+        [third, *reversed(twins.kitas)],
+        together_with=twins.first,
+        together=SiblingGroup.Together.PREFERRED,
+    )
+    assert _wish_names(twins.first) == ["Kita West", "Kita Süd", "Kita Nord"]
+    assert _wish_names(twins.second) == ["Kita West", "Kita Süd", "Kita Nord"]
+    group = SiblingGroup.objects.get(pk=twins.first.sibling_group_id)
+    assert group.together == SiblingGroup.Together.PREFERRED
+    assert Application.objects.get(pk=twins.second.pk).sibling_group_id == group.pk
+
+
+def test_a_group_cannot_change_once_a_sibling_is_being_allocated(twins):
+    Application.objects.filter(pk=twins.first.pk).update(status=Application.Status.IN_ALLOCATION)
+    with pytest.raises(ValidationError) as error:
+        _update(twins.parent, twins.second, list(reversed(twins.kitas)), together_with=twins.first)
+    assert error.value.message_dict == {
+        "together_with": [
+            "The application for Lena is already being allocated; children can only be "
+            "grouped before that."
+        ]
+    }
+    assert _wish_names(twins.first) == ["Kita Nord", "Kita Süd"]
+    assert _wish_names(twins.second) == ["Kita Nord", "Kita Süd"]
+
+
+def test_a_family_cannot_change_the_wishes_of_a_child_not_its_own(twins, make_user):
+    # A group that (by an error elsewhere) holds another family's child: that child's wishes
+    # are not the family's to change.
+    stranger = make_user()
+    theirs = apply(stranger, twins.kitas, name="Noah")
+    Application.objects.filter(pk=theirs.pk).update(sibling_group_id=twins.first.sibling_group_id)
+    with pytest.raises(PermissionDenied):
+        _update(twins.parent, twins.second, list(reversed(twins.kitas)), together_with=twins.first)
+    assert _wish_names(theirs) == ["Kita Nord", "Kita Süd"]
+
+
+def test_leaving_a_group_of_two_dissolves_it(twins):
+    group_id = twins.first.sibling_group_id
+    _update(twins.parent, twins.second, twins.kitas)
+    assert Application.objects.get(pk=twins.second.pk).sibling_group_id is None
+    assert Application.objects.get(pk=twins.first.pk).sibling_group_id is None
+    assert not SiblingGroup.objects.filter(pk=group_id).exists()
