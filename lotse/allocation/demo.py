@@ -419,10 +419,15 @@ def _round_in_progress(ctx, org, planner, rules, kitas, start, rng) -> None:
         start_from=february,
         start_until=february,
     )
-    # The demo parent's application for February stays "received": it was submitted after
-    # this snapshot (it is the only one created later, so it is excluded here).
+    # The demo parent's application for February stays "received": it arrived after this
+    # snapshot (two days ago, after the other families' applications), a day ago. Its dates
+    # say so too, or the status page would call it part of the frozen round.
     defne = Application.objects.filter(child__first_name="Defne", desired_start=february)
     keep = list(defne.values_list("pk", flat=True))
     Application.objects.filter(pk__in=keep).update(status="draft")
     services.round_snapshot(actor=planner, round_=r2)
-    Application.objects.filter(pk__in=keep).update(status="submitted")
+    now = timezone.now()
+    Round.objects.filter(pk=r2.pk).update(snapshot_at=now - dt.timedelta(days=2))
+    Application.objects.filter(pk__in=keep).update(
+        status="submitted", submitted_at=now - dt.timedelta(days=1)
+    )

@@ -146,3 +146,28 @@ def test_the_funder_is_labelled_as_funder(staff_city, django_db_blocker):
     body = page.content.decode()
     assert "<td>Fördergeber</td>" in body
     assert "Netzwerkkoordination" not in body
+
+
+def test_the_demo_citys_received_applications_arrived_after_their_rounds_snapshot(
+    staff_city, django_db_blocker
+):
+    """A round's snapshot takes every received application along; one still "received"
+    afterwards must have arrived later, or its status page calls it part of the frozen round
+    while telling the family the freezing date is not set yet."""
+    from lotse.allocation.models import Round
+    from lotse.applications.models import Application
+
+    with django_db_blocker.unblock():
+        frozen = Round.objects.filter(snapshot_at__isnull=False)
+        checked = 0
+        for round_ in frozen:
+            received = Application.objects.filter(
+                status=Application.Status.SUBMITTED,
+                desired_start__gte=round_.start_from,
+                desired_start__lte=round_.start_until,
+            )
+            for application in received:
+                arrived = application.submitted_at or application.created_at
+                assert arrived > round_.snapshot_at, (application.child, round_.name)
+                checked += 1
+    assert checked >= 1  # Defne's application for the February round
