@@ -436,3 +436,64 @@ def test_leaving_a_group_of_two_dissolves_it(twins):
     assert Application.objects.get(pk=twins.second.pk).sibling_group_id is None
     assert Application.objects.get(pk=twins.first.pk).sibling_group_id is None
     assert not SiblingGroup.objects.filter(pk=group_id).exists()
+
+
+def test_the_start_month_changes_with_the_update(make_user, make_facility):
+    parent = make_user()
+    kita = make_facility()
+    application = apply(parent, [kita])
+    later = next_august().replace(month=9, day=15)
+    _update(parent, application, [kita], desired_start=later)
+    application.refresh_from_db()
+    assert application.desired_start == later.replace(day=1)
+
+
+def test_an_update_keeps_to_the_municipalitys_number_of_wishes(make_org, make_user, make_facility):
+    org, planner = jugendamt(make_org, make_user)
+    rules(org, planner, criteria=["age"], max_wishes=2)
+    parent = make_user()
+    kitas = [make_facility() for _ in range(3)]
+    application = apply(parent, kitas[:2])
+    with pytest.raises(ValidationError) as error:
+        _update(parent, application, kitas)
+    assert "wishes" in error.value.message_dict
+    assert application.wishes.count() == 2
+
+
+def test_a_child_is_not_grouped_with_itself(make_user, make_facility):
+    parent = make_user()
+    kita = make_facility()
+    application = apply(parent, [kita])
+    with pytest.raises(ValidationError) as error:
+        _update(parent, application, [kita], together_with=application)
+    assert error.value.message_dict == {
+        "together_with": ["Please choose the application of a brother or sister."]
+    }
+
+
+def test_a_child_cannot_join_a_sibling_already_in_allocation(make_user, make_facility):
+    parent = make_user()
+    kita = make_facility()
+    older = apply(parent, [kita], name="Elif")
+    younger = apply(parent, [kita], name="Can", birth_date=kindergarten_birth(next_august(), 3))
+    Application.objects.filter(pk=older.pk).update(status=Application.Status.IN_ALLOCATION)
+    with pytest.raises(ValidationError) as error:
+        _update(parent, younger, [kita], together_with=older)
+    assert error.value.message_dict == {
+        "together_with": [
+            "The application for Elif is already being allocated; children can only be "
+            "grouped before that."
+        ]
+    }
+
+
+def test_naming_a_sibling_outside_the_group_moves_the_child_there(twins, make_facility):
+    third = apply(twins.parent, twins.kitas, name="Lisa")
+    group_id = twins.first.sibling_group_id
+    _update(twins.parent, twins.second, twins.kitas, together_with=third)
+    second = Application.objects.get(pk=twins.second.pk)
+    third.refresh_from_db()
+    assert second.sibling_group_id == third.sibling_group_id is not None
+    assert second.sibling_group_id != group_id
+    # Lena is left alone: a group of one is no group.
+    assert Application.objects.get(pk=twins.first.pk).sibling_group_id is None
