@@ -362,7 +362,12 @@ class LateWishPropertyTest(HypothesisTestCase):
         deadline=None,
         derandomize=True,
         database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        # differing_executors: see IntakePropertyTest (mutation testing runs it twice).
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.differing_executors,
+        ],
     )
     @given(
         capacities=st.lists(st.integers(0, 1), min_size=FACILITIES, max_size=FACILITIES),
