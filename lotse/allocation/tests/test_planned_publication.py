@@ -245,3 +245,40 @@ def test_the_next_rounds_planned_date_is_named(client_for, draft, make_user):
     steps = html.content.decode().split("data-next-steps>")[1].split("</ul>")[0]
     assert "“Krippe Februar”" in steps
     assert f"The offers of this round are planned to go out on {_day(planned)}." in steps
+
+
+def test_the_snapshot_day_itself_is_allowed_and_the_refusals_name_their_field(draft):
+    """Found by mutation testing: the limit is the snapshot's own day (not today), the day
+    itself is allowed, and each refusal stands at the field with its whole text."""
+    round_, planner = draft["round"], draft["planner"]
+    draft["rules"].application_deadline = None
+    draft["rules"].save()
+    round_ = services.round_snapshot(actor=planner, round_=round_)
+    taken = timezone.now() - dt.timedelta(days=3)
+    Round.objects.filter(pk=round_.pk).update(snapshot_at=taken)
+    frozen = timezone.localtime(taken).date()
+
+    def plan(day):
+        return services.round_update(
+            actor=planner, round_=round_, name="Kita-Jahr", planned_publication=day
+        )
+
+    translation.activate("en")
+    with pytest.raises(ValidationError) as early:
+        plan(frozen - dt.timedelta(days=1))
+    assert early.value.message_dict == {
+        "planned_publication": [
+            f"The offers cannot go out before the snapshot of the applications ({_day(frozen)})."
+        ]
+    }
+    assert plan(frozen).planned_publication == frozen  # the snapshot's day itself
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    assert plan(yesterday).planned_publication == yesterday  # after the snapshot, before today
+    publish(planner, round_, draft["rules"])
+    with pytest.raises(ValidationError) as published:
+        plan(timezone.localdate() + dt.timedelta(days=3))
+    assert published.value.message_dict == {
+        "planned_publication": [
+            "The round is already published; its offers went out on the day of publication."
+        ]
+    }

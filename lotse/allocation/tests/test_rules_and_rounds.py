@@ -119,8 +119,12 @@ def test_rules_save_stores_every_field_at_the_limits(make_org, make_user):
     assert (high.max_wishes, high.answer_days, high.mixed_under3_weight) == (20, 90, 3)
     assert (high.mechanism, high.tie_breaking, high.is_active) == ("child_da", "single", False)
     assert high.application_deadline is None
-    # A new rule set counts an under-3 child as 2 places; a change keeps what was set.
-    assert _save(org, planner, name="Neu").mixed_under3_weight == 2
+    # The defaults of a new rule set; an under-3 child counts as 2 places.
+    plain = AllocationRules.objects.get(pk=_save(org, planner, name="Neu").pk)
+    assert (plain.max_wishes, plain.answer_days, plain.application_deadline) == (5, 14, None)
+    assert (plain.tie_breaking, plain.mechanism, plain.is_active) == ("single", "child_da", False)
+    assert plain.mixed_under3_weight == 2
+    # A change keeps the weight that was set.
     kept = _save(org, planner, name="Weit", rules=high, max_wishes=7)
     assert (kept.mixed_under3_weight, kept.max_wishes, kept.pk) == (3, 7, high.pk)
 
@@ -418,28 +422,41 @@ def test_the_review_and_the_publication_record_the_run(make_org, make_user, make
 
 
 def test_the_review_compares_with_the_offers_families_hold_now(make_org, make_user, make_facility):
-    """An offer a child of the round holds from an earlier run is part of the review: the
-    review shows the change, and a change of it after the review needs a new review."""
+    """An open offer a child of the round holds from an earlier run is part of the review (a
+    declined one, or another town's child's, is not): the review shows the change, and a
+    change of it after the review needs a new review."""
     org, planner = jugendamt(make_org, make_user)
     rule_set = rules(org, planner, criteria=["age"])
     kita, round_ = _snapshot_round(org, planner, rule_set, make_user, make_facility)
     birke = make_facility(name="Kita Birke")
     quota = seats(birke, 1, START)
-    held = Application.objects.order_by("pk").first()
-    offer = Offer.objects.create(
-        application=held,
-        facility=birke,
-        quota=quota,
-        seat_type="ue3",
-        start_month=START,
-        wish_rank=1,
-        status=Offer.Status.OFFERED,
-        deadline=timezone.now() + dt.timedelta(days=5),
-    )
+    kiel_kita = make_facility(name="Kita Kiel", city="Kiel")
+    kiel_quota = seats(kiel_kita, 1, START)
+    kiel_child = apply(make_user(), [kiel_kita], name="Kieler")
+    oldest, second, youngest = Application.objects.filter(municipality="Flensburg").order_by("pk")
+
+    def offer(application, status, facility=birke, quota=quota):
+        return Offer.objects.create(
+            application=application,
+            facility=facility,
+            quota=quota,
+            seat_type="ue3",
+            start_month=START,
+            wish_rank=1,
+            status=status,
+            deadline=timezone.now() + dt.timedelta(days=5),
+        )
+
+    held = offer(oldest, Offer.Status.OFFERED)
+    offer(second, Offer.Status.DECLINED)
+    offer(kiel_child, Offer.Status.OFFERED, kiel_kita, kiel_quota)
     review = allocation.round_publish_preview(actor=planner, round_=round_, rules=rule_set)
-    moved = [row for row in review["diff"]["change"] + review["diff"]["lose"] if row[0] == held.pk]
-    assert len(moved) == 1 and moved[0][1] == birke.pk
-    Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.DECLINED)
+    # The two oldest get Ahorn's two seats: the oldest moves from Birke, the second gains.
+    assert review["diff"]["change"] == [[oldest.pk, birke.pk, kita.pk]]
+    assert review["diff"]["gain"] == [[second.pk, kita.pk]]
+    assert review["diff"]["counts"] == {"gain": 1, "lose": 0, "change": 1, "same": 0}
+    assert youngest.pk in map(int, review["assignment"])
+    Offer.objects.filter(pk=held.pk).update(status=Offer.Status.DECLINED)
     with pytest.raises(ValidationError, match="changed after your review"):
         allocation.round_publish(
             actor=planner, round_=round_, rules=rule_set, confirmation=review["digest"]
@@ -463,3 +480,24 @@ def test_publishing_without_the_review_is_refused_with_its_text(make_org, make_u
         allocation.round_publish(actor=planner, round_=round_, rules=rule_set, confirmation="")
     assert empty.value.messages == [unreviewed]
     assert review["digest"] and not Offer.objects.exists()
+
+
+def test_a_seed_published_at_this_very_instant_counts_as_published(
+    make_org, make_user, make_facility, monkeypatch
+):
+    org, planner = jugendamt(make_org, make_user)
+    rule_set = rules(org, planner, criteria=["age"])
+    kita, round_ = _snapshot_round(org, planner, rule_set, make_user, make_facility)
+    instant = timezone.now()
+    AllocationRules.objects.filter(pk=rule_set.pk).update(seed_published_at=instant)
+
+    class Clock:  # the services' clock stands still at that instant
+        def __getattr__(self, name):
+            return getattr(timezone, name)
+
+        def now(self):
+            return instant
+
+    monkeypatch.setattr(allocation, "timezone", Clock())
+    review = allocation.round_publish_preview(actor=planner, round_=round_, rules=rule_set)
+    assert review["placed"] == 2
