@@ -5,6 +5,7 @@ Each test names the guard it proves; break that guard and the test goes red.
 
 import datetime as dt
 
+import numpy as np
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
@@ -13,6 +14,7 @@ from django.utils import translation
 from lotse.allocation import services as allocation
 from lotse.allocation.explain import reason_text, together_text
 from lotse.allocation.models import Outcome
+from lotse.allocation.services import _group_cuts
 from lotse.applications import services
 from lotse.applications.models import Application, Offer, SiblingGroup
 from lotse.applications.tests.helpers import (
@@ -270,3 +272,18 @@ def test_a_declined_wish_does_not_come_back_through_the_sibling_group(
     assert Application.objects.get(pk=declining.application_id).status == "waiting"  # for A
     assert not Offer.objects.filter(application=declining.application, status="offered").exists()
     assert Offer.objects.get(application=other, status="offered").facility_id == b.pk
+
+
+def test_a_re_run_cuts_a_groups_shared_list_at_its_worst_held_offer_or_not_at_all():
+    """Siblings in play in a re-run keep one list: cut at the worst offer a member holds, not
+    cut at all while one member holds none (0 = no cut). Children without a group keep their
+    own cut, and the snapshot's rows are looked up through ``rows``."""
+    snapshot = {"group": [0, 7, 7, 9, 9, 0, 4, 4]}
+    rows = np.arange(8)
+    held = np.array([3, 2, 0, 1, 4, 5, 2, 2])
+    assert _group_cuts(snapshot, rows, held).tolist() == [3, 0, 0, 4, 4, 5, 2, 2]
+    # A re-run sees only some rows of the snapshot, in its own order.
+    rows = np.array([4, 3, 1, 2])
+    assert _group_cuts(snapshot, rows, np.array([1, 3, 2, 0])).tolist() == [3, 3, 0, 0]
+    # A snapshot without groups changes nothing.
+    assert _group_cuts({}, rows, np.array([1, 3, 2, 0])).tolist() == [1, 3, 2, 0]
