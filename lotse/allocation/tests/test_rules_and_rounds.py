@@ -129,6 +129,16 @@ def test_rules_save_stores_every_field_at_the_limits(make_org, make_user):
     assert (kept.mixed_under3_weight, kept.max_wishes, kept.pk) == (3, 7, high.pk)
 
 
+def test_every_new_rule_set_draws_its_own_48_bit_seed(make_org, make_user):
+    """The seed is what the planner publishes and anyone re-draws the lottery from: 48 bits
+    (it is shown and typed as a number). Thirty draws: a wider draw would show a value of 2**48
+    or more with probability 1 - 2**-30."""
+    org, planner = jugendamt(make_org, make_user)
+    seeds = [_save(org, planner, name=f"Satz {i}").lottery_seed for i in range(30)]
+    assert all(0 <= seed < 2**48 for seed in seeds)
+    assert len(set(seeds)) == 30
+
+
 def test_rule_set_names_are_unique_per_jugendamt(make_org, make_user):
     org, planner = jugendamt(make_org, make_user)
     first = _save(org, planner, name="Standard")
