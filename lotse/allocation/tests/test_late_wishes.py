@@ -27,7 +27,7 @@ from lotse.allocation import runs as run_records
 from lotse.allocation.explain import explain_outcome
 from lotse.allocation.models import Outcome, Round, Run
 from lotse.applications import services
-from lotse.applications.models import Application, Offer, Wish
+from lotse.applications.models import Application, Offer, SiblingGroup, Wish
 from lotse.applications.tests.helpers import (
     apply,
     committed,
@@ -136,6 +136,30 @@ def test_the_service_refuses_others_and_audits_the_wish(city, make_user):
     entry = LogEntry.objects.get_for_object(wish).get(action=LogEntry.Action.CREATE)
     assert entry.actor == _parent(city["xaver"])
     assert entry.changes_dict["late"] == ["None", "True"]
+
+
+def test_no_late_wish_after_a_decline_or_for_siblings_sharing_a_list(city, make_facility):
+    """Guards in when.wish_change: a wish added below a declined offer would end at once, and
+    siblings placed together share one list (changed with a counsellor's help)."""
+    xaver = city["xaver"]
+    _add(xaver, city["sonne"])
+    with committed():
+        services.offer_decline(actor=_parent(xaver), offer=xaver.offers.get(status="offered"))
+    xaver.refresh_from_db()
+    assert xaver.status == Application.Status.WAITING  # still waiting for Anker, wish 1
+    with pytest.raises(ValidationError, match="After you declined an offer"):
+        services.application_add_late_wish(
+            actor=_parent(xaver), application=xaver, facility=make_facility(name="Kita Zwei")
+        )
+    wanda = city["wanda"]
+    group = SiblingGroup.objects.create()
+    Application.objects.filter(pk__in=[wanda.pk, city["hanna"].pk]).update(sibling_group=group)
+    wanda.refresh_from_db()
+    with pytest.raises(ValidationError, match="share one list of wishes"):
+        services.application_add_late_wish(
+            actor=_parent(wanda), application=wanda, facility=city["sonne"]
+        )
+    assert list(Wish.objects.filter(late=True).values_list("application", flat=True)) == [xaver.pk]
 
 
 def test_the_maximum_number_of_wishes_holds_after_the_deadline(city, make_facility):
