@@ -128,6 +128,16 @@ def _default_language() -> Iterator[None]:
 
 
 @pytest.fixture
+def messages_in_english() -> Iterator[None]:
+    """Messages are compared in English (the msgids), whatever language an earlier test on the
+    worker left active: ``pytestmark = pytest.mark.usefixtures("messages_in_english")``."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def make_org(db) -> Callable[..., Organisation]:
     counter = iter(range(1, 10_000))
 

@@ -304,23 +304,27 @@ def _apply_event(market: Market, event: tuple) -> None:
         market.apply(list(event[1]), event[2])
 
 
+#: Property tests over the database: reproducible (derandomized, so a failure replays without
+#: a stored example), no per-example deadline. differing_executors: mutation testing
+#: (scripts/mutation) runs a test twice in one process, each time on a new TestCase instance;
+#: the tests keep nothing on it.
+DATABASE_PROPERTY = settings(
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.differing_executors,
+    ],
+)
+
+
 class IntakePropertyTest(HypothesisTestCase):
     """No justified envy after any sequence of freed seats, new seats, late applications and
     wishes added after the deadline."""
 
-    @settings(
-        max_examples=20,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        # differing_executors: mutation testing (scripts/mutation) runs the test twice in one
-        # process, each time on a new TestCase instance; the test keeps nothing on it.
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @settings(DATABASE_PROPERTY, max_examples=20)
     @given(
         capacities=st.lists(st.integers(0, 2), min_size=FACILITIES, max_size=FACILITIES),
         children=st.lists(st.tuples(wish_lists, ages), min_size=6, max_size=6),
@@ -357,18 +361,7 @@ class LateWishPropertyTest(HypothesisTestCase):
     younger child who wished the facility in time waits — justified envy (found within the
     30 examples)."""
 
-    @settings(
-        max_examples=30,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        # differing_executors: see IntakePropertyTest (mutation testing runs it twice).
-        suppress_health_check=[
-            HealthCheck.too_slow,
-            HealthCheck.data_too_large,
-            HealthCheck.differing_executors,
-        ],
-    )
+    @settings(DATABASE_PROPERTY, max_examples=30)
     @given(
         capacities=st.lists(st.integers(0, 1), min_size=FACILITIES, max_size=FACILITIES),
         children=st.lists(st.tuples(wish_lists, ages), min_size=6, max_size=6),

@@ -20,7 +20,6 @@ import sys
 import pytest
 from auditlog.models import LogEntry
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import translation
 
 from lotse.allocation import engine_io
 from lotse.allocation import runs as run_records
@@ -40,15 +39,9 @@ from lotse.applications.tests.helpers import (
 )
 from lotse.matching.certificate import verify_certificate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 START = next_august()
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def _parent(app: Application):

@@ -55,7 +55,7 @@ from lotse.applications.tests.helpers import (
 from lotse.directory.models import Facility
 from lotse.matching.certificate import verify_certificate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 START = next_august()
 #: An unborn child: under one year at the start, whenever the tests run.
@@ -68,12 +68,6 @@ BIRTHS = {
     "Baby": None,  # born next month: under one at the start, too young for a mixed group
 }
 FAMILY_LANGUAGES = ["de", "en", "tr", "ar", "uk", "ru", "fa"]
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def _city(make_org, make_user, make_facility, *, weight: int = 2, **rule_extra):

@@ -12,7 +12,6 @@ import sys
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from django.utils.html import escape
 
 from lotse.allocation import runs as run_records
@@ -32,16 +31,10 @@ from lotse.applications.tests.helpers import (
 )
 from lotse.matching.certificate import verify_certificate
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 START = next_august()
 SAME_AGE = kindergarten_birth(START)  # equal priority: the lottery decides every tie
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def _lottery_number(app):

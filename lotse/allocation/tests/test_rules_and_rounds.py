@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from lotse.accounts.models import Role
 from lotse.allocation import services as allocation
@@ -24,15 +24,9 @@ from lotse.applications.tests.helpers import (
     seats,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 START = next_august()
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def _save(org, planner, **changes):

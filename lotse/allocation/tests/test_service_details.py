@@ -12,7 +12,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.tasks import default_task_backend
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from lotse.allocation import engine_io
 from lotse.allocation import services as allocation
@@ -30,16 +30,9 @@ from lotse.applications.tests.helpers import (
     seats,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 START = next_august()
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are matched in English, whatever language an earlier test left active."""
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

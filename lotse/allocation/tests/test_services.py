@@ -13,7 +13,6 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections
-from django.utils import translation
 
 from lotse.allocation import engine_io
 from lotse.allocation import services as allocation
@@ -30,16 +29,9 @@ from lotse.applications.tests.helpers import (
     seats,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 START = next_august()
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are matched in English, whatever language an earlier test left active."""
-    with translation.override("en"):
-        yield
 
 
 def _city(make_user, make_facility, n=6):

@@ -29,14 +29,7 @@ from .helpers import (
     seats,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    """Messages are compared in English (the msgids)."""
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("messages_in_english")]
 
 
 def _message(error: pytest.ExceptionInfo[ValidationError]) -> str:
@@ -166,8 +159,13 @@ def test_a_counsellor_groups_siblings_as_asked(counselling):
     assert third.sibling_group.together == SiblingGroup.Together.REQUIRED
 
 
-def _family_name(parent) -> str:
-    return parent.email.split("@")[0]  # the last name helpers.apply gives a parent's child
+def _registered_and_invited(counselling, parent, kita, name: str):
+    """The family registered a child ``name`` itself; a counsellor then applied for Aylin of
+    the same family name and birth date. Returns (the family's application, the counsellor's)."""
+    birth = kindergarten_birth(counselling.start)
+    own = apply(parent, [kita], name=name, birth_date=birth)
+    family_name = parent.email.split("@")[0]  # the last name helpers.apply gives the child
+    return own, _on_behalf(counselling, birth_date=birth, last_name=family_name)
 
 
 # --- The family takes the application over -------------------------------------------------
@@ -200,10 +198,8 @@ def test_a_child_the_family_registered_already_keeps_one_record(
     counselling, make_user, make_facility
 ):
     parent = make_user()
-    birth = kindergarten_birth(counselling.start)
-    own = apply(parent, [make_facility()], name="Aylin", birth_date=birth)
+    own, application = _registered_and_invited(counselling, parent, make_facility(), "Aylin")
     services.application_withdraw(actor=parent, application=own)
-    application = _on_behalf(counselling, birth_date=birth, last_name=_family_name(parent))
     made_by_counsellor = application.child_id
     claimed = services.application_claim(actor=parent, token=application.invitation_token)
     claimed.refresh_from_db()
@@ -217,9 +213,7 @@ def test_a_child_with_an_active_application_is_not_taken_over_twice(
     counselling, make_user, make_facility
 ):
     parent = make_user()
-    birth = kindergarten_birth(counselling.start)
-    own = apply(parent, [make_facility()], name="Aylin", birth_date=birth)
-    application = _on_behalf(counselling, birth_date=birth, last_name=_family_name(parent))
+    own, application = _registered_and_invited(counselling, parent, make_facility(), "Aylin")
     with pytest.raises(ValidationError) as error:
         services.application_claim(actor=parent, token=application.invitation_token)
     assert error.value.error_list[0].code == "duplicate"
@@ -233,9 +227,7 @@ def test_another_child_of_the_same_family_gets_its_own_record(
     counselling, make_user, make_facility
 ):
     parent = make_user()
-    birth = kindergarten_birth(counselling.start)
-    sister = apply(parent, [make_facility()], name="Elif", birth_date=birth)
-    application = _on_behalf(counselling, birth_date=birth, last_name=_family_name(parent))
+    sister, application = _registered_and_invited(counselling, parent, make_facility(), "Elif")
     claimed = services.application_claim(actor=parent, token=application.invitation_token)
     assert claimed.child_id != sister.child_id
     assert Guardian.objects.filter(user=parent).count() == 2
